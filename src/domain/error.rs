@@ -1,0 +1,210 @@
+//! The rule violations an update or lookup can hit, each with its stable code and rule ID.
+
+use super::email::EmailProblem;
+use super::identifier::IdProblem;
+use super::phone::PhoneProblem;
+
+/// The stable machine-readable error codes of CONTRACT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// ID-1, ID-2.
+    InvalidPersonId,
+    /// ID-2.
+    PersonNotFound,
+    /// CT-1.
+    ContactTypeNotAllowed,
+    /// CT-2.
+    ContactQualifierNotAllowed,
+    /// CT-3.
+    TooManyContacts,
+    /// CT-4.
+    InvalidPhoneNumber,
+    /// CT-5.
+    InvalidEmailAddress,
+    /// CT-6.
+    ContactPersonNotAllowed,
+    /// DN-1, DN-2.
+    DigitalNotificationRequired,
+    /// CO-1.
+    ActorInvalid,
+    /// CO-3.
+    VersionConflict,
+    /// PR-2.
+    ProtectedPerson,
+}
+
+impl ErrorCode {
+    /// Every code, in CONTRACT.md order.
+    pub const ALL: [ErrorCode; 12] = [
+        Self::InvalidPersonId,
+        Self::PersonNotFound,
+        Self::ContactTypeNotAllowed,
+        Self::ContactQualifierNotAllowed,
+        Self::TooManyContacts,
+        Self::InvalidPhoneNumber,
+        Self::InvalidEmailAddress,
+        Self::ContactPersonNotAllowed,
+        Self::DigitalNotificationRequired,
+        Self::ActorInvalid,
+        Self::VersionConflict,
+        Self::ProtectedPerson,
+    ];
+
+    /// The code as written in `errorCode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidPersonId => "INVALID_PERSON_ID",
+            Self::PersonNotFound => "PERSON_NOT_FOUND",
+            Self::ContactTypeNotAllowed => "CONTACT_TYPE_NOT_ALLOWED",
+            Self::ContactQualifierNotAllowed => "CONTACT_QUALIFIER_NOT_ALLOWED",
+            Self::TooManyContacts => "TOO_MANY_CONTACTS",
+            Self::InvalidPhoneNumber => "INVALID_PHONE_NUMBER",
+            Self::InvalidEmailAddress => "INVALID_EMAIL_ADDRESS",
+            Self::ContactPersonNotAllowed => "CONTACT_PERSON_NOT_ALLOWED",
+            Self::DigitalNotificationRequired => "DIGITAL_NOTIFICATION_REQUIRED",
+            Self::ActorInvalid => "ACTOR_INVALID",
+            Self::VersionConflict => "VERSION_CONFLICT",
+            Self::ProtectedPerson => "PROTECTED_PERSON",
+        }
+    }
+}
+
+/// A rule that refused a request: its text names the element, the problem and the rule ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    /// ID-1/ID-2: the identifier is malformed or of an unknown kind.
+    #[error("{path}: {problem} [{rule}]", rule = if matches!(problem, IdProblem::UnknownRoot(_)) { "ID-1" } else { "ID-2" })]
+    InvalidPersonId {
+        /// Where the identifier stood, e.g. `personId`.
+        path: String,
+        /// What is wrong with it.
+        problem: IdProblem,
+    },
+    /// ID-2: a well-formed identifier of nobody known.
+    #[error("personId: no person with this identifier is known to the service [ID-2]")]
+    PersonNotFound,
+    /// CT-1: a contact type other than `sms` and `email`.
+    #[error("{path}/contactType: \"{given}\" is not an allowed contact type; only sms and email exist{hint} [CT-1]")]
+    ContactTypeNotAllowed {
+        /// The entry, e.g. `contactInformation[2]`.
+        path: String,
+        /// The type as sent.
+        given: String,
+        /// A pointer to the right type, when one is obvious.
+        hint: &'static str,
+    },
+    /// CT-2: `use`, `rank`, `comment` or `period` was sent.
+    #[error("{path}/{qualifier}: contact qualifiers (use, rank, comment, period) must not be used; send only contactType, value and digitalNotification [CT-2]")]
+    ContactQualifierNotAllowed {
+        /// The entry.
+        path: String,
+        /// Which qualifier.
+        qualifier: &'static str,
+    },
+    /// CT-3: more than one entry of a type.
+    #[error("{path}/contactType: a second {kind} entry; at most one sms and one email entry per person (keep others in your local system) [CT-3]")]
+    TooManyContacts {
+        /// The entry that was one too many.
+        path: String,
+        /// `sms` or `email`.
+        kind: &'static str,
+    },
+    /// CT-4: not an E.164 telephone number.
+    #[error("{path}/value: {problem} [CT-4]")]
+    InvalidPhoneNumber {
+        /// The entry.
+        path: String,
+        /// What is wrong.
+        problem: PhoneProblem,
+    },
+    /// CT-5: not one RFC 5322 address.
+    #[error("{path}/value: {problem} [CT-5]")]
+    InvalidEmailAddress {
+        /// The entry.
+        path: String,
+        /// What is wrong.
+        problem: EmailProblem,
+    },
+    /// CT-6: `contactPerson` was sent.
+    #[error("contactPerson[{index}]: contact persons (next of kin, guardians, representatives) are never stored on a person's identity [CT-6]")]
+    ContactPersonNotAllowed {
+        /// 1-based position of the first one.
+        index: usize,
+    },
+    /// DN-1: an entry without `digitalNotification`.
+    #[error("{path}/digitalNotification: missing; every contact entry must state true or false [DN-1]")]
+    DigitalNotificationMissing {
+        /// The entry.
+        path: String,
+    },
+    /// DN-2: opt-out of paper with no digital channel.
+    #[error("optoutPaperNotification: true requires digitalNotification=true on at least one contactInformation entry [DN-2]")]
+    DigitalNotificationRequired,
+    /// CO-1: actor missing, malformed or another private person.
+    #[error("{path}: {problem} [CO-1]")]
+    ActorInvalid {
+        /// Where in `actor`.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// CO-3: `versionToUpdate` is not the stored version.
+    #[error("versionToUpdate: {} [CO-3]", version_conflict_text(given.as_deref(), stored.as_deref()))]
+    VersionConflict {
+        /// The version the caller sent.
+        given: Option<String>,
+        /// The version stored now.
+        stored: Option<String>,
+    },
+    /// PR-2: the person is protected.
+    #[error("personId: the person has protected personal data; no contact information may be entered, even with consent [PR-2]")]
+    ProtectedPerson,
+}
+
+fn version_conflict_text(given: Option<&str>, stored: Option<&str>) -> String {
+    match (given, stored) {
+        (Some(g), Some(s)) => format!("{g} is not the stored version {s}; read the record again and retry with its version"),
+        (None, Some(s)) => format!("absent, but a record with version {s} exists; read it and send its version"),
+        (Some(g), None) => format!("{g} was sent but no contact information is stored; omit versionToUpdate"),
+        (None, None) => "conflict".to_owned(),
+    }
+}
+
+impl Violation {
+    /// The stable error code (CONTRACT.md).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidPersonId { .. } => ErrorCode::InvalidPersonId,
+            Self::PersonNotFound => ErrorCode::PersonNotFound,
+            Self::ContactTypeNotAllowed { .. } => ErrorCode::ContactTypeNotAllowed,
+            Self::ContactQualifierNotAllowed { .. } => ErrorCode::ContactQualifierNotAllowed,
+            Self::TooManyContacts { .. } => ErrorCode::TooManyContacts,
+            Self::InvalidPhoneNumber { .. } => ErrorCode::InvalidPhoneNumber,
+            Self::InvalidEmailAddress { .. } => ErrorCode::InvalidEmailAddress,
+            Self::ContactPersonNotAllowed { .. } => ErrorCode::ContactPersonNotAllowed,
+            Self::DigitalNotificationMissing { .. } | Self::DigitalNotificationRequired => ErrorCode::DigitalNotificationRequired,
+            Self::ActorInvalid { .. } => ErrorCode::ActorInvalid,
+            Self::VersionConflict { .. } => ErrorCode::VersionConflict,
+            Self::ProtectedPerson => ErrorCode::ProtectedPerson,
+        }
+    }
+
+    /// The rule ID of RULES.md that refused the request.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::InvalidPersonId { problem: IdProblem::UnknownRoot(_), .. } => "ID-1",
+            Self::InvalidPersonId { .. } | Self::PersonNotFound => "ID-2",
+            Self::ContactTypeNotAllowed { .. } => "CT-1",
+            Self::ContactQualifierNotAllowed { .. } => "CT-2",
+            Self::TooManyContacts { .. } => "CT-3",
+            Self::InvalidPhoneNumber { .. } => "CT-4",
+            Self::InvalidEmailAddress { .. } => "CT-5",
+            Self::ContactPersonNotAllowed { .. } => "CT-6",
+            Self::DigitalNotificationMissing { .. } => "DN-1",
+            Self::DigitalNotificationRequired => "DN-2",
+            Self::ActorInvalid { .. } => "CO-1",
+            Self::VersionConflict { .. } => "CO-3",
+            Self::ProtectedPerson => "PR-2",
+        }
+    }
+}

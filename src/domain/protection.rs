@@ -1,0 +1,139 @@
+//! Protected persons (PR-1 … PR-5): flags, profiles and what each kind of access may see or do.
+
+/// The two protection flags; set only by the population register (PR-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Protection {
+    /// Sekretessmarkering (`protectedPersonIndicator`).
+    pub sekretessmarkering: bool,
+    /// Skyddad folkbokföring, formerly kvarskrivning (`protectedPopulationRecord`).
+    pub skyddad_folkbokforing: bool,
+}
+
+impl Protection {
+    /// True when either flag is set.
+    pub fn is_protected(self) -> bool {
+        self.sekretessmarkering || self.skyddad_folkbokforing
+    }
+}
+
+/// Whether a call came through a restricted contract or its `…Unrestricted` twin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The basic contracts.
+    Restricted,
+    /// The `…Unrestricted` contracts, for explicitly configured consumers (PR-5).
+    Unrestricted,
+}
+
+/// A lookup profile of GetPersonsForProfile that we serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Profile {
+    /// Identity, flags, name, guardians.
+    P1,
+    /// P1 + address and birth.
+    P2,
+    /// P2 + contact information, optoutPaperNotification and the contact actor.
+    P3,
+}
+
+/// A profile we cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    /// A published profile (P4–P10) this producer does not serve.
+    #[error("profile {0} is not supported by this producer; supported profiles are P1, P2 and P3")]
+    Unsupported(String),
+    /// Not a profile name at all.
+    #[error("profile \"{0}\" is not one of P1…P10; supported profiles are P1, P2 and P3")]
+    Unknown(String),
+}
+
+impl Profile {
+    /// Reads a profile name.
+    pub fn parse(s: &str) -> Result<Self, ProfileProblem> {
+        match s {
+            "P1" => Ok(Self::P1),
+            "P2" => Ok(Self::P2),
+            "P3" => Ok(Self::P3),
+            "P4" | "P5" | "P6" | "P7" | "P8" | "P9" | "P10" => Err(ProfileProblem::Unsupported(s.to_owned())),
+            _ => Err(ProfileProblem::Unknown(s.to_owned())),
+        }
+    }
+
+    /// Address and birth are shown.
+    pub fn includes_address(self) -> bool {
+        self >= Self::P2
+    }
+
+    /// Contact information, opt-out and actor are shown.
+    pub fn includes_contacts(self) -> bool {
+        self >= Self::P3
+    }
+}
+
+/// The profile actually returned: P1 for a protected person on a restricted contract (PR-3).
+pub fn effective_profile(asked: Profile, protection: Protection, access: Access) -> Profile {
+    if protection.is_protected() && access == Access::Restricted {
+        Profile::P1
+    } else {
+        asked
+    }
+}
+
+/// Whether stored contact information may be shown (PR-3, PR-4: withheld as soon as protected).
+pub fn may_show_contacts(protection: Protection, access: Access) -> bool {
+    !protection.is_protected() || access == Access::Unrestricted
+}
+
+/// Whether contact information may be entered for this person (PR-2).
+pub fn may_update_contacts(protection: Protection, access: Access, unrestricted_may_update_protected: bool) -> bool {
+    !protection.is_protected() || (access == Access::Unrestricted && unrestricted_may_update_protected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROTECTED: Protection = Protection { sekretessmarkering: true, skyddad_folkbokforing: false };
+    const KVARSKRIVEN: Protection = Protection { sekretessmarkering: false, skyddad_folkbokforing: true };
+
+    #[test]
+    fn pr1_either_flag_makes_a_person_protected() {
+        assert!(PROTECTED.is_protected());
+        assert!(KVARSKRIVEN.is_protected());
+        assert!(!Protection::default().is_protected());
+    }
+
+    #[test]
+    fn pr3_restricted_contracts_give_p1_for_protected_persons() {
+        assert_eq!(effective_profile(Profile::P3, PROTECTED, Access::Restricted), Profile::P1);
+        assert_eq!(effective_profile(Profile::P2, KVARSKRIVEN, Access::Restricted), Profile::P1);
+        assert_eq!(effective_profile(Profile::P3, Protection::default(), Access::Restricted), Profile::P3);
+    }
+
+    #[test]
+    fn pr4_contacts_withheld_once_protected_unless_unrestricted() {
+        assert!(!may_show_contacts(PROTECTED, Access::Restricted));
+        assert!(may_show_contacts(PROTECTED, Access::Unrestricted));
+        assert!(may_show_contacts(Protection::default(), Access::Restricted));
+    }
+
+    #[test]
+    fn pr5_unrestricted_access_returns_the_asked_profile() {
+        assert_eq!(effective_profile(Profile::P3, PROTECTED, Access::Unrestricted), Profile::P3);
+    }
+
+    #[test]
+    fn pr2_updates_of_protected_persons_are_refused_unless_explicitly_enabled() {
+        assert!(!may_update_contacts(PROTECTED, Access::Restricted, true));
+        assert!(!may_update_contacts(PROTECTED, Access::Unrestricted, false));
+        assert!(may_update_contacts(PROTECTED, Access::Unrestricted, true));
+        assert!(may_update_contacts(Protection::default(), Access::Restricted, false));
+    }
+
+    #[test]
+    fn profiles_p4_to_p10_are_unsupported() {
+        assert_eq!(Profile::parse("P3"), Ok(Profile::P3));
+        assert!(matches!(Profile::parse("P4"), Err(ProfileProblem::Unsupported(_))));
+        assert!(matches!(Profile::parse("p1"), Err(ProfileProblem::Unknown(_))));
+    }
+}

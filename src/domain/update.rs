@@ -1,0 +1,202 @@
+//! UpdatePersonContactInformation as rules: validate the request, then decide the new record.
+
+use super::actor::{validate_actor, Actor, ActorInput};
+use super::contact::{validate_contacts, ContactEntry, ContactInput, ContactRecord, Provenance};
+use super::error::Violation;
+use super::identifier::{IdentifierPolicy, PersonId};
+use super::person::Person;
+use super::protection::{may_update_contacts, Access};
+use super::version::Version;
+use chrono::{DateTime, Utc};
+
+/// An update as the caller sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateInput {
+    /// The actor.
+    pub actor: ActorInput,
+    /// `personId/root`.
+    pub person_root: String,
+    /// `personId/extension`.
+    pub person_extension: Option<String>,
+    /// `versionToUpdate`.
+    pub version_to_update: Option<String>,
+    /// `contactInformation`, in order.
+    pub contacts: Vec<ContactInput>,
+    /// How many `contactPerson` elements were sent (CT-6).
+    pub contact_person_count: usize,
+    /// `optoutPaperNotification`.
+    pub optout_paper_notification: Option<bool>,
+}
+
+/// An update that passed every rule that does not depend on stored state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedUpdate {
+    /// Whose contact information is replaced.
+    pub person: PersonId,
+    /// Who gave it.
+    pub actor: Actor,
+    /// The version the caller read.
+    pub version_to_update: Option<String>,
+    /// The complete new contact set (CO-2: replaces what is stored).
+    pub entries: Vec<ContactEntry>,
+    /// The person-level opt-out of paper.
+    pub optout_paper_notification: Option<bool>,
+}
+
+/// How the update arrived: which contract, and whether protected persons may be updated there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateAccess {
+    /// Restricted or Unrestricted contract.
+    pub access: Access,
+    /// The deployment lets the Unrestricted contract update protected persons.
+    pub unrestricted_may_update_protected: bool,
+}
+
+/// Checks identifier, CT-6, contacts, DN and actor: everything that needs no stored state.
+pub fn validate_update(input: &UpdateInput, policy: &IdentifierPolicy) -> Result<ValidatedUpdate, Violation> {
+    let person = policy
+        .parse(&input.person_root, input.person_extension.as_deref())
+        .map_err(|problem| Violation::InvalidPersonId { path: "personId".into(), problem })?;
+    let actor = validate_actor(&input.actor, &person, policy)?;
+    if input.contact_person_count > 0 {
+        return Err(Violation::ContactPersonNotAllowed { index: 1 });
+    }
+    let entries = validate_contacts(&input.contacts, input.optout_paper_notification)?;
+    Ok(ValidatedUpdate {
+        person,
+        actor,
+        version_to_update: input.version_to_update.clone(),
+        entries,
+        optout_paper_notification: input.optout_paper_notification,
+    })
+}
+
+/// Decides the new stored record from the current state (ID-2, PR-2, CO-3); pure, so it can run inside a transaction.
+pub fn apply_update(
+    update: ValidatedUpdate,
+    person: Option<&Person>,
+    stored: Option<&ContactRecord>,
+    access: UpdateAccess,
+    consumer_hsa_id: &str,
+    now: DateTime<Utc>,
+) -> Result<ContactRecord, Violation> {
+    let person = person.ok_or(Violation::PersonNotFound)?;
+    if !may_update_contacts(person.protection, access.access, access.unrestricted_may_update_protected) {
+        return Err(Violation::ProtectedPerson);
+    }
+    check_version(update.version_to_update.as_deref(), stored.map(|r| r.version))?;
+    let version = Version::next_after(stored.map(|r| r.version), now);
+    Ok(ContactRecord {
+        version,
+        entries: update.entries,
+        optout_paper_notification: update.optout_paper_notification,
+        provenance: Provenance { actor: update.actor, update_time: version, consumer_hsa_id: consumer_hsa_id.to_owned() },
+    })
+}
+
+/// CO-3: `versionToUpdate` equals the stored version, or both are absent.
+fn check_version(given: Option<&str>, stored: Option<Version>) -> Result<(), Violation> {
+    let stored_text = stored.map(|v| v.to_string());
+    if given == stored_text.as_deref() {
+        Ok(())
+    } else {
+        Err(Violation::VersionConflict { given: given.map(str::to_owned), stored: stored_text })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::identifier::ROOT_PERSONNUMMER;
+    use crate::domain::person::Name;
+    use crate::domain::protection::Protection;
+    use chrono::TimeZone;
+
+    const PNR: &str = "191212121212";
+
+    fn input(contacts: Vec<ContactInput>) -> UpdateInput {
+        UpdateInput {
+            actor: ActorInput { id_root: ROOT_PERSONNUMMER.into(), id_extension: Some(PNR.into()), organization: None },
+            person_root: ROOT_PERSONNUMMER.into(),
+            person_extension: Some(PNR.into()),
+            contacts,
+            ..Default::default()
+        }
+    }
+
+    fn sms() -> ContactInput {
+        ContactInput { contact_type: "sms".into(), value: Some("+46701234567".into()), digital_notification: Some(true), ..Default::default() }
+    }
+
+    fn person(protection: Protection) -> Person {
+        Person { id: PersonId::Personnummer(PNR.into()), name: Name::default(), birth_date: None, address: None, protection, test_indicator: true, guardians: vec![] }
+    }
+
+    const RESTRICTED: UpdateAccess = UpdateAccess { access: Access::Restricted, unrestricted_may_update_protected: false };
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn co2_the_request_replaces_the_whole_set_and_an_empty_list_removes_everything() {
+        let p = IdentifierPolicy::default();
+        let first = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        assert_eq!(first.entries.len(), 1);
+        let mut removal = input(vec![]);
+        removal.version_to_update = Some(first.version.to_string());
+        let second = apply_update(validate_update(&removal, &p).unwrap(), Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap();
+        assert!(second.entries.is_empty());
+        assert!(second.version > first.version);
+    }
+
+    #[test]
+    fn co3_version_must_match_the_stored_one() {
+        let p = IdentifierPolicy::default();
+        let first = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        let stale = validate_update(&input(vec![sms()]), &p).unwrap();
+        let err = apply_update(stale, Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap_err();
+        assert_eq!(err.rule(), "CO-3");
+        let mut wrong = input(vec![]);
+        wrong.version_to_update = Some("20000101000000".into());
+        let err = apply_update(validate_update(&wrong, &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap_err();
+        assert!(matches!(err, Violation::VersionConflict { stored: None, .. }));
+    }
+
+    #[test]
+    fn pr2_protected_persons_get_no_contact_information() {
+        let p = IdentifierPolicy::default();
+        let protected = person(Protection { sekretessmarkering: false, skyddad_folkbokforing: true });
+        let err = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&protected), None, RESTRICTED, "SE1", now()).unwrap_err();
+        assert_eq!(err, Violation::ProtectedPerson);
+        let enabled = UpdateAccess { access: Access::Unrestricted, unrestricted_may_update_protected: true };
+        assert!(apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&protected), None, enabled, "SE1", now()).is_ok());
+    }
+
+    #[test]
+    fn id2_unknown_person_is_not_found_and_bad_identifier_is_invalid() {
+        let p = IdentifierPolicy::default();
+        let err = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), None, None, RESTRICTED, "SE1", now()).unwrap_err();
+        assert_eq!(err.code().as_str(), "PERSON_NOT_FOUND");
+        let mut bad = input(vec![]);
+        bad.person_extension = Some("191212121213".into());
+        assert_eq!(validate_update(&bad, &p).unwrap_err().code().as_str(), "INVALID_PERSON_ID");
+    }
+
+    #[test]
+    fn ct6_contact_persons_are_rejected() {
+        let mut with_contact_person = input(vec![sms()]);
+        with_contact_person.contact_person_count = 1;
+        let err = validate_update(&with_contact_person, &IdentifierPolicy::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "CONTACT_PERSON_NOT_ALLOWED");
+    }
+
+    #[test]
+    fn co1_provenance_records_actor_time_and_consumer() {
+        let p = IdentifierPolicy::default();
+        let rec = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE2321000016-SYS1", now()).unwrap();
+        assert_eq!(rec.provenance.consumer_hsa_id, "SE2321000016-SYS1");
+        assert_eq!(rec.provenance.update_time, rec.version);
+        assert_eq!(rec.provenance.actor, Actor::Person(PersonId::Personnummer(PNR.into())));
+    }
+}

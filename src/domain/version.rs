@@ -1,0 +1,80 @@
+//! Record versions (CO-3): `YYYYMMDDhhmmss` in Swedish local time, strictly increasing.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono_tz::Europe::Stockholm;
+use std::fmt;
+
+const FORMAT: &str = "%Y%m%d%H%M%S";
+
+/// A `Timestamp` of the contract: 14 characters, Swedish local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(NaiveDateTime);
+
+impl Version {
+    /// Swedish local time of `now`, to the second.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        let local = now.with_timezone(&Stockholm).naive_local();
+        Self(local.with_nanosecond_zero())
+    }
+
+    /// The version for a new change: now, or one second after `last` if the clock has not moved past it.
+    pub fn next_after(last: Option<Version>, now: DateTime<Utc>) -> Self {
+        let candidate = Self::at(now);
+        match last {
+            Some(prev) if prev >= candidate => Self(prev.0 + Duration::seconds(1)),
+            _ => candidate,
+        }
+    }
+
+    /// Parses the 14-character form.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        NaiveDateTime::parse_from_str(s, FORMAT).ok().map(Self)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format(FORMAT))
+    }
+}
+
+trait NanosecondZero {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NanosecondZero for NaiveDateTime {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn co3_versions_are_swedish_local_time_and_strictly_increase() {
+        let now = Utc.with_ymd_and_hms(2026, 7, 1, 10, 0, 0).unwrap();
+        let v1 = Version::next_after(None, now);
+        assert_eq!(v1.to_string(), "20260701120000");
+        let v2 = Version::next_after(Some(v1), now);
+        assert_eq!(v2.to_string(), "20260701120001");
+        assert!(v2 > v1);
+        assert_eq!(Version::parse("20260701120001"), Some(v2));
+        assert_eq!(Version::parse("2026070112000"), None);
+    }
+
+    #[test]
+    fn co3_versions_increase_across_the_autumn_clock_change() {
+        let before = Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 10, 25, 1, 10, 0).unwrap();
+        let v1 = Version::next_after(None, before);
+        let v2 = Version::next_after(Some(v1), after);
+        assert!(v2 > v1, "{v1} then {v2}");
+    }
+}

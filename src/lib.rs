@@ -1,0 +1,8 @@
+//! pu-adapter: a SOAP/RIVTA producer of the PU contact-information contracts.
+//!
+//! Data flows one way: `transport` → `soap` (envelope, header, faults) → `contracts`
+//! (XML types and handlers) → `domain` (rules, no XML or I/O) → `store` → `audit`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod domain;
