@@ -1,0 +1,215 @@
+//! Decoding an element's children in XSD sequence order, with precise errors.
+//!
+//! Elements in the expected namespace must come in the schema's order and
+//! cardinality; elements of other namespaces fill the `xs:any ##other` slots and
+//! are skipped; unqualified or unknown elements are errors.
+
+use super::reader::Element;
+
+/// A request that is well-formed but not valid against the contract's schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DecodeError {
+    /// Element path, e.g. `GetPersonsForProfile/personId[2]/root`.
+    pub path: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl DecodeError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { path: path.into(), message: message.into() }
+    }
+}
+
+/// Walks the children of one complex-type element in schema order.
+pub struct Seq<'a> {
+    ns: &'a str,
+    path: String,
+    parent: &'a Element,
+    pos: usize,
+}
+
+impl<'a> Seq<'a> {
+    /// Starts reading `el`, whose children belong to namespace `ns`; `path` names `el` in errors.
+    pub fn new(el: &'a Element, ns: &'a str, path: impl Into<String>) -> Result<Self, DecodeError> {
+        let path = path.into();
+        if !el.text.trim().is_empty() {
+            return Err(DecodeError::new(path, "has text where only child elements are allowed"));
+        }
+        Ok(Self { ns, path, parent: el, pos: 0 })
+    }
+
+    /// The path of this element, for callers' own messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Skips foreign elements; errors on an unqualified one.
+    fn skip_foreign(&mut self) -> Result<(), DecodeError> {
+        while let Some(el) = self.parent.children.get(self.pos) {
+            match el.ns.as_deref() {
+                Some(ns) if ns == self.ns => return Ok(()),
+                Some(_) => self.pos += 1,
+                None => {
+                    return Err(DecodeError::new(
+                        format!("{}/{}", self.path, el.name),
+                        format!("element has no namespace; expected namespace {}", self.ns),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the next child if it is `name`.
+    pub fn optional(&mut self, name: &str) -> Result<Option<&'a Element>, DecodeError> {
+        self.skip_foreign()?;
+        match self.parent.children.get(self.pos) {
+            Some(el) if el.name == name => {
+                self.pos += 1;
+                Ok(Some(el))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Takes the next child, which must be `name`.
+    pub fn required(&mut self, name: &str) -> Result<&'a Element, DecodeError> {
+        match self.optional(name)? {
+            Some(el) => Ok(el),
+            None => Err(self.missing(name)),
+        }
+    }
+
+    /// Takes consecutive `name` children, at least `min` and at most `max`.
+    pub fn repeated(&mut self, name: &str, min: usize, max: usize) -> Result<Vec<&'a Element>, DecodeError> {
+        let mut found = Vec::new();
+        while let Some(el) = self.optional(name)? {
+            if found.len() == max {
+                return Err(DecodeError::new(format!("{}/{name}", self.path), format!("more than {max} occurrences")));
+            }
+            found.push(el);
+        }
+        if found.len() < min {
+            return Err(self.missing(name));
+        }
+        Ok(found)
+    }
+
+    /// Counts consecutive `name` children without decoding them (for elements only ever refused).
+    pub fn count(&mut self, name: &str) -> Result<usize, DecodeError> {
+        let mut n = 0;
+        while self.optional(name)?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Ends the sequence: anything left in our namespace is out of order or unknown.
+    pub fn finish(mut self) -> Result<(), DecodeError> {
+        self.skip_foreign()?;
+        match self.parent.children.get(self.pos) {
+            None => Ok(()),
+            Some(el) => Err(DecodeError::new(
+                format!("{}/{}", self.path, el.name),
+                "unexpected element: unknown here or out of the schema's order",
+            )),
+        }
+    }
+
+    /// Explains a missing element, pointing out one that is there under another namespace.
+    fn missing(&self, name: &str) -> DecodeError {
+        let path = format!("{}/{name}", self.path);
+        let elsewhere = self.parent.children.iter().find(|c| c.name == name && c.ns.as_deref() != Some(self.ns));
+        match (elsewhere, self.parent.children.get(self.pos)) {
+            (Some(el), _) => DecodeError::new(
+                path,
+                format!("is in namespace {}; expected namespace {}", el.ns.as_deref().unwrap_or("(none)"), self.ns),
+            ),
+            (None, Some(next)) => DecodeError::new(path, format!("required element is missing (found {} instead)", next.name)),
+            (None, None) => DecodeError::new(path, "required element is missing"),
+        }
+    }
+}
+
+/// The text of a simple-type element; child elements are an error.
+pub fn text<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
+    if el.children.is_empty() {
+        Ok(&el.text)
+    } else {
+        Err(DecodeError::new(path, "must hold text only, not child elements"))
+    }
+}
+
+/// An `xs:boolean` (`true`, `false`, `1`, `0`, surrounding whitespace collapsed).
+pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
+    match text(el, path)?.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(DecodeError::new(path, "is not an xs:boolean (true, false, 1 or 0)")),
+    }
+}
+
+/// An `xs:string` restricted to at most `max` characters.
+pub fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, DecodeError> {
+    let s = text(el, path)?;
+    if s.chars().count() > max {
+        return Err(DecodeError::new(path, format!("is longer than {max} characters")));
+    }
+    Ok(s)
+}
+
+/// A `Timestamp`: exactly 14 characters.
+pub fn timestamp<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
+    let s = text(el, path)?;
+    if s.chars().count() != 14 {
+        return Err(DecodeError::new(path, "must be a Timestamp of exactly 14 characters YYYYMMDDhhmmss"));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::reader::{parse, Limits};
+
+    fn doc(s: &str) -> Element {
+        parse(s.as_bytes(), Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn order_cardinality_and_foreign_elements() {
+        let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><o:ext/><c>2</c><c>3</c><o:tail><deep/></o:tail></a>"#);
+        let mut s = Seq::new(&el, "urn:x", "a").unwrap();
+        assert_eq!(s.required("b").unwrap().text, "1");
+        assert_eq!(s.repeated("c", 1, 5).unwrap().len(), 2);
+        assert!(s.optional("d").unwrap().is_none());
+        s.finish().unwrap();
+    }
+
+    #[test]
+    fn out_of_order_unknown_and_unqualified_are_errors() {
+        let el = doc(r#"<a xmlns="urn:x"><c/><b/></a>"#);
+        let mut s = Seq::new(&el, "urn:x", "a").unwrap();
+        assert!(s.optional("b").unwrap().is_none());
+        assert!(s.optional("c").unwrap().is_some());
+        assert_eq!(s.finish().unwrap_err().path, "a/b");
+        let el = doc(r#"<x:a xmlns:x="urn:x"><b/></x:a>"#);
+        let err = Seq::new(&el, "urn:x", "a").unwrap().required("b").unwrap_err();
+        assert!(err.message.contains("no namespace"), "{err}");
+        let el = doc(r#"<x:a xmlns:x="urn:x" xmlns:y="urn:y"><y:b/></x:a>"#);
+        let err = Seq::new(&el, "urn:x", "a").unwrap().required("b").unwrap_err();
+        assert!(err.message.contains("is in namespace urn:y"), "{err}");
+    }
+
+    #[test]
+    fn simple_types() {
+        let el = doc(r#"<a> true </a>"#);
+        assert!(boolean(&el, "a").unwrap());
+        assert!(boolean(&doc("<a>yes</a>"), "a").is_err());
+        assert!(timestamp(&doc("<a>2026</a>"), "a").is_err());
+        assert!(bounded(&doc("<a>abc</a>"), "a", 2).is_err());
+    }
+}

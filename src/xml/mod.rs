@@ -1,0 +1,10 @@
+//! XML plumbing shared by the envelope and the contracts: a bounded tree reader, a
+//! sequence decoder that follows the XSD's element order, and a writer.
+
+pub mod decode;
+pub mod reader;
+pub mod writer;
+
+pub use decode::{DecodeError, Seq};
+pub use reader::{parse, Element, Limits, XmlError};
+pub use writer::XmlWriter;
