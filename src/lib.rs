@@ -7,3 +7,5 @@
 
 pub mod domain;
 pub mod xml;
+pub mod soap;
+pub mod contracts;

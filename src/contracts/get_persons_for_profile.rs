@@ -1,0 +1,63 @@
+//! GetPersonsForProfile 5.0 and GetPersonsForProfileUnrestricted 5.0: XML types.
+
+use super::types::{open_payload, write_ii, write_person_record, Ii, PersonRecordView};
+use super::Contract;
+use crate::xml::decode::{boolean, text};
+use crate::xml::{DecodeError, Element, Seq, XmlWriter};
+
+/// Most identities in one request (CONTRACT.md).
+pub const MAX_PERSON_IDS: usize = 500;
+
+/// The request as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `personId`, in order.
+    pub person_ids: Vec<Ii>,
+    /// `profile` as sent (P1 … P10).
+    pub profile: String,
+    /// `ignoreReferredIdentity`.
+    pub ignore_referred_identity: bool,
+}
+
+/// Reads the request element of `contract` (either twin).
+pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> {
+    let ns = contract.responder_ns();
+    let name = contract.name();
+    let mut s = Seq::new(el, ns, name)?;
+    let person_ids = s
+        .repeated("personId", 1, usize::MAX)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| Ii::decode(e, &format!("{name}/personId[{}]", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let profile = text(s.required("profile")?, &format!("{name}/profile"))?.trim().to_owned();
+    let ignore_referred_identity = boolean(s.required("ignoreReferredIdentity")?, &format!("{name}/ignoreReferredIdentity"))?;
+    s.finish()?;
+    Ok(Request { person_ids, profile, ignore_referred_identity })
+}
+
+/// One `requestedPersonRecord`: the echoed identity and, when known, what to show.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordOut<'a> {
+    /// The identity as requested.
+    pub requested: &'a Ii,
+    /// The record, absent for an unknown person.
+    pub record: Option<PersonRecordView<'a>>,
+}
+
+/// Writes the response payload element.
+pub fn encode(contract: Contract, records: &[RecordOut<'_>]) -> String {
+    let mut w = XmlWriter::with_capacity(256 + records.len() * 1024);
+    let name = contract.response_element();
+    open_payload(&mut w, &name, contract.responder_ns());
+    for r in records {
+        w.open("requestedPersonRecord");
+        write_ii(&mut w, "p:requestedPersonalIdentity", &r.requested.root, r.requested.extension.as_deref());
+        if let Some(view) = r.record {
+            write_person_record(&mut w, "p:personRecord", view);
+        }
+        w.close("requestedPersonRecord");
+    }
+    w.close(&name);
+    w.finish()
+}

@@ -1,0 +1,252 @@
+//! Core types of namespace `…:persons:person:5`: reading them from requests and writing
+//! them from domain values. No business rule is decided here.
+
+use super::CORE_NS;
+use crate::domain::{Actor, ContactEntry, ContactInput, ContactRecord, Person, PersonId, Profile, Qualifiers};
+use crate::soap::RESULT_NS;
+use crate::xml::decode::{bounded, boolean, text, timestamp};
+use crate::xml::{DecodeError, Element, Seq, XmlWriter};
+
+/// `IIType` as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ii {
+    /// `root`.
+    pub root: String,
+    /// `extension`.
+    pub extension: Option<String>,
+}
+
+impl Ii {
+    /// Reads an `IIType`.
+    pub fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
+        let mut s = Seq::new(el, CORE_NS, path)?;
+        let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
+        let extension = s.optional("extension")?.map(|e| text(e, &format!("{path}/extension")).map(str::to_owned)).transpose()?;
+        s.finish()?;
+        Ok(Self { root, extension })
+    }
+
+    /// The identifier of a person.
+    pub fn of(id: &PersonId) -> Self {
+        Self { root: id.root().to_owned(), extension: Some(id.extension().to_owned()) }
+    }
+}
+
+/// Writes an `IIType` element named `qname`.
+pub fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
+    w.open(qname).leaf("p:root", root).leaf_opt("p:extension", extension).close(qname);
+}
+
+/// Reads a `ContactInformationType` into the domain's unvalidated input.
+pub fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, DecodeError> {
+    let mut s = Seq::new(el, CORE_NS, path)?;
+    let contact_type = bounded(s.required("contactType")?, &format!("{path}/contactType"), 40)?.to_owned();
+    let use_ = s.optional("use")?.map(|e| bounded(e, &format!("{path}/use"), 40)).transpose()?.is_some();
+    let value = s.optional("value")?.map(|e| text(e, &format!("{path}/value")).map(str::to_owned)).transpose()?;
+    let rank = s.optional("rank")?.map(|e| int(e, &format!("{path}/rank"))).transpose()?.is_some();
+    let comment = s.optional("comment")?.map(|e| text(e, &format!("{path}/comment"))).transpose()?.is_some();
+    let period = s.optional("period")?.is_some();
+    let digital_notification = s.optional("digitalNotification")?.map(|e| boolean(e, &format!("{path}/digitalNotification"))).transpose()?;
+    s.finish()?;
+    Ok(ContactInput { contact_type, value, qualifiers: Qualifiers { use_, rank, comment, period }, digital_notification })
+}
+
+/// An `xs:int`.
+fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
+    text(el, path)?.trim().parse().map_err(|_| DecodeError::new(path, "is not an xs:int"))
+}
+
+/// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorXml {
+    /// `id`.
+    pub id: Ii,
+    /// `professional/organizationId`.
+    pub organization: Option<Ii>,
+}
+
+impl ActorXml {
+    /// Reads an `ActorType`.
+    pub fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
+        let mut s = Seq::new(el, CORE_NS, path)?;
+        let id = Ii::decode(s.required("id")?, &format!("{path}/id"))?;
+        let organization = match s.optional("professional")? {
+            Some(p) => {
+                let ppath = format!("{path}/professional");
+                let mut ps = Seq::new(p, CORE_NS, ppath.clone())?;
+                let org = Ii::decode(ps.required("organizationId")?, &format!("{ppath}/organizationId"))?;
+                ps.finish()?;
+                Some(org)
+            }
+            None => None,
+        };
+        if let Some(t) = s.optional("updateTime")? {
+            timestamp(t, &format!("{path}/updateTime"))?;
+        }
+        s.finish()?;
+        Ok(Self { id, organization })
+    }
+}
+
+/// Writes `ContactInformationType`: only contactType, value and digitalNotification (CT-2, DN-1).
+pub fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry) {
+    w.open(qname)
+        .leaf("p:contactType", entry.channel.contact_type())
+        .leaf("p:value", entry.channel.value())
+        .leaf_bool("p:digitalNotification", entry.digital_notification)
+        .close(qname);
+}
+
+/// Writes `ActorType` for the stored provenance.
+pub fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
+    let actor = &record.provenance.actor;
+    w.open(qname);
+    write_ii(w, "p:id", actor.id_root(), Some(actor.id_extension()));
+    if let Actor::Professional { organization_root, organization_id, .. } = actor {
+        w.open("p:professional");
+        write_ii(w, "p:organizationId", organization_root, Some(organization_id));
+        w.close("p:professional");
+    }
+    w.leaf("p:updateTime", &record.provenance.update_time.to_string());
+    w.close(qname);
+}
+
+/// What a `ContactInformationRecordType` shows: decided by the handler from the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactRecordView<'a> {
+    /// The person.
+    pub person: &'a Person,
+    /// The stored record.
+    pub record: &'a ContactRecord,
+    /// False when the rules withhold the contact data (PR-3, PR-4).
+    pub show_contacts: bool,
+}
+
+/// Writes a `ContactInformationRecordType`; `contactPerson` is never written (CT-6).
+pub fn write_contact_record(w: &mut XmlWriter, qname: &str, view: ContactRecordView<'_>) {
+    let ContactRecordView { person, record, show_contacts } = view;
+    w.open(qname).leaf("p:version", &record.version.to_string());
+    write_ii(w, "p:personId", person.id.root(), Some(person.id.extension()));
+    if show_contacts {
+        for e in &record.entries {
+            write_contact(w, "p:contactInformation", e);
+        }
+    }
+    w.leaf_bool("p:protectedPersonIndicator", person.protection.sekretessmarkering);
+    w.leaf_bool("p:protectedPopulationRecord", person.protection.skyddad_folkbokforing);
+    if show_contacts {
+        if let Some(opt) = record.optout_paper_notification {
+            w.leaf_bool("p:optoutPaperNotification", opt);
+        }
+        write_actor(w, "p:updatePersonContactInformationActor", record);
+    }
+    w.close(qname);
+}
+
+/// What a `PersonRecordType` shows: the effective profile and, for P3, the contact record.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonRecordView<'a> {
+    /// The person.
+    pub person: &'a Person,
+    /// The profile after PR-3.
+    pub profile: Profile,
+    /// The stored contact record, when the profile and rules allow showing it.
+    pub contacts: Option<&'a ContactRecord>,
+    /// Whether guardians are shown (not for a protected person on a restricted contract).
+    pub show_guardians: bool,
+}
+
+/// Writes a `PersonRecordType` in the published element order.
+pub fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordView<'_>) {
+    let PersonRecordView { person, profile, contacts, show_guardians } = view;
+    w.open(qname);
+    write_ii(w, "p:personalIdentity", person.id.root(), Some(person.id.extension()));
+    w.leaf_bool("p:protectedPersonIndicator", person.protection.sekretessmarkering);
+    w.leaf_bool("p:testIndicator", person.test_indicator);
+    w.leaf_bool("p:primaryIdentity", true);
+    if let Some(record) = contacts {
+        w.leaf("p:version", &record.version.to_string());
+    }
+    w.open("p:name")
+        .leaf("p:givenName", &person.name.given)
+        .leaf_opt("p:middleName", person.name.middle.as_deref())
+        .leaf("p:surname", &person.name.surname)
+        .close("p:name");
+    if profile.includes_address() {
+        write_birth_and_address(w, person);
+    }
+    if let Some(record) = contacts {
+        for e in &record.entries {
+            write_contact(w, "p:contactInformation", e);
+        }
+    }
+    if show_guardians {
+        for g in &person.guardians {
+            w.open("p:relationship").open("p:relationshipId");
+            write_ii(w, "p:personalIdentity", g.root(), Some(g.extension()));
+            w.close("p:relationshipId").leaf("p:relationshipType", "V").close("p:relationship");
+        }
+    }
+    if let Some(record) = contacts {
+        write_actor(w, "p:updatePersonContactInformationActor", record);
+        if let Some(opt) = record.optout_paper_notification {
+            w.leaf_bool("p:optoutPaperNotification", opt);
+        }
+    }
+    w.leaf_bool("p:protectedPopulationRecord", person.protection.skyddad_folkbokforing);
+    w.close(qname);
+}
+
+fn write_birth_and_address(w: &mut XmlWriter, person: &Person) {
+    if let Some(born) = person.effective_birth_date() {
+        w.open("p:birth").open("p:dateOfBirth").leaf("p:format", "YYYY-MM-DD").leaf("p:value", &born.format("%Y-%m-%d").to_string());
+        w.close("p:dateOfBirth").close("p:birth");
+    }
+    if let Some(a) = &person.address {
+        w.open("p:addressInformation").open("p:residentialAddress");
+        w.leaf_opt("p:careOf", a.care_of.as_deref()).leaf_opt("p:postalAddress2", a.street.as_deref());
+        w.leaf_opt("p:postalCode", a.postal_code.as_deref()).leaf_opt("p:city", a.city.as_deref());
+        w.close("p:residentialAddress").close("p:addressInformation");
+    }
+}
+
+/// The outcome written as `ResultType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultXml {
+    /// `OK`.
+    Ok,
+    /// `ERROR` with the rule's code, rule ID, message and log id.
+    Error {
+        /// Stable error code.
+        code: &'static str,
+        /// RULES.md ID.
+        rule: &'static str,
+        /// resultText.
+        text: String,
+        /// Log id.
+        log_id: String,
+    },
+}
+
+/// Writes a `ResultType` element named `qname`.
+pub fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
+    w.open(qname);
+    match result {
+        ResultXml::Ok => {
+            w.leaf("p:resultCode", "OK");
+        }
+        ResultXml::Error { code, rule, text, log_id } => {
+            w.leaf("p:resultCode", "ERROR").leaf("p:resultText", text);
+            let ns = [("xmlns:r", RESULT_NS)];
+            w.open_with("r:errorCode", &ns).raw(code).close("r:errorCode");
+            w.open_with("r:ruleId", &ns).raw(rule).close("r:ruleId");
+            w.open_with("r:logId", &ns).raw(log_id).close("r:logId");
+        }
+    }
+    w.close(qname);
+}
+
+/// Opens a payload element: responder namespace as default, core namespace as `p`.
+pub fn open_payload(w: &mut XmlWriter, name: &str, responder_ns: &str) {
+    w.open_with(name, &[("xmlns", responder_ns), ("xmlns:p", CORE_NS)]);
+}
