@@ -36,3 +36,15 @@ pub fn encode(version: &str, ping_date_time: &str, configuration: &[(&str, Strin
     w.close(&name);
     w.finish()
 }
+
+use crate::error::ServiceError;
+use crate::service::{Context, Handled};
+
+/// Answers PingForConfiguration: version, time, store kind and whether the store answers.
+pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
+    decode(body)?;
+    let store_ok = ctx.store.ping().is_ok();
+    let now = crate::domain::Version::at(chrono::Utc::now()).to_string();
+    let configuration = [("adapterVersion", env!("CARGO_PKG_VERSION").to_owned()), ("store", ctx.store.kind().to_owned()), ("storeAvailable", store_ok.to_string())];
+    Ok(Handled { payload: encode(env!("CARGO_PKG_VERSION"), &now, &configuration), audit: vec![], result: "OK" })
+}

@@ -149,6 +149,16 @@ impl PersonId {
     pub fn key(&self) -> String {
         format!("{}:{}", self.root(), self.extension())
     }
+
+    /// Rebuilds an identifier from a key this service stored (no re-validation).
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (root, extension) = key.split_once(':')?;
+        Some(match root {
+            ROOT_PERSONNUMMER => PersonId::Personnummer(extension.to_owned()),
+            ROOT_SAMORDNINGSNUMMER => PersonId::Samordningsnummer(extension.to_owned()),
+            _ => PersonId::Reserve { root: root.to_owned(), extension: extension.to_owned() },
+        })
+    }
 }
 
 impl fmt::Display for PersonId {

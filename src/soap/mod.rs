@@ -2,6 +2,7 @@
 
 pub mod envelope;
 pub mod fault;
+pub mod wsdl;
 
 pub use envelope::{read_envelope, wrap_body, Envelope, EnvelopeError};
 pub use fault::{Fault, FaultCode};

@@ -1,0 +1,75 @@
+//! The one place where errors become RIVTA answers: rule violations become a
+//! `ResultType` with `resultCode=ERROR`; everything else becomes a SOAP Fault.
+
+use crate::contracts::types::ResultXml;
+use crate::domain::{IdProblem, ProfileProblem, Violation};
+use crate::soap::{EnvelopeError, Fault, FaultCode};
+use crate::store::StoreError;
+use crate::xml::DecodeError;
+use uuid::Uuid;
+
+/// A request that cannot be answered with data; each variant maps to one Fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Not XML, not SOAP 1.1, no LogicalAddress, a mandatory header not understood.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// Well-formed but not valid against the contract's schema.
+    #[error("the request is not valid against the contract's schema: {0}")]
+    Schema(#[from] DecodeError),
+    /// The body element belongs to another contract than the endpoint's.
+    #[error("the body element {found} does not belong to this endpoint's contract {contract}; expected {{{namespace}}}{contract}")]
+    WrongOperation {
+        /// What was sent.
+        found: String,
+        /// The endpoint's contract.
+        contract: &'static str,
+        /// Its responder namespace.
+        namespace: &'static str,
+    },
+    /// More identities than one GetPersonsForProfile may carry.
+    #[error("{0} personId elements; at most 500 are allowed in one request")]
+    TooManyIds(usize),
+    /// A profile we do not serve.
+    #[error("{0}")]
+    Profile(#[from] ProfileProblem),
+    /// An invalid identifier in a read contract (ID-2).
+    #[error("{path}: {problem} [{rule}]", rule = if matches!(problem, IdProblem::UnknownRoot(_)) { "ID-1" } else { "ID-2" })]
+    InvalidIdentifier {
+        /// Where.
+        path: String,
+        /// What is wrong.
+        problem: IdProblem,
+    },
+    /// The consumer is not allowed this contract (AC-1, PR-5).
+    #[error("Obehörigt anrop för system {0}")]
+    Unauthorised(String),
+    /// The client certificate names no consumer (AC-1).
+    #[error("the client certificate has no subject serialNumber (OID 2.5.4.5) holding the consumer's HSA-id")]
+    NoConsumerId,
+    /// The store failed; details go to the log only.
+    #[error("the service could not complete the request because its database is unavailable; nothing was changed, try again")]
+    Storage(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// Who is at fault.
+    pub fn fault_code(&self) -> FaultCode {
+        match self {
+            ServiceError::Envelope(EnvelopeError::Soap12) => FaultCode::VersionMismatch,
+            ServiceError::Envelope(EnvelopeError::MustUnderstand(_)) => FaultCode::MustUnderstand,
+            ServiceError::Storage(_) => FaultCode::Server,
+            _ => FaultCode::Client,
+        }
+    }
+
+    /// The Fault to send, with a fresh log id.
+    pub fn to_fault(&self) -> Fault {
+        Fault::new(self.fault_code(), self.to_string())
+    }
+}
+
+/// The `ResultType` for a rule violation (CONTRACT.md error codes).
+pub fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
+    ResultXml::Error { code: v.code().as_str(), rule: v.rule(), text: v.to_string(), log_id: log_id.to_string() }
+}

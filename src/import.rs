@@ -1,0 +1,155 @@
+//! Population import (`pu-adapter import FILE`): JSON Lines of population-register data.
+//! A line for an existing person replaces their population data, never their contact
+//! information; a person who becomes protected is protected for every later request (PR-4).
+
+use crate::domain::{IdentifierPolicy, Name, Person, PersonId, PostalAddress, Protection};
+use crate::store::{Store, StoreError, Upserted};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::io::BufRead;
+
+/// Persons written per transaction.
+const BATCH: usize = 5_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Line {
+    person_id: IdField,
+    given_name: String,
+    middle_name: Option<String>,
+    surname: String,
+    birth_date: Option<String>,
+    postal_address: Option<AddressJson>,
+    protection: Option<ProtectionJson>,
+    test_indicator: Option<bool>,
+    guardians: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdField {
+    Number(String),
+    Ii { root: String, extension: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AddressJson {
+    care_of: Option<String>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ProtectionJson {
+    #[serde(default)]
+    sekretessmarkering: bool,
+    #[serde(default)]
+    skyddad_folkbokforing: bool,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// New persons.
+    pub inserted: u64,
+    /// Persons whose population data was replaced.
+    pub updated: u64,
+    /// Rejected lines: (1-based line number, reason).
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Reads one line into a person, naming the field that is wrong.
+pub fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, String> {
+    let l: Line = serde_json::from_str(line).map_err(|e| format!("not a valid record: {e}"))?;
+    let id = match &l.person_id {
+        IdField::Number(n) => policy.parse_number(n),
+        IdField::Ii { root, extension } => policy.parse(root, Some(extension)),
+    }
+    .map_err(|e| format!("personId: {e}"))?;
+    let guardians = l
+        .guardians
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| policy.parse_number(g).map_err(|e| format!("guardians[{i}]: {e}")))
+        .collect::<Result<Vec<PersonId>, _>>()?;
+    let birth_date = l.birth_date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned())).transpose()?;
+    let name = Name { given: text("givenName", l.given_name, 80)?, middle: opt_text("middleName", l.middle_name, 80)?, surname: text("surname", l.surname, 80)? };
+    let address = l.postal_address.map(address).transpose()?;
+    let protection = l.protection.map_or(Protection::default(), |p| Protection { sekretessmarkering: p.sekretessmarkering, skyddad_folkbokforing: p.skyddad_folkbokforing });
+    Ok(Person { id, name, birth_date, address, protection, test_indicator: l.test_indicator.unwrap_or(false), guardians })
+}
+
+fn address(a: AddressJson) -> Result<PostalAddress, String> {
+    let postal_code = opt_text("postalAddress.postalCode", a.postal_code, 5)?;
+    if let Some(pc) = &postal_code {
+        if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("postalAddress.postalCode: must be 5 digits without a space".into());
+        }
+    }
+    Ok(PostalAddress {
+        care_of: opt_text("postalAddress.careOf", a.care_of, 40)?,
+        street: opt_text("postalAddress.street", a.street, 40)?,
+        postal_code,
+        city: opt_text("postalAddress.city", a.city, 40)?,
+    })
+}
+
+/// A required name field: non-empty, bounded, no control characters (they cannot go into XML).
+fn text(field: &str, value: String, max: usize) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field}: must not be empty"));
+    }
+    opt_text(field, Some(value), max).map(Option::unwrap_or_default)
+}
+
+fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, String> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(format!("{field}: longer than {max} characters")),
+        Some(v) if v.chars().any(char::is_control) => Err(format!("{field}: contains a control character")),
+        other => Ok(other),
+    }
+}
+
+/// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
+pub fn import(reader: impl BufRead, store: &dyn Store, policy: &IdentifierPolicy, mut progress: impl FnMut(u64)) -> Result<ImportSummary, StoreError> {
+    let mut summary = ImportSummary::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    for (index, line) in reader.lines().enumerate() {
+        let number = index as u64 + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                summary.rejected.push((number, format!("unreadable line: {e}")));
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(&line, policy) {
+            Ok(p) => batch.push(p),
+            Err(reason) => summary.rejected.push((number, reason)),
+        }
+        if batch.len() == BATCH {
+            flush(store, &mut batch, &mut summary)?;
+            progress(number);
+        }
+    }
+    flush(store, &mut batch, &mut summary)?;
+    Ok(summary)
+}
+
+fn flush(store: &dyn Store, batch: &mut Vec<Person>, summary: &mut ImportSummary) -> Result<(), StoreError> {
+    for outcome in store.upsert_persons(batch)? {
+        match outcome {
+            Upserted::Inserted => summary.inserted += 1,
+            Upserted::Updated => summary.updated += 1,
+        }
+    }
+    batch.clear();
+    Ok(())
+}

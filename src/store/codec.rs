@@ -1,0 +1,168 @@
+//! Turning domain values into column values and back, shared by both backends.
+
+use super::StoreError;
+use crate::audit::{AuditEntry, Outcome};
+use crate::domain::{Actor, Channel, ContactEntry, ContactRecord, Name, Person, PersonId, PostalAddress, Protection, Provenance, Version};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A `persons` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    /// `root:extension`.
+    pub key: String,
+    /// Given name.
+    pub given_name: String,
+    /// Middle name.
+    pub middle_name: Option<String>,
+    /// Surname.
+    pub surname: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// c/o.
+    pub care_of: Option<String>,
+    /// Street.
+    pub street: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Sekretessmarkering.
+    pub sekretessmarkering: bool,
+    /// Skyddad folkbokföring.
+    pub skyddad_folkbokforing: bool,
+    /// Test person.
+    pub test_indicator: bool,
+    /// JSON array of guardian keys.
+    pub guardians: String,
+}
+
+/// A `contact_records` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    /// `YYYYMMDDhhmmss`.
+    pub version: String,
+    /// JSON array of entries.
+    pub entries: String,
+    /// optoutPaperNotification.
+    pub optout: Option<bool>,
+    /// `person` or `professional`.
+    pub actor_kind: String,
+    /// Actor id root.
+    pub actor_root: String,
+    /// Actor id extension.
+    pub actor_extension: String,
+    /// Organisation root (professional).
+    pub org_root: Option<String>,
+    /// Organisation id (professional).
+    pub org_extension: Option<String>,
+    /// When stored.
+    pub update_time: String,
+    /// Calling system.
+    pub consumer_hsa_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EntryJson {
+    t: String,
+    v: String,
+    d: bool,
+}
+
+impl PersonRow {
+    /// The row for a person.
+    pub fn from_person(p: &Person) -> Self {
+        let address = p.address.clone().unwrap_or_default();
+        let guardians: Vec<String> = p.guardians.iter().map(PersonId::key).collect();
+        Self {
+            key: p.id.key(),
+            given_name: p.name.given.clone(),
+            middle_name: p.name.middle.clone(),
+            surname: p.name.surname.clone(),
+            birth_date: p.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            care_of: address.care_of,
+            street: address.street,
+            postal_code: address.postal_code,
+            city: address.city,
+            sekretessmarkering: p.protection.sekretessmarkering,
+            skyddad_folkbokforing: p.protection.skyddad_folkbokforing,
+            test_indicator: p.test_indicator,
+            guardians: serde_json::to_string(&guardians).unwrap_or_else(|_| "[]".into()),
+        }
+    }
+
+    /// The person in this row.
+    pub fn into_person(self) -> Result<Person, StoreError> {
+        let id = PersonId::from_key(&self.key).ok_or_else(|| StoreError::Corrupt(format!("person key {:?}", self.key)))?;
+        let guardian_keys: Vec<String> = serde_json::from_str(&self.guardians).map_err(|e| StoreError::Corrupt(format!("guardians: {e}")))?;
+        let guardians = guardian_keys.iter().filter_map(|k| PersonId::from_key(k)).collect();
+        let birth_date = self.birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let has_address = self.care_of.is_some() || self.street.is_some() || self.postal_code.is_some() || self.city.is_some();
+        Ok(Person {
+            id,
+            name: Name { given: self.given_name, middle: self.middle_name, surname: self.surname },
+            birth_date,
+            address: has_address.then_some(PostalAddress { care_of: self.care_of, street: self.street, postal_code: self.postal_code, city: self.city }),
+            protection: Protection { sekretessmarkering: self.sekretessmarkering, skyddad_folkbokforing: self.skyddad_folkbokforing },
+            test_indicator: self.test_indicator,
+            guardians,
+        })
+    }
+}
+
+impl ContactRow {
+    /// The row for a record.
+    pub fn from_record(r: &ContactRecord) -> Self {
+        let entries: Vec<EntryJson> = r.entries.iter().map(|e| EntryJson { t: e.channel.contact_type().into(), v: e.channel.value().into(), d: e.digital_notification }).collect();
+        let (actor_kind, org_root, org_extension) = match &r.provenance.actor {
+            Actor::Person(_) => ("person", None, None),
+            Actor::Professional { organization_root, organization_id, .. } => ("professional", Some(organization_root.clone()), Some(organization_id.clone())),
+        };
+        Self {
+            version: r.version.to_string(),
+            entries: serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()),
+            optout: r.optout_paper_notification,
+            actor_kind: actor_kind.into(),
+            actor_root: r.provenance.actor.id_root().into(),
+            actor_extension: r.provenance.actor.id_extension().into(),
+            org_root,
+            org_extension,
+            update_time: r.provenance.update_time.to_string(),
+            consumer_hsa_id: r.provenance.consumer_hsa_id.clone(),
+        }
+    }
+
+    /// The record in this row.
+    pub fn into_record(self) -> Result<ContactRecord, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
+        let version = Version::parse(&self.version).ok_or_else(|| corrupt("version"))?;
+        let update_time = Version::parse(&self.update_time).ok_or_else(|| corrupt("update_time"))?;
+        let json: Vec<EntryJson> = serde_json::from_str(&self.entries).map_err(|e| StoreError::Corrupt(format!("entries: {e}")))?;
+        let entries = json
+            .into_iter()
+            .map(|e| Channel::from_stored(&e.t, e.v).map(|channel| ContactEntry { channel, digital_notification: e.d }).ok_or_else(|| corrupt("contact type")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let actor = match self.actor_kind.as_str() {
+            "person" => Actor::Person(PersonId::from_key(&format!("{}:{}", self.actor_root, self.actor_extension)).ok_or_else(|| corrupt("actor"))?),
+            _ => Actor::Professional {
+                hsa_id: self.actor_extension,
+                organization_root: self.org_root.unwrap_or_default(),
+                organization_id: self.org_extension.unwrap_or_default(),
+            },
+        };
+        Ok(ContactRecord { version, entries, optout_paper_notification: self.optout, provenance: Provenance { actor, update_time, consumer_hsa_id: self.consumer_hsa_id } })
+    }
+}
+
+/// Reads an outcome column.
+pub fn outcome_of(s: &str) -> Result<Outcome, StoreError> {
+    Outcome::parse(s).ok_or_else(|| StoreError::Corrupt(format!("audit outcome {s:?}")))
+}
+
+/// The audit entry for an update's result; the caller's log id is kept only for a refusal.
+pub fn audited_update(audit: &AuditEntry, refused: Option<&crate::domain::Violation>) -> AuditEntry {
+    match refused {
+        None => audit.with_outcome(Outcome::Ok, None, None),
+        Some(v) => audit.with_outcome(Outcome::Error, Some(v.code().as_str()), audit.log_id.clone()),
+    }
+}

@@ -1,0 +1,337 @@
+//! The embedded SQLite store: WAL, `synchronous=FULL`, `secure_delete=ON`.
+//!
+//! FULL because an acknowledged update must survive a power cut, not only a crash;
+//! secure_delete so that removed contact values do not linger in free pages (CO-2).
+
+use super::codec::{audited_update, outcome_of, ContactRow, PersonRow};
+use super::{Decide, PersonState, Store, StoreError, Upserted};
+use crate::audit::{AuditEntry, AuditQuery};
+use crate::domain::{PersonId, Violation};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Versioned migrations; each runs once, in order, in one transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE persons (
+        person_key TEXT PRIMARY KEY,
+        given_name TEXT NOT NULL, middle_name TEXT, surname TEXT NOT NULL,
+        birth_date TEXT, care_of TEXT, street TEXT, postal_code TEXT, city TEXT,
+        sekretessmarkering INTEGER NOT NULL, skyddad_folkbokforing INTEGER NOT NULL,
+        test_indicator INTEGER NOT NULL, guardians TEXT NOT NULL
+    );
+    CREATE TABLE contact_records (
+        person_key TEXT PRIMARY KEY REFERENCES persons(person_key),
+        version TEXT NOT NULL, entries TEXT NOT NULL, optout INTEGER,
+        actor_kind TEXT NOT NULL, actor_root TEXT NOT NULL, actor_extension TEXT NOT NULL,
+        org_root TEXT, org_extension TEXT, update_time TEXT NOT NULL, consumer_hsa_id TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL, consumer TEXT NOT NULL, contract TEXT NOT NULL, unrestricted INTEGER NOT NULL,
+        logical_address TEXT NOT NULL, correlation_id TEXT NOT NULL, person_key TEXT NOT NULL,
+        outcome TEXT NOT NULL, error_code TEXT, log_id TEXT
+    );
+    CREATE INDEX audit_by_person ON audit(person_key, id);
+    CREATE INDEX audit_by_time ON audit(at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+)];
+
+const READERS: usize = 4;
+
+/// SQLite in one file, one writer connection and a few readers.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
+        Ok(Self { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves the WAL into the main file and truncates it (used before raw-byte scans and backups).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.writer.lock().map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(db)
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut r) = self.readers.lock() {
+            if r.len() < READERS {
+                r.push(conn);
+            }
+        }
+        out
+    }
+
+    fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().map_err(|_| StoreError::Database("writer lock poisoned".into()))?;
+        f(&mut conn)
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;").map_err(db)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(db)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Database(format!("could not switch {} to WAL (journal_mode={mode})", path.display())));
+    }
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").map_err(db)?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let done: Option<i64> = tx.query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0)).optional().map_err(db)?;
+        if done.is_none() {
+            tx.execute_batch(sql).map_err(db)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, crate::audit::now_rfc3339()]).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+const PERSON_COLUMNS: &str = "person_key, given_name, middle_name, surname, birth_date, care_of, street, postal_code, city, sekretessmarkering, skyddad_folkbokforing, test_indicator, guardians";
+const CONTACT_COLUMNS: &str = "version, entries, optout, actor_kind, actor_root, actor_extension, org_root, org_extension, update_time, consumer_hsa_id";
+
+fn read_state(conn: &Connection, key: &str) -> Result<Option<PersonState>, StoreError> {
+    let person = conn
+        .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE person_key = ?1"))
+        .map_err(db)?
+        .query_row([key], |r| {
+            Ok(PersonRow {
+                key: r.get(0)?,
+                given_name: r.get(1)?,
+                middle_name: r.get(2)?,
+                surname: r.get(3)?,
+                birth_date: r.get(4)?,
+                care_of: r.get(5)?,
+                street: r.get(6)?,
+                postal_code: r.get(7)?,
+                city: r.get(8)?,
+                sekretessmarkering: r.get(9)?,
+                skyddad_folkbokforing: r.get(10)?,
+                test_indicator: r.get(11)?,
+                guardians: r.get(12)?,
+            })
+        })
+        .optional()
+        .map_err(db)?;
+    let Some(person) = person else { return Ok(None) };
+    let contacts = conn
+        .prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contact_records WHERE person_key = ?1"))
+        .map_err(db)?
+        .query_row([key], |r| {
+            Ok(ContactRow {
+                version: r.get(0)?,
+                entries: r.get(1)?,
+                optout: r.get(2)?,
+                actor_kind: r.get(3)?,
+                actor_root: r.get(4)?,
+                actor_extension: r.get(5)?,
+                org_root: r.get(6)?,
+                org_extension: r.get(7)?,
+                update_time: r.get(8)?,
+                consumer_hsa_id: r.get(9)?,
+            })
+        })
+        .optional()
+        .map_err(db)?;
+    Ok(Some(PersonState { person: person.into_person()?, contacts: contacts.map(ContactRow::into_record).transpose()? }))
+}
+
+fn write_contacts(tx: &Transaction<'_>, key: &str, row: &ContactRow) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO contact_records (person_key, {CONTACT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(person_key) DO UPDATE SET version=excluded.version, entries=excluded.entries, optout=excluded.optout,
+           actor_kind=excluded.actor_kind, actor_root=excluded.actor_root, actor_extension=excluded.actor_extension,
+           org_root=excluded.org_root, org_extension=excluded.org_extension, update_time=excluded.update_time,
+           consumer_hsa_id=excluded.consumer_hsa_id"
+    ))
+    .map_err(db)?
+    .execute(params![
+        key,
+        row.version,
+        row.entries,
+        row.optout,
+        row.actor_kind,
+        row.actor_root,
+        row.actor_extension,
+        row.org_root,
+        row.org_extension,
+        row.update_time,
+        row.consumer_hsa_id
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+fn insert_audit(conn: &Connection, e: &AuditEntry) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO audit (at, consumer, contract, unrestricted, logical_address, correlation_id, person_key, outcome, error_code, log_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .map_err(db)?
+    .execute(params![e.at, e.consumer, e.contract, e.unrestricted, e.logical_address, e.correlation_id, e.person, e.outcome.as_str(), e.error_code, e.log_id])
+    .map_err(db)?;
+    Ok(())
+}
+
+fn upsert_person(tx: &Transaction<'_>, p: &crate::domain::Person) -> Result<Upserted, StoreError> {
+    let row = PersonRow::from_person(p);
+    let existed: bool = tx.prepare_cached("SELECT 1 FROM persons WHERE person_key = ?1").map_err(db)?.exists([&row.key]).map_err(db)?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO persons ({PERSON_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT(person_key) DO UPDATE SET given_name=excluded.given_name, middle_name=excluded.middle_name,
+           surname=excluded.surname, birth_date=excluded.birth_date, care_of=excluded.care_of, street=excluded.street,
+           postal_code=excluded.postal_code, city=excluded.city, sekretessmarkering=excluded.sekretessmarkering,
+           skyddad_folkbokforing=excluded.skyddad_folkbokforing, test_indicator=excluded.test_indicator, guardians=excluded.guardians"
+    ))
+    .map_err(db)?
+    .execute(params![
+        row.key,
+        row.given_name,
+        row.middle_name,
+        row.surname,
+        row.birth_date,
+        row.care_of,
+        row.street,
+        row.postal_code,
+        row.city,
+        row.sekretessmarkering,
+        row.skyddad_folkbokforing,
+        row.test_indicator,
+        row.guardians
+    ])
+    .map_err(db)?;
+    Ok(if existed { Upserted::Updated } else { Upserted::Inserted })
+}
+
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.with_reader(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
+    }
+
+    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
+        self.with_reader(|c| {
+            let tx = c.unchecked_transaction().map_err(db)?;
+            let out = ids.iter().map(|id| read_state(&tx, &id.key())).collect();
+            tx.finish().map_err(db)?;
+            out
+        })
+    }
+
+    fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError> {
+        let key = id.key();
+        self.with_writer(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let state = read_state(&tx, &key)?;
+            let decided = decide(state.as_ref().map(|s| &s.person), state.as_ref().and_then(|s| s.contacts.as_ref()));
+            match (decided, state) {
+                (Ok(record), Some(state)) => {
+                    write_contacts(&tx, &key, &ContactRow::from_record(&record))?;
+                    insert_audit(&tx, &audited_update(audit, None))?;
+                    tx.commit().map_err(db)?;
+                    Ok(Ok(PersonState { person: state.person, contacts: Some(record) }))
+                }
+                (Ok(_), None) => Err(StoreError::Database("decide accepted an update of an unknown person".into())),
+                (Err(violation), _) => {
+                    tx.rollback().map_err(db)?;
+                    insert_audit(conn, &audited_update(audit, Some(&violation)))?;
+                    Ok(Err(violation))
+                }
+            }
+        })
+    }
+
+    fn upsert_persons(&self, persons: &[crate::domain::Person]) -> Result<Vec<Upserted>, StoreError> {
+        self.with_writer(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let out = persons.iter().map(|p| upsert_person(&tx, p)).collect::<Result<Vec<_>, _>>()?;
+            tx.commit().map_err(db)?;
+            Ok(out)
+        })
+    }
+
+    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        self.with_writer(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            for e in entries {
+                insert_audit(&tx, e)?;
+            }
+            tx.commit().map_err(db)
+        })
+    }
+
+    fn query_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with_reader(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT at, consumer, contract, unrestricted, logical_address, correlation_id, person_key, outcome, error_code, log_id
+                     FROM audit WHERE (?1 IS NULL OR person_key = ?1) AND (?2 IS NULL OR consumer = ?2)
+                     AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY id LIMIT ?5",
+                )
+                .map_err(db)?;
+            let limit = q.limit.map_or(-1, i64::from);
+            let rows = stmt
+                .query_map(params![q.person, q.consumer, q.since, q.until, limit], |r| {
+                    Ok((
+                        AuditEntry {
+                            at: r.get(0)?,
+                            consumer: r.get(1)?,
+                            contract: r.get(2)?,
+                            unrestricted: r.get(3)?,
+                            logical_address: r.get(4)?,
+                            correlation_id: r.get(5)?,
+                            person: r.get(6)?,
+                            outcome: crate::audit::Outcome::Ok,
+                            error_code: r.get(8)?,
+                            log_id: r.get(9)?,
+                        },
+                        r.get::<_, String>(7)?,
+                    ))
+                })
+                .map_err(db)?;
+            rows.map(|row| {
+                let (mut entry, outcome) = row.map_err(db)?;
+                entry.outcome = outcome_of(&outcome)?;
+                Ok(entry)
+            })
+            .collect()
+        })
+    }
+
+    fn count_persons(&self) -> Result<u64, StoreError> {
+        self.with_reader(|c| c.query_row("SELECT COUNT(*) FROM persons", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(db))
+    }
+}

@@ -1,0 +1,8 @@
+//! Transport: mutual TLS, the client certificate's identity, and HTTP with its limits.
+
+pub mod activity;
+pub mod http;
+pub mod identity;
+pub mod tls;
+
+pub use http::{serve, HttpLimits, ServerHandle};

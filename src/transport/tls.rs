@@ -1,0 +1,77 @@
+//! The rustls server configuration: TLS 1.2 and 1.3 only, ring's modern AEAD suites only,
+//! a client certificate required and verified (chain and validity dates) against the
+//! configured trust anchors.
+
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Why TLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM file could not be read.
+    #[error("{path}: {message}")]
+    Pem {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// rustls refused the material.
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    /// The client verifier could not be built.
+    #[error("client certificate verifier: {0}")]
+    Verifier(String),
+}
+
+fn pem_error(path: &Path, e: impl std::fmt::Display) -> TlsError {
+    TlsError::Pem { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// Reads every certificate of a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?.collect::<Result<Vec<_>, _>>().map_err(|e| pem_error(path, e))?;
+    if certs.is_empty() {
+        return Err(pem_error(path, "no certificate found"));
+    }
+    Ok(certs)
+}
+
+/// Reads a private key, warning when the file is readable by others.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    warn_if_key_is_exposed(path);
+    PrivateKeyDer::from_pem_file(path).map_err(|e| pem_error(path, e))
+}
+
+/// Private keys should be readable by their owner only.
+fn warn_if_key_is_exposed(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "private key file is readable by group or others; chmod 600 it");
+            }
+        }
+    }
+}
+
+/// Builds the server configuration from PEM files.
+pub fn server_config(cert: &Path, key: &Path, client_ca: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    for ca in load_certs(client_ca)? {
+        roots.add(ca).map_err(|e| pem_error(client_ca, e))?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
