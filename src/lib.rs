@@ -16,3 +16,7 @@ pub mod service;
 pub mod import;
 pub mod admin;
 pub mod transport;
+pub mod devcerts;
+pub mod config;
+pub mod demo;
+pub mod app;

@@ -1,1 +1,258 @@
-fn main() {}
+//! The `pu-adapter` command: serve, import, audit, dev-certs.
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use pu_adapter::audit::AuditQuery;
+use pu_adapter::config::Config;
+use pu_adapter::domain::IdentifierPolicy;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pu-adapter", version, about = "SOAP/RIVTA producer of the PU contact-information contracts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// TOML configuration file; without it the development defaults apply (certs-dev/, demo persons, dev consumers).
+    #[arg(long, env = "PU_ADAPTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the SQLite database (overrides data_dir).
+    #[arg(long, env = "PU_ADAPTER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the service (SOAP over mutual TLS, admin /health and /metrics).
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// SOAP listener address, e.g. 127.0.0.1:8443 (overrides listen).
+        #[arg(long, env = "PU_ADAPTER_LISTEN")]
+        listen: Option<String>,
+        /// Admin listener address; "" disables it (overrides admin_listen).
+        #[arg(long)]
+        admin_listen: Option<String>,
+        /// Log format: text or json (overrides log_format).
+        #[arg(long)]
+        log_format: Option<String>,
+        /// Do not load the demo persons.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Import population data from a JSON Lines file (see README, "Population import").
+    Import {
+        #[command(flatten)]
+        common: Common,
+        /// The JSON Lines file.
+        file: PathBuf,
+    },
+    /// List audit entries (AC-2), e.g. every access to one person.
+    Audit {
+        #[command(flatten)]
+        common: Common,
+        /// Person: 12-digit personnummer/samordningsnummer, or root:extension.
+        #[arg(long)]
+        person: Option<String>,
+        /// Only this consumer HSA-id.
+        #[arg(long)]
+        consumer: Option<String>,
+        /// From this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (RFC 3339, exclusive).
+        #[arg(long)]
+        until: Option<String>,
+        /// JSON Lines output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Regenerate the development certificates (development only, never production).
+    DevCerts {
+        /// Output directory.
+        #[arg(long, default_value = "certs-dev")]
+        out: PathBuf,
+    },
+}
+
+fn load_config(common: &Common) -> Result<Config, String> {
+    let mut config = match &common.config {
+        Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
+        None => Config::development(),
+    };
+    config.apply_env();
+    if let Some(d) = &common.data_dir {
+        config.data_dir = d.clone();
+    }
+    Ok(config)
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PU_ADAPTER_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("pu-adapter: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Serve { common, listen, admin_listen, log_format, no_demo } => {
+            let mut config = load_config(&common)?;
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            if let Some(a) = admin_listen {
+                config.admin_listen = a;
+            }
+            if let Some(f) = log_format {
+                config.log_format = f;
+            }
+            if no_demo {
+                config.load_demo = false;
+            }
+            init_logging(&config.log_format);
+            serve(config)
+        }
+        Command::Import { common, file } => {
+            let config = load_config(&common)?;
+            init_logging(&config.log_format);
+            import(&config, &file)
+        }
+        Command::Audit { common, person, consumer, since, until, json } => {
+            let config = load_config(&common)?;
+            audit(&config, person, consumer, since, until, json)
+        }
+        Command::DevCerts { out } => {
+            pu_adapter::devcerts::generate(&out).map_err(|e| e.to_string())?;
+            println!("wrote development certificates to {} (for development and tests only)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<ExitCode, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
+        tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.store.kind(), "pu-adapter listening (mutual TLS)");
+        eprintln!("pu-adapter listening on https://{} (admin http://{})", running.server.local_addr, running.admin_addr.map_or("-".to_owned(), |a| a.to_string()));
+        wait_for_shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        running.server.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
+    let store = pu_adapter::app::open_store(config).map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
+    let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?);
+    let bar = ProgressBar::new(size.max(1));
+    bar.set_style(ProgressStyle::with_template("{bar:40} {percent}% {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
+    let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let reader = CountingReader { inner: reader, count: counted.clone() };
+    let started = std::time::Instant::now();
+    let summary = pu_adapter::import::import(reader, store.as_ref(), &policy, |line| {
+        bar.set_position(counted.load(std::sync::atomic::Ordering::Relaxed));
+        bar.set_message(format!("{line} lines"));
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    for (line, reason) in &summary.rejected {
+        eprintln!("line {line}: rejected: {reason}");
+    }
+    println!(
+        "imported in {:.1}s: {} inserted, {} updated, {} rejected",
+        started.elapsed().as_secs_f64(),
+        summary.inserted,
+        summary.updated,
+        summary.rejected.len()
+    );
+    Ok(if summary.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// Counts bytes read, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.count.fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
+        self.inner.consume(amt)
+    }
+}
+
+fn audit(config: &Config, person: Option<String>, consumer: Option<String>, since: Option<String>, until: Option<String>, json: bool) -> Result<ExitCode, String> {
+    let store = pu_adapter::app::open_store(config).map_err(|e| e.to_string())?;
+    let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
+    let person = person.map(|p| if p.contains(':') { Ok(p) } else { policy.parse_number(&p).map(|id| id.key()).map_err(|e| format!("--person: {e}")) }).transpose()?;
+    let entries = store.query_audit(&AuditQuery { person, consumer, since, until, limit: None }).map_err(|e| e.to_string())?;
+    for e in &entries {
+        if json {
+            println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
+        } else {
+            println!(
+                "{}  {:<44} {:<12} {:<20} {:<24} {:<6} {:<28} corr={}",
+                e.at,
+                e.contract,
+                if e.unrestricted { "UNRESTRICTED" } else { "restricted" },
+                e.consumer,
+                e.person,
+                e.outcome.as_str(),
+                e.error_code.as_deref().unwrap_or("-"),
+                e.correlation_id
+            );
+        }
+    }
+    if !json {
+        eprintln!("{} entries", entries.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,8 +1,11 @@
 //! Storage behind one trait: persons (population data), contact records and the audit
 //! trail. SQLite is the embedded default; PostgreSQL serves several instances.
 
+/// Domain values to column values and back.
 pub mod codec;
+/// PostgreSQL backend.
 pub mod postgres;
+/// SQLite backend.
 pub mod sqlite;
 
 use crate::audit::{AuditEntry, AuditQuery};

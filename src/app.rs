@@ -1,0 +1,91 @@
+//! Wiring: configuration → store → TLS → listeners. Used by `pu-adapter serve` and tests.
+
+use crate::admin::{self, Metrics};
+use crate::config::Config;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+use crate::transport::http::AppState;
+use crate::transport::{serve, tls, ServerHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// TLS material unusable.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// A listener could not be bound.
+    #[error("listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A started service.
+pub struct Running {
+    /// The SOAP server.
+    pub server: ServerHandle,
+    /// The admin listener's address, when enabled.
+    pub admin_addr: Option<SocketAddr>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+}
+
+/// Opens the configured store, applying migrations.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    match config.store.kind.as_str() {
+        "sqlite" => {
+            let file = config.sqlite_file();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StartError::Other(format!("cannot create data directory {}: {e}", dir.display())))?;
+            }
+            Ok(Arc::new(SqliteStore::open(&file)?))
+        }
+        "postgresql" | "postgres" => {
+            let url = config.store.postgres_url.as_deref().ok_or_else(|| StartError::Other("store.kind = postgresql needs store.postgres_url".into()))?;
+            Ok(Arc::new(crate::store::postgres::PostgresStore::open(url, config.store.postgres_pool_size)?))
+        }
+        other => Err(StartError::Other(format!("store.kind {other:?} is not sqlite or postgresql"))),
+    }
+}
+
+/// Starts the SOAP and admin listeners.
+pub async fn start(config: &Config) -> Result<Running, StartError> {
+    let service = config.service_config()?;
+    let store = open_store(config)?;
+    if config.load_demo {
+        let s = store.clone();
+        let policy = service.identifiers.clone();
+        let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy)).await.map_err(|e| StartError::Other(e.to_string()))??;
+        tracing::info!(inserted = summary.inserted, updated = summary.updated, "demo persons loaded");
+    }
+    let tls_config = tls::server_config(&config.tls.cert, &config.tls.key, &config.tls.client_ca)?;
+    let metrics = Arc::new(Metrics::default());
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| StartError::Bind(config.listen.clone(), e))?;
+    let state = Arc::new(AppState {
+        config: service,
+        store: store.clone(),
+        limits: config.http_limits(),
+        platform_ids: config.tls.platform_hsa_ids.clone(),
+        public_url: config.public_url.clone(),
+        metrics: metrics.clone(),
+    });
+    let server = serve(listener, tls_config, state).map_err(|e| StartError::Bind(config.listen.clone(), e))?;
+    let admin_addr = if config.admin_listen.is_empty() {
+        None
+    } else {
+        let admin = tokio::net::TcpListener::bind(&config.admin_listen).await.map_err(|e| StartError::Bind(config.admin_listen.clone(), e))?;
+        let addr = admin.local_addr().ok();
+        tokio::spawn(admin::serve(admin, metrics, store.clone()));
+        addr
+    };
+    Ok(Running { server, admin_addr, store })
+}

@@ -1,0 +1,108 @@
+//! `pu-adapter dev-certs`: the development PKI in `certs-dev/` (for development and
+//! tests only, never production). External test suites rely on these file names.
+
+use rcgen::{date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use std::path::Path;
+
+/// HSA-id of the client authorised for every restricted contract.
+pub const CONSUMER_HSA_ID: &str = "SE2321000016-1001";
+/// HSA-id of the client also allowed the Unrestricted contracts.
+pub const EXTENDED_HSA_ID: &str = "SE2321000016-1002";
+/// HSA-id of a trusted client that is allowed nothing.
+pub const UNAUTHORISED_HSA_ID: &str = "SE2321000016-1003";
+/// HSA-id of the service platform's certificate.
+pub const PLATFORM_HSA_ID: &str = "SE5565594230-1000";
+/// HSA-id in the expired certificate.
+pub const EXPIRED_HSA_ID: &str = "SE2321000016-1004";
+/// HSA-id in the certificate of the untrusted CA.
+pub const STRANGER_HSA_ID: &str = "SE2321000016-1005";
+
+/// Why the certificates could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DevCertError {
+    /// rcgen failed.
+    #[error("certificate generation: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    /// A file could not be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn ca_params(name: &str) -> Result<CertificateParams, rcgen::Error> {
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.distinguished_name.push(DnType::OrganizationName, "pu-adapter development");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.not_before = date_time_ymd(2025, 1, 1);
+    p.not_after = date_time_ymd(2055, 1, 1);
+    Ok(p)
+}
+
+fn client_params(cn: &str, hsa_id: &str, expired: bool) -> Result<CertificateParams, rcgen::Error> {
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.distinguished_name.push(DnType::OrganizationName, "pu-adapter development");
+    p.distinguished_name.push(DnType::CustomDnType(vec![2, 5, 4, 5]), hsa_id);
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    if expired {
+        p.not_before = date_time_ymd(2020, 1, 1);
+        p.not_after = date_time_ymd(2021, 1, 1);
+    } else {
+        p.not_before = date_time_ymd(2025, 1, 1);
+        p.not_after = date_time_ymd(2055, 1, 1);
+    }
+    Ok(p)
+}
+
+fn write_pair(dir: &Path, name: &str, cert_pem: &str, key: &KeyPair) -> Result<(), DevCertError> {
+    std::fs::write(dir.join(format!("{name}.pem")), cert_pem)?;
+    let key_path = dir.join(format!("{name}.key"));
+    std::fs::write(&key_path, key.serialize_pem())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Writes the development CA, server and client certificates into `dir`.
+pub fn generate(dir: &Path) -> Result<(), DevCertError> {
+    std::fs::create_dir_all(dir)?;
+    let ca_key = KeyPair::generate()?;
+    let ca_p = ca_params("pu-adapter development CA")?;
+    write_pair(dir, "ca", &ca_p.self_signed(&ca_key)?.pem(), &ca_key)?;
+    let ca = Issuer::new(ca_p, ca_key);
+
+    let server_key = KeyPair::generate()?;
+    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()])?;
+    server.distinguished_name.push(DnType::CommonName, "localhost");
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server.not_before = date_time_ymd(2025, 1, 1);
+    server.not_after = date_time_ymd(2055, 1, 1);
+    write_pair(dir, "server", &server.signed_by(&server_key, &ca)?.pem(), &server_key)?;
+
+    for (name, hsa, expired) in [
+        ("consumer", CONSUMER_HSA_ID, false),
+        ("extended", EXTENDED_HSA_ID, false),
+        ("unauthorised", UNAUTHORISED_HSA_ID, false),
+        ("platform", PLATFORM_HSA_ID, false),
+        ("expired", EXPIRED_HSA_ID, true),
+    ] {
+        let key = KeyPair::generate()?;
+        let cert = client_params(&format!("pu-adapter dev {name}"), hsa, expired)?.signed_by(&key, &ca)?;
+        write_pair(dir, name, &cert.pem(), &key)?;
+    }
+
+    let other_key = KeyPair::generate()?;
+    let other_p = ca_params("pu-adapter untrusted other CA")?;
+    write_pair(dir, "other-ca", &other_p.self_signed(&other_key)?.pem(), &other_key)?;
+    let other = Issuer::new(other_p, other_key);
+    let stranger_key = KeyPair::generate()?;
+    let stranger = client_params("pu-adapter dev stranger", STRANGER_HSA_ID, false)?.signed_by(&stranger_key, &other)?;
+    write_pair(dir, "stranger", &stranger.pem(), &stranger_key)?;
+    Ok(())
+}
