@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts a throw-away PostgreSQL cluster on 127.0.0.1:${PGPORT:-55432} in a temporary
+# directory and prints the connection string. Usage: eval "$(.ci/postgres.sh start)";
+# .ci/postgres.sh stop "$PGDATA_DIR".
+set -euo pipefail
+cmd=${1:-start}
+port=${PGPORT:-55432}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$bin" ] || { echo "PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
+case "$cmd" in
+  start)
+    dir=$(mktemp -d /tmp/pu-adapter-pg.XXXXXX)
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    as_pg "'$bin/initdb' -D '$dir' -A trust -U postgres -E UTF8 >'$dir.initdb.log' 2>&1"
+    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on\" start >/dev/null"
+    echo "export PGDATA_DIR='$dir'"
+    echo "export PU_ADAPTER_TEST_POSTGRES_URL='host=127.0.0.1 port=$port user=postgres'"
+    ;;
+  stop)
+    dir=${2:?data directory}
+    as_pg "'$bin/pg_ctl' -D '$dir' -m fast stop >/dev/null" || true
+    rm -rf "$dir" "$dir.initdb.log"
+    ;;
+esac
