@@ -133,3 +133,4 @@ pub fn call(store: &dyn Store, contract: Contract, consumer: &str, payload: &str
     let call = Call { contract, consumer: Some(consumer.to_owned()), correlation_id: "test-correlation".into() };
     pu_adapter::service::handle(&call, envelope(payload).as_bytes(), &service_config(), store)
 }
+pub mod tls;
