@@ -1,0 +1,102 @@
+//! SIGKILL in the middle of a stream of updates loses no acknowledged update and leaves
+//! no partial one; the restart on the same database is clean.
+
+mod common;
+
+use common::tls::*;
+use common::*;
+use pu_adapter::contracts::Contract;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HANNA: &str = "199002026780";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(data: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pu-adapter"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-listen", ""])
+        .arg("--data-dir")
+        .arg(data)
+        .current_dir(repo())
+        .env("PU_ADAPTER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start pu-adapter")
+}
+
+async fn wait_until_up(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if connect(([127, 0, 0, 1], port).into(), Some("consumer")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not come up");
+}
+
+/// Update number `i`: an sms and an email that carry the same `i`, so a mixed set is visible.
+fn update(i: u32, version: Option<&str>) -> String {
+    let version = version.map(|v| format!("<versionToUpdate>{v}</versionToUpdate>")).unwrap_or_default();
+    envelope(&format!(
+        r#"<UpdatePersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{HANNA}</c:extension></c:id></actor><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{HANNA}</c:extension></personId>{version}<contactInformation><c:contactType>sms</c:contactType><c:value>+467011{i:05}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation><contactInformation><c:contactType>email</c:contactType><c:value>update{i}@example.se</c:value><c:digitalNotification>false</c:digitalNotification></contactInformation></UpdatePersonContactInformation>"#,
+        Contract::UpdatePersonContactInformation.responder_ns()
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_updates_loses_no_acknowledged_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start(dir.path(), port);
+    wait_until_up(port).await;
+    let addr = ([127, 0, 0, 1], port).into();
+
+    let mut acknowledged: Vec<(u32, String)> = Vec::new();
+    let mut version: Option<String> = None;
+    let kill_at = Instant::now() + Duration::from_millis(800);
+    let mut tls = connect(addr, Some("consumer")).await.unwrap();
+    let mut killed = false;
+    for i in 0..100_000u32 {
+        if !killed && Instant::now() >= kill_at {
+            // Kill while the next request is in flight.
+            let request = soap_post(Contract::UpdatePersonContactInformation.path(), &update(i, version.as_deref()), &[]);
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut tls, &request).await;
+            child.kill().unwrap();
+            child.wait().unwrap();
+            killed = true;
+            break;
+        }
+        let r = exchange(&mut tls, &soap_post(Contract::UpdatePersonContactInformation.path(), &update(i, version.as_deref()), &[])).await.unwrap();
+        assert_eq!(text_of(&r.body, "resultCode"), Some("OK"), "{}", r.body);
+        let v = text_of(&r.body, "version").unwrap().to_owned();
+        acknowledged.push((i, v.clone()));
+        version = Some(v);
+    }
+    assert!(killed && acknowledged.len() > 5, "only {} updates before the kill", acknowledged.len());
+
+    let mut child = start(dir.path(), port);
+    wait_until_up(port).await;
+    let read = envelope(&format!(
+        r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{HANNA}</c:extension></personId></GetPersonContactInformation>"#,
+        Contract::GetPersonContactInformation.responder_ns()
+    ));
+    let r = post(addr, "consumer", Contract::GetPersonContactInformation.path(), &read, &[]).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored_version = text_of(&r.body, "version").unwrap().to_owned();
+    let (last_i, last_v) = acknowledged.last().unwrap().clone();
+    assert!(stored_version >= last_v, "acknowledged version {last_v} lost; stored {stored_version}");
+    let values = texts_of(&r.body, "value");
+    let i = if stored_version == last_v { last_i } else { last_i + 1 };
+    assert_eq!(values, vec![format!("+467011{i:05}"), format!("update{i}@example.se")], "stored set is not one whole update");
+    eprintln!("{} updates acknowledged before SIGKILL; after restart the record is update {i}", acknowledged.len());
+
+    let conn = rusqlite::Connection::open(dir.path().join("pu-adapter.db")).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}
