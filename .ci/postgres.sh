@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throw-away PostgreSQL cluster on 127.0.0.1:${PGPORT:-55432} in a temporary
 # directory and prints the connection string. Usage: eval "$(.ci/postgres.sh start)";
-# .ci/postgres.sh stop "$PGDATA_DIR".
+# .ci/postgres.sh stop "$PGDATA_DIR". Tests use pause/resume DIR to take it away and back.
 set -euo pipefail
 cmd=${1:-start}
 port=${PGPORT:-55432}
@@ -16,6 +16,14 @@ case "$cmd" in
     as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on\" start >/dev/null"
     echo "export PGDATA_DIR='$dir'"
     echo "export PU_ADAPTER_TEST_POSTGRES_URL='host=127.0.0.1 port=$port user=postgres'"
+    ;;
+  pause)
+    dir=${2:?data directory}
+    as_pg "'$bin/pg_ctl' -D '$dir' -m immediate stop >/dev/null"
+    ;;
+  resume)
+    dir=${2:?data directory}
+    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1\" start >/dev/null"
     ;;
   stop)
     dir=${2:?data directory}

@@ -60,7 +60,9 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
 /// Starts the SOAP and admin listeners.
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     let service = config.service_config()?;
-    let store = open_store(config)?;
+    // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
+    let cfg = config.clone();
+    let store = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
     if config.load_demo {
         let s = store.clone();
         let policy = service.identifiers.clone();

@@ -104,6 +104,16 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// Each client owns a small runtime that must not be dropped on an async thread.
+    fn drop(&mut self) {
+        let clients = self.idle.get_mut().map(|g| std::mem::take(&mut g.0)).unwrap_or_default();
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
 impl PostgresStore {
     /// Connects, applies migrations and keeps up to `pool_size` connections.
     pub fn open(url: &str, pool_size: usize) -> Result<Self, StoreError> {

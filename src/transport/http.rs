@@ -311,7 +311,9 @@ async fn serve_soap(req: Request<Incoming>, contract: Contract, state: &Arc<AppS
 /// Runs the blocking handler (XML, rules, SQLite) off the reactor, within the request timeout.
 async fn answer_in_time(call: Call, body: Bytes, state: &Arc<AppState>) -> Answer {
     let st = state.clone();
-    let work = tokio::task::spawn_blocking(move || service::handle(&call, &body, &st.config, st.store.as_ref()));
+    // Every log line of the handler carries the request's correlation id.
+    let span = tracing::info_span!("soap", correlation_id = %call.correlation_id, contract = call.contract.name());
+    let work = tokio::task::spawn_blocking(move || span.in_scope(|| service::handle(&call, &body, &st.config, st.store.as_ref())));
     match tokio::time::timeout(state.limits.request_timeout, work).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(_)) | Err(_) => {
