@@ -185,7 +185,15 @@ fn decode_person(el: &Element) -> PersonRecord {
         let mut as_ = Seq::new(a, P, "ai").unwrap();
         let residential_address = as_.optional("residentialAddress").unwrap().map(|r| {
             let mut rs = Seq::new(r, P, "ra").unwrap();
-            Address { care_of: opt_text(&mut rs, "careOf"), postal_address2: { let _ = opt_text(&mut rs, "postalAddress1"); opt_text(&mut rs, "postalAddress2") }, postal_code: opt_text(&mut rs, "postalCode"), city: opt_text(&mut rs, "city") }
+            Address {
+                care_of: opt_text(&mut rs, "careOf"),
+                postal_address2: {
+                    let _ = opt_text(&mut rs, "postalAddress1");
+                    opt_text(&mut rs, "postalAddress2")
+                },
+                postal_code: opt_text(&mut rs, "postalCode"),
+                city: opt_text(&mut rs, "city"),
+            }
         });
         AddressInformation { residential_address }
     });
@@ -205,11 +213,30 @@ fn decode_person(el: &Element) -> PersonRecord {
     let _ = s.repeated("relationship", 0, usize::MAX).unwrap();
     let actor = s.optional("updatePersonContactInformationActor").unwrap().map(|a| {
         let mut acs = Seq::new(a, P, "actor").unwrap();
-        ActorX { id: ii(acs.required("id").unwrap()), update_time: { let _ = acs.optional("professional"); opt_text(&mut acs, "updateTime") } }
+        ActorX {
+            id: ii(acs.required("id").unwrap()),
+            update_time: {
+                let _ = acs.optional("professional");
+                opt_text(&mut acs, "updateTime")
+            },
+        }
     });
     let optout_paper_notification = s.optional("optoutPaperNotification").unwrap().map(|e| boolean(e, "o").unwrap());
     let protected_population_record = s.optional("protectedPopulationRecord").unwrap().map(|e| boolean(e, "p").unwrap());
-    PersonRecord { personal_identity, protected_person_indicator, test_indicator, primary_identity, version, name: name.unwrap_or_default(), birth, address_information, contact_information, actor, optout_paper_notification, protected_population_record }
+    PersonRecord {
+        personal_identity,
+        protected_person_indicator,
+        test_indicator,
+        primary_identity,
+        version,
+        name: name.unwrap_or_default(),
+        birth,
+        address_information,
+        contact_information,
+        actor,
+        optout_paper_notification,
+        protected_population_record,
+    }
 }
 
 fn demo_state() -> (Person, ContactRecord) {
@@ -251,7 +278,15 @@ fn time_ns(iterations: u32, mut f: impl FnMut()) -> f64 {
 fn main() {
     let (person, record) = demo_state();
     let requested = IiIn { root: person.id.root().into(), extension: Some(person.id.extension().into()) };
-    let ours = || encode(Contract::GetPersonsForProfile, &[RecordOut { requested: &requested, record: Some(PersonRecordView { person: &person, profile: Profile::P3, contacts: Some(&record), show_guardians: true }) }]);
+    let ours = || {
+        encode(
+            Contract::GetPersonsForProfile,
+            &[RecordOut {
+                requested: &requested,
+                record: Some(PersonRecordView { person: &person, profile: Profile::P3, contacts: Some(&record), show_guardians: true }),
+            }],
+        )
+    };
     let xml = ours();
     let model = decode_response(&xml);
     let via_yaserde: Response = yaserde::de::from_str(&xml).expect("yaserde reads our output");

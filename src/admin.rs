@@ -41,19 +41,33 @@ impl Metrics {
         for ((contract, result), (count, _)) in &snapshot {
             let _ = writeln!(out, "pu_adapter_requests_total{{contract=\"{contract}\",result=\"{result}\"}} {count}");
         }
-        out.push_str("# HELP pu_adapter_request_seconds_sum Total time spent answering, by contract and result.\n# TYPE pu_adapter_request_seconds_sum counter\n");
+        out.push_str(
+            "# HELP pu_adapter_request_seconds_sum Total time spent answering, by contract and result.\n# TYPE pu_adapter_request_seconds_sum counter\n",
+        );
         for ((contract, result), (_, secs)) in &snapshot {
             let _ = writeln!(out, "pu_adapter_request_seconds_sum{{contract=\"{contract}\",result=\"{result}\"}} {secs}");
         }
-        let _ = writeln!(out, "# TYPE pu_adapter_tls_handshake_failures_total counter\npu_adapter_tls_handshake_failures_total {}", self.handshake_failures.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# TYPE pu_adapter_connections_rejected_total counter\npu_adapter_connections_rejected_total {}", self.connections_rejected.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# TYPE pu_adapter_tls_handshake_failures_total counter\npu_adapter_tls_handshake_failures_total {}",
+            self.handshake_failures.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE pu_adapter_connections_rejected_total counter\npu_adapter_connections_rejected_total {}",
+            self.connections_rejected.load(Ordering::Relaxed)
+        );
         let _ = writeln!(out, "# TYPE pu_adapter_connections_open gauge\npu_adapter_connections_open {}", self.connections_open.load(Ordering::Relaxed));
         out
     }
 }
 
 /// Answers `/health` and `/metrics`.
-pub async fn handle(req: Request<hyper::body::Incoming>, metrics: Arc<Metrics>, store: Arc<dyn Store>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+pub async fn handle(
+    req: Request<hyper::body::Incoming>,
+    metrics: Arc<Metrics>,
+    store: Arc<dyn Store>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (status, body) = match req.uri().path() {
         "/metrics" => (StatusCode::OK, metrics.render()),
         "/health" => match tokio::task::spawn_blocking(move || store.ping()).await {

@@ -231,7 +231,8 @@ impl Config {
                         auth.allow(&consumer.hsa_id, c);
                     }
                 } else {
-                    let c = Contract::from_name(name).ok_or_else(|| ConfigError::Invalid(format!("consumer {}: unknown contract {name:?}", consumer.hsa_id)))?;
+                    let c =
+                        Contract::from_name(name).ok_or_else(|| ConfigError::Invalid(format!("consumer {}: unknown contract {name:?}", consumer.hsa_id)))?;
                     auth.allow(&consumer.hsa_id, c);
                 }
             }

@@ -28,7 +28,14 @@ pub fn load(store: &dyn Store, policy: &IdentifierPolicy) -> Result<ImportSummar
     Ok(summary)
 }
 
-fn seed_contacts(store: &dyn Store, policy: &IdentifierPolicy, pnr: &str, sms: Option<&str>, email: Option<&str>, optout: Option<bool>) -> Result<(), StoreError> {
+fn seed_contacts(
+    store: &dyn Store,
+    policy: &IdentifierPolicy,
+    pnr: &str,
+    sms: Option<&str>,
+    email: Option<&str>,
+    optout: Option<bool>,
+) -> Result<(), StoreError> {
     let Ok(id) = policy.parse_number(pnr) else { return Ok(()) };
     let Some(Some(state)) = store.load(std::slice::from_ref(&id))?.pop() else { return Ok(()) };
     if state.contacts.is_some() {
@@ -51,7 +58,8 @@ fn seed_contacts(store: &dyn Store, policy: &IdentifierPolicy, pnr: &str, sms: O
     store.upsert_persons(std::slice::from_ref(&unprotected))?;
     let access = UpdateAccess { access: Access::Restricted, unrestricted_may_update_protected: false };
     let now = chrono::Utc::now();
-    let decide = |p: Option<&crate::domain::Person>, r: Option<&crate::domain::ContactRecord>| apply_update(valid.clone(), p, r, access, "pu-adapter-demo", now);
+    let decide =
+        |p: Option<&crate::domain::Person>, r: Option<&crate::domain::ContactRecord>| apply_update(valid.clone(), p, r, access, "pu-adapter-demo", now);
     let _ = store.update_contacts(&id, &decide, &demo_audit(&id))?;
     if protection.is_protected() {
         store.upsert_persons(std::slice::from_ref(&state.person))?;

@@ -76,10 +76,16 @@ pub fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, Strin
         .enumerate()
         .map(|(i, g)| policy.parse_number(g).map_err(|e| format!("guardians[{i}]: {e}")))
         .collect::<Result<Vec<PersonId>, _>>()?;
-    let birth_date = l.birth_date.as_deref().map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned())).transpose()?;
-    let name = Name { given: text("givenName", l.given_name, 80)?, middle: opt_text("middleName", l.middle_name, 80)?, surname: text("surname", l.surname, 80)? };
+    let birth_date = l
+        .birth_date
+        .as_deref()
+        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned()))
+        .transpose()?;
+    let name =
+        Name { given: text("givenName", l.given_name, 80)?, middle: opt_text("middleName", l.middle_name, 80)?, surname: text("surname", l.surname, 80)? };
     let address = l.postal_address.map(address).transpose()?;
-    let protection = l.protection.map_or(Protection::default(), |p| Protection { sekretessmarkering: p.sekretessmarkering, skyddad_folkbokforing: p.skyddad_folkbokforing });
+    let protection =
+        l.protection.map_or(Protection::default(), |p| Protection { sekretessmarkering: p.sekretessmarkering, skyddad_folkbokforing: p.skyddad_folkbokforing });
     Ok(Person { id, name, birth_date, address, protection, test_indicator: l.test_indicator.unwrap_or(false), guardians })
 }
 

@@ -5,18 +5,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod domain;
-pub mod xml;
-pub mod soap;
-pub mod contracts;
-pub mod audit;
-pub mod error;
-pub mod store;
-pub mod service;
-pub mod import;
 pub mod admin;
-pub mod transport;
-pub mod devcerts;
-pub mod config;
-pub mod demo;
 pub mod app;
+pub mod audit;
+pub mod config;
+pub mod contracts;
+pub mod demo;
+pub mod devcerts;
+pub mod domain;
+pub mod error;
+pub mod import;
+pub mod service;
+pub mod soap;
+pub mod store;
+pub mod transport;
+pub mod xml;

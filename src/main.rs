@@ -152,7 +152,11 @@ fn serve(config: Config) -> Result<ExitCode, String> {
     rt.block_on(async move {
         let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
         tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.store.kind(), "pu-adapter listening (mutual TLS)");
-        eprintln!("pu-adapter listening on https://{} (admin http://{})", running.server.local_addr, running.admin_addr.map_or("-".to_owned(), |a| a.to_string()));
+        eprintln!(
+            "pu-adapter listening on https://{} (admin http://{})",
+            running.server.local_addr,
+            running.admin_addr.map_or("-".to_owned(), |a| a.to_string())
+        );
         wait_for_shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         running.server.shutdown().await;
@@ -229,10 +233,18 @@ impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
     }
 }
 
-fn audit(config: &Config, person: Option<String>, consumer: Option<String>, since: Option<String>, until: Option<String>, json: bool) -> Result<ExitCode, String> {
+fn audit(
+    config: &Config,
+    person: Option<String>,
+    consumer: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    json: bool,
+) -> Result<ExitCode, String> {
     let store = pu_adapter::app::open_store(config).map_err(|e| e.to_string())?;
     let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
-    let person = person.map(|p| if p.contains(':') { Ok(p) } else { policy.parse_number(&p).map(|id| id.key()).map_err(|e| format!("--person: {e}")) }).transpose()?;
+    let person =
+        person.map(|p| if p.contains(':') { Ok(p) } else { policy.parse_number(&p).map(|id| id.key()).map_err(|e| format!("--person: {e}")) }).transpose()?;
     let entries = store.query_audit(&AuditQuery { person, consumer, since, until, limit: None }).map_err(|e| e.to_string())?;
     for e in &entries {
         if json {

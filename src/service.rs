@@ -25,7 +25,12 @@ pub struct ServiceConfig {
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        Self { identifiers: IdentifierPolicy::default(), unrestricted_may_update_protected: false, xml_limits: Limits::default(), authorisation: Authorisation::default() }
+        Self {
+            identifiers: IdentifierPolicy::default(),
+            unrestricted_may_update_protected: false,
+            xml_limits: Limits::default(),
+            authorisation: Authorisation::default(),
+        }
     }
 }
 

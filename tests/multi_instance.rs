@@ -16,7 +16,9 @@ async fn an_update_through_one_instance_is_read_through_the_other() {
     };
     let db = format!("pu_multi_{}", uuid::Uuid::new_v4().simple());
     let (u, d) = (url.clone(), db.clone());
-    tokio::task::spawn_blocking(move || postgres::Client::connect(&u, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {d}")).unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || postgres::Client::connect(&u, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {d}")).unwrap())
+        .await
+        .unwrap();
     let shared_url = format!("{url} dbname={db}");
     let use_pg = |c: &mut pu_adapter::config::Config| {
         c.store.kind = "postgresql".into();

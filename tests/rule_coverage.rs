@@ -10,7 +10,12 @@ fn rule_ids(rules: &str) -> Vec<String> {
         .lines()
         .filter_map(|l| l.strip_prefix("| "))
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|id| id.len() >= 4 && id.contains('-') && id.split('-').next().is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase())) && id.split('-').nth(1).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        .filter(|id| {
+            id.len() >= 4
+                && id.contains('-')
+                && id.split('-').next().is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()))
+                && id.split('-').nth(1).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -33,8 +38,12 @@ fn tests_naming(id: &str, sources: &[(String, String)]) -> Vec<String> {
     for (file, text) in sources {
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            let is_test_fn = line.trim_start().starts_with(&fn_prefix) && i > 0 && lines[..i].iter().rev().take(3).any(|l| l.contains("#[test]") || l.contains("#[tokio::test") || l.contains("proptest"));
-            let comment_above_test = line.trim_start().starts_with("//") && line.contains(id) && lines.get(i + 1).is_some_and(|n| n.contains("#[test]") || n.contains("#[tokio::test"));
+            let is_test_fn = line.trim_start().starts_with(&fn_prefix)
+                && i > 0
+                && lines[..i].iter().rev().take(3).any(|l| l.contains("#[test]") || l.contains("#[tokio::test") || l.contains("proptest"));
+            let comment_above_test = line.trim_start().starts_with("//")
+                && line.contains(id)
+                && lines.get(i + 1).is_some_and(|n| n.contains("#[test]") || n.contains("#[tokio::test"));
             if is_test_fn || comment_above_test {
                 found.push(format!("{file}:{}", i + 1));
             }

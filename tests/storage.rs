@@ -75,11 +75,31 @@ fn ac2_every_access_is_audited_and_listable_per_person() {
     for b in backends() {
         let s = b.store.as_ref();
         call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
-        call(s, Contract::UpdatePersonContactInformation, CONSUMER, &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]));
-        call(s, Contract::UpdatePersonContactInformation, CONSUMER, &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]));
-        call(s, Contract::GetPersonsForProfileUnrestricted, EXTENDED, &read_payload(HANNA).replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder").replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ").replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>").replace("<GetPersonsForProfile ", "<GetPersonsForProfileUnrestricted "));
+        call(
+            s,
+            Contract::UpdatePersonContactInformation,
+            CONSUMER,
+            &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]),
+        );
+        call(
+            s,
+            Contract::UpdatePersonContactInformation,
+            CONSUMER,
+            &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]),
+        );
+        call(
+            s,
+            Contract::GetPersonsForProfileUnrestricted,
+            EXTENDED,
+            &read_payload(HANNA)
+                .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+                .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
+                .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>")
+                .replace("<GetPersonsForProfile ", "<GetPersonsForProfileUnrestricted "),
+        );
         let entries = s.query_audit(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
-        let summary: Vec<(String, Outcome, Option<String>, bool)> = entries.iter().map(|e| (e.contract.clone(), e.outcome, e.error_code.clone(), e.unrestricted)).collect();
+        let summary: Vec<(String, Outcome, Option<String>, bool)> =
+            entries.iter().map(|e| (e.contract.clone(), e.outcome, e.error_code.clone(), e.unrestricted)).collect();
         assert_eq!(
             summary,
             vec![
@@ -169,7 +189,8 @@ fn co2_a_refused_update_changes_nothing() {
         let id = pu_adapter::domain::IdentifierPolicy::default().parse_number("191212121212").unwrap();
         let before = s.load(std::slice::from_ref(&id)).unwrap();
         let version = before[0].as_ref().unwrap().contacts.as_ref().unwrap().version.to_string();
-        let refused = call(s, c, CONSUMER, &update_payload(c, "191212121212", Some(&version), &[("sms", "+46701112233", true), ("email", "not an address", true)]));
+        let refused =
+            call(s, c, CONSUMER, &update_payload(c, "191212121212", Some(&version), &[("sms", "+46701112233", true), ("email", "not an address", true)]));
         assert_eq!(text_of(&refused.body, "errorCode"), Some("INVALID_EMAIL_ADDRESS"), "{}", b.name);
         assert_eq!(s.load(std::slice::from_ref(&id)).unwrap(), before, "{}", b.name);
     }
@@ -213,7 +234,10 @@ fn pr4_protection_from_an_import_applies_at_once() {
         let after = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload("191212121212"));
         assert_eq!(text_of(&after.body, "contactType"), None, "{}: {}", b.name, after.body);
         assert_eq!(text_of(&after.body, "protectedPersonIndicator"), Some("true"));
-        let unrestricted = read_payload("191212121212").replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder").replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ").replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
+        let unrestricted = read_payload("191212121212")
+            .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+            .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
+            .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
         let ext = call(s, Contract::GetPersonsForProfileUnrestricted, EXTENDED, &unrestricted);
         assert_eq!(text_of(&ext.body, "contactType"), Some("sms"), "{}: stored data is kept, only withheld", b.name);
     }

@@ -61,7 +61,10 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
 async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
     let server = start_server(|_| {}).await;
     let c = Contract::GetPersonsForProfileUnrestricted;
-    let body = gpfp("197001013452", "P3").replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder").replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ").replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
+    let body = gpfp("197001013452", "P3")
+        .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+        .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
+        .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
     let refused = post(server.addr(), "consumer", c.path(), &body, &[]).await;
     assert_eq!(refused.status, 500);
     assert!(refused.body.contains("Obehörigt anrop för system SE2321000016-1001"));
@@ -76,7 +79,8 @@ async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
 #[tokio::test]
 async fn ac1_platform_header_is_honoured_only_from_the_platform() {
     let server = start_server(|_| {}).await;
-    let via_platform = post(server.addr(), "platform", GPFP, &gpfp("191212121212", "P1"), &[("x-rivta-original-serviceconsumer-hsaid", "SE2321000016-1003")]).await;
+    let via_platform =
+        post(server.addr(), "platform", GPFP, &gpfp("191212121212", "P1"), &[("x-rivta-original-serviceconsumer-hsaid", "SE2321000016-1003")]).await;
     assert!(via_platform.body.contains("Obehörigt anrop för system SE2321000016-1003"), "treated as the named consumer: {}", via_platform.body);
     let platform_itself = post(server.addr(), "platform", GPFP, &gpfp("191212121212", "P1"), &[]).await;
     assert_eq!(platform_itself.status, 200);
@@ -121,16 +125,29 @@ async fn http_level_answers_404_405_415_413_and_wsdl() {
     let r = exchange(&mut tls, b"GET /GetPersonsForProfile/5/rivtabp21?wsdl HTTP/1.1\r\nHost: localhost:1234\r\n\r\n").await.unwrap();
     assert_eq!(r.status, 200);
     assert!(r.body.contains("<soap:address location=\"https://localhost:1234/GetPersonsForProfile/5/rivtabp21\"/>"));
-    let x = exchange(&mut tls, b"GET /GetPersonsForProfile/5/rivtabp21?xsd=strategicresourcemanagement_persons_person_5.0.xsd HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    let x =
+        exchange(&mut tls, b"GET /GetPersonsForProfile/5/rivtabp21?xsd=strategicresourcemanagement_persons_person_5.0.xsd HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
     assert!(x.body.contains("ContactInformationType"));
     let r = exchange(&mut tls, b"GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     assert_eq!(r.status, 404);
     let r = exchange(&mut tls, b"DELETE /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, POST"));
-    let r = exchange(&mut tls, b"POST /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").await.unwrap();
+    let r = exchange(
+        &mut tls,
+        b"POST /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 415);
-    let r = exchange(&mut tls, b"POST /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml\r\nContent-Length: 2\r\n\r\n<a").await.unwrap();
+    let r = exchange(
+        &mut tls,
+        b"POST /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml\r\nContent-Length: 2\r\n\r\n<a",
+    )
+    .await
+    .unwrap();
     assert_eq!(text_of(&r.body, "faultcode"), Some("soap:VersionMismatch"));
     let big = "x".repeat(5000);
     let r = exchange(&mut tls, &soap_post(GPFP, &big, &[])).await.unwrap();

@@ -1,7 +1,11 @@
-//! GetPersonContactInformation 4.0 and its Unrestricted twin: XML types.
+//! GetPersonContactInformation 4.0 and its Unrestricted twin: XML types and handler.
 
 use super::types::{open_payload, write_contact_record, ContactRecordView, Ii};
 use super::Contract;
+use crate::domain::protection::may_show_contacts;
+use crate::domain::Access;
+use crate::error::ServiceError;
+use crate::service::{Context, Handled};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
 /// The request as sent.
@@ -31,11 +35,6 @@ pub fn encode(contract: Contract, record: Option<ContactRecordView<'_>>) -> Stri
     w.close(&name);
     w.finish()
 }
-
-use crate::domain::protection::may_show_contacts;
-use crate::domain::Access;
-use crate::error::ServiceError;
-use crate::service::{Context, Handled};
 
 /// Answers a GetPersonContactInformation(Unrestricted) request (PR-3, PR-4).
 pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {

@@ -1,7 +1,12 @@
-//! GetPersonsForProfile 5.0 and GetPersonsForProfileUnrestricted 5.0: XML types.
+//! GetPersonsForProfile 5.0 and GetPersonsForProfileUnrestricted 5.0: XML types and handler.
 
 use super::types::{open_payload, write_ii, write_person_record, Ii, PersonRecordView};
 use super::Contract;
+use crate::domain::protection::{effective_profile, may_show_contacts};
+use crate::domain::{Access, Profile};
+use crate::error::ServiceError;
+use crate::service::{Context, Handled};
+use crate::store::PersonState;
 use crate::xml::decode::{boolean, text};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -62,12 +67,6 @@ pub fn encode(contract: Contract, records: &[RecordOut<'_>]) -> String {
     w.finish()
 }
 
-use crate::domain::protection::{effective_profile, may_show_contacts};
-use crate::domain::{Access, Profile};
-use crate::error::ServiceError;
-use crate::service::{Context, Handled};
-use crate::store::PersonState;
-
 /// Answers a GetPersonsForProfile(Unrestricted) request: profile filtering under PR-3/PR-4.
 pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
     let contract = ctx.call.contract;
@@ -89,14 +88,19 @@ pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError
         .collect::<Result<Vec<_>, _>>()?;
     let states = ctx.store.load(&ids)?;
     let access = contract.access().unwrap_or(Access::Restricted);
-    let records: Vec<RecordOut<'_>> = req.person_ids.iter().zip(&states).map(|(ii, state)| RecordOut { requested: ii, record: state.as_ref().map(|s| view(s, profile, access)) }).collect();
+    let records: Vec<RecordOut<'_>> =
+        req.person_ids.iter().zip(&states).map(|(ii, state)| RecordOut { requested: ii, record: state.as_ref().map(|s| view(s, profile, access)) }).collect();
     let payload = encode(contract, &records);
     let audit = ids
         .iter()
         .zip(&states)
         .map(|(id, state)| {
             let entry = ctx.audit(id.key());
-            if state.is_none() { entry.with_outcome(crate::audit::Outcome::Ok, Some("PERSON_NOT_FOUND"), None) } else { entry }
+            if state.is_none() {
+                entry.with_outcome(crate::audit::Outcome::Ok, Some("PERSON_NOT_FOUND"), None)
+            } else {
+                entry
+            }
         })
         .collect();
     Ok(Handled { payload, audit, result: "OK" })

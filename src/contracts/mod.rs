@@ -145,9 +145,9 @@ impl Contract {
     /// Restricted or Unrestricted access; `None` for PingForConfiguration.
     pub fn access(self) -> Option<Access> {
         match self {
-            Contract::GetPersonsForProfileUnrestricted | Contract::GetPersonContactInformationUnrestricted | Contract::UpdatePersonContactInformationUnrestricted => {
-                Some(Access::Unrestricted)
-            }
+            Contract::GetPersonsForProfileUnrestricted
+            | Contract::GetPersonContactInformationUnrestricted
+            | Contract::UpdatePersonContactInformationUnrestricted => Some(Access::Unrestricted),
             Contract::PingForConfiguration => None,
             _ => Some(Access::Restricted),
         }

@@ -4,7 +4,7 @@
 use super::CORE_NS;
 use crate::domain::{Actor, ContactEntry, ContactInput, ContactRecord, Person, PersonId, Profile, Qualifiers};
 use crate::soap::RESULT_NS;
-use crate::xml::decode::{bounded, boolean, text, timestamp};
+use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
 /// `IIType` as sent.

@@ -1,10 +1,15 @@
-//! UpdatePersonContactInformation 4.0 and its Unrestricted twin: XML types.
+//! UpdatePersonContactInformation 4.0 and its Unrestricted twin: XML types and handler.
 
 use super::types::{decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView, Ii, ResultXml};
 use super::Contract;
+use crate::domain::update::{apply_update, validate_update};
+use crate::domain::{Access, UpdateAccess, Violation};
 use crate::domain::{ActorInput, UpdateInput};
+use crate::error::{result_for_violation, ServiceError};
+use crate::service::{Context, Handled};
 use crate::xml::decode::{boolean, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
+use uuid::Uuid;
 
 /// Reads the request element of `contract` into the domain's unvalidated update input.
 pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeError> {
@@ -56,12 +61,6 @@ pub fn encode(contract: Contract, result: &ResultXml, record: Option<ContactReco
     w.finish()
 }
 
-use crate::domain::update::{apply_update, validate_update};
-use crate::domain::{Access, UpdateAccess, Violation};
-use crate::error::{result_for_violation, ServiceError};
-use crate::service::{Context, Handled};
-use uuid::Uuid;
-
 /// Answers an UpdatePersonContactInformation(Unrestricted) request: validate, decide and
 /// store in one transaction with its audit entry; a refusal changes nothing.
 pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
@@ -77,11 +76,16 @@ pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError
             return Ok(refused(contract, &violation, log_id, vec![entry]));
         }
     };
-    let access = UpdateAccess { access: contract.access().unwrap_or(Access::Restricted), unrestricted_may_update_protected: ctx.config.unrestricted_may_update_protected };
+    let access = UpdateAccess {
+        access: contract.access().unwrap_or(Access::Restricted),
+        unrestricted_may_update_protected: ctx.config.unrestricted_may_update_protected,
+    };
     let consumer = ctx.call.consumer.as_deref().unwrap_or_default();
     let now = chrono::Utc::now();
     let person_id = validated.person.clone();
-    let decide = |person: Option<&crate::domain::Person>, stored: Option<&crate::domain::ContactRecord>| apply_update(validated.clone(), person, stored, access, consumer, now);
+    let decide = |person: Option<&crate::domain::Person>, stored: Option<&crate::domain::ContactRecord>| {
+        apply_update(validated.clone(), person, stored, access, consumer, now)
+    };
     match ctx.store.update_contacts(&person_id, &decide, &audit)? {
         Ok(state) => {
             let record = state.contacts.as_ref().ok_or_else(|| ServiceError::Storage(crate::store::StoreError::Database("update stored no record".into())))?;

@@ -58,7 +58,10 @@ pub fn validate_actor(input: &ActorInput, subject: &PersonId, policy: &Identifie
             .organization
             .as_ref()
             .ok_or_else(|| invalid("professional", "a professional actor must name the care organisation in professional/organizationId".into()))?;
-        let org_ext = org_ext.as_deref().filter(|e| !e.trim().is_empty()).ok_or_else(|| invalid("professional/organizationId/extension", "is missing or empty".into()))?;
+        let org_ext = org_ext
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .ok_or_else(|| invalid("professional/organizationId/extension", "is missing or empty".into()))?;
         if org_root.trim().is_empty() {
             return Err(invalid("professional/organizationId/root", "is empty".into()));
         }
@@ -67,11 +70,14 @@ pub fn validate_actor(input: &ActorInput, subject: &PersonId, policy: &Identifie
         }
         return Ok(Actor::Professional { hsa_id: hsa_id.to_owned(), organization_root: org_root.clone(), organization_id: org_ext.to_owned() });
     }
-    let person = policy
-        .parse(&input.id_root, input.id_extension.as_deref())
-        .map_err(|p| invalid("id", format!("must be the person themself (personnummer or samordningsnummer) or a professional's HSA-id (root {ROOT_HSA_ID}): {p}")))?;
+    let person = policy.parse(&input.id_root, input.id_extension.as_deref()).map_err(|p| {
+        invalid("id", format!("must be the person themself (personnummer or samordningsnummer) or a professional's HSA-id (root {ROOT_HSA_ID}): {p}"))
+    })?;
     if input.organization.is_some() {
-        return Err(invalid("professional", "is only for a professional actor (root {ROOT_HSA_ID}); a private person acts for themself".replace("{ROOT_HSA_ID}", ROOT_HSA_ID)));
+        return Err(invalid(
+            "professional",
+            "is only for a professional actor (root {ROOT_HSA_ID}); a private person acts for themself".replace("{ROOT_HSA_ID}", ROOT_HSA_ID),
+        ));
     }
     if &person != subject {
         return Err(invalid("id", "is a different private person than the one updated; a private person may only enter their own contact information".into()));

@@ -244,7 +244,15 @@ mod tests {
             version: Version::parse("20260101120000").unwrap(),
             entries,
             optout_paper_notification: None,
-            provenance: Provenance { actor: Actor::Professional { hsa_id: "SE2321000016-1234".into(), organization_root: "1.2.752.29.6.2.1".into(), organization_id: "SE2321000016-0001".into() }, update_time: Version::parse("20260101120000").unwrap(), consumer_hsa_id: "SE1".into() },
+            provenance: Provenance {
+                actor: Actor::Professional {
+                    hsa_id: "SE2321000016-1234".into(),
+                    organization_root: "1.2.752.29.6.2.1".into(),
+                    organization_id: "SE2321000016-0001".into(),
+                },
+                update_time: Version::parse("20260101120000").unwrap(),
+                consumer_hsa_id: "SE1".into(),
+            },
         };
         assert_eq!(sms_notification_number(&record(entries)), None);
         let entries = validate_contacts(&[sms("+46701234567", true)], None).unwrap();

@@ -252,7 +252,18 @@ mod tests {
 
     #[test]
     fn ct5_rejects_malformed_addresses() {
-        for a in ["anna", "@example.se", "anna@", "anna@localhost", "an..na@example.se", ".anna@example.se", "anna@exa mple.se", "anna@-example.se", "anna@example..se", "anna@example.123"] {
+        for a in [
+            "anna",
+            "@example.se",
+            "anna@",
+            "anna@localhost",
+            "an..na@example.se",
+            ".anna@example.se",
+            "anna@exa mple.se",
+            "anna@-example.se",
+            "anna@example..se",
+            "anna@example.123",
+        ] {
             assert!(EmailAddress::parse(a).is_err(), "{a} accepted");
         }
         let long = format!("{}@example.se", "a".repeat(250));

@@ -94,7 +94,9 @@ pub enum Violation {
         hint: &'static str,
     },
     /// CT-2: `use`, `rank`, `comment` or `period` was sent.
-    #[error("{path}/{qualifier}: contact qualifiers (use, rank, comment, period) must not be used; send only contactType, value and digitalNotification [CT-2]")]
+    #[error(
+        "{path}/{qualifier}: contact qualifiers (use, rank, comment, period) must not be used; send only contactType, value and digitalNotification [CT-2]"
+    )]
     ContactQualifierNotAllowed {
         /// The entry.
         path: String,

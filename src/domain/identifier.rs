@@ -207,7 +207,11 @@ pub fn luhn_check_digit(payload: &str) -> u8 {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
-            if d > 9 { d - 9 } else { d }
+            if d > 9 {
+                d - 9
+            } else {
+                d
+            }
         })
         .sum();
     ((10 - (sum % 10)) % 10) as u8

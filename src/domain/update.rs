@@ -129,7 +129,15 @@ mod tests {
     }
 
     fn person(protection: Protection) -> Person {
-        Person { id: PersonId::Personnummer(PNR.into()), name: Name::default(), birth_date: None, address: None, protection, test_indicator: true, guardians: vec![] }
+        Person {
+            id: PersonId::Personnummer(PNR.into()),
+            name: Name::default(),
+            birth_date: None,
+            address: None,
+            protection,
+            test_indicator: true,
+            guardians: vec![],
+        }
     }
 
     const RESTRICTED: UpdateAccess = UpdateAccess { access: Access::Restricted, unrestricted_may_update_protected: false };
@@ -141,11 +149,13 @@ mod tests {
     #[test]
     fn co2_the_request_replaces_the_whole_set_and_an_empty_list_removes_everything() {
         let p = IdentifierPolicy::default();
-        let first = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        let first =
+            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
         assert_eq!(first.entries.len(), 1);
         let mut removal = input(vec![]);
         removal.version_to_update = Some(first.version.to_string());
-        let second = apply_update(validate_update(&removal, &p).unwrap(), Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap();
+        let second =
+            apply_update(validate_update(&removal, &p).unwrap(), Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap();
         assert!(second.entries.is_empty());
         assert!(second.version > first.version);
     }
@@ -153,7 +163,8 @@ mod tests {
     #[test]
     fn co3_version_must_match_the_stored_one() {
         let p = IdentifierPolicy::default();
-        let first = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        let first =
+            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
         let stale = validate_update(&input(vec![sms()]), &p).unwrap();
         let err = apply_update(stale, Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap_err();
         assert_eq!(err.rule(), "CO-3");
@@ -194,7 +205,9 @@ mod tests {
     #[test]
     fn co1_provenance_records_actor_time_and_consumer() {
         let p = IdentifierPolicy::default();
-        let rec = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE2321000016-SYS1", now()).unwrap();
+        let rec =
+            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE2321000016-SYS1", now())
+                .unwrap();
         assert_eq!(rec.provenance.consumer_hsa_id, "SE2321000016-SYS1");
         assert_eq!(rec.provenance.update_time, rec.version);
         assert_eq!(rec.provenance.actor, Actor::Person(PersonId::Personnummer(PNR.into())));

@@ -113,7 +113,11 @@ mod tests {
 
     #[test]
     fn reads_logical_address_and_body() {
-        let e = read_envelope(env(r#"<LogicalAddress xmlns="urn:riv:itintegration:registry:1"> SE123 </LogicalAddress>"#, "<x:A xmlns:x='urn:a'/>").as_bytes(), Limits::default()).unwrap();
+        let e = read_envelope(
+            env(r#"<LogicalAddress xmlns="urn:riv:itintegration:registry:1"> SE123 </LogicalAddress>"#, "<x:A xmlns:x='urn:a'/>").as_bytes(),
+            Limits::default(),
+        )
+        .unwrap();
         assert_eq!(e.logical_address(), Ok("SE123"));
         assert!(e.body.is("urn:a", "A"));
     }

@@ -113,7 +113,8 @@ impl PersonRow {
 impl ContactRow {
     /// The row for a record.
     pub fn from_record(r: &ContactRecord) -> Self {
-        let entries: Vec<EntryJson> = r.entries.iter().map(|e| EntryJson { t: e.channel.contact_type().into(), v: e.channel.value().into(), d: e.digital_notification }).collect();
+        let entries: Vec<EntryJson> =
+            r.entries.iter().map(|e| EntryJson { t: e.channel.contact_type().into(), v: e.channel.value().into(), d: e.digital_notification }).collect();
         let (actor_kind, org_root, org_extension) = match &r.provenance.actor {
             Actor::Person(_) => ("person", None, None),
             Actor::Professional { organization_root, organization_id, .. } => ("professional", Some(organization_root.clone()), Some(organization_id.clone())),
@@ -150,7 +151,12 @@ impl ContactRow {
                 organization_id: self.org_extension.unwrap_or_default(),
             },
         };
-        Ok(ContactRecord { version, entries, optout_paper_notification: self.optout, provenance: Provenance { actor, update_time, consumer_hsa_id: self.consumer_hsa_id } })
+        Ok(ContactRecord {
+            version,
+            entries,
+            optout_paper_notification: self.optout,
+            provenance: Provenance { actor, update_time, consumer_hsa_id: self.consumer_hsa_id },
+        })
     }
 }
 

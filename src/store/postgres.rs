@@ -125,7 +125,10 @@ impl PostgresStore {
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction().map_err(db)?;
-    tx.batch_execute("SELECT pg_advisory_xact_lock(7262001); CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").map_err(db)?;
+    tx.batch_execute(
+        "SELECT pg_advisory_xact_lock(7262001); CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .map_err(db)?;
     for (version, sql) in MIGRATIONS {
         let done = tx.query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version]).map_err(db)?;
         if done.is_none() {
@@ -198,7 +201,19 @@ fn write_contacts(c: &mut impl GenericClient, key: &str, row: &ContactRow) -> Re
                org_root=EXCLUDED.org_root, org_extension=EXCLUDED.org_extension, update_time=EXCLUDED.update_time,
                consumer_hsa_id=EXCLUDED.consumer_hsa_id"
         ),
-        &[&key, &row.version, &row.entries, &row.optout, &row.actor_kind, &row.actor_root, &row.actor_extension, &row.org_root, &row.org_extension, &row.update_time, &row.consumer_hsa_id],
+        &[
+            &key,
+            &row.version,
+            &row.entries,
+            &row.optout,
+            &row.actor_kind,
+            &row.actor_root,
+            &row.actor_extension,
+            &row.org_root,
+            &row.org_extension,
+            &row.update_time,
+            &row.consumer_hsa_id,
+        ],
     )
     .map_err(db)?;
     Ok(())
@@ -263,7 +278,21 @@ impl Store for PostgresStore {
                 let row = tx
                     .query_one(
                         &stmt,
-                        &[&r.key, &r.given_name, &r.middle_name, &r.surname, &r.birth_date, &r.care_of, &r.street, &r.postal_code, &r.city, &r.sekretessmarkering, &r.skyddad_folkbokforing, &r.test_indicator, &r.guardians],
+                        &[
+                            &r.key,
+                            &r.given_name,
+                            &r.middle_name,
+                            &r.surname,
+                            &r.birth_date,
+                            &r.care_of,
+                            &r.street,
+                            &r.postal_code,
+                            &r.city,
+                            &r.sekretessmarkering,
+                            &r.skyddad_folkbokforing,
+                            &r.test_indicator,
+                            &r.guardians,
+                        ],
                     )
                     .map_err(db)?;
                 out.push(if row.get::<_, bool>(0) { Upserted::Inserted } else { Upserted::Updated });

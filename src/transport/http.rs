@@ -124,7 +124,13 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<Ap
     let _ = permits.acquire_many(max as u32).await;
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, acceptor: TlsAcceptor, state: &Arc<AppState>, mut shutdown: watch::Receiver<bool>, local_addr: SocketAddr) {
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    acceptor: TlsAcceptor,
+    state: &Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+    local_addr: SocketAddr,
+) {
     let tls = match tokio::time::timeout(state.limits.handshake_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
@@ -262,15 +268,37 @@ fn check_content_type(req: &Request<Incoming>) -> ContentTypeCheck {
     }
 }
 
-async fn serve_soap(req: Request<Incoming>, contract: Contract, state: &Arc<AppState>, serial: Option<Arc<str>>, correlation_id: &str, started: Instant) -> Resp {
+async fn serve_soap(
+    req: Request<Incoming>,
+    contract: Contract,
+    state: &Arc<AppState>,
+    serial: Option<Arc<str>>,
+    correlation_id: &str,
+    started: Instant,
+) -> Resp {
     match check_content_type(&req) {
         ContentTypeCheck::Soap11 => {}
         ContentTypeCheck::Soap12 => {
-            return fault_response(contract, state, correlation_id, started, Fault::new(FaultCode::VersionMismatch, "Content-Type application/soap+xml is SOAP 1.2; this service speaks SOAP 1.1 only (RIVTA BP 2.1): send text/xml; charset=utf-8"));
+            return fault_response(
+                contract,
+                state,
+                correlation_id,
+                started,
+                Fault::new(
+                    FaultCode::VersionMismatch,
+                    "Content-Type application/soap+xml is SOAP 1.2; this service speaks SOAP 1.1 only (RIVTA BP 2.1): send text/xml; charset=utf-8",
+                ),
+            );
         }
         ContentTypeCheck::NotUtf8(cs) => {
             let cs: String = cs.chars().take(32).collect();
-            return fault_response(contract, state, correlation_id, started, Fault::new(FaultCode::Client, format!("charset {cs:?} is not supported; send UTF-8 (text/xml; charset=utf-8)")));
+            return fault_response(
+                contract,
+                state,
+                correlation_id,
+                started,
+                Fault::new(FaultCode::Client, format!("charset {cs:?} is not supported; send UTF-8 (text/xml; charset=utf-8)")),
+            );
         }
         ContentTypeCheck::Unsupported => {
             log_request(contract, None, None, correlation_id, "415", started, state);
@@ -335,7 +363,15 @@ fn too_large(state: &AppState) -> Resp {
 }
 
 /// The one structured line per request.
-fn log_request(contract: Contract, consumer: Option<&str>, logical_address: Option<&str>, correlation_id: &str, result: &str, started: Instant, state: &AppState) {
+fn log_request(
+    contract: Contract,
+    consumer: Option<&str>,
+    logical_address: Option<&str>,
+    correlation_id: &str,
+    result: &str,
+    started: Instant,
+    state: &AppState,
+) {
     let elapsed = started.elapsed();
     state.metrics.record(contract.name(), result, elapsed);
     tracing::info!(

@@ -53,10 +53,7 @@ impl<'a> Seq<'a> {
                 Some(ns) if ns == self.ns => return Ok(()),
                 Some(_) => self.pos += 1,
                 None => {
-                    return Err(DecodeError::new(
-                        format!("{}/{}", self.path, el.name),
-                        format!("element has no namespace; expected namespace {}", self.ns),
-                    ))
+                    return Err(DecodeError::new(format!("{}/{}", self.path, el.name), format!("element has no namespace; expected namespace {}", self.ns)))
                 }
             }
         }
@@ -112,10 +109,7 @@ impl<'a> Seq<'a> {
         self.skip_foreign()?;
         match self.parent.children.get(self.pos) {
             None => Ok(()),
-            Some(el) => Err(DecodeError::new(
-                format!("{}/{}", self.path, el.name),
-                "unexpected element: unknown here or out of the schema's order",
-            )),
+            Some(el) => Err(DecodeError::new(format!("{}/{}", self.path, el.name), "unexpected element: unknown here or out of the schema's order")),
         }
     }
 
@@ -124,10 +118,7 @@ impl<'a> Seq<'a> {
         let path = format!("{}/{name}", self.path);
         let elsewhere = self.parent.children.iter().find(|c| c.name == name && c.ns.as_deref() != Some(self.ns));
         match (elsewhere, self.parent.children.get(self.pos)) {
-            (Some(el), _) => DecodeError::new(
-                path,
-                format!("is in namespace {}; expected namespace {}", el.ns.as_deref().unwrap_or("(none)"), self.ns),
-            ),
+            (Some(el), _) => DecodeError::new(path, format!("is in namespace {}; expected namespace {}", el.ns.as_deref().unwrap_or("(none)"), self.ns)),
             (None, Some(next)) => DecodeError::new(path, format!("required element is missing (found {} instead)", next.name)),
             (None, None) => DecodeError::new(path, "required element is missing"),
         }

@@ -228,11 +228,7 @@ impl TreeBuilder {
     }
 
     fn append_reference(&mut self, r: &BytesRef<'_>) -> Result<(), XmlError> {
-        let resolved = if r.is_char_ref() {
-            r.resolve_char_ref().ok().flatten()
-        } else {
-            predefined_entity(&r.clone().into_inner())
-        };
+        let resolved = if r.is_char_ref() { r.resolve_char_ref().ok().flatten() } else { predefined_entity(&r.clone().into_inner()) };
         let c = resolved.ok_or_else(|| XmlError::UndeclaredEntity(truncate(&r.clone().into_inner(), 40)))?;
         let mut buf = [0u8; 4];
         self.append_text(c.encode_utf8(&mut buf))
