@@ -202,3 +202,40 @@ async fn pr3_protected_person_gets_p1_on_the_restricted_contract() {
     }
     server.running.server.shutdown().await;
 }
+
+// AC-1: a trusted certificate without a serialNumber names no consumer: a Fault says so.
+#[tokio::test]
+async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = repo().join("certs-dev");
+    let ca_key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(certs.join("ca.key")).unwrap()).unwrap();
+    let ca = rcgen::Issuer::from_ca_cert_pem(&std::fs::read_to_string(certs.join("ca.pem")).unwrap(), ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "no serial number");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.path().join("noserial.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("noserial.key"), key.serialize_pem()).unwrap();
+
+    let server = start_server(|_| {}).await;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    use rustls::pki_types::pem::PemObject;
+    let chain = vec![rustls::pki_types::CertificateDer::from_pem_file(dir.path().join("noserial.pem")).unwrap()];
+    let pk = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.path().join("noserial.key")).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, pk)
+        .unwrap();
+    let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+    let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("no subject serialNumber (OID 2.5.4.5)"), "{}", r.body);
+    server.running.server.shutdown().await;
+}

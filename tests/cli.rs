@@ -1,0 +1,98 @@
+//! The `pu-adapter` command: import exit codes and reports, the audit listing, graceful
+//! shutdown on SIGTERM.
+
+mod common;
+
+use common::*;
+use pu_adapter::contracts::Contract;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pu-adapter"));
+    c.current_dir(repo()).env("PU_ADAPTER_LOG", "warn");
+    c
+}
+
+#[test]
+fn import_reports_rejected_lines_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.jsonl");
+    std::fs::write(&file, "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"Tolvansson\"}\n{\"personId\":\"191212121213\",\"givenName\":\"X\",\"surname\":\"Y\"}\n").unwrap();
+    let out = bin().arg("import").arg(&file).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 2: rejected: personId: check digit 3 is wrong (expected 2)"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 inserted, 0 updated, 1 rejected"));
+    let clean = dir.path().join("clean.jsonl");
+    std::fs::write(&clean, "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"T\"}\n").unwrap();
+    let out = bin().arg("import").arg(&clean).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 inserted, 1 updated, 0 rejected"));
+}
+
+// AC-2: `pu-adapter audit --person` lists every access to one person.
+#[test]
+fn ac2_audit_command_lists_accesses_to_one_person() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db")).unwrap();
+        pu_adapter::demo::load(&store, &Default::default()).unwrap();
+        let read = format!(
+            r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>197001013452</c:extension></personId></GetPersonContactInformation>"#,
+            Contract::GetPersonContactInformation.responder_ns()
+        );
+        call(&store, Contract::GetPersonContactInformation, CONSUMER, &read);
+        call(&store, Contract::GetPersonContactInformation, CONSUMER, &read);
+    }
+    let out = bin().args(["audit", "--person", "197001013452", "--json"]).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let reads: Vec<&serde_json::Value> = lines.iter().filter(|l| l["contract"] == "GetPersonContactInformation").collect();
+    assert_eq!(reads.len(), 2, "{lines:?}");
+    assert_eq!(reads[0]["consumer"], CONSUMER);
+    assert_eq!(reads[0]["correlationId"], "test-correlation");
+    let text = bin().args(["audit", "--person", "197001013452", "--consumer", CONSUMER]).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stderr).contains("2 entries"));
+}
+
+#[test]
+fn serve_exits_0_after_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = bin()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-listen", ""])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = bin().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "import", "audit", "dev-certs"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    let serve = String::from_utf8_lossy(&bin().args(["serve", "--help"]).output().unwrap().stdout).into_owned();
+    for opt in ["--config", "--listen", "--data-dir", "--admin-listen", "--log-format", "--no-demo"] {
+        assert!(serve.contains(opt), "{serve}");
+    }
+}
