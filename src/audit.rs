@@ -63,6 +63,22 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// An entry stamped now, outcome OK, for one access of `person` by `consumer`.
+    pub fn now(consumer: &str, contract: &str, unrestricted: bool, logical_address: &str, correlation_id: &str, person: String) -> Self {
+        Self {
+            at: now_rfc3339(),
+            consumer: consumer.to_owned(),
+            contract: contract.to_owned(),
+            unrestricted,
+            logical_address: logical_address.to_owned(),
+            correlation_id: correlation_id.to_owned(),
+            person,
+            outcome: Outcome::Ok,
+            error_code: None,
+            log_id: None,
+        }
+    }
+
     /// This entry for another person.
     pub fn for_person(&self, person: String) -> Self {
         Self { person, ..self.clone() }

@@ -1,7 +1,7 @@
 //! The demo population (`demo/persons.jsonl`) loaded by the development start, with
 //! contact information for a few of them entered the normal way.
 
-use crate::audit::{now_rfc3339, AuditEntry, Outcome};
+use crate::audit::AuditEntry;
 use crate::domain::update::{apply_update, validate_update};
 use crate::domain::{Access, ActorInput, ContactInput, IdentifierPolicy, PersonId, Protection, UpdateAccess, UpdateInput};
 use crate::import::{import, ImportSummary};
@@ -68,16 +68,5 @@ fn seed_contacts(
 }
 
 fn demo_audit(id: &PersonId) -> AuditEntry {
-    AuditEntry {
-        at: now_rfc3339(),
-        consumer: "pu-adapter-demo".into(),
-        contract: "demo-load".into(),
-        unrestricted: false,
-        logical_address: "-".into(),
-        correlation_id: "demo-load".into(),
-        person: id.key(),
-        outcome: Outcome::Ok,
-        error_code: None,
-        log_id: None,
-    }
+    AuditEntry::now("pu-adapter-demo", "demo-load", false, "-", "demo-load", id.key())
 }

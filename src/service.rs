@@ -1,7 +1,7 @@
 //! One SOAP call from bytes to bytes: envelope, authorisation, the contract's handler,
 //! the audit trail and the answer. Transport-free, so tests can drive it directly.
 
-use crate::audit::{now_rfc3339, AuditEntry, Outcome};
+use crate::audit::{AuditEntry, Outcome};
 use crate::contracts::{get_person_contact_information, get_persons_for_profile, ping_for_configuration, update_person_contact_information, Contract};
 use crate::domain::IdentifierPolicy;
 use crate::error::ServiceError;
@@ -102,18 +102,15 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// An audit entry of this call for `person`, outcome OK.
     pub fn audit(&self, person: String) -> AuditEntry {
-        AuditEntry {
-            at: now_rfc3339(),
-            consumer: self.call.consumer.clone().unwrap_or_default(),
-            contract: self.call.contract.name().to_owned(),
-            unrestricted: self.call.contract.access() == Some(crate::domain::Access::Unrestricted),
-            logical_address: self.logical_address.to_owned(),
-            correlation_id: self.call.correlation_id.clone(),
-            person,
-            outcome: Outcome::Ok,
-            error_code: None,
-            log_id: None,
-        }
+        self.call.audit_entry(self.logical_address, person)
+    }
+}
+
+impl Call {
+    /// An audit entry of this call, outcome OK.
+    pub fn audit_entry(&self, logical_address: &str, person: String) -> AuditEntry {
+        let unrestricted = self.contract.access() == Some(crate::domain::Access::Unrestricted);
+        AuditEntry::now(self.consumer.as_deref().unwrap_or_default(), self.contract.name(), unrestricted, logical_address, &self.correlation_id, person)
     }
 }
 
@@ -170,18 +167,11 @@ fn audit_fault(call: &Call, err: &ServiceError, fault: &Fault, logical_address: 
     if matches!(err, ServiceError::Storage(_)) || call.contract == Contract::PingForConfiguration {
         return;
     }
-    let entry = AuditEntry {
-        at: now_rfc3339(),
-        consumer: call.consumer.clone().unwrap_or_default(),
-        contract: call.contract.name().to_owned(),
-        unrestricted: call.contract.access() == Some(crate::domain::Access::Unrestricted),
-        logical_address: logical_address.unwrap_or_default().to_owned(),
-        correlation_id: call.correlation_id.clone(),
-        person: String::new(),
-        outcome: Outcome::Fault,
-        error_code: Some(fault_kind(err).to_owned()),
-        log_id: Some(fault.log_id.to_string()),
-    };
+    let entry = call.audit_entry(logical_address.unwrap_or_default(), String::new()).with_outcome(
+        Outcome::Fault,
+        Some(fault_kind(err)),
+        Some(fault.log_id.to_string()),
+    );
     if let Err(e) = store.append_audit(&[entry]) {
         tracing::error!(log_id = %fault.log_id, error = %e, "could not audit a fault");
     }

@@ -233,7 +233,10 @@ async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
         .with_client_auth_cert(chain, pk)
         .unwrap();
     let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
     let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
     assert_eq!(r.status, 500);
     assert!(r.body.contains("no subject serialNumber (OID 2.5.4.5)"), "{}", r.body);
