@@ -4,12 +4,14 @@
 # .ci/postgres.sh stop "$PGDATA_DIR". Tests use pause/resume DIR to take it away and back.
 set -euo pipefail
 cmd=${1:-start}
-port=${PGPORT:-55432}
+port=${PGPORT:-}
+free_port() { local p; for p in $(seq 55432 55532); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bin" ] || { echo "PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
 case "$cmd" in
   start)
+    port=${port:-$(free_port)}
     dir=$(mktemp -d /tmp/pu-adapter-pg.XXXXXX)
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "'$bin/initdb' -D '$dir' -A trust -U postgres -E UTF8 >'$dir.initdb.log' 2>&1"
@@ -23,6 +25,7 @@ case "$cmd" in
     ;;
   resume)
     dir=${2:?data directory}
+    port=${port:?PGPORT}
     as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1\" start >/dev/null"
     ;;
   stop)

@@ -46,6 +46,8 @@ fn client_params(cn: &str, hsa_id: &str, expired: bool) -> Result<CertificatePar
     p.distinguished_name.push(DnType::CustomDnType(vec![2, 5, 4, 5]), hsa_id);
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    // Strict verifiers (OpenSSL X509_STRICT, Python 3.13's default) require the AKI.
+    p.use_authority_key_identifier_extension = true;
     if expired {
         p.not_before = date_time_ymd(2020, 1, 1);
         p.not_after = date_time_ymd(2021, 1, 1);
@@ -81,6 +83,7 @@ pub fn generate(dir: &Path) -> Result<(), DevCertError> {
     server.distinguished_name.push(DnType::CommonName, "localhost");
     server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server.use_authority_key_identifier_extension = true;
     server.not_before = date_time_ymd(2025, 1, 1);
     server.not_after = date_time_ymd(2055, 1, 1);
     write_pair(dir, "server", &server.signed_by(&server_key, &ca)?.pem(), &server_key)?;

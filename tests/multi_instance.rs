@@ -66,7 +66,7 @@ async fn an_unreachable_database_gives_server_faults_and_the_service_recovers() 
         eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)");
         return;
     }
-    let port = 55433;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let started = tokio::task::spawn_blocking(move || pg_script(&["start"], port)).await.unwrap();
     let dir = started.lines().find_map(|l| l.strip_prefix("export PGDATA_DIR='")).map(|d| d.trim_end_matches('\'').to_owned()).expect("data dir");
     let url = format!("host=127.0.0.1 port={port} user=postgres");

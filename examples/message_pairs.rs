@@ -1,0 +1,50 @@
+//! Writes a complete request/response pair per contract into docs/examples/, produced by
+//! the service itself from the demo data. Run: `cargo run --example message_pairs`.
+
+use pu_adapter::contracts::Contract;
+use pu_adapter::service::{Authorisation, Call, ServiceConfig};
+use pu_adapter::store::sqlite::SqliteStore;
+
+const CONSUMER: &str = "SE2321000016-1002";
+
+fn envelope(payload: &str) -> String {
+    let payload = payload.find("?>").map_or(payload, |i| &payload[i + 2..]).trim();
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:itr=\"urn:riv:itintegration:registry:1\">\n<soapenv:Header><itr:LogicalAddress>SE2321000016-LA01</itr:LogicalAddress></soapenv:Header>\n<soapenv:Body>\n{payload}\n</soapenv:Body>\n</soapenv:Envelope>\n"
+    )
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("examples.db"))?;
+    pu_adapter::demo::load(&store, &Default::default())?;
+    let mut auth = Authorisation::default();
+    for c in Contract::ALL {
+        auth.allow(CONSUMER, c);
+    }
+    let config = ServiceConfig { authorisation: auth, ..ServiceConfig::default() };
+    let pairs = [
+        (Contract::GetPersonsForProfile, "valid-p3-one-person.xml"),
+        (Contract::GetPersonsForProfileUnrestricted, "valid-p3-protected-person.xml"),
+        (Contract::GetPersonContactInformation, "valid.xml"),
+        (Contract::GetPersonContactInformationUnrestricted, "valid.xml"),
+        (Contract::UpdatePersonContactInformation, "valid-replace.xml"),
+        (Contract::UpdatePersonContactInformation, "refused-CT-4-national-number.xml"),
+        (Contract::UpdatePersonContactInformationUnrestricted, "refused-PR-2-protected-person.xml"),
+        (Contract::PingForConfiguration, "valid.xml"),
+        (Contract::GetPersonsForProfile, "invalid-missing-profile.xml"),
+    ];
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    std::fs::create_dir_all(&out)?;
+    for (contract, file) in pairs {
+        let payload = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/messages").join(contract.name()).join(file))?;
+        let request = envelope(&payload);
+        let call = Call { contract, consumer: Some(CONSUMER.into()), correlation_id: "example-correlation-id".into() };
+        let answer = pu_adapter::service::handle(&call, request.as_bytes(), &config, &store);
+        let stem = format!("{}.{}", contract.name(), file.trim_end_matches(".xml"));
+        std::fs::write(out.join(format!("{stem}.request.xml")), request)?;
+        std::fs::write(out.join(format!("{stem}.response.xml")), answer.body)?;
+        println!("{stem}: {}", answer.result);
+    }
+    Ok(())
+}
