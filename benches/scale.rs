@@ -4,47 +4,18 @@
 //!
 //! Run: `cargo bench --bench scale` (PU_ADAPTER_BENCH_PERSONS=… to change N).
 
+mod common;
+
+use common::{gpfp_request, pnr, write_population};
 use pu_adapter::contracts::Contract;
-use pu_adapter::domain::identifier::luhn_check_digit;
 use pu_adapter::service::{Authorisation, Call, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
-use std::io::Write;
 use std::time::Instant;
-
-/// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
-fn pnr(i: u64) -> String {
-    let day_index = i % (80 * 336);
-    let (year, rest) = (1930 + day_index / 336, day_index % 336);
-    let (month, day) = (rest / 28 + 1, rest % 28 + 1);
-    let base = format!("{year:04}{month:02}{day:02}{:03}", (i / (80 * 336)) % 1000);
-    format!("{base}{}", luhn_check_digit(&base[2..11]))
-}
-
-fn write_population(path: &std::path::Path, n: u64) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    for i in 0..n {
-        writeln!(
-            f,
-            r#"{{"personId":"{}","givenName":"Förnamn{i}","surname":"Efternamn","postalAddress":{{"street":"Gatan {}","postalCode":"{:05}","city":"Staden"}},"testIndicator":true}}"#,
-            pnr(i),
-            i % 200,
-            10000 + i % 89999
-        )
-        .unwrap();
-    }
-}
 
 fn config() -> ServiceConfig {
     let mut auth = Authorisation::default();
     auth.allow("SE-BENCH", Contract::GetPersonsForProfile);
     ServiceConfig { authorisation: auth, ..ServiceConfig::default() }
-}
-
-fn request(pnr: &str) -> String {
-    format!(
-        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><LogicalAddress xmlns="urn:riv:itintegration:registry:1">SE-LA</LogicalAddress></s:Header><s:Body><GetPersonsForProfile xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile></s:Body></s:Envelope>"#,
-        Contract::GetPersonsForProfile.responder_ns()
-    )
 }
 
 /// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
@@ -57,7 +28,7 @@ fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f64, f
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let body = request(&pnr(x % population));
+        let body = gpfp_request(&pnr(x % population));
         let t = Instant::now();
         let answer = pu_adapter::service::handle(&call, body.as_bytes(), &cfg, store);
         times.push(t.elapsed().as_secs_f64() * 1e6);

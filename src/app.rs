@@ -62,7 +62,8 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let service = config.service_config()?;
     // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
     let cfg = config.clone();
-    let store = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
+    let opened = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
+    let store: Arc<dyn Store> = Arc::new(crate::store::group_commit::GroupCommit::new(opened));
     if config.load_demo {
         let s = store.clone();
         let policy = service.identifiers.clone();

@@ -148,7 +148,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 fn serve(config: Config) -> Result<ExitCode, String> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    // Handlers run on blocking threads (SQLite); a cap keeps a connection flood from becoming
+    // hundreds of parked threads: excess requests queue instead.
+    let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(64).enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
         tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.store.kind(), "pu-adapter listening (mutual TLS)");

@@ -3,6 +3,8 @@
 
 /// Domain values to column values and back.
 pub mod codec;
+/// Batched, durable audit appends.
+pub mod group_commit;
 /// PostgreSQL backend.
 pub mod postgres;
 /// SQLite backend.

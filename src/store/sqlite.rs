@@ -39,7 +39,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 )];
 
-const READERS: usize = 4;
+/// Idle reader connections kept; more are opened under load and closed again.
+const READERS: usize = 16;
 
 /// SQLite in one file, one writer connection and a few readers.
 pub struct SqliteStore {

@@ -1,0 +1,44 @@
+//! Synthetic population shared by the benchmarks.
+#![allow(dead_code)]
+
+use pu_adapter::domain::identifier::luhn_check_digit;
+use std::io::Write;
+
+/// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
+pub fn pnr(i: u64) -> String {
+    let day_index = i % (80 * 336);
+    let (year, rest) = (1930 + day_index / 336, day_index % 336);
+    let (month, day) = (rest / 28 + 1, rest % 28 + 1);
+    let base = format!("{year:04}{month:02}{day:02}{:03}", (i / (80 * 336)) % 1000);
+    format!("{base}{}", luhn_check_digit(&base[2..11]))
+}
+
+/// Writes `n` synthetic persons as import JSON Lines.
+pub fn write_population(path: &std::path::Path, n: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(
+            f,
+            r#"{{"personId":"{}","givenName":"Förnamn{i}","surname":"Efternamn","postalAddress":{{"street":"Gatan {}","postalCode":"{:05}","city":"Staden"}},"testIndicator":true}}"#,
+            pnr(i),
+            i % 200,
+            10000 + i % 89999
+        )
+        .unwrap();
+    }
+}
+
+/// A GetPersonsForProfile P3 request envelope for one person.
+pub fn gpfp_request(pnr: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><LogicalAddress xmlns="urn:riv:itintegration:registry:1">SE-LA</LogicalAddress></s:Header><s:Body><GetPersonsForProfile xmlns="urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile></s:Body></s:Envelope>"#
+    )
+}
+
+/// An UpdatePersonContactInformation envelope giving `pnr` an sms and an email (no version: first update).
+pub fn update_request(pnr: &str, i: u64) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><LogicalAddress xmlns="urn:riv:itintegration:registry:1">SE-LA</LogicalAddress></s:Header><s:Body><UpdatePersonContactInformation xmlns="urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationResponder:4" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></c:id></actor><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><contactInformation><c:contactType>sms</c:contactType><c:value>+4670{:07}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation><contactInformation><c:contactType>email</c:contactType><c:value>person{i}@example.se</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation><optoutPaperNotification>true</optoutPaperNotification></UpdatePersonContactInformation></s:Body></s:Envelope>"#,
+        i % 10_000_000
+    )
+}

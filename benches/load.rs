@@ -1,0 +1,443 @@
+//! The benchmark harness (issue: benchmarks). One run, one machine, one load generator:
+//!
+//! 1. limit baseline: hyper + rustls with the same TLS settings and client-certificate
+//!    verification, answering every POST with a fixed P3-sized body;
+//! 2. pu-adapter GetPersonsForProfile P3, 100,000 persons, random persons, audit on:
+//!    throughput at 1/16/64 keep-alive connections, latency at 50% of the maximum;
+//! 3. UpdatePersonContactInformation (durable, audited) vs a bare SQLite loop doing the
+//!    same transaction with the same pragmas;
+//! 4. new mutual-TLS connections per second, adapter vs baseline;
+//! 5. peak RSS of the adapter with 1,000 open keep-alive connections under load;
+//! 6. a Node `soap` peer serving GetPersonsForProfile from our WSDL over mutual TLS;
+//! 7. scale: see `cargo bench --bench scale` (1,000,000 vs 10,000 persons).
+//!
+//! Run: `cargo bench --bench load` (PU_ADAPTER_BENCH_SECONDS=… per measurement, default 5).
+
+mod common;
+
+use bytes::Bytes;
+use common::{gpfp_request, pnr, update_request, write_population};
+use http_body_util::{BodyExt, Full};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const POPULATION: u64 = 100_000;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seconds() -> u64 {
+    std::env::var("PU_ADAPTER_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+}
+
+// ---------- the baseline server (runs as a child process of this binary) ----------
+
+fn run_baseline_server(port: u16, size: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let certs = repo().join("certs-dev");
+        let tls = pu_adapter::transport::tls::server_config(&certs.join("server.pem"), &certs.join("server.key"), &certs.join("ca.pem")).unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let body = Bytes::from(vec![b'x'; size]);
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = tcp.set_nodelay(true);
+            let (acceptor, body) = (acceptor.clone(), body.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let body = body.clone();
+                    async move {
+                        let _ = req.into_body().collect().await;
+                        let mut r = hyper::Response::new(Full::new(body));
+                        r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"));
+                        Ok::<_, std::convert::Infallible>(r)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(hyper_util::rt::TokioIo::new(tls), svc).await;
+            });
+        }
+    });
+}
+
+// ---------- the load generator ----------
+
+fn client_tls() -> Arc<rustls::ClientConfig> {
+    let certs = repo().join("certs-dev");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join("consumer.pem")).unwrap().map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_file(certs.join("consumer.key")).unwrap();
+    let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    c.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // A fresh full handshake per connection, as a new consumer would make.
+    c.resumption = rustls::client::Resumption::disabled();
+    Arc::new(c)
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn handshake(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    tokio_rustls::TlsConnector::from(tls.clone()).connect(ServerName::try_from("localhost").unwrap(), tcp).await
+}
+
+async fn open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> Sender {
+    let stream = handshake(addr, tls).await.expect("connect");
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("http handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+/// One request; returns the response body length.
+async fn send(sender: &mut Sender, path: &str, body: Bytes) -> usize {
+    sender.ready().await.expect("connection ready");
+    let req = hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
+    let resp = sender.send_request(req).await.expect("response");
+    assert!(resp.status().is_success(), "HTTP {}", resp.status());
+    resp.into_body().collect().await.expect("body").to_bytes().len()
+}
+
+#[derive(Default)]
+struct Stats {
+    count: u64,
+    bytes: u64,
+    latencies_us: Vec<f64>,
+    elapsed: f64,
+}
+
+impl Stats {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.elapsed
+    }
+    fn quantile(&mut self, q: f64) -> f64 {
+        self.latencies_us.sort_by(|a, b| a.total_cmp(b));
+        let n = self.latencies_us.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.latencies_us[((n as f64 * q) as usize).min(n - 1)]
+    }
+}
+
+/// `conns` keep-alive connections, each sending requests from `bodies`; closed loop when
+/// `rate` is None, otherwise paced to `rate` requests/s in total.
+async fn load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, rate: Option<f64>) -> Stats {
+    let tls = client_tls();
+    let mut senders = Vec::new();
+    for _ in 0..conns {
+        senders.push(open(addr, &tls).await);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut sender)| {
+            let (bodies, stop) = (bodies.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut s = Stats::default();
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (c as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
+                let interval = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
+                let mut next = Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(i) = interval {
+                        next += i;
+                        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let body = bodies[(x % bodies.len() as u64) as usize].clone();
+                    let t = Instant::now();
+                    s.bytes += send(&mut sender, path, body).await as u64;
+                    s.latencies_us.push(t.elapsed().as_secs_f64() * 1e6);
+                    s.count += 1;
+                }
+                s
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Stats::default();
+    for t in tasks {
+        let s = t.await.unwrap();
+        total.count += s.count;
+        total.bytes += s.bytes;
+        total.latencies_us.extend(s.latencies_us);
+    }
+    total.elapsed = started.elapsed().as_secs_f64();
+    total
+}
+
+/// New mutual-TLS connections per second from `workers` concurrent connectors.
+async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
+    let tls = client_tls();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (tls, stop, done) = (tls.clone(), stop.clone(), done.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut s = handshake(addr, &tls).await.expect("handshake");
+                    // TLS 1.3 finishes client authentication with the client's flight; a read proves the server accepted it.
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut s).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+// ---------- processes ----------
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never opened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn adapter_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "--bin", "pu-adapter"]).current_dir(repo()).status().unwrap();
+    assert!(status.success());
+    repo().join("target/release/pu-adapter")
+}
+
+fn start_adapter(bin: &Path, data: &Path, port: u16) -> Child {
+    let child = Command::new(bin)
+        .args(["serve", "--no-demo", "--admin-listen", "", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data)
+        .current_dir(repo())
+        .env("PU_ADAPTER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    child
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The same transaction as an update, in a bare loop: delete + insert + audit insert, same pragmas.
+fn bare_sqlite_updates(dir: &Path, secs: u64) -> f64 {
+    let path = dir.join("bare.db");
+    drop(pu_adapter::store::sqlite::SqliteStore::open(&path).unwrap());
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=OFF;").unwrap();
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(secs) {
+        let key = format!("1.2.752.129.2.1.3.1:{}", pnr(n % 1000));
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+        tx.execute("DELETE FROM contact_records WHERE person_key = ?1", [&key]).unwrap();
+        tx.execute(
+            "INSERT INTO contact_records (person_key, version, entries, optout, actor_kind, actor_root, actor_extension, org_root, org_extension, update_time, consumer_hsa_id) VALUES (?1, '20261101120000', '[{\"t\":\"sms\",\"v\":\"+46701234567\",\"d\":true}]', 1, 'person', '1.2.752.129.2.1.3.1', ?1, NULL, NULL, '20261101120000', 'SE-BENCH')",
+            [&key],
+        )
+        .unwrap();
+        tx.execute("INSERT INTO audit (at, consumer, contract, unrestricted, logical_address, correlation_id, person_key, outcome, error_code, log_id) VALUES ('2026-11-01T12:00:00.000000Z', 'SE-BENCH', 'UpdatePersonContactInformation', 0, 'LA', 'c', ?1, 'OK', NULL, NULL)", [&key]).unwrap();
+        tx.commit().unwrap();
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn node_peer(port: u16) -> Option<Child> {
+    let dir = repo().join("benches/node-peer");
+    let soap = repo().join("tests/interop/node/node_modules/soap");
+    if !soap.is_dir() {
+        let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--silent"]).current_dir(repo().join("tests/interop/node")).status().map(|s| s.success()).unwrap_or(false);
+        if !ok {
+            eprintln!("skipped: the Node soap peer needs npm (tests/interop/node)");
+            return None;
+        }
+    }
+    let child = Command::new("node").arg(dir.join("server.js")).arg(port.to_string()).current_dir(repo()).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().ok()?;
+    wait_for_port(port);
+    Some(child)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--baseline-server") {
+        run_baseline_server(args[i + 1].parse().unwrap(), args[i + 2].parse().unwrap());
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--drive") {
+        // For profiling a running server: --drive PORT CONNS SECS (closed loop, GetPersonsForProfile).
+        let (port, conns, secs): (u16, usize, u64) = (args[i + 1].parse().unwrap(), args[i + 2].parse().unwrap(), args[i + 3].parse().unwrap());
+        let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let mut s = rt.block_on(load(([127, 0, 0, 1], port).into(), "/GetPersonsForProfile/5/rivtabp21", bodies, conns, secs, None));
+        println!("{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms", s.rate(), s.quantile(0.5) / 1e3, s.quantile(0.99) / 1e3);
+        return;
+    }
+    if args.iter().any(|a| a == "--test" || a == "--list") {
+        return; // `cargo test --benches` builds this; the harness itself only runs under `cargo bench`.
+    }
+    let secs = seconds();
+    let bin = adapter_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let population = dir.path().join("population.jsonl");
+    write_population(&population, POPULATION);
+    let t = Instant::now();
+    let import = Command::new(&bin).arg("import").arg(&population).arg("--data-dir").arg(&data).current_dir(repo()).stdout(Stdio::null()).status().unwrap();
+    assert!(import.success());
+    println!("setup: imported {POPULATION} persons with `pu-adapter import` in {:.1} s", t.elapsed().as_secs_f64());
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let adapter_port = free_port();
+    let mut adapter = start_adapter(&bin, &data, adapter_port);
+    let adapter_addr: SocketAddr = ([127, 0, 0, 1], adapter_port).into();
+    const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
+    const UPD: &str = "/UpdatePersonContactInformation/4/rivtabp21";
+
+    // Updates first: they give 16 × N persons contact information for the reads.
+    let next_person = Arc::new(AtomicU64::new(0));
+    let update_bodies: Arc<Vec<Bytes>> = Arc::new((0..40_000u64).map(|i| Bytes::from(update_request(&pnr(i), i))).collect());
+    let mut upd = rt.block_on(update_load(adapter_addr, UPD, update_bodies, 16, secs, next_person.clone()));
+    let bare = bare_sqlite_updates(dir.path(), secs);
+
+    let read_bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
+    let with_contacts: Arc<Vec<Bytes>> = Arc::new((0..next_person.load(Ordering::Relaxed).min(20_000)).map(|i| Bytes::from(gpfp_request(&pnr(i)))).collect());
+    let typical = rt.block_on(async {
+        let mut s = open(adapter_addr, &client_tls()).await;
+        send(&mut s, GPFP, with_contacts[0].clone()).await
+    });
+
+    let baseline_port = free_port();
+    let mut baseline = Command::new(std::env::current_exe().unwrap()).args(["--baseline-server", &baseline_port.to_string(), &typical.to_string()]).spawn().unwrap();
+    wait_for_port(baseline_port);
+    let baseline_addr: SocketAddr = ([127, 0, 0, 1], baseline_port).into();
+
+    let mut rows: Vec<(String, f64, String)> = Vec::new();
+    let mut base_rate = [0.0; 3];
+    let mut adapter_rate = [0.0; 3];
+    for (k, conns) in [1usize, 16, 64].into_iter().enumerate() {
+        base_rate[k] = rt.block_on(load(baseline_addr, GPFP, read_bodies.clone(), conns, secs, None)).rate();
+        let mut s = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), conns, secs, None));
+        adapter_rate[k] = s.rate();
+        rows.push((format!("GetPersonsForProfile P3, {conns} conn"), adapter_rate[k], format!("baseline {:.0}/s, ratio {:.0}%, p99 {:.2} ms (closed loop)", base_rate[k], 100.0 * adapter_rate[k] / base_rate[k], s.quantile(0.99) / 1e3)));
+    }
+    let half = adapter_rate[1] / 2.0;
+    let mut paced = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), 16, secs, Some(half)));
+    let (p50, p99, p999) = (paced.quantile(0.5), paced.quantile(0.99), paced.quantile(0.999));
+    let mut paced_contacts = rt.block_on(load(adapter_addr, GPFP, with_contacts.clone(), 16, secs, Some(half)));
+
+    let hs_adapter = rt.block_on(handshakes(adapter_addr, 16, secs));
+    let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
+
+    let rss_before = peak_rss_mib(adapter.id());
+    let mut rss_load = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), 1000, secs, Some(half)));
+    let rss = peak_rss_mib(adapter.id());
+
+    let peer_port = free_port();
+    let peer = node_peer(peer_port).map(|mut child| {
+        let mut s = rt.block_on(load(([127, 0, 0, 1], peer_port).into(), GPFP, read_bodies.clone(), 16, secs, None));
+        let _ = child.kill();
+        let _ = child.wait();
+        let p99 = s.quantile(0.99);
+        (s.rate(), p99)
+    });
+    let _ = adapter.kill();
+    let _ = baseline.kill();
+    let _ = adapter.wait();
+    let _ = baseline.wait();
+
+    println!();
+    println!("pu-adapter benchmark, {secs} s per measurement, {} cores, load generator in-process (2 tokio workers), server in a separate process", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!("typical P3 response with contact information: {typical} bytes (the baseline answers with this many bytes)");
+    println!();
+    println!("| measurement | result | target | detail |");
+    println!("|---|---|---|---|");
+    println!("| load-generator ceiling (baseline, 16 conn) | {:.0} req/s | – | 1 conn {:.0}/s, 64 conn {:.0}/s |", base_rate[1], base_rate[0], base_rate[2]);
+    for (name, rate, detail) in &rows {
+        println!("| {name} | {rate:.0} req/s | ≥80% of baseline at 16 | {detail} |");
+    }
+    println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 2 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
+    println!("| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥50% of bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |", upd.rate(), 100.0 * upd.rate() / bare, upd.quantile(0.99) / 1e3);
+    println!("| new mutual-TLS connections | {hs_adapter:.0} /s | ≥80% of baseline | baseline {hs_base:.0}/s, ratio {:.0}% |", 100.0 * hs_adapter / hs_base);
+    println!("| peak RSS, 1,000 keep-alive connections under load | {rss:.1} MiB | ≤ 64 MiB | before {rss_before:.1} MiB; {:.0} req/s over the 1,000 connections, p99 {:.2} ms |", rss_load.rate(), rss_load.quantile(0.99) / 1e3);
+    match peer {
+        Some((rate, p99)) => println!("| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {:.2} ms |", adapter_rate[1] / rate, p99 / 1e3, rows[1].2.split("p99 ").nth(1).unwrap_or("-")),
+        None => println!("| Node soap peer | skipped | – | npm not available |"),
+    }
+    println!("| scale (10,000 vs 1,000,000 persons) | see `cargo bench --bench scale` | p99 within 10% | in-process |");
+}
+
+/// Updates: each request gives the next fresh person contact information (no version needed).
+async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, next: Arc<AtomicU64>) -> Stats {
+    let tls = client_tls();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let mut sender = open(addr, &tls).await;
+        let (bodies, stop, next) = (bodies.clone(), stop.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = Stats::default();
+            while !stop.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(body) = bodies.get(i).cloned() else { break };
+                let t = Instant::now();
+                sender.ready().await.unwrap();
+                let req = hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
+                let resp = sender.send_request(req).await.unwrap();
+                let text = resp.into_body().collect().await.unwrap().to_bytes();
+                assert!(std::str::from_utf8(&text).unwrap_or("").contains("<p:resultCode>OK</p:resultCode>"), "update refused: {}", String::from_utf8_lossy(&text));
+                s.latencies_us.push(t.elapsed().as_secs_f64() * 1e6);
+                s.count += 1;
+            }
+            s
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Stats::default();
+    for t in tasks {
+        let s = t.await.unwrap();
+        total.count += s.count;
+        total.latencies_us.extend(s.latencies_us);
+    }
+    total.elapsed = started.elapsed().as_secs_f64();
+    total
+}
