@@ -253,7 +253,12 @@ fn start_adapter(bin: &Path, data: &Path, port: u16) -> Child {
 
 fn peak_rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()).map_or(f64::NAN, |kb| kb / 1024.0)
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The same transaction as an update, in a bare loop: delete + insert + audit insert, same pragmas.
@@ -284,13 +289,25 @@ fn node_peer(port: u16) -> Option<Child> {
     let dir = repo().join("benches/node-peer");
     let soap = repo().join("tests/interop/node/node_modules/soap");
     if !soap.is_dir() {
-        let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--silent"]).current_dir(repo().join("tests/interop/node")).status().map(|s| s.success()).unwrap_or(false);
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(repo().join("tests/interop/node"))
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         if !ok {
             eprintln!("skipped: the Node soap peer needs npm (tests/interop/node)");
             return None;
         }
     }
-    let child = Command::new("node").arg(dir.join("server.js")).arg(port.to_string()).current_dir(repo()).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().ok()?;
+    let child = Command::new("node")
+        .arg(dir.join("server.js"))
+        .arg(port.to_string())
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .ok()?;
     wait_for_port(port);
     Some(child)
 }
@@ -345,7 +362,8 @@ fn main() {
     });
 
     let baseline_port = free_port();
-    let mut baseline = Command::new(std::env::current_exe().unwrap()).args(["--baseline-server", &baseline_port.to_string(), &typical.to_string()]).spawn().unwrap();
+    let mut baseline =
+        Command::new(std::env::current_exe().unwrap()).args(["--baseline-server", &baseline_port.to_string(), &typical.to_string()]).spawn().unwrap();
     wait_for_port(baseline_port);
     let baseline_addr: SocketAddr = ([127, 0, 0, 1], baseline_port).into();
 
@@ -356,7 +374,11 @@ fn main() {
         base_rate[k] = rt.block_on(load(baseline_addr, GPFP, read_bodies.clone(), conns, secs, None)).rate();
         let mut s = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), conns, secs, None));
         adapter_rate[k] = s.rate();
-        rows.push((format!("GetPersonsForProfile P3, {conns} conn"), adapter_rate[k], format!("baseline {:.0}/s, ratio {:.0}%, p99 {:.2} ms (closed loop)", base_rate[k], 100.0 * adapter_rate[k] / base_rate[k], s.quantile(0.99) / 1e3)));
+        rows.push((
+            format!("GetPersonsForProfile P3, {conns} conn"),
+            adapter_rate[k],
+            format!("baseline {:.0}/s, ratio {:.0}%, p99 {:.2} ms (closed loop)", base_rate[k], 100.0 * adapter_rate[k] / base_rate[k], s.quantile(0.99) / 1e3),
+        ));
     }
     let half = adapter_rate[1] / 2.0;
     let mut paced = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), 16, secs, Some(half)));
@@ -384,7 +406,10 @@ fn main() {
     let _ = baseline.wait();
 
     println!();
-    println!("pu-adapter benchmark, {secs} s per measurement, {} cores, load generator in-process (2 tokio workers), server in a separate process", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "pu-adapter benchmark, {secs} s per measurement, {} cores, load generator in-process (2 tokio workers), server in a separate process",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("typical P3 response with contact information: {typical} bytes (the baseline answers with this many bytes)");
     println!();
     println!("| measurement | result | target | detail |");
@@ -394,11 +419,21 @@ fn main() {
         println!("| {name} | {rate:.0} req/s | ≥80% of baseline at 16 | {detail} |");
     }
     println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 2 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
-    println!("| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥50% of bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |", upd.rate(), 100.0 * upd.rate() / bare, upd.quantile(0.99) / 1e3);
+    println!(
+        "| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥50% of bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |",
+        upd.rate(),
+        100.0 * upd.rate() / bare,
+        upd.quantile(0.99) / 1e3
+    );
     println!("| new mutual-TLS connections | {hs_adapter:.0} /s | ≥80% of baseline | baseline {hs_base:.0}/s, ratio {:.0}% |", 100.0 * hs_adapter / hs_base);
     println!("| peak RSS, 1,000 keep-alive connections under load | {rss:.1} MiB | ≤ 64 MiB | before {rss_before:.1} MiB; {:.0} req/s over the 1,000 connections, p99 {:.2} ms |", rss_load.rate(), rss_load.quantile(0.99) / 1e3);
     match peer {
-        Some((rate, p99)) => println!("| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {:.2} ms |", adapter_rate[1] / rate, p99 / 1e3, rows[1].2.split("p99 ").nth(1).unwrap_or("-")),
+        Some((rate, p99)) => println!(
+            "| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {:.2} ms |",
+            adapter_rate[1] / rate,
+            p99 / 1e3,
+            rows[1].2.split("p99 ").nth(1).unwrap_or("-")
+        ),
         None => println!("| Node soap peer | skipped | – | npm not available |"),
     }
     println!("| scale (10,000 vs 1,000,000 persons) | see `cargo bench --bench scale` | p99 within 10% | in-process |");
@@ -420,10 +455,15 @@ async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes
                 let Some(body) = bodies.get(i).cloned() else { break };
                 let t = Instant::now();
                 sender.ready().await.unwrap();
-                let req = hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
+                let req =
+                    hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
                 let resp = sender.send_request(req).await.unwrap();
                 let text = resp.into_body().collect().await.unwrap().to_bytes();
-                assert!(std::str::from_utf8(&text).unwrap_or("").contains("<p:resultCode>OK</p:resultCode>"), "update refused: {}", String::from_utf8_lossy(&text));
+                assert!(
+                    std::str::from_utf8(&text).unwrap_or("").contains("<p:resultCode>OK</p:resultCode>"),
+                    "update refused: {}",
+                    String::from_utf8_lossy(&text)
+                );
                 s.latencies_us.push(t.elapsed().as_secs_f64() * 1e6);
                 s.count += 1;
             }

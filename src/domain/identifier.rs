@@ -58,7 +58,9 @@ pub enum IdProblem {
     #[error("the day is a samordningsnummer's (day + 60) but the root is personnummer's {ROOT_PERSONNUMMER}; use {ROOT_SAMORDNINGSNUMMER}")]
     SamordningsnummerUnderPersonnummerRoot(u32),
     /// The form says personnummer but the root says samordningsnummer.
-    #[error("the day is a personnummer's but the root is samordningsnummer's {ROOT_SAMORDNINGSNUMMER} (whose day is the birth day + 60); use {ROOT_PERSONNUMMER}")]
+    #[error(
+        "the day is a personnummer's but the root is samordningsnummer's {ROOT_SAMORDNINGSNUMMER} (whose day is the birth day + 60); use {ROOT_PERSONNUMMER}"
+    )]
     PersonnummerUnderSamordningsRoot(u32),
     /// A reserve identity of the wrong shape.
     #[error("a reserve identity must be 1 to 64 characters of letters, digits and '-' (got {0:?} shape)")]

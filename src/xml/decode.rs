@@ -46,12 +46,29 @@ impl<'a> Seq<'a> {
         &self.path
     }
 
-    /// Skips foreign elements; errors on an unqualified one.
+    /// Skips foreign elements (the trailing `xs:any` slot); errors on an unqualified one and
+    /// on one of ours that follows a foreign one, since the slot is at the end of the sequence.
     fn skip_foreign(&mut self) -> Result<(), DecodeError> {
+        let mut foreign: Option<&Element> = None;
         while let Some(el) = self.parent.children.get(self.pos) {
             match el.ns.as_deref() {
-                Some(ns) if ns == self.ns => return Ok(()),
-                Some(_) => self.pos += 1,
+                Some(ns) if ns == self.ns => {
+                    return match foreign {
+                        None => Ok(()),
+                        Some(f) => Err(DecodeError::new(
+                            format!("{}/{}", self.path, f.name),
+                            format!(
+                                "an element of namespace {} stands before {}: extension elements (xs:any) go at the end",
+                                f.ns.as_deref().unwrap_or(""),
+                                el.name
+                            ),
+                        )),
+                    };
+                }
+                Some(_) => {
+                    foreign.get_or_insert(el);
+                    self.pos += 1;
+                }
                 None => {
                     return Err(DecodeError::new(format!("{}/{}", self.path, el.name), format!("element has no namespace; expected namespace {}", self.ns)))
                 }
@@ -172,12 +189,16 @@ mod tests {
 
     #[test]
     fn order_cardinality_and_foreign_elements() {
-        let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><o:ext/><c>2</c><c>3</c><o:tail><deep/></o:tail></a>"#);
+        let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><c>2</c><c>3</c><o:ext/><o:tail><deep/></o:tail></a>"#);
         let mut s = Seq::new(&el, "urn:x", "a").unwrap();
         assert_eq!(s.required("b").unwrap().text, "1");
         assert_eq!(s.repeated("c", 1, 5).unwrap().len(), 2);
         assert!(s.optional("d").unwrap().is_none());
         s.finish().unwrap();
+        let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><o:ext/><c>2</c></a>"#);
+        let mut s = Seq::new(&el, "urn:x", "a").unwrap();
+        s.required("b").unwrap();
+        assert!(s.optional("c").unwrap_err().message.contains("go at the end"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use std::sync::Arc;
 
+const XINCLUDE_NS: &str = "http://www.w3.org/2001/XInclude";
+
 /// Bounds on a document's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -73,6 +75,9 @@ pub enum XmlError {
     /// An entity other than the five predefined ones.
     #[error("entity reference &{0}; is not allowed (only &lt; &gt; &amp; &apos; &quot; and character references)")]
     UndeclaredEntity(String),
+    /// An XInclude element: never processed, always refused.
+    #[error("XInclude is not allowed in SOAP messages")]
+    XInclude,
     /// A prefix with no namespace declaration in scope.
     #[error("namespace prefix {0:?} is not declared")]
     UndeclaredPrefix(String),
@@ -184,6 +189,9 @@ impl TreeBuilder {
         self.elements += 1;
         if self.elements > self.limits.max_elements {
             return Err(XmlError::TooManyElements(self.limits.max_elements));
+        }
+        if ns.as_deref() == Some(XINCLUDE_NS) {
+            return Err(XmlError::XInclude);
         }
         let attrs = self.read_attributes(start, reader)?;
         let name = start.local_name().as_ref().to_owned();
@@ -324,6 +332,7 @@ mod tests {
         assert_eq!(p("<a>&x;</a>"), Err(XmlError::UndeclaredEntity("x".into())));
         assert_eq!(p("<?php x?><a/>"), Err(XmlError::ProcessingInstruction));
         assert!(matches!(p(r#"<a b="&x;"/>"#), Err(XmlError::UndeclaredEntity(_))));
+        assert_eq!(p(r#"<a><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/></a>"#), Err(XmlError::XInclude));
     }
 
     #[test]

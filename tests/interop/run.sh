@@ -32,4 +32,12 @@ base="https://localhost:$port"
 node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
 "$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
 "$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
+# No contact value or name may reach the info-level log (CO-2, issue: secrets and logs).
+leaks=0
+for needle in tolvan@example.se +46701234567 +46701112233 hanna@domän.se hanna.holm@example.se hanna.cdata@example.se \
+              anna@exempel.se +46761234569 0701112233 +46731234560 Tolvansson Tolvan Eriksson "Hanna Holm"; do
+  if grep -qF -- "$needle" "$work/server.log"; then echo "interop: the server log contains $needle" >&2; leaks=1; fi
+done
+[ $leaks = 0 ] || exit 1
+echo "interop: server log ($(wc -l <"$work/server.log") lines at info) holds no contact value or name"
 echo "interop: all suites passed"
