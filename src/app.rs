@@ -80,6 +80,10 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         platform_ids: config.tls.platform_hsa_ids.clone(),
         public_url: config.public_url.clone(),
         metrics: metrics.clone(),
+        limiter: {
+            let l = config.http_limits();
+            Arc::new(crate::transport::limiter::Limiter::new(l.max_in_flight, l.max_in_flight_per_consumer, l.max_connections_per_certificate))
+        },
     });
     let server = serve(listener, tls_config, state).map_err(|e| StartError::Bind(config.listen.clone(), e))?;
     let admin_addr = if config.admin_listen.is_empty() {

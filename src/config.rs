@@ -84,6 +84,12 @@ pub struct LimitsConfig {
     pub handshake_timeout_ms: u64,
     /// Open connections at most.
     pub max_connections: usize,
+    /// Requests in flight at most; more get 503 with Retry-After.
+    pub max_in_flight: usize,
+    /// Requests in flight per consumer at most; more get 503 with Retry-After.
+    pub max_in_flight_per_consumer: usize,
+    /// Open connections per client certificate (the platform's excepted).
+    pub max_connections_per_certificate: usize,
     /// XML nesting depth at most.
     pub max_xml_depth: usize,
     /// XML elements per request at most.
@@ -151,6 +157,9 @@ impl Default for LimitsConfig {
             request_timeout_ms: h.request_timeout.as_millis() as u64,
             handshake_timeout_ms: h.handshake_timeout.as_millis() as u64,
             max_connections: h.max_connections,
+            max_in_flight: h.max_in_flight,
+            max_in_flight_per_consumer: h.max_in_flight_per_consumer,
+            max_connections_per_certificate: h.max_connections_per_certificate,
             max_xml_depth: x.max_depth,
             max_xml_elements: x.max_elements,
         }
@@ -260,6 +269,9 @@ impl Config {
             request_timeout: Duration::from_millis(l.request_timeout_ms),
             handshake_timeout: Duration::from_millis(l.handshake_timeout_ms),
             max_connections: l.max_connections,
+            max_in_flight: l.max_in_flight,
+            max_in_flight_per_consumer: l.max_in_flight_per_consumer,
+            max_connections_per_certificate: l.max_connections_per_certificate,
         }
     }
 

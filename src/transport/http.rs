@@ -3,6 +3,7 @@
 
 use super::activity::{Activity, ActivityIo};
 use super::identity::{consumer_of, serial_number_of, ORIGINAL_CONSUMER_HEADER};
+use super::limiter::{Limiter, Refusal};
 use crate::admin::Metrics;
 use crate::contracts::Contract;
 use crate::error::ServiceError;
@@ -42,6 +43,12 @@ pub struct HttpLimits {
     pub handshake_timeout: Duration,
     /// Connections open at once; more are closed on accept.
     pub max_connections: usize,
+    /// Requests being answered at once; more get 503 with Retry-After.
+    pub max_in_flight: usize,
+    /// Requests of one consumer being answered at once; more get 503 with Retry-After.
+    pub max_in_flight_per_consumer: usize,
+    /// Connections open at once with one client certificate (the platform's excepted).
+    pub max_connections_per_certificate: usize,
 }
 
 impl Default for HttpLimits {
@@ -53,6 +60,9 @@ impl Default for HttpLimits {
             request_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             max_connections: 2_000,
+            max_in_flight: 256,
+            max_in_flight_per_consumer: 64,
+            max_connections_per_certificate: 512,
         }
     }
 }
@@ -71,6 +81,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// Overload protection.
+    pub limiter: Arc<Limiter>,
 }
 
 /// A running server.
@@ -145,6 +157,18 @@ async fn serve_connection(
         }
     };
     let serial: Option<Arc<str>> = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| serial_number_of(c)).map(Arc::from);
+    // The platform's certificate carries many consumers; everyone else gets a share of connections.
+    let _slot = match serial.as_deref() {
+        Some(s) if !state.platform_ids.iter().any(|p| p == s) => match state.limiter.connect(s) {
+            Some(slot) => Some(slot),
+            None => {
+                state.metrics.connections_rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(consumer = s, "connection refused: too many open connections for this certificate");
+                return;
+            }
+        },
+        _ => None,
+    };
     let activity = Activity::new();
     let io = TokioIo::new(ActivityIo::new(tls, activity.clone()));
     let st = state.clone();
@@ -327,6 +351,13 @@ async fn serve_soap(
         }
         Err(_) => return plain(StatusCode::BAD_REQUEST, "the request body could not be read"),
     };
+    let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
+        Ok(p) => p,
+        Err(refusal) => {
+            log_request(contract, identity.consumer.as_deref(), None, correlation_id, "503", started, state);
+            return overloaded(refusal, identity.consumer.as_deref());
+        }
+    };
     let call = Call { contract, consumer: identity.consumer.clone(), correlation_id: correlation_id.to_owned() };
     let answer = answer_in_time(call, body, state).await;
     log_request(contract, identity.consumer.as_deref(), answer.logical_address.as_deref(), correlation_id, answer.result, started, state);
@@ -356,6 +387,19 @@ fn fault_response(contract: Contract, state: &AppState, correlation_id: &str, st
     log_request(contract, None, None, correlation_id, fault.code.as_qname(), started, state);
     tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
     xml(StatusCode::INTERNAL_SERVER_ERROR, fault.to_envelope())
+}
+
+/// 503 with Retry-After and a Fault saying who is over which limit.
+fn overloaded(refusal: Refusal, consumer: Option<&str>) -> Resp {
+    let reason = match refusal {
+        Refusal::Busy => "the service is at its limit of requests in flight; retry after 1 second".to_owned(),
+        Refusal::ConsumerBusy => format!("consumer {} has too many requests in flight; retry after 1 second", consumer.unwrap_or("-")),
+    };
+    let fault = Fault::new(FaultCode::Server, reason);
+    tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
+    let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, fault.to_envelope());
+    r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }
 
 fn too_large(state: &AppState) -> Resp {

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod http;
 pub mod identity;
+pub mod limiter;
 pub mod tls;
 
 pub use http::{serve, HttpLimits, ServerHandle};
