@@ -96,3 +96,19 @@ fn help_documents_every_command() {
         assert!(serve.contains(opt), "{serve}");
     }
 }
+
+#[test]
+fn a_corrupt_or_unwritable_database_gives_a_clear_error_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pu-adapter.db"), vec![0x5a; 65536]).unwrap();
+    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pu-adapter.db: database error: file is not a database"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(file.join("data")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create data directory"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -56,8 +56,9 @@ fn db(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut writer = open_connection(path)?;
-        migrate(&mut writer)?;
+        let in_file = |e: StoreError| StoreError::Database(format!("{}: {e}", path.display()));
+        let mut writer = open_connection(path).map_err(in_file)?;
+        migrate(&mut writer).map_err(in_file)?;
         Ok(Self { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
