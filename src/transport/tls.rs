@@ -73,5 +73,7 @@ pub fn server_config(cert: &Path, key: &Path, client_ca: &Path) -> Result<Arc<Se
         .with_client_cert_verifier(verifier)
         .with_single_cert(load_certs(cert)?, load_key(key)?)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Our suite order (AEAD, forward secrecy, strongest first) wins over the client's.
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
