@@ -6,38 +6,9 @@
 
 mod common;
 
-use common::{gpfp_request, pnr, write_population};
-use pu_adapter::contracts::Contract;
-use pu_adapter::service::{Authorisation, Call, ServiceConfig};
+use common::{latency, write_population};
 use pu_adapter::store::sqlite::SqliteStore;
 use std::time::Instant;
-
-fn config() -> ServiceConfig {
-    let mut auth = Authorisation::default();
-    auth.allow("SE-BENCH", Contract::GetPersonsForProfile);
-    ServiceConfig { authorisation: auth, ..ServiceConfig::default() }
-}
-
-/// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
-fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f64, f64) {
-    let cfg = config();
-    let call = Call { contract: Contract::GetPersonsForProfile, consumer: Some("SE-BENCH".into()), correlation_id: "bench".into() };
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut times = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let body = gpfp_request(&pnr(x % population));
-        let t = Instant::now();
-        let answer = pu_adapter::service::handle(&call, body.as_bytes(), &cfg, store);
-        times.push(t.elapsed().as_secs_f64() * 1e6);
-        assert!(answer.fault.is_none() && answer.body.contains("personRecord"), "{}", answer.body);
-    }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    (at(0.5), at(0.99), at(0.999))
-}
 
 fn main() {
     let n: u64 = std::env::var("PU_ADAPTER_BENCH_PERSONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);

@@ -2,7 +2,11 @@
 #![allow(dead_code)]
 
 use pu_adapter::domain::identifier::luhn_check_digit;
+use pu_adapter::contracts::Contract;
+use pu_adapter::service::{Authorisation, Call, ServiceConfig};
+use pu_adapter::store::sqlite::SqliteStore;
 use std::io::Write;
+use std::time::Instant;
 
 /// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
 pub fn pnr(i: u64) -> String {
@@ -42,3 +46,32 @@ pub fn update_request(pnr: &str, i: u64) -> String {
         i % 10_000_000
     )
 }
+
+/// Settings allowing the bench consumer GetPersonsForProfile.
+pub fn config() -> ServiceConfig {
+    let mut auth = Authorisation::default();
+    auth.allow("SE-BENCH", Contract::GetPersonsForProfile);
+    ServiceConfig { authorisation: auth, ..ServiceConfig::default() }
+}
+
+/// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
+pub fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f64, f64) {
+    let cfg = config();
+    let call = Call { contract: Contract::GetPersonsForProfile, consumer: Some("SE-BENCH".into()), correlation_id: "bench".into() };
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let body = gpfp_request(&pnr(x % population));
+        let t = Instant::now();
+        let answer = pu_adapter::service::handle(&call, body.as_bytes(), &cfg, store);
+        times.push(t.elapsed().as_secs_f64() * 1e6);
+        assert!(answer.fault.is_none() && answer.body.contains("personRecord"), "{}", answer.body);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    (at(0.5), at(0.99), at(0.999))
+}
+
