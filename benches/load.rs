@@ -16,22 +16,17 @@
 mod common;
 
 use bytes::Bytes;
-use common::{gpfp_request, pnr, update_request, write_population};
+use common::net::*;
+use common::{gpfp_request, pnr, repo, update_request, write_population};
 use http_body_util::{BodyExt, Full};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const POPULATION: u64 = 100_000;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn seconds() -> u64 {
     std::env::var("PU_ADAPTER_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
@@ -66,224 +61,6 @@ fn run_baseline_server(port: u16, size: usize) {
             });
         }
     });
-}
-
-// ---------- the load generator ----------
-
-fn client_tls() -> Arc<rustls::ClientConfig> {
-    let certs = repo().join("certs-dev");
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join("consumer.pem")).unwrap().map(Result::unwrap).collect();
-    let key = PrivateKeyDer::from_pem_file(certs.join("consumer.key")).unwrap();
-    let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-    c.alpn_protocols = vec![b"http/1.1".to_vec()];
-    // A fresh full handshake per connection, as a new consumer would make.
-    c.resumption = rustls::client::Resumption::disabled();
-    Arc::new(c)
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn handshake(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let tcp = tokio::net::TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
-    tokio_rustls::TlsConnector::from(tls.clone()).connect(ServerName::try_from("localhost").unwrap(), tcp).await
-}
-
-async fn open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> Sender {
-    let stream = handshake(addr, tls).await.expect("connect");
-    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("http handshake");
-    tokio::spawn(conn);
-    sender
-}
-
-/// One request; returns the response body length, or None when refused with 503 (overload protection).
-async fn send(sender: &mut Sender, path: &str, body: Bytes) -> Option<usize> {
-    sender.ready().await.expect("connection ready");
-    let req = hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
-    let resp = sender.send_request(req).await.expect("response");
-    let status = resp.status();
-    let len = resp.into_body().collect().await.expect("body").to_bytes().len();
-    if status == hyper::StatusCode::SERVICE_UNAVAILABLE {
-        return None;
-    }
-    assert!(status.is_success(), "HTTP {status}");
-    Some(len)
-}
-
-#[derive(Default)]
-struct Stats {
-    count: u64,
-    refused: u64,
-    bytes: u64,
-    latencies_us: Vec<f64>,
-    elapsed: f64,
-}
-
-impl Stats {
-    fn rate(&self) -> f64 {
-        self.count as f64 / self.elapsed
-    }
-    fn quantile(&mut self, q: f64) -> f64 {
-        self.latencies_us.sort_by(|a, b| a.total_cmp(b));
-        let n = self.latencies_us.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        self.latencies_us[((n as f64 * q) as usize).min(n - 1)]
-    }
-}
-
-/// `conns` keep-alive connections, each sending requests from `bodies`; closed loop when
-/// `rate` is None, otherwise paced to `rate` requests/s in total.
-async fn load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, rate: Option<f64>) -> Stats {
-    let tls = client_tls();
-    let mut senders = Vec::new();
-    for _ in 0..conns {
-        senders.push(open(addr, &tls).await);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let tasks: Vec<_> = senders
-        .into_iter()
-        .enumerate()
-        .map(|(c, mut sender)| {
-            let (bodies, stop) = (bodies.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut s = Stats::default();
-                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (c as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
-                let interval = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
-                let mut next = Instant::now();
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(i) = interval {
-                        next += i;
-                        if let Some(wait) = next.checked_duration_since(Instant::now()) {
-                            tokio::time::sleep(wait).await;
-                        }
-                    }
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let body = bodies[(x % bodies.len() as u64) as usize].clone();
-                    let t = Instant::now();
-                    match send(&mut sender, path, body).await {
-                        Some(n) => {
-                            s.bytes += n as u64;
-                            s.latencies_us.push(t.elapsed().as_secs_f64() * 1e6);
-                            s.count += 1;
-                        }
-                        None => s.refused += 1,
-                    }
-                }
-                s
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut total = Stats::default();
-    for t in tasks {
-        let s = t.await.unwrap();
-        total.count += s.count;
-        total.refused += s.refused;
-        total.bytes += s.bytes;
-        total.latencies_us.extend(s.latencies_us);
-    }
-    total.elapsed = started.elapsed().as_secs_f64();
-    total
-}
-
-/// New mutual-TLS connections per second from `workers` concurrent connectors.
-async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
-    let tls = client_tls();
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..workers)
-        .map(|_| {
-            let (tls, stop, done) = (tls.clone(), stop.clone(), done.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let mut s = handshake(addr, &tls).await.expect("handshake");
-                    // TLS 1.3 finishes client authentication with the client's flight; a read proves the server accepted it.
-                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut s).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        let _ = t.await;
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
-
-// ---------- processes ----------
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never opened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn adapter_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "--bin", "pu-adapter"]).current_dir(repo()).status().unwrap();
-    assert!(status.success());
-    repo().join("target/release/pu-adapter")
-}
-
-fn start_adapter(bin: &Path, data: &Path, port: u16) -> Child {
-    // Configured as an operator would: the dev certificates, one consumer, room for the
-    // 1,000-connection measurement from a single certificate.
-    let certs = repo().join("certs-dev");
-    let config = data.with_file_name("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "admin_listen = \"\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = {data:?}\n[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n[limits]\nmax_connections_per_certificate = 2000\n[[consumers]]\nhsa_id = \"SE2321000016-1001\"\ncontracts = [\"*\"]\n",
-            certs.join("server.pem"),
-            certs.join("server.key"),
-            certs.join("ca.pem")
-        ),
-    )
-    .unwrap();
-    let child = Command::new(bin)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .current_dir(repo())
-        .env("PU_ADAPTER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    child
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|k| k.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The same transaction as an update, in a bare loop: delete + insert + audit insert, same pragmas.
@@ -368,7 +145,8 @@ fn main() {
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let adapter_port = free_port();
-    let mut adapter = start_adapter(&bin, &data, adapter_port);
+    // Room for the 1,000-connection measurement from a single certificate.
+    let mut adapter = start_adapter(&bin, &data, adapter_port, "max_connections_per_certificate = 2000");
     let adapter_addr: SocketAddr = ([127, 0, 0, 1], adapter_port).into();
     const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
     const UPD: &str = "/UpdatePersonContactInformation/4/rivtabp21";
@@ -382,7 +160,7 @@ fn main() {
     let read_bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
     let with_contacts: Arc<Vec<Bytes>> = Arc::new((0..next_person.load(Ordering::Relaxed).min(20_000)).map(|i| Bytes::from(gpfp_request(&pnr(i)))).collect());
     let typical = rt.block_on(async {
-        let mut s = open(adapter_addr, &client_tls()).await;
+        let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
         send(&mut s, GPFP, with_contacts[0].clone()).await.expect("one request is never refused")
     });
 
@@ -482,7 +260,7 @@ fn scale(dir: &Path) -> ((f64, f64), (f64, f64)) {
 
 /// Updates: each request gives the next fresh person contact information (no version needed).
 async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, next: Arc<AtomicU64>) -> Stats {
-    let tls = client_tls();
+    let tls = client_tls_as("consumer");
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -94,6 +94,8 @@ pub struct LimitsConfig {
     pub max_xml_depth: usize,
     /// XML elements per request at most.
     pub max_xml_elements: usize,
+    /// Bytes of text in one XML element at most.
+    pub max_xml_text_bytes: usize,
 }
 
 /// Rule settings.
@@ -162,6 +164,7 @@ impl Default for LimitsConfig {
             max_connections_per_certificate: h.max_connections_per_certificate,
             max_xml_depth: x.max_depth,
             max_xml_elements: x.max_elements,
+            max_xml_text_bytes: x.max_text_bytes,
         }
     }
 }
@@ -254,7 +257,12 @@ impl Config {
         Ok(ServiceConfig {
             identifiers: IdentifierPolicy { reserve_roots: self.rules.reserve_roots.clone() },
             unrestricted_may_update_protected: self.rules.unrestricted_may_update_protected,
-            xml_limits: Limits { max_depth: self.limits.max_xml_depth, max_elements: self.limits.max_xml_elements, ..Limits::default() },
+            xml_limits: Limits {
+                max_depth: self.limits.max_xml_depth,
+                max_elements: self.limits.max_xml_elements,
+                max_text_bytes: self.limits.max_xml_text_bytes,
+                ..Limits::default()
+            },
             authorisation: self.authorisation()?,
         })
     }

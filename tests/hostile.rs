@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::attacks::attacks;
 use common::tls::*;
 use common::*;
 use pu_adapter::contracts::Contract;
@@ -17,45 +18,11 @@ fn valid() -> String {
     ))
 }
 
-fn attacks() -> Vec<(&'static str, Vec<u8>, &'static str)> {
-    let v = valid();
-    let body_at = v.find("<GetPersonsForProfile").unwrap();
-    let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>"#;
-    let deep = format!("{}{}{}", &v[..body_at], "<x xmlns=\"urn:x\">".repeat(10_000) + &"</x>".repeat(10_000), &v[body_at..]);
-    let attrs: String = (0..100_000).map(|i| format!(" a{i}=\"1\"")).collect();
-    vec![
-        ("billion laughs", format!("{laughs}{}", v.replace("191212121212", "&lol3;")).into_bytes(), "DOCTYPE/DTD is not allowed"),
-        (
-            "external entity file",
-            format!(r#"<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>{}"#, v.replace("191212121212", "&xxe;")).into_bytes(),
-            "DOCTYPE/DTD is not allowed",
-        ),
-        (
-            "external entity http",
-            format!(r#"<!DOCTYPE x [<!ENTITY xxe SYSTEM "http://127.0.0.1:1/x">]>{}"#, v.replace("191212121212", "&xxe;")).into_bytes(),
-            "DOCTYPE/DTD is not allowed",
-        ),
-        ("parameter entity", format!(r#"<!DOCTYPE x [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>{v}"#).into_bytes(), "DOCTYPE/DTD is not allowed"),
-        ("undeclared entity", v.replace("191212121212", "&xxe;").into_bytes(), "entity reference &amp;xxe;"),
-        (
-            "xinclude",
-            v.replace("<profile>", r#"<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/><profile>"#).into_bytes(),
-            "XInclude is not allowed",
-        ),
-        ("10,000-deep nesting", deep.into_bytes(), ""),
-        ("100,000 attributes", v.replacen("<GetPersonsForProfile", &format!("<GetPersonsForProfile{attrs}"), 1).into_bytes(), ""),
-        ("processing instruction", format!("<?php system('id'); ?>{v}").into_bytes(), "processing instructions are not allowed"),
-        ("invalid UTF-8", [v.as_bytes(), b"\xff\xfe\xfd"].concat(), "invalid UTF-8"),
-        ("UTF-16", v.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(), "UTF-16"),
-        ("10 MB text node", v.replace("P1", &"P".repeat(10 * 1024 * 1024)).into_bytes(), ""),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xml_attacks_get_a_fault_and_the_connection_stays_usable() {
     let server = start_server(|_| {}).await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
-    for (name, body, expect) in attacks() {
+    for (name, body, expect) in attacks(&valid()) {
         let mut req =
             format!("POST {GPFP} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         // An over-limit body is refused from its Content-Length before it is read: send only the headers.

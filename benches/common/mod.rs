@@ -1,12 +1,19 @@
 //! Synthetic population shared by the benchmarks.
 #![allow(dead_code)]
 
+pub mod net;
+
 use pu_adapter::domain::identifier::luhn_check_digit;
 use pu_adapter::contracts::Contract;
 use pu_adapter::service::{Authorisation, Call, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
 use std::io::Write;
 use std::time::Instant;
+
+/// The repository root.
+pub fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
 pub fn pnr(i: u64) -> String {

@@ -20,11 +20,15 @@ pub struct Limits {
     pub max_elements: usize,
     /// Most attributes on one element.
     pub max_attributes: usize,
+    /// Most bytes of character data in one element.
+    pub max_text_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 32, max_elements: 20_000, max_attributes: 32 }
+        // The longest value these contracts carry is an e-mail address (254 characters); a
+        // text bound also keeps every error message that quotes a value short.
+        Self { max_depth: 32, max_elements: 20_000, max_attributes: 32, max_text_bytes: 4_096 }
     }
 }
 
@@ -90,6 +94,14 @@ pub enum XmlError {
     /// More attributes on one element than the limit.
     #[error("more than {0} attributes on one element")]
     TooManyAttributes(usize),
+    /// More character data in one element than the limit.
+    #[error("element {element} has more than {max} bytes of text")]
+    TextTooLong {
+        /// The element's local name.
+        element: String,
+        /// The limit.
+        max: usize,
+    },
     /// No root element.
     #[error("the request body holds no XML element")]
     NoRoot,
@@ -228,6 +240,9 @@ impl TreeBuilder {
 
     fn append_text(&mut self, text: &str) -> Result<(), XmlError> {
         match self.stack.last_mut() {
+            Some(el) if el.text.len() + text.len() > self.limits.max_text_bytes => {
+                return Err(XmlError::TextTooLong { element: el.name.clone(), max: self.limits.max_text_bytes })
+            }
             Some(el) => el.text.push_str(text),
             None if text.trim().is_empty() => {}
             None => return Err(XmlError::Malformed { position: 0, message: "text outside the root element".into() }),
@@ -343,6 +358,11 @@ mod tests {
         assert_eq!(p(&format!("<a{attrs}/>")), Err(XmlError::TooManyAttributes(32)));
         let many = format!("<a>{}</a>", "<b/>".repeat(20_001));
         assert_eq!(p(&many), Err(XmlError::TooManyElements(20_000)));
+        let long = format!("<a><b>{}</b></a>", "x".repeat(4_097));
+        assert_eq!(p(&long), Err(XmlError::TextTooLong { element: "b".into(), max: 4_096 }));
+        let split = format!("<a>{}&amp;{}</a>", "x".repeat(2_048), "x".repeat(2_048));
+        assert_eq!(p(&split), Err(XmlError::TextTooLong { element: "a".into(), max: 4_096 }));
+        assert!(p(&format!("<a>{}</a>", "x".repeat(4_096))).is_ok());
     }
 
     #[test]

@@ -133,4 +133,5 @@ pub fn call(store: &dyn Store, contract: Contract, consumer: &str, payload: &str
     let call = Call { contract, consumer: Some(consumer.to_owned()), correlation_id: "test-correlation".into() };
     pu_adapter::service::handle(&call, envelope(payload).as_bytes(), &service_config(), store)
 }
+pub mod attacks;
 pub mod tls;
