@@ -273,11 +273,7 @@ async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(body) = bodies.get(i).cloned() else { break };
                 let t = Instant::now();
-                sender.ready().await.unwrap();
-                let req =
-                    hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
-                let resp = sender.send_request(req).await.unwrap();
-                let text = resp.into_body().collect().await.unwrap().to_bytes();
+                let (_, text) = exchange(&mut sender, path, body).await.expect("response");
                 assert!(
                     std::str::from_utf8(&text).unwrap_or("").contains("<p:resultCode>OK</p:resultCode>"),
                     "update refused: {}",
@@ -289,14 +285,5 @@ async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes
             s
         }));
     }
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut total = Stats::default();
-    for t in tasks {
-        let s = t.await.unwrap();
-        total.count += s.count;
-        total.latencies_us.extend(s.latencies_us);
-    }
-    total.elapsed = started.elapsed().as_secs_f64();
-    total
+    run_for(secs, &stop, tasks, started).await
 }

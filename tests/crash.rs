@@ -65,17 +65,7 @@ async fn sigkill_during_updates_loses_no_acknowledged_update() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
-    let Ok(url) = std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
-        eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)");
-        return;
-    };
-    let db = format!("pu_crash_{}", uuid::Uuid::new_v4().simple());
-    let (u, d) = (url.clone(), db.clone());
-    tokio::task::spawn_blocking(move || postgres::Client::connect(&u, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {d}")).unwrap())
-        .await
-        .unwrap();
-    let db_url = format!("{url} dbname={db}");
+    let Some(db_url) = fresh_postgres_database("pu_crash").await else { return };
     let dir = tempfile::tempdir().unwrap();
     let env = [("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()), ("PU_ADAPTER_POSTGRES_URL", db_url.clone())];
     let acknowledged = kill_during_updates_and_restart(dir.path(), &env).await;

@@ -9,17 +9,7 @@ use pu_adapter::contracts::Contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_through_one_instance_is_read_through_the_other() {
-    let Ok(url) = std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
-        eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set");
-        return;
-    };
-    let db = format!("pu_multi_{}", uuid::Uuid::new_v4().simple());
-    let (u, d) = (url.clone(), db.clone());
-    tokio::task::spawn_blocking(move || postgres::Client::connect(&u, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {d}")).unwrap())
-        .await
-        .unwrap();
-    let shared_url = format!("{url} dbname={db}");
+    let Some(shared_url) = fresh_postgres_database("pu_multi").await else { return };
     let use_pg = |c: &mut pu_adapter::config::Config| {
         c.store.kind = "postgresql".into();
         c.store.postgres_url = Some(shared_url.clone());

@@ -156,6 +156,11 @@ pub async fn load_as(cert: &str, addr: SocketAddr, path: &'static str, bodies: A
             })
         })
         .collect();
+    run_for(secs, &stop, tasks, started).await
+}
+
+/// Lets `tasks` run for `secs`, stops them through `stop`, and adds up what they measured.
+pub async fn run_for(secs: u64, stop: &AtomicBool, tasks: Vec<tokio::task::JoinHandle<Stats>>, started: Instant) -> Stats {
     tokio::time::sleep(Duration::from_secs(secs)).await;
     stop.store(true, Ordering::Relaxed);
     let mut total = Stats::default();

@@ -133,5 +133,21 @@ pub fn call(store: &dyn Store, contract: Contract, consumer: &str, payload: &str
     let call = Call { contract, consumer: Some(consumer.to_owned()), correlation_id: "test-correlation".into() };
     pu_adapter::service::handle(&call, envelope(payload).as_bytes(), &service_config(), store)
 }
+/// A new empty database on the server PU_ADAPTER_TEST_POSTGRES_URL names, as a connection
+/// string; None, after printing why, when no server is configured (CI must configure one).
+pub async fn fresh_postgres_database(prefix: &str) -> Option<String> {
+    let Ok(url) = std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
+        eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)");
+        return None;
+    };
+    let db = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let (u, d) = (url.clone(), db.clone());
+    tokio::task::spawn_blocking(move || postgres::Client::connect(&u, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {d}")).unwrap())
+        .await
+        .unwrap();
+    Some(format!("{url} dbname={db}"))
+}
+
 pub mod attacks;
 pub mod tls;
