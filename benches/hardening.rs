@@ -273,8 +273,8 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
     println!();
     println!("### Soak: GetPersonsForProfile P3 at half of the measured maximum ({max:.0} req/s → {half:.0} req/s), 16 connections, {secs} s");
     println!();
-    println!("| window | answered | req/s | p99 ms | errors (non-200 or transport) | RSS MiB |");
-    println!("|---|---|---|---|---|---|");
+    println!("| window | answered | req/s | p99 ms | errors (non-200 or transport) | RSS MiB | of which anonymous / mapped files |");
+    println!("|---|---|---|---|---|---|---|");
     let started = Instant::now();
     let mut window = 0;
     let (mut total, mut rss) = (0u64, Vec::new());
@@ -284,8 +284,9 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
         let mut s = load(addr, GPFP, bodies.clone(), 16, WINDOW.min(secs), Some(half)).await;
         total += s.count;
         rss.push(rss_mib(pid));
+        let (anon, files) = rss_split_mib(pid);
         let p99 = s.quantile(0.99);
-        println!("| {window} | {} | {:.0} | {:.2} | {} | {:.1} |", s.count, s.rate(), p99 / 1e3, s.refused, rss[rss.len() - 1]);
+        println!("| {window} | {} | {:.0} | {:.2} | {} | {:.1} | {anon:.1} / {files:.1} |", s.count, s.rate(), p99 / 1e3, s.refused, rss[rss.len() - 1]);
     }
     let (first, last) = (rss[0], rss[rss.len() - 1]);
     println!();

@@ -2,7 +2,7 @@
 
 use crate::admin::{self, Metrics};
 use crate::config::Config;
-use crate::store::sqlite::SqliteStore;
+use crate::store::sqlite::{SqliteStore, SqliteTuning};
 use crate::store::{Store, StoreError};
 use crate::transport::http::AppState;
 use crate::transport::{serve, tls, ServerHandle};
@@ -47,7 +47,11 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| StartError::Other(format!("cannot create data directory {}: {e}", dir.display())))?;
             }
-            Ok(Arc::new(SqliteStore::open(&file)?))
+            if config.store.sqlite_readers == 0 {
+                return Err(StartError::Other("store.sqlite_readers must be at least 1".into()));
+            }
+            let tuning = SqliteTuning { readers: config.store.sqlite_readers, cache_kib: config.store.sqlite_cache_mib * 1024 };
+            Ok(Arc::new(SqliteStore::open_tuned(&file, tuning)?))
         }
         "postgresql" | "postgres" => {
             let url = config.store.postgres_url.as_deref().ok_or_else(|| StartError::Other("store.kind = postgresql needs store.postgres_url".into()))?;

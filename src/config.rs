@@ -66,6 +66,10 @@ pub struct StoreConfig {
     pub postgres_url: Option<String>,
     /// PostgreSQL connections per instance.
     pub postgres_pool_size: usize,
+    /// SQLite reader connections at most; more concurrent reads wait for one.
+    pub sqlite_readers: usize,
+    /// SQLite page cache of all connections together, in MiB (bounds the store's memory).
+    pub sqlite_cache_mib: u64,
 }
 
 /// Limits.
@@ -144,7 +148,8 @@ impl Default for TlsConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { kind: "sqlite".into(), sqlite_file: None, postgres_url: None, postgres_pool_size: 16 }
+        let sqlite = crate::store::sqlite::SqliteTuning::default();
+        Self { kind: "sqlite".into(), sqlite_file: None, postgres_url: None, postgres_pool_size: 16, sqlite_readers: sqlite.readers, sqlite_cache_mib: sqlite.cache_kib / 1024 }
     }
 }
 
@@ -189,6 +194,10 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid(format!("{name}={value:?} is not a whole number")))
+}
+
 impl Config {
     /// The development defaults: dev certificates, demo persons, the dev consumers authorised.
     pub fn development() -> Self {
@@ -213,8 +222,8 @@ impl Config {
         toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))
     }
 
-    /// Applies `PU_ADAPTER_*` environment overrides.
-    pub fn apply_env(&mut self) {
+    /// Applies `PU_ADAPTER_*` environment overrides; a number that does not parse is an error.
+    pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(v) = var("PU_ADAPTER_ADMIN_LISTEN") {
             self.admin_listen = v;
@@ -228,9 +237,16 @@ impl Config {
         if let Some(v) = var("PU_ADAPTER_POSTGRES_URL") {
             self.store.postgres_url = Some(v);
         }
+        if let Some(v) = var("PU_ADAPTER_SQLITE_READERS") {
+            self.store.sqlite_readers = number("PU_ADAPTER_SQLITE_READERS", &v)?;
+        }
+        if let Some(v) = var("PU_ADAPTER_SQLITE_CACHE_MIB") {
+            self.store.sqlite_cache_mib = number("PU_ADAPTER_SQLITE_CACHE_MIB", &v)?;
+        }
         if let Some(v) = var("PU_ADAPTER_LOG_FORMAT") {
             self.log_format = v;
         }
+        Ok(())
     }
 
     /// Who may call what (AC-1, PR-5): Unrestricted contracts only when named explicitly.

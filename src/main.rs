@@ -84,7 +84,7 @@ fn load_config(common: &Common) -> Result<Config, String> {
         Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
         None => Config::development(),
     };
-    config.apply_env();
+    config.apply_env().map_err(|e| e.to_string())?;
     if let Some(d) = &common.data_dir {
         config.data_dir = d.clone();
     }

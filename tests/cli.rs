@@ -112,3 +112,19 @@ fn a_corrupt_or_unwritable_database_gives_a_clear_error_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create data directory"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_bad_sqlite_tuning_is_refused_at_start_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = || {
+        let mut c = bin();
+        c.args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(dir.path());
+        c
+    };
+    let out = serve().env("PU_ADAPTER_SQLITE_READERS", "eight").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PU_ADAPTER_SQLITE_READERS=\"eight\" is not a whole number"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = serve().env("PU_ADAPTER_SQLITE_READERS", "0").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("store.sqlite_readers must be at least 1"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -261,6 +261,12 @@ pub fn rss_mib(pid: u32) -> f64 {
     proc_status_mib(pid, "VmRSS:")
 }
 
+/// Resident memory of `pid` split into heap/stacks (RssAnon) and mapped files (RssFile + RssShmem).
+#[allow(dead_code)] // only the soak uses it
+pub fn rss_split_mib(pid: u32) -> (f64, f64) {
+    (proc_status_mib(pid, "RssAnon:"), proc_status_mib(pid, "RssFile:") + proc_status_mib(pid, "RssShmem:"))
+}
+
 fn proc_status_mib(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

@@ -5,6 +5,8 @@
 pub mod codec;
 /// Batched, durable audit appends.
 pub mod group_commit;
+/// The blocking connection pool both backends use.
+mod pool;
 /// PostgreSQL backend.
 pub mod postgres;
 /// SQLite backend.

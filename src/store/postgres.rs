@@ -2,12 +2,11 @@
 //! of one person serialise on a row lock (`SELECT … FOR UPDATE`).
 
 use super::codec::{audited_update, outcome_of, ContactRow, PersonRow};
+use super::pool::Pool;
 use super::{Decide, PersonState, Store, StoreError, Upserted};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{Person, PersonId, Violation};
 use postgres::{Client, GenericClient, NoTls, Row};
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
 
 /// Versioned migrations; each runs once, in order, under an advisory lock.
 const MIGRATIONS: &[(i32, &str)] = &[(
@@ -38,76 +37,19 @@ const MIGRATIONS: &[(i32, &str)] = &[(
     CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
 )];
 
-/// A small blocking connection pool.
-struct Pool {
-    url: String,
-    size: usize,
-    idle: Mutex<(Vec<Client>, usize)>,
-    freed: Condvar,
-}
-
 /// PostgreSQL behind a connection pool.
 pub struct PostgresStore {
-    pool: Pool,
+    pool: Pool<Client>,
 }
 
 fn db(e: postgres::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
-impl Pool {
-    fn get(&self) -> Result<Client, StoreError> {
-        let mut guard = self.idle.lock().map_err(|_| StoreError::Database("pool lock poisoned".into()))?;
-        loop {
-            if let Some(client) = guard.0.pop() {
-                if !client.is_closed() {
-                    return Ok(client);
-                }
-                guard.1 -= 1;
-                continue;
-            }
-            if guard.1 < self.size {
-                guard.1 += 1;
-                drop(guard);
-                return Client::connect(&self.url, NoTls).map_err(|e| {
-                    if let Ok(mut g) = self.idle.lock() {
-                        g.1 -= 1;
-                    }
-                    db(e)
-                });
-            }
-            let (g, timeout) = self.freed.wait_timeout(guard, Duration::from_secs(5)).map_err(|_| StoreError::Database("pool lock poisoned".into()))?;
-            if timeout.timed_out() && g.0.is_empty() && g.1 >= self.size {
-                return Err(StoreError::Database("no database connection free within 5 s".into()));
-            }
-            guard = g;
-        }
-    }
-
-    fn put(&self, client: Client) {
-        if let Ok(mut g) = self.idle.lock() {
-            if client.is_closed() {
-                g.1 -= 1;
-            } else {
-                g.0.push(client);
-            }
-        }
-        self.freed.notify_one();
-    }
-
-    /// Runs `f` on a pooled connection; a broken connection is dropped, so the service recovers when the database returns.
-    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut client = self.get()?;
-        let out = f(&mut client);
-        self.put(client);
-        out
-    }
-}
-
-impl Drop for Pool {
+impl Drop for PostgresStore {
     /// Each client owns a small runtime that must not be dropped on an async thread.
     fn drop(&mut self) {
-        let clients = self.idle.get_mut().map(|g| std::mem::take(&mut g.0)).unwrap_or_default();
+        let clients = self.pool.drain_idle();
         if !clients.is_empty() {
             let _ = std::thread::spawn(move || drop(clients)).join();
         }
@@ -117,7 +59,10 @@ impl Drop for Pool {
 impl PostgresStore {
     /// Connects, applies migrations and keeps up to `pool_size` connections.
     pub fn open(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let store = Self { pool: Pool { url: url.to_owned(), size: pool_size.max(1), idle: Mutex::new((Vec::new(), 0)), freed: Condvar::new() } };
+        let url = url.to_owned();
+        let connect = move || Client::connect(&url, NoTls).map_err(db);
+        // A broken connection is dropped on return, so the service recovers when the database does.
+        let store = Self { pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| !c.is_closed()) };
         store.pool.with(migrate)?;
         Ok(store)
     }

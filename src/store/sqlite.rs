@@ -9,6 +9,7 @@
 //! (the 10-minute soak grew it to 7 GB before this second step existed).
 
 use super::codec::{audited_update, outcome_of, ContactRow, PersonRow};
+use super::pool::Pool;
 use super::{Decide, PersonState, Store, StoreError, Upserted};
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{PersonId, Violation};
@@ -46,17 +47,42 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 )];
 
-/// Idle reader connections kept; more are opened under load and closed again.
-const READERS: usize = 16;
-
 /// How often the background checkpointer copies the WAL into the main file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// SQLite in one file, one writer connection and a few readers.
+/// Page cache of the checkpoint connection in KiB: a checkpoint copies WAL frames without it.
+const CHECKPOINTER_CACHE_KIB: u64 = 64;
+
+/// Connection count and page-cache budget; together they bound the store's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteTuning {
+    /// Reader connections at most; reads beyond wait for one instead of opening more.
+    pub readers: usize,
+    /// Page cache of all connections together, in KiB: half for the writer, half shared by the readers.
+    pub cache_kib: u64,
+}
+
+impl Default for SqliteTuning {
+    fn default() -> Self {
+        Self { readers: 8, cache_kib: 16 * 1024 }
+    }
+}
+
+impl SqliteTuning {
+    fn writer_cache_kib(&self) -> u64 {
+        (self.cache_kib / 2).max(64)
+    }
+
+    fn reader_cache_kib(&self) -> u64 {
+        (self.cache_kib / 2 / self.readers.max(1) as u64).max(64)
+    }
+}
+
+/// SQLite in one file, one writer connection and a bounded pool of readers.
 pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Pool<Connection>,
     _checkpointer: Checkpointer,
 }
 
@@ -98,15 +124,20 @@ fn db(e: rusqlite::Error) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and applies migrations.
+    /// Opens (creating if needed) the database at `path` with the default tuning and applies migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_tuned(path, SqliteTuning::default())
+    }
+
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub fn open_tuned(path: &Path, tuning: SqliteTuning) -> Result<Self, StoreError> {
         let in_file = |e: StoreError| StoreError::Database(format!("{}: {e}", path.display()));
-        let mut writer = open_connection(path).map_err(in_file)?;
+        let mut writer = open_connection(path, tuning.writer_cache_kib()).map_err(in_file)?;
         migrate(&mut writer).map_err(in_file)?;
         writer.execute_batch("PRAGMA wal_autocheckpoint=0").map_err(db).map_err(in_file)?;
         let writer = Arc::new(Mutex::new(writer));
-        let checkpointer = Checkpointer::start(open_connection(path).map_err(in_file)?, writer.clone())?;
-        Ok(Self { path: path.to_owned(), writer, readers: Mutex::new(Vec::new()), _checkpointer: checkpointer })
+        let checkpointer = Checkpointer::start(open_connection(path, CHECKPOINTER_CACHE_KIB).map_err(in_file)?, writer.clone())?;
+        Ok(Self { path: path.to_owned(), writer, readers: reader_pool(path, tuning), _checkpointer: checkpointer })
     }
 
     /// The database file.
@@ -121,18 +152,7 @@ impl SqliteStore {
     }
 
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
-        let conn = match pooled {
-            Some(c) => c,
-            None => open_connection(&self.path)?,
-        };
-        let out = f(&conn);
-        if let Ok(mut r) = self.readers.lock() {
-            if r.len() < READERS {
-                r.push(conn);
-            }
-        }
-        out
+        self.readers.with(|conn| f(conn))
     }
 
     fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -141,10 +161,19 @@ impl SqliteStore {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+/// Reader connections, each with its share of the page-cache budget.
+fn reader_pool(path: &Path, tuning: SqliteTuning) -> Pool<Connection> {
+    let (path, cache_kib) = (path.to_owned(), tuning.reader_cache_kib());
+    Pool::new("SQLite reader", tuning.readers, Box::new(move || open_connection(&path, cache_kib)), |_| true)
+}
+
+/// A connection with the store's pragmas and a page cache of `cache_kib` (SQLite's own default, 2 MiB
+/// per connection, let a soak's memory keep growing as the audit table grew).
+fn open_connection(path: &Path, cache_kib: u64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;").map_err(db)?;
+    conn.execute_batch(&format!("PRAGMA cache_size=-{cache_kib}")).map_err(db)?;
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(db)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Database(format!("could not switch {} to WAL (journal_mode={mode})", path.display())));
@@ -382,5 +411,20 @@ impl Store for SqliteStore {
 
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.with_reader(|c| c.query_row("SELECT COUNT(*) FROM persons", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(db))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connection_gets_its_share_of_the_page_cache_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_tuned(&dir.path().join("t.db"), SqliteTuning { readers: 4, cache_kib: 8192 }).unwrap();
+        let cache = |c: &Connection| c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).map_err(db);
+        assert_eq!(store.with_writer(|c| cache(c)).unwrap(), -4096);
+        assert_eq!(store.with_reader(cache).unwrap(), -1024);
+        assert_eq!(store.readers.opened(), 1);
     }
 }
