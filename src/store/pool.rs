@@ -68,7 +68,11 @@ impl<C> Pool<C> {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State<C>>, StoreError> {
-        self.state.lock().map_err(|_| StoreError::Database(format!("{} pool lock poisoned", self.what)))
+        self.state.lock().map_err(|_| self.poisoned())
+    }
+
+    fn poisoned(&self) -> StoreError {
+        StoreError::Database(format!("{} pool lock poisoned", self.what))
     }
 
     fn lend(&self) -> Result<Lease<'_, C>, StoreError> {
@@ -96,7 +100,7 @@ impl<C> Pool<C> {
             if left.is_zero() {
                 return Err(StoreError::Database(format!("all {} {} connections stayed busy for {} s", self.max, self.what, WAIT.as_secs())));
             }
-            state = self.returned.wait_timeout(state, left).map_err(|_| StoreError::Database(format!("{} pool lock poisoned", self.what)))?.0;
+            state = self.returned.wait_timeout(state, left).map_err(|_| self.poisoned())?.0;
         }
     }
 
@@ -141,7 +145,11 @@ mod tests {
                 let pool = pool.clone();
                 std::thread::spawn(move || {
                     for _ in 0..200 {
-                        pool.with(|_| Ok(std::thread::yield_now())).unwrap();
+                        pool.with(|_| {
+                            std::thread::yield_now();
+                            Ok(())
+                        })
+                        .unwrap();
                     }
                 })
             })
@@ -185,7 +193,7 @@ mod tests {
             (Pool::new("test", 1, Box::new(move || Ok(m.fetch_add(1, Ordering::SeqCst))), |n: &usize| *n != 0), made)
         };
         pool.with(|_| Ok(())).unwrap(); // connection 0 is "broken" and closed on return
-        pool.with(|n| Ok(assert_eq!(*n, 1))).unwrap();
+        assert_eq!(pool.with(|n| Ok(*n)).unwrap(), 1);
         assert_eq!((pool.opened(), made.load(Ordering::SeqCst)), (1, 2));
     }
 }
