@@ -17,9 +17,9 @@
 //! Run: `cargo bench --bench hardening` (about 2 minutes) and
 //! `cargo bench --bench hardening -- --soak 600`.
 
-mod common;
 #[path = "../tests/common/attacks.rs"]
 mod attacks;
+mod common;
 
 use bytes::Bytes;
 use common::net::*;

@@ -38,7 +38,13 @@ fn run_baseline_server(port: u16, size: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let certs = repo().join("certs-dev");
-        let tls = pu_adapter::transport::tls::server_config(&certs.join("server.pem"), &certs.join("server.key"), &certs.join("ca.pem")).unwrap();
+        let tls = pu_adapter::transport::tls::server_config(&pu_adapter::config::TlsFiles {
+            cert: certs.join("server.pem"),
+            key: certs.join("server.key"),
+            client_ca: certs.join("ca.pem"),
+            allow_development_certificates: true,
+        })
+        .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let body = Bytes::from(vec![b'x'; size]);

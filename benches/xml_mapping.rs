@@ -249,6 +249,7 @@ fn demo_state() -> (Person, ContactRecord) {
         protection: Protection::default(),
         test_indicator: true,
         guardians: vec![],
+        deregistration: None,
     };
     let version = Version::parse("20261101120000").unwrap();
     let record = ContactRecord {

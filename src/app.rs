@@ -64,6 +64,8 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
 /// Starts the SOAP and admin listeners.
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     let service = config.service_config()?;
+    // Before the store opens: a start refused for its TLS material must not touch the data.
+    let tls_config = tls::server_config(&config.tls.files()?)?;
     // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
     let cfg = config.clone();
     let opened = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
@@ -74,7 +76,6 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy)).await.map_err(|e| StartError::Other(e.to_string()))??;
         tracing::info!(inserted = summary.inserted, updated = summary.updated, "demo persons loaded");
     }
-    let tls_config = tls::server_config(&config.tls.cert, &config.tls.key, &config.tls.client_ca)?;
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| StartError::Bind(config.listen.clone(), e))?;
     let state = Arc::new(AppState {

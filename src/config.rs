@@ -40,18 +40,69 @@ pub struct Config {
     pub consumers: Vec<ConsumerConfig>,
 }
 
-/// TLS material.
-#[derive(Debug, Clone, Deserialize)]
+/// TLS material. A configuration file must name all three files: the development
+/// certificates apply only to the start without `--config`.
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
+    /// Server certificate chain (PEM).
+    pub cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    pub key: Option<PathBuf>,
+    /// Trust anchors for client certificates (PEM bundle).
+    pub client_ca: Option<PathBuf>,
+    /// HSA-ids of the service platform's certificates.
+    pub platform_hsa_ids: Vec<String>,
+    /// Accept the published development CA and server key of `certs-dev/` (development only).
+    pub allow_development_certificates: bool,
+}
+
+/// The TLS files a server starts with, each one named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
     /// Server certificate chain (PEM).
     pub cert: PathBuf,
     /// Server private key (PEM).
     pub key: PathBuf,
     /// Trust anchors for client certificates (PEM bundle).
     pub client_ca: PathBuf,
-    /// HSA-ids of the service platform's certificates.
-    pub platform_hsa_ids: Vec<String>,
+    /// Whether the development CA and server key may be used.
+    pub allow_development_certificates: bool,
+}
+
+impl TlsConfig {
+    /// The development certificates of `certs-dev/`, trusted on purpose.
+    pub fn development() -> Self {
+        Self {
+            cert: Some("certs-dev/server.pem".into()),
+            key: Some("certs-dev/server.key".into()),
+            client_ca: Some("certs-dev/ca.pem".into()),
+            platform_hsa_ids: vec![devcerts::PLATFORM_HSA_ID.into()],
+            allow_development_certificates: true,
+        }
+    }
+
+    /// The three files, or an error naming each key that is not set.
+    pub fn files(&self) -> Result<TlsFiles, ConfigError> {
+        let missing: Vec<&str> = [("tls.cert", &self.cert), ("tls.key", &self.key), ("tls.client_ca", &self.client_ca)]
+            .into_iter()
+            .filter(|(_, v)| v.as_ref().is_none_or(|p| p.as_os_str().is_empty()))
+            .map(|(k, _)| k)
+            .collect();
+        match (&self.cert, &self.key, &self.client_ca) {
+            (Some(cert), Some(key), Some(client_ca)) if missing.is_empty() => Ok(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: client_ca.clone(),
+                allow_development_certificates: self.allow_development_certificates,
+            }),
+            _ => Err(ConfigError::Invalid(format!(
+                "{} not set: a configuration file must name the server certificate, its key and the CA that issues consumer certificates \
+                 (the development certificates apply only when no --config is given)",
+                missing.join(", ")
+            ))),
+        }
+    }
 }
 
 /// Storage backend.
@@ -140,16 +191,17 @@ impl Default for Config {
     }
 }
 
-impl Default for TlsConfig {
-    fn default() -> Self {
-        Self { cert: "certs-dev/server.pem".into(), key: "certs-dev/server.key".into(), client_ca: "certs-dev/ca.pem".into(), platform_hsa_ids: Vec::new() }
-    }
-}
-
 impl Default for StoreConfig {
     fn default() -> Self {
         let sqlite = crate::store::sqlite::SqliteTuning::default();
-        Self { kind: "sqlite".into(), sqlite_file: None, postgres_url: None, postgres_pool_size: 16, sqlite_readers: sqlite.readers, sqlite_cache_mib: sqlite.cache_kib / 1024 }
+        Self {
+            kind: "sqlite".into(),
+            sqlite_file: None,
+            postgres_url: None,
+            postgres_pool_size: 16,
+            sqlite_readers: sqlite.readers,
+            sqlite_cache_mib: sqlite.cache_kib / 1024,
+        }
     }
 }
 
@@ -206,7 +258,7 @@ impl Config {
         extended.extend(Contract::ALL.iter().filter(|c| c.access() == Some(crate::domain::Access::Unrestricted)).map(|c| c.name().to_owned()));
         Self {
             load_demo: true,
-            tls: TlsConfig { platform_hsa_ids: vec![devcerts::PLATFORM_HSA_ID.into()], ..TlsConfig::default() },
+            tls: TlsConfig::development(),
             consumers: vec![
                 ConsumerConfig { hsa_id: devcerts::CONSUMER_HSA_ID.into(), contracts: all.clone() },
                 ConsumerConfig { hsa_id: devcerts::EXTENDED_HSA_ID.into(), contracts: extended },

@@ -86,7 +86,7 @@ pub fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, Strin
     let address = l.postal_address.map(address).transpose()?;
     let protection =
         l.protection.map_or(Protection::default(), |p| Protection { sekretessmarkering: p.sekretessmarkering, skyddad_folkbokforing: p.skyddad_folkbokforing });
-    Ok(Person { id, name, birth_date, address, protection, test_indicator: l.test_indicator.unwrap_or(false), guardians })
+    Ok(Person { id, name, birth_date, address, protection, test_indicator: l.test_indicator.unwrap_or(false), guardians, deregistration: None })
 }
 
 fn address(a: AddressJson) -> Result<PostalAddress, String> {

@@ -123,8 +123,91 @@ fn a_bad_sqlite_tuning_is_refused_at_start_with_its_name() {
     };
     let out = serve().env("PU_ADAPTER_SQLITE_READERS", "eight").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("PU_ADAPTER_SQLITE_READERS=\"eight\" is not a whole number"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PU_ADAPTER_SQLITE_READERS=\"eight\" is not a whole number"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = serve().env("PU_ADAPTER_SQLITE_READERS", "0").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("store.sqlite_readers must be at least 1"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Writes a production-style configuration with `tls` as its `[tls]` table.
+fn config_file(dir: &std::path::Path, tls: &str) -> std::path::PathBuf {
+    let file = dir.join("pu-adapter.toml");
+    let data = dir.join("data");
+    std::fs::write(&file, format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"\"\ndata_dir = {data:?}\n{tls}\n")).unwrap();
+    file
+}
+
+fn serve_with(config: &std::path::Path) -> std::process::Output {
+    bin().arg("serve").arg("--config").arg(config).output().unwrap()
+}
+
+#[test]
+fn a_config_file_without_tls_files_is_refused_and_touches_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = serve_with(&config_file(dir.path(), ""));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tls.cert, tls.key, tls.client_ca not set"), "{stderr}");
+    assert!(!dir.path().join("data").exists(), "a refused start created the data directory");
+    let out = serve_with(&config_file(dir.path(), "[tls]\ncert = \"certs-dev/server.pem\"\nkey = \"certs-dev/server.key\""));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tls.client_ca not set"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_development_ca_and_server_key_are_refused_under_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = repo().join("certs-dev");
+    // A copy under another name is still the published CA.
+    let copied_ca = dir.path().join("region-ca.pem");
+    std::fs::copy(certs.join("ca.pem"), &copied_ca).unwrap();
+    let fresh = dir.path().join("fresh");
+    pu_adapter::devcerts::generate(&fresh).unwrap();
+    let tls = |cert: &std::path::Path, key: &std::path::Path, ca: &std::path::Path| format!("[tls]\ncert = {cert:?}\nkey = {key:?}\nclient_ca = {ca:?}");
+
+    let out = serve_with(&config_file(dir.path(), &tls(&fresh.join("server.pem"), &fresh.join("server.key"), &copied_ca)));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tls.client_ca = ") && stderr.contains("region-ca.pem: this is the development CA of certs-dev/"), "{stderr}");
+    assert!(stderr.contains("tls.allow_development_certificates = true"), "{stderr}");
+
+    let out = serve_with(&config_file(dir.path(), &tls(&certs.join("server.pem"), &certs.join("server.key"), &fresh.join("ca.pem"))));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this is the development server certificate"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("data").exists(), "a refused start created the data directory");
+}
+
+/// Starts `serve` with a config file and reports whether it came up listening.
+fn starts_listening(config: &std::path::Path) -> bool {
+    let mut child = bin().arg("serve").arg("--config").arg(config).env("PU_ADAPTER_LOG", "info").stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("pu-adapter listening on https://") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let listening = rx.recv_timeout(Duration::from_secs(30)).is_ok();
+    let _ = child.kill();
+    let _ = child.wait();
+    listening
+}
+
+#[test]
+fn own_certificates_or_the_explicit_development_switch_start_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("own");
+    pu_adapter::devcerts::generate(&own).unwrap();
+    let tls = |certs: &std::path::Path, extra: &str| {
+        format!("[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n{extra}", certs.join("server.pem"), certs.join("server.key"), certs.join("ca.pem"))
+    };
+    assert!(starts_listening(&config_file(dir.path(), &tls(&own, ""))), "a region's own certificates were refused");
+    assert!(starts_listening(&config_file(dir.path(), &tls(&repo().join("certs-dev"), "allow_development_certificates = true"))));
 }

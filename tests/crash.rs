@@ -58,7 +58,11 @@ async fn sigkill_during_updates_loses_no_acknowledged_update() {
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     let audited: i64 = conn
-        .query_row("SELECT count(*) FROM audit WHERE contract = 'UpdatePersonContactInformation' AND outcome = 'OK' AND person_key LIKE ?1", [format!("%{HANNA}")], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM audit WHERE contract = 'UpdatePersonContactInformation' AND outcome = 'OK' AND person_key LIKE ?1",
+            [format!("%{HANNA}")],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(audited as usize >= acknowledged, "{acknowledged} updates acknowledged but only {audited} audited");
 }
@@ -71,9 +75,12 @@ async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
     let acknowledged = kill_during_updates_and_restart(dir.path(), &env).await;
     let audited: i64 = tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
-        c.query_one("SELECT count(*) FROM audit WHERE contract = 'UpdatePersonContactInformation' AND outcome = 'OK' AND person_key LIKE $1", &[&format!("%{HANNA}")])
-            .unwrap()
-            .get(0)
+        c.query_one(
+            "SELECT count(*) FROM audit WHERE contract = 'UpdatePersonContactInformation' AND outcome = 'OK' AND person_key LIKE $1",
+            &[&format!("%{HANNA}")],
+        )
+        .unwrap()
+        .get(0)
     })
     .await
     .unwrap();

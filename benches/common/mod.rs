@@ -3,8 +3,8 @@
 
 pub mod net;
 
-use pu_adapter::domain::identifier::luhn_check_digit;
 use pu_adapter::contracts::Contract;
+use pu_adapter::domain::identifier::luhn_check_digit;
 use pu_adapter::service::{Authorisation, Call, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
 use std::io::Write;
@@ -81,4 +81,3 @@ pub fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f6
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     (at(0.5), at(0.99), at(0.999))
 }
-

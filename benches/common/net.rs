@@ -231,7 +231,7 @@ pub fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) -> Child 
     std::fs::write(
         &config,
         format!(
-            "admin_listen = \"\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = {data:?}\n[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n[limits]\n{limits}\n[[consumers]]\nhsa_id = \"SE2321000016-1001\"\ncontracts = [\"*\"]\n[[consumers]]\nhsa_id = \"SE2321000016-1002\"\ncontracts = [\"*\"]\n",
+            "admin_listen = \"\"\nlisten = \"127.0.0.1:{port}\"\ndata_dir = {data:?}\n[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\nallow_development_certificates = true\n[limits]\n{limits}\n[[consumers]]\nhsa_id = \"SE2321000016-1001\"\ncontracts = [\"*\"]\n[[consumers]]\nhsa_id = \"SE2321000016-1002\"\ncontracts = [\"*\"]\n",
             certs.join("server.pem"),
             certs.join("server.key"),
             certs.join("ca.pem")
@@ -276,4 +276,3 @@ fn proc_status_mib(pid: u32, field: &str) -> f64 {
         .and_then(|k| k.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
-

@@ -47,9 +47,9 @@ pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError
         .map_err(|problem| ServiceError::InvalidIdentifier { path: format!("{}/personId", contract.name()), problem })?;
     let state = ctx.store.load(std::slice::from_ref(&id))?.pop().flatten();
     let access = contract.access().unwrap_or(Access::Restricted);
-    let view = state.as_ref().and_then(|s| {
-        s.contacts.as_ref().map(|record| ContactRecordView { person: &s.person, record, show_contacts: may_show_contacts(s.person.protection, access) })
-    });
+    let view = state
+        .as_ref()
+        .and_then(|s| s.contacts.as_ref().map(|record| ContactRecordView { person: &s.person, record, show_contacts: may_show_contacts(&s.person, access) }));
     let payload = encode(contract, view);
     let entry = ctx.audit(id.key());
     let entry = if state.is_none() { entry.with_outcome(crate::audit::Outcome::Ok, Some("PERSON_NOT_FOUND"), None) } else { entry };

@@ -110,7 +110,7 @@ pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError
 fn view(state: &PersonState, asked: Profile, access: Access) -> PersonRecordView<'_> {
     let protection = state.person.protection;
     let profile = effective_profile(asked, protection, access);
-    let contacts = if profile.includes_contacts() && may_show_contacts(protection, access) { state.contacts.as_ref() } else { None };
+    let contacts = if profile.includes_contacts() && may_show_contacts(&state.person, access) { state.contacts.as_ref() } else { None };
     let show_guardians = !(protection.is_protected() && access == Access::Restricted);
     PersonRecordView { person: &state.person, profile, contacts, show_guardians }
 }

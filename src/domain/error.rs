@@ -31,11 +31,13 @@ pub enum ErrorCode {
     VersionConflict,
     /// PR-2.
     ProtectedPerson,
+    /// PR-6.
+    PersonDeregistered,
 }
 
 impl ErrorCode {
     /// Every code, in CONTRACT.md order.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         Self::InvalidPersonId,
         Self::PersonNotFound,
         Self::ContactTypeNotAllowed,
@@ -48,6 +50,7 @@ impl ErrorCode {
         Self::ActorInvalid,
         Self::VersionConflict,
         Self::ProtectedPerson,
+        Self::PersonDeregistered,
     ];
 
     /// The code as written in `errorCode`.
@@ -65,6 +68,7 @@ impl ErrorCode {
             Self::ActorInvalid => "ACTOR_INVALID",
             Self::VersionConflict => "VERSION_CONFLICT",
             Self::ProtectedPerson => "PROTECTED_PERSON",
+            Self::PersonDeregistered => "PERSON_DEREGISTERED",
         }
     }
 }
@@ -161,6 +165,9 @@ pub enum Violation {
     /// PR-2: the person is protected.
     #[error("personId: the person has protected personal data; no contact information may be entered, even with consent [PR-2]")]
     ProtectedPerson,
+    /// PR-6: the person is deregistered as deceased.
+    #[error("personId: the person is registered as deceased in the population register; no contact information is kept or entered [PR-6]")]
+    PersonDeceased,
 }
 
 fn version_conflict_text(given: Option<&str>, stored: Option<&str>) -> String {
@@ -188,6 +195,7 @@ impl Violation {
             Self::ActorInvalid { .. } => ErrorCode::ActorInvalid,
             Self::VersionConflict { .. } => ErrorCode::VersionConflict,
             Self::ProtectedPerson => ErrorCode::ProtectedPerson,
+            Self::PersonDeceased => ErrorCode::PersonDeregistered,
         }
     }
 
@@ -207,6 +215,7 @@ impl Violation {
             Self::ActorInvalid { .. } => "CO-1",
             Self::VersionConflict { .. } => "CO-3",
             Self::ProtectedPerson => "PR-2",
+            Self::PersonDeceased => "PR-6",
         }
     }
 }

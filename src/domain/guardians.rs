@@ -66,6 +66,7 @@ mod tests {
             protection: Protection::default(),
             test_indicator: true,
             guardians: guardians.iter().map(|g| PersonId::Personnummer((*g).into())).collect(),
+            deregistration: None,
         }
     }
 

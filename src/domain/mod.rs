@@ -16,7 +16,7 @@ pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
 pub use error::{ErrorCode, Violation};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
-pub use person::{Name, Person, PostalAddress};
+pub use person::{Deregistration, DeregistrationReason, Name, Person, PostalAddress};
 pub use protection::{Access, Profile, ProfileProblem, Protection};
 pub use update::{UpdateAccess, UpdateInput, ValidatedUpdate};
 pub use version::Version;

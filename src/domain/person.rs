@@ -21,6 +21,59 @@ pub struct Person {
     pub test_indicator: bool,
     /// Current legal guardians (vårdnadshavare), from the register (GU-1).
     pub guardians: Vec<PersonId>,
+    /// Avregistrering from the population register (death, emigration, …), if any (PR-6).
+    pub deregistration: Option<Deregistration>,
+}
+
+/// A deregistration (avregistrering) as the population register records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deregistration {
+    /// Why the person was deregistered.
+    pub reason: DeregistrationReason,
+    /// From when, if the register says.
+    pub date: Option<NaiveDate>,
+}
+
+/// The population register's deregistration reason codes (avregistreringsorsak).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeregistrationReason {
+    /// `AV`: avliden (deceased).
+    Deceased,
+    /// `UV`: utvandrad (emigrated).
+    Emigrated,
+    /// `OB`: obefintlig (missing from the register's view).
+    Missing,
+    /// `GN`: gammalt nummer (replaced by a new personnummer).
+    OldNumber,
+    /// `GS`: gammalt samordningsnummer (replaced).
+    OldCoordinationNumber,
+    /// `AN`: annan anledning (other reason).
+    Other,
+    /// `TA`: tekniskt avregistrerad (samordningsnummer, technical).
+    Technical,
+}
+
+impl DeregistrationReason {
+    /// Every code, for error texts.
+    pub const ALL: [Self; 7] = [Self::Deceased, Self::Emigrated, Self::Missing, Self::OldNumber, Self::OldCoordinationNumber, Self::Other, Self::Technical];
+
+    /// The register's two-letter code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Deceased => "AV",
+            Self::Emigrated => "UV",
+            Self::Missing => "OB",
+            Self::OldNumber => "GN",
+            Self::OldCoordinationNumber => "GS",
+            Self::Other => "AN",
+            Self::Technical => "TA",
+        }
+    }
+
+    /// Reads a register code; `None` for a code the register does not use.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
 }
 
 /// A person's name.
@@ -51,5 +104,10 @@ impl Person {
     /// The birth date: the register's, else the one the identifier encodes.
     pub fn effective_birth_date(&self) -> Option<NaiveDate> {
         self.birth_date.or_else(|| self.id.birth_date())
+    }
+
+    /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).
+    pub fn is_deceased(&self) -> bool {
+        self.deregistration.is_some_and(|d| d.reason == DeregistrationReason::Deceased)
     }
 }

@@ -1,5 +1,7 @@
 //! Protected persons (PR-1 … PR-5): flags, profiles and what each kind of access may see or do.
 
+use super::person::Person;
+
 /// The two protection flags; set only by the population register (PR-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Protection {
@@ -79,9 +81,10 @@ pub fn effective_profile(asked: Profile, protection: Protection, access: Access)
     }
 }
 
-/// Whether stored contact information may be shown (PR-3, PR-4: withheld as soon as protected).
-pub fn may_show_contacts(protection: Protection, access: Access) -> bool {
-    !protection.is_protected() || access == Access::Unrestricted
+/// Whether stored contact information may be shown (PR-3, PR-4: withheld as soon as
+/// protected; PR-6: never for a deceased person, on any contract).
+pub fn may_show_contacts(person: &Person, access: Access) -> bool {
+    !person.is_deceased() && (!person.protection.is_protected() || access == Access::Unrestricted)
 }
 
 /// Whether contact information may be entered for this person (PR-2).
@@ -92,6 +95,8 @@ pub fn may_update_contacts(protection: Protection, access: Access, unrestricted_
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::{Deregistration, DeregistrationReason, Name};
+    use crate::domain::PersonId;
 
     const PROTECTED: Protection = Protection { sekretessmarkering: true, skyddad_folkbokforing: false };
     const KVARSKRIVEN: Protection = Protection { sekretessmarkering: false, skyddad_folkbokforing: true };
@@ -110,11 +115,34 @@ mod tests {
         assert_eq!(effective_profile(Profile::P3, Protection::default(), Access::Restricted), Profile::P3);
     }
 
+    fn person(protection: Protection, deregistration: Option<DeregistrationReason>) -> Person {
+        Person {
+            id: PersonId::Personnummer("191212121212".into()),
+            name: Name::default(),
+            birth_date: None,
+            address: None,
+            protection,
+            test_indicator: true,
+            guardians: vec![],
+            deregistration: deregistration.map(|reason| Deregistration { reason, date: None }),
+        }
+    }
+
     #[test]
     fn pr4_contacts_withheld_once_protected_unless_unrestricted() {
-        assert!(!may_show_contacts(PROTECTED, Access::Restricted));
-        assert!(may_show_contacts(PROTECTED, Access::Unrestricted));
-        assert!(may_show_contacts(Protection::default(), Access::Restricted));
+        assert!(!may_show_contacts(&person(PROTECTED, None), Access::Restricted));
+        assert!(may_show_contacts(&person(PROTECTED, None), Access::Unrestricted));
+        assert!(may_show_contacts(&person(Protection::default(), None), Access::Restricted));
+    }
+
+    #[test]
+    fn pr6_a_deceased_persons_contacts_are_never_shown_on_any_contract() {
+        let deceased = person(Protection::default(), Some(DeregistrationReason::Deceased));
+        assert!(!may_show_contacts(&deceased, Access::Restricted));
+        assert!(!may_show_contacts(&deceased, Access::Unrestricted));
+        assert!(may_show_contacts(&person(Protection::default(), Some(DeregistrationReason::Emigrated)), Access::Restricted));
+        assert_eq!(DeregistrationReason::from_code("AV"), Some(DeregistrationReason::Deceased));
+        assert_eq!(DeregistrationReason::from_code("XX"), None);
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub fn apply_update(
     now: DateTime<Utc>,
 ) -> Result<ContactRecord, Violation> {
     let person = person.ok_or(Violation::PersonNotFound)?;
+    if person.is_deceased() {
+        return Err(Violation::PersonDeceased);
+    }
     if !may_update_contacts(person.protection, access.access, access.unrestricted_may_update_protected) {
         return Err(Violation::ProtectedPerson);
     }
@@ -137,6 +140,7 @@ mod tests {
             protection,
             test_indicator: true,
             guardians: vec![],
+            deregistration: None,
         }
     }
 
@@ -182,6 +186,22 @@ mod tests {
         assert_eq!(err, Violation::ProtectedPerson);
         let enabled = UpdateAccess { access: Access::Unrestricted, unrestricted_may_update_protected: true };
         assert!(apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&protected), None, enabled, "SE1", now()).is_ok());
+    }
+
+    #[test]
+    fn pr6_a_deceased_person_cannot_be_updated_not_even_to_remove_everything() {
+        use crate::domain::person::{Deregistration, DeregistrationReason};
+        let p = IdentifierPolicy::default();
+        let died = Deregistration { reason: DeregistrationReason::Deceased, date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1) };
+        let deceased = Person { deregistration: Some(died), ..person(Protection::default()) };
+        for contacts in [vec![sms()], vec![]] {
+            let err = apply_update(validate_update(&input(contacts), &p).unwrap(), Some(&deceased), None, RESTRICTED, "SE1", now()).unwrap_err();
+            assert_eq!(err, Violation::PersonDeceased);
+            assert_eq!((err.code().as_str(), err.rule()), ("PERSON_DEREGISTERED", "PR-6"));
+        }
+        // Only death stops messages: an emigrated person keeps their contact information.
+        let emigrated = Person { deregistration: Some(Deregistration { reason: DeregistrationReason::Emigrated, date: None }), ..deceased };
+        assert!(apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&emigrated), None, RESTRICTED, "SE1", now()).is_ok());
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl PersonRow {
             protection: Protection { sekretessmarkering: self.sekretessmarkering, skyddad_folkbokforing: self.skyddad_folkbokforing },
             test_indicator: self.test_indicator,
             guardians,
+            deregistration: None,
         })
     }
 }

@@ -172,7 +172,10 @@ fn reader_pool(path: &Path, tuning: SqliteTuning) -> Pool<Connection> {
 fn open_connection(path: &Path, cache_kib: u64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;").map_err(db)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;",
+    )
+    .map_err(db)?;
     conn.execute_batch(&format!("PRAGMA cache_size=-{cache_kib}")).map_err(db)?;
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(db)?;
     if !mode.eq_ignore_ascii_case("wal") {

@@ -1,6 +1,7 @@
 //! Transport: mutual TLS, the client certificate's identity, and HTTP with its limits.
 
 pub mod activity;
+mod dev_trust;
 pub mod http;
 pub mod identity;
 pub mod limiter;

@@ -2,6 +2,7 @@
 //! a client certificate required and verified (chain and validity dates) against the
 //! configured trust anchors.
 
+use crate::config::TlsFiles;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
@@ -26,6 +27,19 @@ pub enum TlsError {
     /// The client verifier could not be built.
     #[error("client certificate verifier: {0}")]
     Verifier(String),
+    /// A published development certificate or key outside development.
+    #[error(
+        "{key} = {path}: this is the {what} of certs-dev/, whose private key is published in the pu-adapter repository: anyone could \
+         mint certificates it accepts. Use your region's certificates, or set tls.allow_development_certificates = true for a development setup"
+    )]
+    DevelopmentTrust {
+        /// The configuration key.
+        key: &'static str,
+        /// The file.
+        path: String,
+        /// Which development item it is.
+        what: &'static str,
+    },
 }
 
 fn pem_error(path: &Path, e: impl std::fmt::Display) -> TlsError {
@@ -60,18 +74,33 @@ fn warn_if_key_is_exposed(path: &Path) {
     }
 }
 
+/// Refuses the published development material unless the configuration allows it.
+fn refuse_development_material(key: &'static str, path: &Path, certs: &[CertificateDer<'_>]) -> Result<(), TlsError> {
+    match certs.iter().find_map(super::dev_trust::recognise) {
+        Some(what) => Err(TlsError::DevelopmentTrust { key, path: path.display().to_string(), what }),
+        None => Ok(()),
+    }
+}
+
 /// Builds the server configuration from PEM files.
-pub fn server_config(cert: &Path, key: &Path, client_ca: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
+    let TlsFiles { cert, key, client_ca, allow_development_certificates } = files;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let anchors = load_certs(client_ca)?;
+    let chain = load_certs(cert)?;
+    if !allow_development_certificates {
+        refuse_development_material("tls.client_ca", client_ca, &anchors)?;
+        refuse_development_material("tls.cert", cert, &chain)?;
+    }
     let mut roots = RootCertStore::empty();
-    for ca in load_certs(client_ca)? {
+    for ca in anchors {
         roots.add(ca).map_err(|e| pem_error(client_ca, e))?;
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().map_err(|e| TlsError::Verifier(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+        .with_single_cert(chain, load_key(key)?)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     // Our suite order (AEAD, forward secrecy, strongest first) wins over the client's.
     config.ignore_client_order = true;

@@ -31,9 +31,9 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.listen = "127.0.0.1:0".into();
     c.admin_listen = "127.0.0.1:0".into();
     c.data_dir = dir.to_owned();
-    c.tls.cert = certs.join("server.pem");
-    c.tls.key = certs.join("server.key");
-    c.tls.client_ca = certs.join("ca.pem");
+    c.tls.cert = Some(certs.join("server.pem"));
+    c.tls.key = Some(certs.join("server.key"));
+    c.tls.client_ca = Some(certs.join("ca.pem"));
     c
 }
 
