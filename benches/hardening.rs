@@ -17,8 +17,6 @@
 //! Run: `cargo bench --bench hardening` (about 2 minutes) and
 //! `cargo bench --bench hardening -- --soak 600`.
 
-#[path = "../tests/common/attacks.rs"]
-mod attacks;
 mod common;
 
 use bytes::Bytes;
@@ -101,7 +99,7 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
     let canary = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     canary.set_nonblocking(true).unwrap();
     let canary_url = format!("http://127.0.0.1:{}/x", canary.local_addr().unwrap().port());
-    let list: Vec<(&'static str, Bytes, &'static str)> = attacks::attacks(&attack_base())
+    let list: Vec<(&'static str, Bytes, &'static str)> = pu_adapter::testkit::attacks::attacks(&attack_base())
         .into_iter()
         .map(|(name, body, expect)| {
             let body = match String::from_utf8(body) {

@@ -38,7 +38,7 @@ fn run_baseline_server(port: u16, size: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let certs = repo().join("certs-dev");
-        let tls = pu_adapter::transport::tls::server_config(&pu_adapter::config::TlsFiles {
+        let tls = pu_adapter::transport::tls::server_config(&pu_adapter::transport::tls::TlsFiles {
             cert: certs.join("server.pem"),
             key: certs.join("server.key"),
             client_ca: certs.join("ca.pem"),
@@ -255,8 +255,8 @@ fn scale(dir: &Path) -> ((f64, f64), (f64, f64)) {
     for n in [10_000u64, 1_000_000] {
         let file = dir.join(format!("scale-{n}.jsonl"));
         write_population(&file, n);
-        let store = pu_adapter::store::sqlite::SqliteStore::open(&dir.join(format!("scale-{n}.db"))).unwrap();
-        pu_adapter::import::import(std::io::BufReader::new(std::fs::File::open(&file).unwrap()), &store, &Default::default(), |_| {}).unwrap();
+        let store = std::sync::Arc::new(pu_adapter::store::sqlite::SqliteStore::open(&dir.join(format!("scale-{n}.db"))).unwrap());
+        pu_adapter::import::import(std::io::BufReader::new(std::fs::File::open(&file).unwrap()), store.as_ref(), &Default::default(), |_| {}).unwrap();
         let _ = common::latency(&store, n, 2_000);
         let (p50, p99, _) = common::latency(&store, n, 10_000);
         out.push((p50, p99));

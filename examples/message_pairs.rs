@@ -2,10 +2,10 @@
 //! the service itself from the demo data. Run: `cargo run --example message_pairs`.
 
 use pu_adapter::contracts::Contract;
-use pu_adapter::service::{Authorisation, Call, ServiceConfig};
+use pu_adapter::service::Call;
 use pu_adapter::store::sqlite::SqliteStore;
-
-const CONSUMER: &str = "SE2321000016-1002";
+use pu_adapter::testkit::{repo, service, EXTENDED};
+use std::sync::Arc;
 
 fn envelope(payload: &str) -> String {
     let payload = payload.find("?>").map_or(payload, |i| &payload[i + 2..]).trim();
@@ -16,13 +16,9 @@ fn envelope(payload: &str) -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(&dir.path().join("examples.db"))?;
-    pu_adapter::demo::load(&store, &Default::default())?;
-    let mut auth = Authorisation::default();
-    for c in Contract::ALL {
-        auth.allow(CONSUMER, c);
-    }
-    let config = ServiceConfig { authorisation: auth, ..ServiceConfig::default() };
+    let store = Arc::new(SqliteStore::open(&dir.path().join("examples.db"))?);
+    pu_adapter::demo::load(store.as_ref(), &Default::default())?;
+    let service = service(&store.into());
     let pairs = [
         (Contract::GetPersonsForProfile, "valid-p3-one-person.xml"),
         (Contract::GetPersonsForProfileUnrestricted, "valid-p3-protected-person.xml"),
@@ -34,17 +30,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Contract::PingForConfiguration, "valid.xml"),
         (Contract::GetPersonsForProfile, "invalid-missing-profile.xml"),
     ];
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    let out = repo().join("docs/examples");
     std::fs::create_dir_all(&out)?;
     for (contract, file) in pairs {
-        let payload = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/messages").join(contract.name()).join(file))?;
+        let payload = std::fs::read_to_string(repo().join("tests/messages").join(contract.name()).join(file))?;
         let request = envelope(&payload);
-        let call = Call { contract, consumer: Some(CONSUMER.into()), correlation_id: "example-correlation-id".into() };
-        let answer = pu_adapter::service::handle(&call, request.as_bytes(), &config, &store);
+        let call = Call { contract, consumer: Some(EXTENDED.into()), correlation_id: "example-correlation-id".into() };
+        let answer = service.handle(&call, request.as_bytes());
         let stem = format!("{}.{}", contract.name(), file.trim_end_matches(".xml"));
         std::fs::write(out.join(format!("{stem}.request.xml")), request)?;
         std::fs::write(out.join(format!("{stem}.response.xml")), answer.body)?;
-        println!("{stem}: {}", answer.result);
+        println!("{stem}: {}", answer.result.as_str());
     }
     Ok(())
 }

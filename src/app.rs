@@ -1,9 +1,12 @@
 //! Wiring: configuration → store → TLS → listeners. Used by `pu-adapter serve` and tests.
 
-use crate::admin::{self, Metrics};
+use crate::admin;
 use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::service::Service;
+use crate::store::group_commit::GroupCommit;
 use crate::store::sqlite::{SqliteStore, SqliteTuning};
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, StoreKind, Stores};
 use crate::transport::http::AppState;
 use crate::transport::{serve, tls, ServerHandle};
 use std::net::SocketAddr;
@@ -35,14 +38,14 @@ pub struct Running {
     pub server: ServerHandle,
     /// The admin listener's address, when enabled.
     pub admin_addr: Option<SocketAddr>,
-    /// The store.
-    pub store: Arc<dyn Store>,
+    /// The stores (audit appends group-committed).
+    pub stores: Stores,
 }
 
 /// Opens the configured store, applying migrations.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    match config.store.kind.as_str() {
-        "sqlite" => {
+pub fn open_store(config: &Config) -> Result<Stores, StartError> {
+    match config.store.kind {
+        StoreKind::Sqlite => {
             let file = config.sqlite_file();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| StartError::Other(format!("cannot create data directory {}: {e}", dir.display())))?;
@@ -51,13 +54,12 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
                 return Err(StartError::Other("store.sqlite_readers must be at least 1".into()));
             }
             let tuning = SqliteTuning { readers: config.store.sqlite_readers, cache_kib: config.store.sqlite_cache_mib * 1024 };
-            Ok(Arc::new(SqliteStore::open_tuned(&file, tuning)?))
+            Ok(Stores::direct(Arc::new(SqliteStore::open_tuned(&file, tuning)?)))
         }
-        "postgresql" | "postgres" => {
+        StoreKind::Postgresql => {
             let url = config.store.postgres_url.as_deref().ok_or_else(|| StartError::Other("store.kind = postgresql needs store.postgres_url".into()))?;
-            Ok(Arc::new(crate::store::postgres::PostgresStore::open(url, config.store.postgres_pool_size)?))
+            Ok(Stores::direct(Arc::new(crate::store::postgres::PostgresStore::open(url, config.store.postgres_pool_size)?)))
         }
-        other => Err(StartError::Other(format!("store.kind {other:?} is not sqlite or postgresql"))),
     }
 }
 
@@ -69,9 +71,9 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
     let cfg = config.clone();
     let opened = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
-    let store: Arc<dyn Store> = Arc::new(crate::store::group_commit::GroupCommit::new(opened));
+    let stores = Stores { persons: opened.persons, audit: Arc::new(GroupCommit::new(opened.audit)?) };
     if config.load_demo {
-        let s = store.clone();
+        let s = stores.persons.clone();
         let policy = service.identifiers.clone();
         let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy)).await.map_err(|e| StartError::Other(e.to_string()))??;
         tracing::info!(inserted = summary.inserted, updated = summary.updated, "demo persons loaded");
@@ -79,8 +81,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| StartError::Bind(config.listen.clone(), e))?;
     let state = Arc::new(AppState {
-        config: service,
-        store: store.clone(),
+        service: Arc::new(Service::new(service, stores.clone())),
         limits: config.http_limits(),
         platform_ids: config.tls.platform_hsa_ids.clone(),
         public_url: config.public_url.clone(),
@@ -96,8 +97,8 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     } else {
         let admin = tokio::net::TcpListener::bind(&config.admin_listen).await.map_err(|e| StartError::Bind(config.admin_listen.clone(), e))?;
         let addr = admin.local_addr().ok();
-        tokio::spawn(admin::serve(admin, metrics, store.clone()));
+        tokio::spawn(admin::serve(admin, metrics, stores.persons.clone()));
         addr
     };
-    Ok(Running { server, admin_addr, store })
+    Ok(Running { server, admin_addr, stores })
 }

@@ -1,7 +1,11 @@
 //! The audit trail (AC-2): one append-only entry per person touched by a call, and
 //! queries over it. Never holds contact values (CO-2).
 
-use serde::Serialize;
+use crate::contracts::Contract;
+use crate::domain::ErrorCode;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+use std::fmt;
 
 /// How a call ended for one person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,6 +20,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    const ALL: [Self; 3] = [Self::Ok, Self::Error, Self::Fault];
+
     /// The stored text.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,12 +33,145 @@ impl Outcome {
 
     /// Reads the stored text.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "OK" => Some(Outcome::Ok),
-            "ERROR" => Some(Outcome::Error),
-            "FAULT" => Some(Outcome::Fault),
-            _ => None,
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// What reached the trail: a contract call, or one of our own operations on the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A SOAP call of this contract.
+    Contract(Contract),
+    /// `pu-adapter import`.
+    Import,
+    /// The development start's demo population.
+    DemoLoad,
+}
+
+impl Source {
+    /// The stored text: the contract's name, `import` or `demo-load`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Contract(c) => c.name(),
+            Source::Import => "import",
+            Source::DemoLoad => "demo-load",
         }
+    }
+
+    /// Reads the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "import" => Some(Source::Import),
+            "demo-load" => Some(Source::DemoLoad),
+            name => Contract::from_name(name).map(Source::Contract),
+        }
+    }
+
+    /// Whether the call came through an Unrestricted contract (PR-5).
+    pub fn is_unrestricted(self) -> bool {
+        matches!(self, Source::Contract(c) if c.access() == Some(crate::domain::Access::Unrestricted))
+    }
+}
+
+/// Why a request was answered with a Fault, as the trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Not XML, not SOAP 1.1, no LogicalAddress.
+    InvalidEnvelope,
+    /// Not valid against the contract's schema.
+    SchemaInvalid,
+    /// The body element belongs to another contract.
+    WrongOperation,
+    /// More than 500 ids, or none.
+    TooManyIds,
+    /// A profile outside P1–P5.
+    UnsupportedProfile,
+    /// An invalid identifier where one id is read (GetPersonContactInformation).
+    InvalidPersonId,
+    /// The consumer may not call the contract.
+    Unauthorised,
+    /// The certificate names no consumer.
+    NoConsumerId,
+    /// Our store failed.
+    Storage,
+    /// The request did not complete in time.
+    Timeout,
+}
+
+impl FaultKind {
+    const ALL: [Self; 10] = [
+        Self::InvalidEnvelope,
+        Self::SchemaInvalid,
+        Self::WrongOperation,
+        Self::TooManyIds,
+        Self::UnsupportedProfile,
+        Self::InvalidPersonId,
+        Self::Unauthorised,
+        Self::NoConsumerId,
+        Self::Storage,
+        Self::Timeout,
+    ];
+
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidEnvelope => "INVALID_ENVELOPE",
+            Self::SchemaInvalid => "SCHEMA_INVALID",
+            Self::WrongOperation => "WRONG_OPERATION",
+            Self::TooManyIds => "TOO_MANY_IDS",
+            Self::UnsupportedProfile => "UNSUPPORTED_PROFILE",
+            Self::InvalidPersonId => "INVALID_PERSON_ID",
+            Self::Unauthorised => "UNAUTHORISED",
+            Self::NoConsumerId => "NO_CONSUMER_ID",
+            Self::Storage => "STORAGE",
+            Self::Timeout => "TIMEOUT",
+        }
+    }
+}
+
+/// The code an entry carries: the rule's error code, or the kind of Fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditCode {
+    /// A rule's error code (CONTRACT.md), also `PERSON_NOT_FOUND` on reads.
+    Rule(ErrorCode),
+    /// Why the request was Faulted.
+    Fault(FaultKind),
+}
+
+impl AuditCode {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditCode::Rule(code) => code.as_str(),
+            AuditCode::Fault(kind) => kind.as_str(),
+        }
+    }
+
+    /// Reads the stored text; a rule code wins where both use the same word.
+    pub fn parse(s: &str) -> Option<Self> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .map(AuditCode::Rule)
+            .or_else(|| FaultKind::ALL.into_iter().find(|k| k.as_str() == s).map(AuditCode::Fault))
+    }
+}
+
+impl fmt::Display for AuditCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AuditCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -40,12 +179,13 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
-    /// When (UTC, RFC 3339).
-    pub at: String,
+    /// When.
+    #[serde(serialize_with = "serialize_time")]
+    pub at: DateTime<Utc>,
     /// The consumer's HSA-id.
     pub consumer: String,
-    /// The contract name.
-    pub contract: String,
+    /// The contract called, or our own operation.
+    pub contract: Source,
     /// Called through an Unrestricted contract (PR-5).
     pub unrestricted: bool,
     /// The LogicalAddress header.
@@ -57,21 +197,38 @@ pub struct AuditEntry {
     /// How it ended.
     pub outcome: Outcome,
     /// The error code or fault kind, if any.
-    pub error_code: Option<String>,
+    pub error_code: Option<AuditCode>,
     /// The log id of an error or fault.
     pub log_id: Option<String>,
 }
 
+fn serialize_time<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&stored_time(*at))
+}
+
+/// Who did it and through what: the part of an entry shared by every person a call touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller<'a> {
+    /// The consumer's HSA-id.
+    pub consumer: &'a str,
+    /// The contract or operation.
+    pub source: Source,
+    /// The LogicalAddress header.
+    pub logical_address: &'a str,
+    /// The correlation id.
+    pub correlation_id: &'a str,
+}
+
 impl AuditEntry {
-    /// An entry stamped now, outcome OK, for one access of `person` by `consumer`.
-    pub fn now(consumer: &str, contract: &str, unrestricted: bool, logical_address: &str, correlation_id: &str, person: String) -> Self {
+    /// An entry stamped now, outcome OK, for one access of `person`.
+    pub fn now(caller: &Caller<'_>, person: String) -> Self {
         Self {
-            at: now_rfc3339(),
-            consumer: consumer.to_owned(),
-            contract: contract.to_owned(),
-            unrestricted,
-            logical_address: logical_address.to_owned(),
-            correlation_id: correlation_id.to_owned(),
+            at: Utc::now(),
+            consumer: caller.consumer.to_owned(),
+            contract: caller.source,
+            unrestricted: caller.source.is_unrestricted(),
+            logical_address: caller.logical_address.to_owned(),
+            correlation_id: caller.correlation_id.to_owned(),
             person,
             outcome: Outcome::Ok,
             error_code: None,
@@ -79,14 +236,18 @@ impl AuditEntry {
         }
     }
 
-    /// This entry for another person.
-    pub fn for_person(&self, person: String) -> Self {
-        Self { person, ..self.clone() }
+    /// An update's entry once decided: OK, or ERROR with the refusing rule's code; the
+    /// log id (which the caller sees) is kept only for a refusal.
+    pub fn decided(&self, refused: Option<&crate::domain::Violation>) -> Self {
+        match refused {
+            None => self.with_outcome(Outcome::Ok, None, None),
+            Some(v) => self.with_outcome(Outcome::Error, Some(AuditCode::Rule(v.code())), self.log_id.clone()),
+        }
     }
 
     /// This entry with its outcome set.
-    pub fn with_outcome(&self, outcome: Outcome, error_code: Option<&str>, log_id: Option<String>) -> Self {
-        Self { outcome, error_code: error_code.map(str::to_owned), log_id, ..self.clone() }
+    pub fn with_outcome(&self, outcome: Outcome, error_code: Option<AuditCode>, log_id: Option<String>) -> Self {
+        Self { outcome, error_code, log_id, ..self.clone() }
     }
 }
 
@@ -97,15 +258,47 @@ pub struct AuditQuery {
     pub person: Option<String>,
     /// Consumer HSA-id.
     pub consumer: Option<String>,
-    /// From this time (RFC 3339, inclusive).
-    pub since: Option<String>,
-    /// Until this time (RFC 3339, exclusive).
-    pub until: Option<String>,
+    /// From this time (inclusive).
+    pub since: Option<DateTime<Utc>>,
+    /// Until this time (exclusive).
+    pub until: Option<DateTime<Utc>>,
     /// At most this many entries (newest last).
     pub limit: Option<u32>,
 }
 
-/// Now, as stored in `at`: UTC with microseconds so entries sort by time.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+/// A time as stored: UTC, fixed width with microseconds, so text order is time order.
+pub fn stored_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads a stored time.
+pub fn parse_stored_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_sort_as_text_in_time_order_whatever_offset_they_were_given_in() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let (early, late) = (at("2026-11-01T00:30:00+01:00"), at("2026-10-31T23:45:00Z"));
+        assert!(early < late);
+        assert!(stored_time(early) < stored_time(late));
+        assert_eq!(parse_stored_time(&stored_time(late)), Some(late));
+    }
+
+    #[test]
+    fn every_code_and_source_reads_back_from_its_stored_text() {
+        for code in ErrorCode::ALL.into_iter().map(AuditCode::Rule).chain(FaultKind::ALL.into_iter().map(AuditCode::Fault)) {
+            let back = AuditCode::parse(code.as_str()).unwrap();
+            assert_eq!(back.as_str(), code.as_str());
+        }
+        for source in Contract::ALL.into_iter().map(Source::Contract).chain([Source::Import, Source::DemoLoad]) {
+            assert_eq!(Source::parse(source.as_str()), Some(source));
+        }
+        assert!(Source::Contract(Contract::GetPersonsForProfileUnrestricted).is_unrestricted());
+        assert!(!Source::Import.is_unrestricted());
+    }
 }

@@ -6,6 +6,8 @@ use crate::devcerts;
 use crate::domain::identifier::ROOT_NATIONAL_RESERVE;
 use crate::domain::IdentifierPolicy;
 use crate::service::{Authorisation, ServiceConfig};
+use crate::store::StoreKind;
+use crate::transport::tls::TlsFiles;
 use crate::transport::HttpLimits;
 use crate::xml::Limits;
 use serde::Deserialize;
@@ -57,19 +59,6 @@ pub struct TlsConfig {
     pub allow_development_certificates: bool,
 }
 
-/// The TLS files a server starts with, each one named.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// Server certificate chain (PEM).
-    pub cert: PathBuf,
-    /// Server private key (PEM).
-    pub key: PathBuf,
-    /// Trust anchors for client certificates (PEM bundle).
-    pub client_ca: PathBuf,
-    /// Whether the development CA and server key may be used.
-    pub allow_development_certificates: bool,
-}
-
 impl TlsConfig {
     /// The development certificates of `certs-dev/`, trusted on purpose.
     pub fn development() -> Self {
@@ -110,7 +99,7 @@ impl TlsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// `sqlite` or `postgresql`.
-    pub kind: String,
+    pub kind: StoreKind,
     /// SQLite file; default `<data_dir>/pu-adapter.db`.
     pub sqlite_file: Option<PathBuf>,
     /// PostgreSQL connection string (`host=… user=… dbname=…`).
@@ -195,7 +184,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         let sqlite = crate::store::sqlite::SqliteTuning::default();
         Self {
-            kind: "sqlite".into(),
+            kind: StoreKind::Sqlite,
             sqlite_file: None,
             postgres_url: None,
             postgres_pool_size: 16,
@@ -284,7 +273,11 @@ impl Config {
             self.public_url = Some(v);
         }
         if let Some(v) = var("PU_ADAPTER_STORE_KIND") {
-            self.store.kind = v;
+            self.store.kind = match v.as_str() {
+                "sqlite" => StoreKind::Sqlite,
+                "postgresql" | "postgres" => StoreKind::Postgresql,
+                _ => return Err(ConfigError::Invalid(format!("PU_ADAPTER_STORE_KIND={v:?} is not sqlite or postgresql"))),
+            };
         }
         if let Some(v) = var("PU_ADAPTER_POSTGRES_URL") {
             self.store.postgres_url = Some(v);

@@ -1,11 +1,11 @@
 //! The demo population (`demo/persons.jsonl`) loaded by the development start, with
 //! contact information for a few of them entered the normal way.
 
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, Caller, Source};
 use crate::domain::update::{apply_update, validate_update};
 use crate::domain::{Access, ActorInput, ContactInput, IdentifierPolicy, PersonId, Protection, UpdateAccess, UpdateInput};
 use crate::import::{import, ImportSummary};
-use crate::store::{Store, StoreError};
+use crate::store::{PersonStore, StoreError};
 
 /// The demo persons, one JSON line each.
 pub const PERSONS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/persons.jsonl"));
@@ -20,7 +20,7 @@ const CONTACTS: &[(&str, Option<&str>, Option<&str>, Option<bool>)] = &[
 ];
 
 /// Loads the demo persons and their contact information (once; reloading keeps what exists).
-pub fn load(store: &dyn Store, policy: &IdentifierPolicy) -> Result<ImportSummary, StoreError> {
+pub fn load(store: &dyn PersonStore, policy: &IdentifierPolicy) -> Result<ImportSummary, StoreError> {
     let summary = import(PERSONS.as_bytes(), store, policy, |_| {})?;
     for (pnr, sms, email, optout) in CONTACTS {
         seed_contacts(store, policy, pnr, *sms, *email, *optout)?;
@@ -29,7 +29,7 @@ pub fn load(store: &dyn Store, policy: &IdentifierPolicy) -> Result<ImportSummar
 }
 
 fn seed_contacts(
-    store: &dyn Store,
+    store: &dyn PersonStore,
     policy: &IdentifierPolicy,
     pnr: &str,
     sms: Option<&str>,
@@ -68,5 +68,6 @@ fn seed_contacts(
 }
 
 fn demo_audit(id: &PersonId) -> AuditEntry {
-    AuditEntry::now("pu-adapter-demo", "demo-load", false, "-", "demo-load", id.key())
+    let caller = Caller { consumer: "pu-adapter-demo", source: Source::DemoLoad, logical_address: "-", correlation_id: "demo-load" };
+    AuditEntry::now(&caller, id.key())
 }

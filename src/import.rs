@@ -3,7 +3,7 @@
 //! information; a person who becomes protected is protected for every later request (PR-4).
 
 use crate::domain::{IdentifierPolicy, Name, Person, PersonId, PostalAddress, Protection};
-use crate::store::{Store, StoreError, Upserted};
+use crate::store::{PersonStore, StoreError, Upserted};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -121,7 +121,7 @@ fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
 }
 
 /// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
-pub fn import(reader: impl BufRead, store: &dyn Store, policy: &IdentifierPolicy, mut progress: impl FnMut(u64)) -> Result<ImportSummary, StoreError> {
+pub fn import(reader: impl BufRead, store: &dyn PersonStore, policy: &IdentifierPolicy, mut progress: impl FnMut(u64)) -> Result<ImportSummary, StoreError> {
     let mut summary = ImportSummary::default();
     let mut batch = Vec::with_capacity(BATCH);
     for (index, line) in reader.lines().enumerate() {
@@ -149,7 +149,7 @@ pub fn import(reader: impl BufRead, store: &dyn Store, policy: &IdentifierPolicy
     Ok(summary)
 }
 
-fn flush(store: &dyn Store, batch: &mut Vec<Person>, summary: &mut ImportSummary) -> Result<(), StoreError> {
+fn flush(store: &dyn PersonStore, batch: &mut Vec<Person>, summary: &mut ImportSummary) -> Result<(), StoreError> {
     for outcome in store.upsert_persons(batch)? {
         match outcome {
             Upserted::Inserted => summary.inserted += 1,

@@ -1,7 +1,8 @@
 //! pu-adapter: a SOAP/RIVTA producer of the PU contact-information contracts.
 //!
-//! Data flows one way: `transport` → `soap` (envelope, header, faults) → `contracts`
-//! (XML types and handlers) → `domain` (rules, no XML or I/O) → `store` → `audit`.
+//! Layers only point down (docs/ARCHITECTURE.md; `tests/it/architecture.rs` enforces it):
+//! `app`/`config` → `transport` → `service` (the one seam) → `soap` → `store` → `audit` →
+//! `contracts` (pure XML ↔ domain mapping) → `xml` → `domain` (rules; no XML, no I/O).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,10 +14,12 @@ pub mod contracts;
 pub mod demo;
 pub mod devcerts;
 pub mod domain;
-pub mod error;
 pub mod import;
+pub mod metrics;
 pub mod service;
 pub mod soap;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod transport;
 pub mod xml;

@@ -153,7 +153,7 @@ fn serve(config: Config) -> Result<ExitCode, String> {
     let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(64).enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
-        tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.store.kind(), "pu-adapter listening (mutual TLS)");
+        tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.stores.persons.kind().as_str(), "pu-adapter listening (mutual TLS)");
         eprintln!(
             "pu-adapter listening on https://{} (admin http://{})",
             running.server.local_addr,
@@ -192,7 +192,7 @@ fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let reader = CountingReader { inner: reader, count: counted.clone() };
     let started = std::time::Instant::now();
-    let summary = pu_adapter::import::import(reader, store.as_ref(), &policy, |line| {
+    let summary = pu_adapter::import::import(reader, store.persons.as_ref(), &policy, |line| {
         bar.set_position(counted.load(std::sync::atomic::Ordering::Relaxed));
         bar.set_message(format!("{line} lines"));
     })
@@ -247,20 +247,22 @@ fn audit(
     let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
     let person =
         person.map(|p| if p.contains(':') { Ok(p) } else { policy.parse_number(&p).map(|id| id.key()).map_err(|e| format!("--person: {e}")) }).transpose()?;
-    let entries = store.query_audit(&AuditQuery { person, consumer, since, until, limit: None }).map_err(|e| e.to_string())?;
+    let since = since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
+    let until = until.as_deref().map(|t| parse_time("--until", t)).transpose()?;
+    let entries = store.audit.query(&AuditQuery { person, consumer, since, until, limit: None }).map_err(|e| e.to_string())?;
     for e in &entries {
         if json {
             println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
         } else {
             println!(
                 "{}  {:<44} {:<12} {:<20} {:<24} {:<6} {:<28} corr={}",
-                e.at,
-                e.contract,
+                pu_adapter::audit::stored_time(e.at),
+                e.contract.as_str(),
                 if e.unrestricted { "UNRESTRICTED" } else { "restricted" },
                 e.consumer,
                 e.person,
                 e.outcome.as_str(),
-                e.error_code.as_deref().unwrap_or("-"),
+                e.error_code.map_or("-", |c| c.as_str()),
                 e.correlation_id
             );
         }
@@ -269,4 +271,11 @@ fn audit(
         eprintln!("{} entries", entries.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An RFC 3339 time with any offset, as UTC.
+fn parse_time(option: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{option} {value:?}: not an RFC 3339 time such as 2026-11-01T00:00:00Z or 2026-11-01T01:00:00+01:00 ({e})"))
 }

@@ -3,26 +3,13 @@
 
 pub mod net;
 
+pub use pu_adapter::testkit::{pnr, repo};
 use pu_adapter::contracts::Contract;
-use pu_adapter::domain::identifier::luhn_check_digit;
-use pu_adapter::service::{Authorisation, Call, ServiceConfig};
+use pu_adapter::service::{Authorisation, Call, Service, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
-
-/// The repository root.
-pub fn repo() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
-pub fn pnr(i: u64) -> String {
-    let day_index = i % (80 * 336);
-    let (year, rest) = (1930 + day_index / 336, day_index % 336);
-    let (month, day) = (rest / 28 + 1, rest % 28 + 1);
-    let base = format!("{year:04}{month:02}{day:02}{:03}", (i / (80 * 336)) % 1000);
-    format!("{base}{}", luhn_check_digit(&base[2..11]))
-}
 
 /// Writes `n` synthetic persons as import JSON Lines.
 pub fn write_population(path: &std::path::Path, n: u64) {
@@ -62,8 +49,8 @@ pub fn config() -> ServiceConfig {
 }
 
 /// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
-pub fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f64, f64) {
-    let cfg = config();
+pub fn latency(store: &Arc<SqliteStore>, population: u64, samples: usize) -> (f64, f64, f64) {
+    let service = Service::new(config(), store.into());
     let call = Call { contract: Contract::GetPersonsForProfile, consumer: Some("SE-BENCH".into()), correlation_id: "bench".into() };
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut times = Vec::with_capacity(samples);
@@ -73,7 +60,7 @@ pub fn latency(store: &SqliteStore, population: u64, samples: usize) -> (f64, f6
         x ^= x << 17;
         let body = gpfp_request(&pnr(x % population));
         let t = Instant::now();
-        let answer = pu_adapter::service::handle(&call, body.as_bytes(), &cfg, store);
+        let answer = service.handle(&call, body.as_bytes());
         times.push(t.elapsed().as_secs_f64() * 1e6);
         assert!(answer.fault.is_none() && answer.body.contains("personRecord"), "{}", answer.body);
     }

@@ -3,8 +3,7 @@
 use super::repo;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,23 +13,7 @@ use std::time::{Duration, Instant};
 
 /// A client configuration presenting `certs-dev/{cert}.pem`, without session resumption.
 pub fn client_tls_as(cert: &str) -> Arc<rustls::ClientConfig> {
-    let certs = repo().join("certs-dev");
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{cert}.pem"))).unwrap().map(Result::unwrap).collect();
-    let key = PrivateKeyDer::from_pem_file(certs.join(format!("{cert}.key"))).unwrap();
-    let mut c = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-    c.alpn_protocols = vec![b"http/1.1".to_vec()];
-    // A fresh full handshake per connection, as a new consumer would make.
-    c.resumption = rustls::client::Resumption::disabled();
-    Arc::new(c)
+    pu_adapter::testkit::client_config(Some(cert), false)
 }
 
 /// An HTTP/1.1 request sender on one connection.

@@ -1,5 +1,5 @@
-//! The service contracts: their names, namespaces and paths, and one module each
-//! with its XML types (and, with the server, its handler).
+//! The service contracts: their names, namespaces and paths, and one module each with its
+//! pure mapping between XML and domain values. No store, no service, no business rule.
 
 pub mod get_person_contact_information;
 pub mod get_persons_for_profile;
@@ -8,6 +8,9 @@ pub mod types;
 pub mod update_person_contact_information;
 
 use crate::domain::Access;
+
+/// Namespace of our machine-readable additions (errorCode, ruleId, logId) in `xs:any` slots.
+pub const RESULT_NS: &str = "urn:pu-adapter:result:1";
 
 /// Namespace of the core types of all five PU contracts.
 pub const CORE_NS: &str = "urn:riv:strategicresourcemanagement:persons:person:5";

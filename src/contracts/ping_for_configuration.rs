@@ -1,8 +1,6 @@
-//! PingForConfiguration 1.0: XML types and handler.
+//! PingForConfiguration 1.0: the request and response mapping.
 
 use super::Contract;
-use crate::error::ServiceError;
-use crate::service::{Context, Handled};
 use crate::xml::decode::text;
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -37,14 +35,4 @@ pub fn encode(version: &str, ping_date_time: &str, configuration: &[(&str, Strin
     }
     w.close(&name);
     w.finish()
-}
-
-/// Answers PingForConfiguration: version, time, store kind and whether the store answers.
-pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
-    decode(body)?;
-    let store_ok = ctx.store.ping().is_ok();
-    let now = crate::domain::Version::at(chrono::Utc::now()).to_string();
-    let configuration =
-        [("adapterVersion", env!("CARGO_PKG_VERSION").to_owned()), ("store", ctx.store.kind().to_owned()), ("storeAvailable", store_ok.to_string())];
-    Ok(Handled { payload: encode(env!("CARGO_PKG_VERSION"), &now, &configuration), audit: vec![], result: "OK" })
 }

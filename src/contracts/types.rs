@@ -1,9 +1,8 @@
 //! Core types of namespace `…:persons:person:5`: reading them from requests and writing
 //! them from domain values. No business rule is decided here.
 
-use super::CORE_NS;
-use crate::domain::{Actor, ContactEntry, ContactInput, ContactRecord, Person, PersonId, Profile, Qualifiers};
-use crate::soap::RESULT_NS;
+use super::{CORE_NS, RESULT_NS};
+use crate::domain::{Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, Profile, Qualifiers, RuleId};
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -24,11 +23,6 @@ impl Ii {
         let extension = s.optional("extension")?.map(|e| text(e, &format!("{path}/extension")).map(str::to_owned)).transpose()?;
         s.finish()?;
         Ok(Self { root, extension })
-    }
-
-    /// The identifier of a person.
-    pub fn of(id: &PersonId) -> Self {
-        Self { root: id.root().to_owned(), extension: Some(id.extension().to_owned()) }
     }
 }
 
@@ -111,7 +105,7 @@ pub fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
     w.close(qname);
 }
 
-/// What a `ContactInformationRecordType` shows: decided by the handler from the rules.
+/// What a `ContactInformationRecordType` shows: decided by the domain's rules, not here.
 #[derive(Debug, Clone, Copy)]
 pub struct ContactRecordView<'a> {
     /// The person.
@@ -218,9 +212,9 @@ pub enum ResultXml {
     /// `ERROR` with the rule's code, rule ID, message and log id.
     Error {
         /// Stable error code.
-        code: &'static str,
+        code: ErrorCode,
         /// RULES.md ID.
-        rule: &'static str,
+        rule: RuleId,
         /// resultText.
         text: String,
         /// Log id.
@@ -238,8 +232,8 @@ pub fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
         ResultXml::Error { code, rule, text, log_id } => {
             w.leaf("p:resultCode", "ERROR").leaf("p:resultText", text);
             let ns = [("xmlns:r", RESULT_NS)];
-            w.open_with("r:errorCode", &ns).raw(code).close("r:errorCode");
-            w.open_with("r:ruleId", &ns).raw(rule).close("r:ruleId");
+            w.open_with("r:errorCode", &ns).raw(code.as_str()).close("r:errorCode");
+            w.open_with("r:ruleId", &ns).raw(rule.as_str()).close("r:ruleId");
             w.open_with("r:logId", &ns).raw(log_id).close("r:logId");
         }
     }

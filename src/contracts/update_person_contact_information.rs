@@ -1,15 +1,10 @@
-//! UpdatePersonContactInformation 4.0 and its Unrestricted twin: XML types and handler.
+//! UpdatePersonContactInformation 4.0 and its Unrestricted twin: the request and response mapping.
 
 use super::types::{decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView, Ii, ResultXml};
 use super::Contract;
-use crate::domain::update::{apply_update, validate_update};
-use crate::domain::{Access, UpdateAccess, Violation};
 use crate::domain::{ActorInput, UpdateInput};
-use crate::error::{result_for_violation, ServiceError};
-use crate::service::{Context, Handled};
 use crate::xml::decode::{boolean, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
-use uuid::Uuid;
 
 /// Reads the request element of `contract` into the domain's unvalidated update input.
 pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeError> {
@@ -59,45 +54,4 @@ pub fn encode(contract: Contract, result: &ResultXml, record: Option<ContactReco
     }
     w.close(result_name).close(&name);
     w.finish()
-}
-
-/// Answers an UpdatePersonContactInformation(Unrestricted) request: validate, decide and
-/// store in one transaction with its audit entry; a refusal changes nothing.
-pub fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
-    let contract = ctx.call.contract;
-    let input = decode(body, contract)?;
-    let log_id = Uuid::new_v4();
-    let mut audit = ctx.audit(format!("{}:{}", input.person_root, input.person_extension.as_deref().unwrap_or("")));
-    audit.log_id = Some(log_id.to_string());
-    let validated = match validate_update(&input, &ctx.config.identifiers) {
-        Ok(v) => v,
-        Err(violation) => {
-            let entry = crate::store::codec::audited_update(&audit, Some(&violation));
-            return Ok(refused(contract, &violation, log_id, vec![entry]));
-        }
-    };
-    let access = UpdateAccess {
-        access: contract.access().unwrap_or(Access::Restricted),
-        unrestricted_may_update_protected: ctx.config.unrestricted_may_update_protected,
-    };
-    let consumer = ctx.call.consumer.as_deref().unwrap_or_default();
-    let now = chrono::Utc::now();
-    let person_id = validated.person.clone();
-    let decide = |person: Option<&crate::domain::Person>, stored: Option<&crate::domain::ContactRecord>| {
-        apply_update(validated.clone(), person, stored, access, consumer, now)
-    };
-    match ctx.store.update_contacts(&person_id, &decide, &audit)? {
-        Ok(state) => {
-            let record = state.contacts.as_ref().ok_or_else(|| ServiceError::Storage(crate::store::StoreError::Database("update stored no record".into())))?;
-            let view = ContactRecordView { person: &state.person, record, show_contacts: true };
-            Ok(Handled { payload: encode(contract, &ResultXml::Ok, Some(view)), audit: vec![], result: "OK" })
-        }
-        Err(violation) => Ok(refused(contract, &violation, log_id, vec![])),
-    }
-}
-
-/// The ERROR answer for a rule violation; logged with its log id, code and rule, never the values.
-fn refused(contract: Contract, violation: &Violation, log_id: Uuid, audit: Vec<crate::audit::AuditEntry>) -> Handled {
-    tracing::info!(%log_id, error_code = violation.code().as_str(), rule = violation.rule(), "update refused");
-    Handled { payload: encode(contract, &result_for_violation(violation, log_id), None), audit, result: "ERROR" }
 }

@@ -73,6 +73,97 @@ impl ErrorCode {
     }
 }
 
+/// The rule IDs of RULES.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleId {
+    /// Identifier kinds.
+    Id1,
+    /// Identifier validity; unknown persons.
+    Id2,
+    /// Only sms and email.
+    Ct1,
+    /// No contact qualifiers.
+    Ct2,
+    /// One entry per type.
+    Ct3,
+    /// E.164 telephone numbers.
+    Ct4,
+    /// RFC 5322 addresses.
+    Ct5,
+    /// No contact persons.
+    Ct6,
+    /// digitalNotification on every entry.
+    Dn1,
+    /// Opt-out of paper needs a digital channel.
+    Dn2,
+    /// Consent and the actor.
+    Co1,
+    /// Change and removal.
+    Co2,
+    /// Optimistic versions.
+    Co3,
+    /// Protection flags from the register.
+    Pr1,
+    /// No contact information for protected persons.
+    Pr2,
+    /// P1 only for protected persons on restricted contracts.
+    Pr3,
+    /// Erasure when protected.
+    Pr4,
+    /// Unrestricted contracts.
+    Pr5,
+    /// Deceased persons.
+    Pr6,
+    /// Children and guardians.
+    Gu1,
+    /// Mutual TLS and authorisation.
+    Ac1,
+    /// The audit trail.
+    Ac2,
+}
+
+impl RuleId {
+    /// The ID as RULES.md writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id1 => "ID-1",
+            Self::Id2 => "ID-2",
+            Self::Ct1 => "CT-1",
+            Self::Ct2 => "CT-2",
+            Self::Ct3 => "CT-3",
+            Self::Ct4 => "CT-4",
+            Self::Ct5 => "CT-5",
+            Self::Ct6 => "CT-6",
+            Self::Dn1 => "DN-1",
+            Self::Dn2 => "DN-2",
+            Self::Co1 => "CO-1",
+            Self::Co2 => "CO-2",
+            Self::Co3 => "CO-3",
+            Self::Pr1 => "PR-1",
+            Self::Pr2 => "PR-2",
+            Self::Pr3 => "PR-3",
+            Self::Pr4 => "PR-4",
+            Self::Pr5 => "PR-5",
+            Self::Pr6 => "PR-6",
+            Self::Gu1 => "GU-1",
+            Self::Ac1 => "AC-1",
+            Self::Ac2 => "AC-2",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A rule that refused a request: its text names the element, the problem and the rule ID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
@@ -200,22 +291,22 @@ impl Violation {
     }
 
     /// The rule ID of RULES.md that refused the request.
-    pub fn rule(&self) -> &'static str {
+    pub fn rule(&self) -> RuleId {
         match self {
-            Self::InvalidPersonId { problem: IdProblem::UnknownRoot(_), .. } => "ID-1",
-            Self::InvalidPersonId { .. } | Self::PersonNotFound => "ID-2",
-            Self::ContactTypeNotAllowed { .. } => "CT-1",
-            Self::ContactQualifierNotAllowed { .. } => "CT-2",
-            Self::TooManyContacts { .. } => "CT-3",
-            Self::InvalidPhoneNumber { .. } => "CT-4",
-            Self::InvalidEmailAddress { .. } => "CT-5",
-            Self::ContactPersonNotAllowed { .. } => "CT-6",
-            Self::DigitalNotificationMissing { .. } => "DN-1",
-            Self::DigitalNotificationRequired => "DN-2",
-            Self::ActorInvalid { .. } => "CO-1",
-            Self::VersionConflict { .. } => "CO-3",
-            Self::ProtectedPerson => "PR-2",
-            Self::PersonDeceased => "PR-6",
+            Self::InvalidPersonId { problem: IdProblem::UnknownRoot(_), .. } => RuleId::Id1,
+            Self::InvalidPersonId { .. } | Self::PersonNotFound => RuleId::Id2,
+            Self::ContactTypeNotAllowed { .. } => RuleId::Ct1,
+            Self::ContactQualifierNotAllowed { .. } => RuleId::Ct2,
+            Self::TooManyContacts { .. } => RuleId::Ct3,
+            Self::InvalidPhoneNumber { .. } => RuleId::Ct4,
+            Self::InvalidEmailAddress { .. } => RuleId::Ct5,
+            Self::ContactPersonNotAllowed { .. } => RuleId::Ct6,
+            Self::DigitalNotificationMissing { .. } => RuleId::Dn1,
+            Self::DigitalNotificationRequired => RuleId::Dn2,
+            Self::ActorInvalid { .. } => RuleId::Co1,
+            Self::VersionConflict { .. } => RuleId::Co3,
+            Self::ProtectedPerson => RuleId::Pr2,
+            Self::PersonDeceased => RuleId::Pr6,
         }
     }
 }

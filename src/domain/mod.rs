@@ -14,9 +14,9 @@ pub mod version;
 
 pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
-pub use error::{ErrorCode, Violation};
+pub use error::{ErrorCode, RuleId, Violation};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
 pub use person::{Deregistration, DeregistrationReason, Name, Person, PostalAddress};
-pub use protection::{Access, Profile, ProfileProblem, Protection};
+pub use protection::{disclosure, Access, Disclosure, Profile, ProfileProblem, Protection};
 pub use update::{UpdateAccess, UpdateInput, ValidatedUpdate};
 pub use version::Version;

@@ -87,6 +87,25 @@ pub fn may_show_contacts(person: &Person, access: Access) -> bool {
     !person.is_deceased() && (!person.protection.is_protected() || access == Access::Unrestricted)
 }
 
+/// What one read may disclose of a person: the profile answered and whether the stored
+/// contact information and the guardians may be shown (PR-3, PR-4, PR-5, PR-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disclosure {
+    /// The profile actually answered.
+    pub profile: Profile,
+    /// Stored contact information may be shown (when the profile includes it).
+    pub contacts: bool,
+    /// The person's guardians may be shown (not for a protected person on a restricted contract).
+    pub guardians: bool,
+}
+
+/// Decides what a read of `person` through `access`, asking for `asked`, may disclose.
+pub fn disclosure(person: &Person, asked: Profile, access: Access) -> Disclosure {
+    let restricted_view_of_protected = person.protection.is_protected() && access == Access::Restricted;
+    let profile = effective_profile(asked, person.protection, access);
+    Disclosure { profile, contacts: profile.includes_contacts() && may_show_contacts(person, access), guardians: !restricted_view_of_protected }
+}
+
 /// Whether contact information may be entered for this person (PR-2).
 pub fn may_update_contacts(protection: Protection, access: Access, unrestricted_may_update_protected: bool) -> bool {
     !protection.is_protected() || (access == Access::Unrestricted && unrestricted_may_update_protected)

@@ -197,7 +197,7 @@ mod tests {
         for contacts in [vec![sms()], vec![]] {
             let err = apply_update(validate_update(&input(contacts), &p).unwrap(), Some(&deceased), None, RESTRICTED, "SE1", now()).unwrap_err();
             assert_eq!(err, Violation::PersonDeceased);
-            assert_eq!((err.code().as_str(), err.rule()), ("PERSON_DEREGISTERED", "PR-6"));
+            assert_eq!((err.code().as_str(), err.rule().as_str()), ("PERSON_DEREGISTERED", "PR-6"));
         }
         // Only death stops messages: an emigrated person keeps their contact information.
         let emigrated = Person { deregistration: Some(Deregistration { reason: DeregistrationReason::Emigrated, date: None }), ..deceased };

@@ -1,6 +1,6 @@
 //! SOAP 1.1 Faults: code, a faultstring with the log id, no personal data.
 
-use super::RESULT_NS;
+use crate::contracts::RESULT_NS;
 use crate::xml::XmlWriter;
 use uuid::Uuid;
 

@@ -13,5 +13,3 @@ pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// Namespace of the LogicalAddress header.
 pub const REGISTRY_NS: &str = "urn:riv:itintegration:registry:1";
-/// Namespace of our machine-readable additions (errorCode, ruleId, logId).
-pub const RESULT_NS: &str = "urn:pu-adapter:result:1";

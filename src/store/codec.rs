@@ -1,65 +1,64 @@
 //! Turning domain values into column values and back, shared by both backends.
 
 use super::StoreError;
-use crate::audit::{AuditEntry, Outcome};
 use crate::domain::{Actor, Channel, ContactEntry, ContactRecord, Name, Person, PersonId, PostalAddress, Protection, Provenance, Version};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A `persons` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonRow {
+pub(crate) struct PersonRow {
     /// `root:extension`.
-    pub key: String,
+    pub(crate) key: String,
     /// Given name.
-    pub given_name: String,
+    pub(crate) given_name: String,
     /// Middle name.
-    pub middle_name: Option<String>,
+    pub(crate) middle_name: Option<String>,
     /// Surname.
-    pub surname: String,
+    pub(crate) surname: String,
     /// `YYYY-MM-DD`.
-    pub birth_date: Option<String>,
+    pub(crate) birth_date: Option<String>,
     /// c/o.
-    pub care_of: Option<String>,
+    pub(crate) care_of: Option<String>,
     /// Street.
-    pub street: Option<String>,
+    pub(crate) street: Option<String>,
     /// Postal code.
-    pub postal_code: Option<String>,
+    pub(crate) postal_code: Option<String>,
     /// City.
-    pub city: Option<String>,
+    pub(crate) city: Option<String>,
     /// Sekretessmarkering.
-    pub sekretessmarkering: bool,
+    pub(crate) sekretessmarkering: bool,
     /// Skyddad folkbokföring.
-    pub skyddad_folkbokforing: bool,
+    pub(crate) skyddad_folkbokforing: bool,
     /// Test person.
-    pub test_indicator: bool,
+    pub(crate) test_indicator: bool,
     /// JSON array of guardian keys.
-    pub guardians: String,
+    pub(crate) guardians: String,
 }
 
 /// A `contact_records` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactRow {
+pub(crate) struct ContactRow {
     /// `YYYYMMDDhhmmss`.
-    pub version: String,
+    pub(crate) version: String,
     /// JSON array of entries.
-    pub entries: String,
+    pub(crate) entries: String,
     /// optoutPaperNotification.
-    pub optout: Option<bool>,
+    pub(crate) optout: Option<bool>,
     /// `person` or `professional`.
-    pub actor_kind: String,
+    pub(crate) actor_kind: String,
     /// Actor id root.
-    pub actor_root: String,
+    pub(crate) actor_root: String,
     /// Actor id extension.
-    pub actor_extension: String,
+    pub(crate) actor_extension: String,
     /// Organisation root (professional).
-    pub org_root: Option<String>,
+    pub(crate) org_root: Option<String>,
     /// Organisation id (professional).
-    pub org_extension: Option<String>,
+    pub(crate) org_extension: Option<String>,
     /// When stored.
-    pub update_time: String,
+    pub(crate) update_time: String,
     /// Calling system.
-    pub consumer_hsa_id: String,
+    pub(crate) consumer_hsa_id: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,7 +70,7 @@ struct EntryJson {
 
 impl PersonRow {
     /// The row for a person.
-    pub fn from_person(p: &Person) -> Self {
+    pub(crate) fn from_person(p: &Person) -> Self {
         let address = p.address.clone().unwrap_or_default();
         let guardians: Vec<String> = p.guardians.iter().map(PersonId::key).collect();
         Self {
@@ -92,7 +91,7 @@ impl PersonRow {
     }
 
     /// The person in this row.
-    pub fn into_person(self) -> Result<Person, StoreError> {
+    pub(crate) fn into_person(self) -> Result<Person, StoreError> {
         let id = PersonId::from_key(&self.key).ok_or_else(|| StoreError::Corrupt(format!("person key {:?}", self.key)))?;
         let guardian_keys: Vec<String> = serde_json::from_str(&self.guardians).map_err(|e| StoreError::Corrupt(format!("guardians: {e}")))?;
         let guardians = guardian_keys.iter().filter_map(|k| PersonId::from_key(k)).collect();
@@ -113,7 +112,7 @@ impl PersonRow {
 
 impl ContactRow {
     /// The row for a record.
-    pub fn from_record(r: &ContactRecord) -> Self {
+    pub(crate) fn from_record(r: &ContactRecord) -> Self {
         let entries: Vec<EntryJson> =
             r.entries.iter().map(|e| EntryJson { t: e.channel.contact_type().into(), v: e.channel.value().into(), d: e.digital_notification }).collect();
         let (actor_kind, org_root, org_extension) = match &r.provenance.actor {
@@ -135,7 +134,7 @@ impl ContactRow {
     }
 
     /// The record in this row.
-    pub fn into_record(self) -> Result<ContactRecord, StoreError> {
+    pub(crate) fn into_record(self) -> Result<ContactRecord, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
         let version = Version::parse(&self.version).ok_or_else(|| corrupt("version"))?;
         let update_time = Version::parse(&self.update_time).ok_or_else(|| corrupt("update_time"))?;
@@ -158,18 +157,5 @@ impl ContactRow {
             optout_paper_notification: self.optout,
             provenance: Provenance { actor, update_time, consumer_hsa_id: self.consumer_hsa_id },
         })
-    }
-}
-
-/// Reads an outcome column.
-pub fn outcome_of(s: &str) -> Result<Outcome, StoreError> {
-    Outcome::parse(s).ok_or_else(|| StoreError::Corrupt(format!("audit outcome {s:?}")))
-}
-
-/// The audit entry for an update's result; the caller's log id is kept only for a refusal.
-pub fn audited_update(audit: &AuditEntry, refused: Option<&crate::domain::Violation>) -> AuditEntry {
-    match refused {
-        None => audit.with_outcome(Outcome::Ok, None, None),
-        Some(v) => audit.with_outcome(Outcome::Error, Some(v.code().as_str()), audit.log_id.clone()),
     }
 }

@@ -2,38 +2,38 @@
 //! transaction (one fsync) and each caller returns only after that transaction commits,
 //! so every answered read is durably audited without paying a sync per request.
 
-use super::{Decide, PersonState, Store, StoreError, Upserted};
+use super::{AuditLog, StoreError};
 use crate::audit::{AuditEntry, AuditQuery};
-use crate::domain::{Person, PersonId, Violation};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 /// Most entries committed in one transaction.
 const MAX_BATCH: usize = 4_096;
 
-type Ack = Sender<Result<(), String>>;
+/// Tells one caller how its batch ended; a failure is shared by every caller in the batch.
+type Ack = Sender<Result<(), Arc<StoreError>>>;
 
-/// Wraps a store; `append_audit` is batched across callers, everything else passes through.
+/// Wraps an audit log; appends are batched across callers.
 pub struct GroupCommit {
-    inner: Arc<dyn Store>,
+    inner: Arc<dyn AuditLog>,
     queue: Mutex<Sender<(Vec<AuditEntry>, Ack)>>,
 }
 
 impl GroupCommit {
     /// Starts the committer thread for `inner`.
-    pub fn new(inner: Arc<dyn Store>) -> Self {
+    pub fn new(inner: Arc<dyn AuditLog>) -> Result<Self, StoreError> {
         let (tx, rx) = channel();
-        let store = inner.clone();
+        let log = inner.clone();
         std::thread::Builder::new()
             .name("audit-group-commit".into())
-            .spawn(move || commit_loop(store.as_ref(), &rx))
-            .expect("spawn the audit committer thread");
-        Self { inner, queue: Mutex::new(tx) }
+            .spawn(move || commit_loop(log.as_ref(), &rx))
+            .map_err(|source| StoreError::Thread { what: "audit committer", source })?;
+        Ok(Self { inner, queue: Mutex::new(tx) })
     }
 }
 
 /// Waits for one submission, takes every other one already queued, commits them together.
-fn commit_loop(store: &dyn Store, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
+fn commit_loop(log: &dyn AuditLog, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         let mut count = batch[0].0.len();
@@ -48,7 +48,7 @@ fn commit_loop(store: &dyn Store, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
         }
         let entries: Vec<AuditEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
         let started = std::time::Instant::now();
-        let outcome = store.append_audit(&entries).map_err(|e| e.to_string());
+        let outcome = log.append(&entries).map_err(Arc::new);
         tracing::debug!(submissions = batch.len(), entries = entries.len(), commit_us = started.elapsed().as_micros() as u64, "audit batch committed");
         for (_, ack) in batch {
             let _ = ack.send(outcome.clone());
@@ -56,65 +56,43 @@ fn commit_loop(store: &dyn Store, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
     }
 }
 
-impl Store for GroupCommit {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-
-    fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping()
-    }
-
-    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
-        self.inner.load(ids)
-    }
-
-    fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError> {
-        self.inner.update_contacts(id, decide, audit)
-    }
-
-    fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        self.inner.upsert_persons(persons)
-    }
-
-    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+impl AuditLog for GroupCommit {
+    fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         let (ack, done) = channel();
-        let sender = self.queue.lock().map_err(|_| StoreError::Database("audit queue lock poisoned".into()))?.clone();
-        sender.send((entries.to_vec(), ack)).map_err(|_| StoreError::Database("the audit committer has stopped".into()))?;
+        let sender = self.queue.lock().map_err(|_| StoreError::Poisoned("audit queue"))?.clone();
+        sender.send((entries.to_vec(), ack)).map_err(|_| StoreError::CommitterStopped)?;
         match done.recv() {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Database(e)),
-            Err(_) => Err(StoreError::Database("the audit committer has stopped".into())),
+            Ok(Err(e)) => Err(StoreError::Batch(e)),
+            Err(_) => Err(StoreError::CommitterStopped),
         }
     }
 
-    fn query_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.query_audit(query)
-    }
-
-    fn count_persons(&self) -> Result<u64, StoreError> {
-        self.inner.count_persons()
+    fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.query(query)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::{Caller, Source};
     use crate::store::sqlite::SqliteStore;
 
     // AC-2: batched appends from many threads all land, each acknowledged after its commit.
     #[test]
     fn ac2_group_commit_appends_every_callers_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let inner: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-        let store = Arc::new(GroupCommit::new(inner));
+        let inner: Arc<dyn AuditLog> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        let store = Arc::new(GroupCommit::new(inner).unwrap());
         let threads: Vec<_> = (0..16)
             .map(|t| {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     for i in 0..50 {
-                        let e = AuditEntry::now("SE-C", "GetPersonsForProfile", false, "LA", &format!("{t}-{i}"), format!("p:{t}"));
-                        store.append_audit(&[e]).unwrap();
+                        let correlation_id = format!("{t}-{i}");
+                        let caller = Caller { consumer: "SE-C", source: Source::Import, logical_address: "LA", correlation_id: &correlation_id };
+                        store.append(&[AuditEntry::now(&caller, format!("p:{t}"))]).unwrap();
                     }
                 })
             })
@@ -122,7 +100,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(store.query_audit(&AuditQuery::default()).unwrap().len(), 800);
-        assert_eq!(store.query_audit(&AuditQuery { person: Some("p:3".into()), ..Default::default() }).unwrap().len(), 50);
+        assert_eq!(store.query(&AuditQuery::default()).unwrap().len(), 800);
+        assert_eq!(store.query(&AuditQuery { person: Some("p:3".into()), ..Default::default() }).unwrap().len(), 50);
     }
 }

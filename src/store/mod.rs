@@ -1,19 +1,25 @@
-//! Storage behind one trait: persons (population data), contact records and the audit
-//! trail. SQLite is the embedded default; PostgreSQL serves several instances.
+//! Storage behind two traits: [`PersonStore`] (population data and contact records) and
+//! [`AuditLog`] (the append-only trail). SQLite is the embedded default; PostgreSQL serves
+//! several instances. Both backends share one schema, one set of statements and one update
+//! algorithm (`sql`); only the dialect and the connection handling differ.
 
-/// Domain values to column values and back.
-pub mod codec;
+/// Domain values to column values and back, shared by both backends.
+mod codec;
 /// Batched, durable audit appends.
 pub mod group_commit;
 /// The blocking connection pool both backends use.
 mod pool;
 /// PostgreSQL backend.
 pub mod postgres;
+/// What both SQL backends share: schema, migrations, statements, row mapping, the update algorithm.
+mod sql;
 /// SQLite backend.
 pub mod sqlite;
 
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{ContactRecord, Person, PersonId, Violation};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A person and their stored contact information.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,24 +39,103 @@ pub enum Upserted {
     Updated,
 }
 
-/// A storage failure (never a rule violation).
+/// Which backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    #[serde(alias = "postgres")]
+    Postgresql,
+}
+
+impl StoreKind {
+    /// The name used in configuration and PingForConfiguration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgresql => "postgresql",
+        }
+    }
+}
+
+/// A storage failure (never a rule violation). Each variant keeps its cause.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or refused the operation.
+    /// SQLite refused the operation.
     #[error("database error: {0}")]
-    Database(String),
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused the operation or could not be reached.
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// Opening or migrating a database file failed.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// SQLite did not switch to write-ahead logging.
+    #[error("could not switch {} to WAL (journal_mode={mode})", path.display())]
+    NoWal {
+        /// The file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
+    /// Every pooled connection stayed lent for the whole wait.
+    #[error("all {max} {what} connections stayed busy for {seconds} s")]
+    PoolExhausted {
+        /// Which pool.
+        what: &'static str,
+        /// Its size.
+        max: usize,
+        /// How long the caller waited.
+        seconds: u64,
+    },
+    /// A thread holding a lock panicked; the lock's data can no longer be trusted.
+    #[error("{0} lock poisoned")]
+    Poisoned(&'static str),
+    /// A background thread of the store could not start.
+    #[error("cannot start the {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The audit committer thread is gone.
+    #[error("the audit committer has stopped")]
+    CommitterStopped,
+    /// The batch this caller's audit entries were in failed to commit.
+    #[error("audit batch not committed: {0}")]
+    Batch(#[source] Arc<StoreError>),
     /// Stored data that this version cannot read.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The update algorithm's own invariant broke (a bug, not bad input).
+    #[error("internal error: {0}")]
+    Invariant(&'static str),
+}
+
+impl StoreError {
+    /// This error as one of the file at `path`.
+    pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
+        StoreError::File { path: path.to_owned(), source: Box::new(self) }
+    }
 }
 
 /// Decides the new contact record from the current state, or refuses (the domain's `apply_update`).
 pub type Decide<'a> = &'a dyn Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation>;
 
-/// The storage every handler uses; implementations are interchangeable.
-pub trait Store: Send + Sync + 'static {
-    /// `sqlite` or `postgresql`.
-    fn kind(&self) -> &'static str;
+/// Population data and contact records; implementations are interchangeable.
+pub trait PersonStore: Send + Sync + 'static {
+    /// Which backend.
+    fn kind(&self) -> StoreKind;
 
     /// Whether the database answers.
     fn ping(&self) -> Result<(), StoreError>;
@@ -59,19 +144,61 @@ pub trait Store: Send + Sync + 'static {
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError>;
 
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,
-    /// replaces the stored one and appends `audit` (outcome OK). If `decide` refuses,
-    /// nothing changes and `audit` is appended with the refusal's code.
+    /// replaces the stored one and appends `audit` with the outcome (OK, or the refusal's
+    /// code). A refusal changes nothing but the audit trail.
     fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError>;
 
     /// Inserts or replaces population data, never contact information.
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError>;
 
-    /// Appends audit entries.
-    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
-
-    /// Lists audit entries, oldest first.
-    fn query_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
-
     /// How many persons are stored.
     fn count_persons(&self) -> Result<u64, StoreError>;
+}
+
+/// The append-only audit trail (AC-2).
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends entries durably: when this returns Ok they survive a crash.
+    fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
+
+    /// Lists entries, oldest first.
+    fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// One database serving both roles, as both backends do.
+pub trait Store: PersonStore + AuditLog {}
+
+impl<T: PersonStore + AuditLog> Store for T {}
+
+/// The stores the service works with: the person store, and the audit log (group-committed in a server).
+#[derive(Clone)]
+pub struct Stores {
+    /// Population data and contact records.
+    pub persons: Arc<dyn PersonStore>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditLog>,
+}
+
+impl Stores {
+    /// Both roles served by one database, audit appends straight through.
+    pub fn direct<S: Store>(store: Arc<S>) -> Self {
+        Self { persons: store.clone(), audit: store }
+    }
+}
+
+impl<S: Store> From<Arc<S>> for Stores {
+    fn from(store: Arc<S>) -> Self {
+        Stores::direct(store)
+    }
+}
+
+impl<S: Store> From<&Arc<S>> for Stores {
+    fn from(store: &Arc<S>) -> Self {
+        Stores::direct(store.clone())
+    }
+}
+
+impl From<&Stores> for Stores {
+    fn from(stores: &Stores) -> Self {
+        stores.clone()
+    }
 }

@@ -52,7 +52,7 @@ impl<C> Pool<C> {
         let mut lease = self.lend()?;
         match lease.conn.as_mut() {
             Some(conn) => f(conn),
-            None => Err(StoreError::Database(format!("{} lease without a connection", self.what))),
+            None => Err(StoreError::Invariant("a pool lease without a connection")),
         }
     }
 
@@ -72,7 +72,7 @@ impl<C> Pool<C> {
     }
 
     fn poisoned(&self) -> StoreError {
-        StoreError::Database(format!("{} pool lock poisoned", self.what))
+        StoreError::Poisoned(self.what)
     }
 
     fn lend(&self) -> Result<Lease<'_, C>, StoreError> {
@@ -98,7 +98,7 @@ impl<C> Pool<C> {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(StoreError::Database(format!("all {} {} connections stayed busy for {} s", self.max, self.what, WAIT.as_secs())));
+                return Err(StoreError::PoolExhausted { what: self.what, max: self.max, seconds: WAIT.as_secs() });
             }
             state = self.returned.wait_timeout(state, left).map_err(|_| self.poisoned())?.0;
         }
@@ -175,7 +175,7 @@ mod tests {
             "test",
             1,
             Box::new(move || match t.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(StoreError::Database("refused".into())),
+                0 => Err(StoreError::Corrupt("refused".into())),
                 _ => Ok(()),
             }),
             |_| true,

@@ -4,12 +4,8 @@
 use super::activity::{Activity, ActivityIo};
 use super::identity::{consumer_of, serial_number_of, ORIGINAL_CONSUMER_HEADER};
 use super::limiter::{Limiter, Refusal};
-use crate::admin::Metrics;
-use crate::contracts::Contract;
-use crate::error::ServiceError;
-use crate::service::{self, Answer, Call, ServiceConfig};
-use crate::soap::{wsdl, Fault, FaultCode};
-use crate::store::Store;
+use crate::metrics::Metrics;
+use crate::service::{Answer, Call, Contract, RequestResult, Service, ServiceError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -18,7 +14,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -69,10 +64,8 @@ impl Default for HttpLimits {
 
 /// Everything a connection needs.
 pub struct AppState {
-    /// Service settings and authorisation.
-    pub config: ServiceConfig,
-    /// Storage.
-    pub store: Arc<dyn Store>,
+    /// The service: the only thing past this layer the transport talks to.
+    pub service: Arc<Service>,
     /// HTTP limits.
     pub limits: HttpLimits,
     /// HSA-ids of the service platform's certificates.
@@ -119,16 +112,16 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<Ap
         };
         let Ok((stream, _peer)) = accepted else { continue };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            state.metrics.connections_rejected.fetch_add(1, Ordering::Relaxed);
+            state.metrics.connection_rejected();
             drop(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
         let (acceptor, state, shutdown) = (acceptor.clone(), state.clone(), shutdown.clone());
         tokio::spawn(async move {
-            state.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            state.metrics.connection_open(true);
             serve_connection(stream, acceptor, &state, shutdown, local_addr).await;
-            state.metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            state.metrics.connection_open(false);
             drop(permit);
         });
     }
@@ -146,12 +139,12 @@ async fn serve_connection(
     let tls = match tokio::time::timeout(state.limits.handshake_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
-            state.metrics.handshake_failures.fetch_add(1, Ordering::Relaxed);
+            state.metrics.handshake_failed();
             tracing::debug!(error = %e, "TLS handshake refused");
             return;
         }
         Err(_) => {
-            state.metrics.handshake_failures.fetch_add(1, Ordering::Relaxed);
+            state.metrics.handshake_failed();
             tracing::debug!("TLS handshake timed out");
             return;
         }
@@ -162,7 +155,7 @@ async fn serve_connection(
         Some(s) if !state.platform_ids.iter().any(|p| p == s) => match state.limiter.connect(s) {
             Some(slot) => Some(slot),
             None => {
-                state.metrics.connections_rejected.fetch_add(1, Ordering::Relaxed);
+                state.metrics.connection_rejected();
                 tracing::warn!(consumer = s, "connection refused: too many open connections for this certificate");
                 return;
             }
@@ -204,7 +197,7 @@ type Resp = Response<Full<Bytes>>;
 async fn route(req: Request<Incoming>, state: Arc<AppState>, serial: Option<Arc<str>>, local_addr: SocketAddr) -> Resp {
     let started = Instant::now();
     let correlation_id = correlation_id_of(&req);
-    let contract = Contract::from_path(req.uri().path());
+    let contract = Service::contract_at(req.uri().path());
     let mut resp = match (contract, req.method()) {
         (None, _) => plain(StatusCode::NOT_FOUND, "no service contract at this path; see the README for the endpoint paths"),
         (Some(c), &Method::GET) => serve_contract_file(&req, c, &state, local_addr),
@@ -257,14 +250,10 @@ fn endpoint_url(req: &Request<Incoming>, contract: Contract, state: &AppState, l
 fn serve_contract_file(req: &Request<Incoming>, contract: Contract, state: &AppState, local_addr: SocketAddr) -> Resp {
     let endpoint = endpoint_url(req, contract, state, local_addr);
     let query = req.uri().query().unwrap_or("");
-    let file = if query.eq_ignore_ascii_case("wsdl") {
-        wsdl::wsdl(contract, &endpoint)
-    } else if let Some(name) = query.strip_prefix("xsd=") {
-        wsdl::xsd(contract, name, &endpoint)
-    } else {
+    if !query.eq_ignore_ascii_case("wsdl") && !query.starts_with("xsd=") {
         return plain(StatusCode::NOT_FOUND, "GET needs ?wsdl or ?xsd=<file>; SOAP requests use POST");
-    };
-    match file {
+    }
+    match state.service.contract_file(contract, query, &endpoint) {
         Some(text) => xml(StatusCode::OK, text),
         None => plain(StatusCode::NOT_FOUND, "no such schema for this contract"),
     }
@@ -303,35 +292,20 @@ async fn serve_soap(
     match check_content_type(&req) {
         ContentTypeCheck::Soap11 => {}
         ContentTypeCheck::Soap12 => {
-            return fault_response(
-                contract,
-                state,
-                correlation_id,
-                started,
-                Fault::new(
-                    FaultCode::VersionMismatch,
-                    "Content-Type application/soap+xml is SOAP 1.2; this service speaks SOAP 1.1 only (RIVTA BP 2.1): send text/xml; charset=utf-8",
-                ),
-            );
+            return fault_response(contract, state, correlation_id, started, &ServiceError::Soap12ContentType);
         }
         ContentTypeCheck::NotUtf8(cs) => {
             let cs: String = cs.chars().take(32).collect();
-            return fault_response(
-                contract,
-                state,
-                correlation_id,
-                started,
-                Fault::new(FaultCode::Client, format!("charset {cs:?} is not supported; send UTF-8 (text/xml; charset=utf-8)")),
-            );
+            return fault_response(contract, state, correlation_id, started, &ServiceError::UnsupportedCharset(cs));
         }
         ContentTypeCheck::Unsupported => {
-            log_request(contract, None, None, correlation_id, "415", started, state);
+            log_request(contract, None, None, correlation_id, RequestResult::UnsupportedMediaType, started, state);
             return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "SOAP 1.1 requests must have Content-Type: text/xml; charset=utf-8");
         }
     }
     let declared_len = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared_len.is_some_and(|n| n > state.limits.max_body_bytes as u64) {
-        log_request(contract, None, None, correlation_id, "413", started, state);
+        log_request(contract, None, None, correlation_id, RequestResult::TooLarge, started, state);
         return too_large(state);
     }
     let soap_action = req.headers().get("soapaction").and_then(|v| v.to_str().ok()).map(|v| v.trim_matches('"').to_owned());
@@ -346,15 +320,18 @@ async fn serve_soap(
     let body = match Limited::new(req.into_body(), state.limits.max_body_bytes).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            log_request(contract, identity.consumer.as_deref(), None, correlation_id, "413", started, state);
+            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::TooLarge, started, state);
             return too_large(state);
         }
-        Err(_) => return plain(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Err(_) => {
+            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::BadRequest, started, state);
+            return plain(StatusCode::BAD_REQUEST, "the request body could not be read");
+        }
     };
     let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
         Ok(p) => p,
         Err(refusal) => {
-            log_request(contract, identity.consumer.as_deref(), None, correlation_id, "503", started, state);
+            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::Overloaded, started, state);
             return overloaded(refusal, identity.consumer.as_deref());
         }
     };
@@ -369,24 +346,29 @@ async fn serve_soap(
 
 /// Runs the blocking handler (XML, rules, SQLite) off the reactor, within the request timeout.
 async fn answer_in_time(call: Call, body: Bytes, state: &Arc<AppState>) -> Answer {
-    let st = state.clone();
+    let service = state.service.clone();
     // Every log line of the handler carries the request's correlation id.
     let span = tracing::info_span!("soap", correlation_id = %call.correlation_id, contract = call.contract.name());
-    let work = tokio::task::spawn_blocking(move || span.in_scope(|| service::handle(&call, &body, &st.config, st.store.as_ref())));
-    match tokio::time::timeout(state.limits.request_timeout, work).await {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(_)) | Err(_) => {
-            let fault = ServiceError::Storage(crate::store::StoreError::Database("request did not complete in time".into())).to_fault();
-            tracing::error!(log_id = %fault.log_id, "request failed or timed out");
-            Answer { body: fault.to_envelope(), result: fault.code.as_qname(), fault: Some(fault), logical_address: None }
-        }
+    let work = tokio::task::spawn_blocking(move || span.in_scope(|| service.handle(&call, &body)));
+    let failure = match tokio::time::timeout(state.limits.request_timeout, work).await {
+        Ok(Ok(answer)) => return answer,
+        Ok(Err(join)) => ServiceError::Internal(join.to_string()),
+        Err(_) => ServiceError::Timeout,
+    };
+    let answer = Service::transport_fault(&failure);
+    if let Some(fault) = &answer.fault {
+        tracing::error!(log_id = %fault.log_id, cause = ?failure, "request failed or timed out");
     }
+    answer
 }
 
-fn fault_response(contract: Contract, state: &AppState, correlation_id: &str, started: Instant, fault: Fault) -> Resp {
-    log_request(contract, None, None, correlation_id, fault.code.as_qname(), started, state);
-    tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
-    xml(StatusCode::INTERNAL_SERVER_ERROR, fault.to_envelope())
+fn fault_response(contract: Contract, state: &AppState, correlation_id: &str, started: Instant, err: &ServiceError) -> Resp {
+    let answer = Service::transport_fault(err);
+    log_request(contract, None, None, correlation_id, answer.result, started, state);
+    if let Some(fault) = &answer.fault {
+        tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
+    }
+    xml(StatusCode::INTERNAL_SERVER_ERROR, answer.body)
 }
 
 /// 503 with Retry-After and a Fault saying who is over which limit.
@@ -395,9 +377,11 @@ fn overloaded(refusal: Refusal, consumer: Option<&str>) -> Resp {
         Refusal::Busy => "the service is at its limit of requests in flight; retry after 1 second".to_owned(),
         Refusal::ConsumerBusy => format!("consumer {} has too many requests in flight; retry after 1 second", consumer.unwrap_or("-")),
     };
-    let fault = Fault::new(FaultCode::Server, reason);
-    tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
-    let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, fault.to_envelope());
+    let answer = Service::transport_fault(&ServiceError::Overloaded(reason));
+    if let Some(fault) = &answer.fault {
+        tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
+    }
+    let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, answer.body);
     r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
     r
 }
@@ -412,11 +396,12 @@ fn log_request(
     consumer: Option<&str>,
     logical_address: Option<&str>,
     correlation_id: &str,
-    result: &str,
+    result: RequestResult,
     started: Instant,
     state: &AppState,
 ) {
     let elapsed = started.elapsed();
+    let result = result.as_str();
     state.metrics.record(contract.name(), result, elapsed);
     tracing::info!(
         contract = contract.name(),

@@ -2,7 +2,6 @@
 //! a client certificate required and verified (chain and validity dates) against the
 //! configured trust anchors.
 
-use crate::config::TlsFiles;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
@@ -72,6 +71,19 @@ fn warn_if_key_is_exposed(path: &Path) {
             }
         }
     }
+}
+
+/// The TLS files a server starts with, each one named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Server certificate chain (PEM).
+    pub cert: std::path::PathBuf,
+    /// Server private key (PEM).
+    pub key: std::path::PathBuf,
+    /// Trust anchors for client certificates (PEM bundle).
+    pub client_ca: std::path::PathBuf,
+    /// Whether the development CA and server key may be used.
+    pub allow_development_certificates: bool,
 }
 
 /// Refuses the published development material unless the configuration allows it.

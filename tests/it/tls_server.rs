@@ -1,10 +1,8 @@
 //! The service over real mutual TLS on 127.0.0.1: who gets in, what they may call, how
 //! bad requests are answered, and that every answer is schema-valid.
 
-mod common;
-
-use common::tls::*;
-use common::*;
+use crate::common::tls::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -50,9 +48,9 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
     assert_eq!(text_of(&r.body, "faultcode"), Some("soap:Client"));
     assert!(r.body.contains("Obehörigt anrop för system SE2321000016-1003"), "{}", r.body);
     assert!(!r.body.contains("Tolvan") && !r.body.contains("191212121212"));
-    let audit = server.running.store.query_audit(&pu_adapter::audit::AuditQuery { consumer: Some("SE2321000016-1003".into()), ..Default::default() }).unwrap();
+    let audit = server.running.stores.audit.query(&pu_adapter::audit::AuditQuery { consumer: Some("SE2321000016-1003".into()), ..Default::default() }).unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].error_code.as_deref(), Some("UNAUTHORISED"));
+    assert_eq!(audit[0].error_code.map(|c| c.as_str()), Some("UNAUTHORISED"));
     server.running.server.shutdown().await;
 }
 

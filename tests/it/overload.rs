@@ -1,10 +1,8 @@
 //! Overload: a consumer flooding the service gets 503 with Retry-After and a connection
 //! cap, while another consumer keeps being served.
 
-mod common;
-
-use common::tls::*;
-use common::*;
+use crate::common::tls::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 
 const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";

@@ -2,10 +2,8 @@
 //! no partial one; the restart on the same database is clean. Run on SQLite and, when
 //! PU_ADAPTER_TEST_POSTGRES_URL names a server (CI sets it), on PostgreSQL.
 
-mod common;
-
-use common::tls::*;
-use common::*;
+use crate::common::tls::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -69,7 +67,7 @@ async fn sigkill_during_updates_loses_no_acknowledged_update() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
-    let Some(db_url) = fresh_postgres_database("pu_crash").await else { return };
+    let Some(db_url) = fresh_postgres_database("pu_crash") else { return };
     let dir = tempfile::tempdir().unwrap();
     let env = [("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()), ("PU_ADAPTER_POSTGRES_URL", db_url.clone())];
     let acknowledged = kill_during_updates_and_restart(dir.path(), &env).await;

@@ -1,9 +1,7 @@
 //! The `pu-adapter` command: import exit codes and reports, the audit listing, graceful
 //! shutdown on SIGTERM.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,8 +34,8 @@ fn import_reports_rejected_lines_and_exits_2() {
 fn ac2_audit_command_lists_accesses_to_one_person() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db")).unwrap();
-        pu_adapter::demo::load(&store, &Default::default()).unwrap();
+        let store = std::sync::Arc::new(pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db")).unwrap());
+        pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
         let read = format!(
             r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>197001013452</c:extension></personId></GetPersonContactInformation>"#,
             Contract::GetPersonContactInformation.responder_ns()

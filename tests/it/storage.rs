@@ -1,36 +1,34 @@
 //! The storage suite, run against SQLite and, when `PU_ADAPTER_TEST_POSTGRES_URL` is set
 //! (CI sets it), PostgreSQL: transactions, concurrency, audit, deletion, import.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pu_adapter::audit::{AuditQuery, Outcome};
 use pu_adapter::contracts::Contract;
 use pu_adapter::store::postgres::PostgresStore;
 use pu_adapter::store::sqlite::SqliteStore;
-use pu_adapter::store::Store;
+use pu_adapter::store::{PersonStore, Stores};
 use std::sync::Arc;
 
 /// A fresh store of one backend; keeps its temporary directory alive.
 struct Backend {
     name: &'static str,
-    store: Arc<dyn Store>,
+    store: Stores,
     _dir: Option<tempfile::TempDir>,
 }
 
 fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-    let mut out = vec![Backend { name: "sqlite", store: sqlite, _dir: Some(dir) }];
+    let mut out = vec![Backend { name: "sqlite", store: Stores::direct(sqlite), _dir: Some(dir) }];
     match std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") {
-        Ok(url) => out.push(Backend { name: "postgresql", store: Arc::new(fresh_postgres(&url)), _dir: None }),
+        Ok(url) => out.push(Backend { name: "postgresql", store: Stores::direct(Arc::new(fresh_postgres(&url))), _dir: None }),
         Err(_) => {
             assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
             eprintln!("skipped for postgresql: PU_ADAPTER_TEST_POSTGRES_URL not set");
         }
     }
     for b in &out {
-        pu_adapter::demo::load(b.store.as_ref(), &Default::default()).unwrap();
+        pu_adapter::demo::load(b.store.persons.as_ref(), &Default::default()).unwrap();
     }
     out
 }
@@ -73,7 +71,7 @@ fn key(pnr: &str) -> String {
 #[test]
 fn ac2_every_access_is_audited_and_listable_per_person() {
     for b in backends() {
-        let s = b.store.as_ref();
+        let s = &b.store;
         call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
         call(
             s,
@@ -97,9 +95,9 @@ fn ac2_every_access_is_audited_and_listable_per_person() {
                 .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>")
                 .replace("<GetPersonsForProfile ", "<GetPersonsForProfileUnrestricted "),
         );
-        let entries = s.query_audit(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
+        let entries = s.audit.query(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
         let summary: Vec<(String, Outcome, Option<String>, bool)> =
-            entries.iter().map(|e| (e.contract.clone(), e.outcome, e.error_code.clone(), e.unrestricted)).collect();
+            entries.iter().map(|e| (e.contract.as_str().to_owned(), e.outcome, e.error_code.map(|c| c.as_str().to_owned()), e.unrestricted)).collect();
         assert_eq!(
             summary,
             vec![
@@ -113,9 +111,9 @@ fn ac2_every_access_is_audited_and_listable_per_person() {
         );
         assert!(entries.iter().all(|e| e.correlation_id == "test-correlation" && e.logical_address == "SE2321000016-LA01"));
         assert_eq!(entries[3].consumer, EXTENDED);
-        let by_consumer = s.query_audit(&AuditQuery { consumer: Some(EXTENDED.into()), ..Default::default() }).unwrap();
+        let by_consumer = s.audit.query(&AuditQuery { consumer: Some(EXTENDED.into()), ..Default::default() }).unwrap();
         assert_eq!(by_consumer.len(), 1, "{}", b.name);
-        let future = s.query_audit(&AuditQuery { since: Some("2999-01-01T00:00:00Z".into()), ..Default::default() }).unwrap();
+        let future = s.audit.query(&AuditQuery { since: Some("2999-01-01T00:00:00Z".parse().unwrap()), ..Default::default() }).unwrap();
         assert!(future.is_empty());
     }
 }
@@ -125,8 +123,8 @@ fn ac2_every_access_is_audited_and_listable_per_person() {
 fn ac2_audit_rows_cannot_be_changed_or_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = SqliteStore::open(&path).unwrap();
-    pu_adapter::demo::load(&store, &Default::default()).unwrap();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
     call(&store, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert!(conn.execute("UPDATE audit SET consumer = 'x'", []).is_err());
@@ -144,7 +142,7 @@ fn co3_concurrent_updates_with_the_same_version_exactly_one_succeeds() {
                 std::thread::spawn(move || {
                     let number = format!("+467011{i:05}");
                     let payload = update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", &number, true)]);
-                    let answer = call(store.as_ref(), Contract::UpdatePersonContactInformation, CONSUMER, &payload);
+                    let answer = call(&store, Contract::UpdatePersonContactInformation, CONSUMER, &payload);
                     (number, text_of(&answer.body, "resultCode").map(str::to_owned), text_of(&answer.body, "errorCode").map(str::to_owned))
                 })
             })
@@ -154,10 +152,10 @@ fn co3_concurrent_updates_with_the_same_version_exactly_one_succeeds() {
         assert_eq!(winners.len(), 1, "{}: {results:?}", b.name);
         assert!(results.iter().filter(|r| r.1.as_deref() != Some("OK")).all(|r| r.2.as_deref() == Some("VERSION_CONFLICT")), "{}", b.name);
         let id = pu_adapter::domain::IdentifierPolicy::default().parse_number(HANNA).unwrap();
-        let state = store.load(&[id]).unwrap().pop().flatten().unwrap();
+        let state = store.persons.load(&[id]).unwrap().pop().flatten().unwrap();
         let stored: Vec<&str> = state.contacts.as_ref().unwrap().entries.iter().map(|e| e.channel.value()).collect();
         assert_eq!(stored, vec![winners[0].0.as_str()], "{}", b.name);
-        let audit = store.query_audit(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
+        let audit = store.audit.query(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
         assert_eq!(audit.len(), 100, "{}", b.name);
     }
 }
@@ -166,7 +164,7 @@ fn co3_concurrent_updates_with_the_same_version_exactly_one_succeeds() {
 #[test]
 fn co3_versions_chain_through_reads_and_updates() {
     for b in backends() {
-        let s = b.store.as_ref();
+        let s = &b.store;
         let c = Contract::UpdatePersonContactInformation;
         let first = call(s, c, CONSUMER, &update_payload(c, HANNA, None, &[("email", "hanna@example.se", true)]));
         let v1 = text_of(&first.body, "version").unwrap().to_owned();
@@ -184,15 +182,15 @@ fn co3_versions_chain_through_reads_and_updates() {
 #[test]
 fn co2_a_refused_update_changes_nothing() {
     for b in backends() {
-        let s = b.store.as_ref();
+        let s = &b.store;
         let c = Contract::UpdatePersonContactInformation;
         let id = pu_adapter::domain::IdentifierPolicy::default().parse_number("191212121212").unwrap();
-        let before = s.load(std::slice::from_ref(&id)).unwrap();
+        let before = s.persons.load(std::slice::from_ref(&id)).unwrap();
         let version = before[0].as_ref().unwrap().contacts.as_ref().unwrap().version.to_string();
         let refused =
             call(s, c, CONSUMER, &update_payload(c, "191212121212", Some(&version), &[("sms", "+46701112233", true), ("email", "not an address", true)]));
         assert_eq!(text_of(&refused.body, "errorCode"), Some("INVALID_EMAIL_ADDRESS"), "{}", b.name);
-        assert_eq!(s.load(std::slice::from_ref(&id)).unwrap(), before, "{}", b.name);
+        assert_eq!(s.persons.load(std::slice::from_ref(&id)).unwrap(), before, "{}", b.name);
     }
 }
 
@@ -201,8 +199,8 @@ fn co2_a_refused_update_changes_nothing() {
 fn co2_removed_values_are_gone_from_the_database_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = SqliteStore::open(&path).unwrap();
-    pu_adapter::demo::load(&store, &Default::default()).unwrap();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
     let c = Contract::UpdatePersonContactInformation;
     let secret = "unforgettable.secret.address@example.se";
     let first = call(&store, c, CONSUMER, &update_payload(c, HANNA, None, &[("email", secret, true), ("sms", "+46709876543", true)]));
@@ -217,7 +215,7 @@ fn co2_removed_values_are_gone_from_the_database_files() {
     store.checkpoint().unwrap();
     assert!(!scan(secret), "removed e-mail address still in the database files");
     assert!(!scan("+46709876543"), "removed number still in the database files");
-    let audit = store.query_audit(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
+    let audit = pu_adapter::store::AuditLog::query(store.as_ref(), &AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
     assert_eq!(audit.len(), 2, "the removal itself is kept: who and when");
 }
 
@@ -225,11 +223,11 @@ fn co2_removed_values_are_gone_from_the_database_files() {
 #[test]
 fn pr4_protection_from_an_import_applies_at_once() {
     for b in backends() {
-        let s = b.store.as_ref();
+        let s = &b.store;
         let before = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload("191212121212"));
         assert_eq!(text_of(&before.body, "contactType"), Some("sms"), "{}", b.name);
         let line = r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","protection":{"sekretessmarkering":true}}"#;
-        let summary = pu_adapter::import::import(line.as_bytes(), s, &Default::default(), |_| {}).unwrap();
+        let summary = pu_adapter::import::import(line.as_bytes(), s.persons.as_ref(), &Default::default(), |_| {}).unwrap();
         assert_eq!(summary.updated, 1);
         let after = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload("191212121212"));
         assert_eq!(text_of(&after.body, "contactType"), None, "{}: {}", b.name, after.body);
@@ -254,7 +252,7 @@ fn import_reports_bad_lines_with_numbers_and_keeps_the_rest() {
             r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","postalAddress":{"postalCode":"111 22"}}"#,
         ]
         .join("\n");
-        let summary = pu_adapter::import::import(lines.as_bytes(), b.store.as_ref(), &Default::default(), |_| {}).unwrap();
+        let summary = pu_adapter::import::import(lines.as_bytes(), b.store.persons.as_ref(), &Default::default(), |_| {}).unwrap();
         assert_eq!(summary.inserted, 1, "{}", b.name);
         let numbers: Vec<u64> = summary.rejected.iter().map(|r| r.0).collect();
         assert_eq!(numbers, vec![2, 3, 4, 5], "{}: {:?}", b.name, summary.rejected);

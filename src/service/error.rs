@@ -1,6 +1,7 @@
-//! The one place where errors become RIVTA answers: rule violations become a
-//! `ResultType` with `resultCode=ERROR`; everything else becomes a SOAP Fault.
+//! The one place where errors become RIVTA answers: rule violations become a `ResultType`
+//! with `resultCode=ERROR`; everything else becomes a SOAP Fault, audited by its kind.
 
+use crate::audit::FaultKind;
 use crate::contracts::types::ResultXml;
 use crate::domain::{IdProblem, ProfileProblem, Violation};
 use crate::soap::{EnvelopeError, Fault, FaultCode};
@@ -39,6 +40,7 @@ pub enum ServiceError {
         /// Where.
         path: String,
         /// What is wrong.
+        #[source]
         problem: IdProblem,
     },
     /// The consumer is not allowed this contract (AC-1, PR-5).
@@ -50,15 +52,30 @@ pub enum ServiceError {
     /// The store failed; details go to the log only.
     #[error("the service could not complete the request because its database is unavailable; nothing was changed, try again")]
     Storage(#[from] StoreError),
+    /// The request did not finish within the request timeout; what it did is unknown to the caller.
+    #[error("the service did not complete the request in time; try again")]
+    Timeout,
+    /// A SOAP 1.2 content type.
+    #[error("Content-Type application/soap+xml is SOAP 1.2; this service speaks SOAP 1.1 only (RIVTA BP 2.1): send text/xml; charset=utf-8")]
+    Soap12ContentType,
+    /// A charset other than UTF-8.
+    #[error("charset {0:?} is not supported; send UTF-8 (text/xml; charset=utf-8)")]
+    UnsupportedCharset(String),
+    /// Over an in-flight limit; the text says which.
+    #[error("{0}")]
+    Overloaded(String),
+    /// The handler thread ended without an answer (a bug, logged with its cause).
+    #[error("the service could not complete the request; try again")]
+    Internal(String),
 }
 
 impl ServiceError {
     /// Who is at fault.
     pub fn fault_code(&self) -> FaultCode {
         match self {
-            ServiceError::Envelope(EnvelopeError::Soap12) => FaultCode::VersionMismatch,
+            ServiceError::Envelope(EnvelopeError::Soap12) | ServiceError::Soap12ContentType => FaultCode::VersionMismatch,
             ServiceError::Envelope(EnvelopeError::MustUnderstand(_)) => FaultCode::MustUnderstand,
-            ServiceError::Storage(_) => FaultCode::Server,
+            ServiceError::Storage(_) | ServiceError::Timeout | ServiceError::Overloaded(_) | ServiceError::Internal(_) => FaultCode::Server,
             _ => FaultCode::Client,
         }
     }
@@ -67,9 +84,25 @@ impl ServiceError {
     pub fn to_fault(&self) -> Fault {
         Fault::new(self.fault_code(), self.to_string())
     }
+
+    /// The kind the audit trail records.
+    pub fn fault_kind(&self) -> FaultKind {
+        match self {
+            ServiceError::Envelope(_) | ServiceError::Soap12ContentType | ServiceError::UnsupportedCharset(_) => FaultKind::InvalidEnvelope,
+            ServiceError::Schema(_) => FaultKind::SchemaInvalid,
+            ServiceError::WrongOperation { .. } => FaultKind::WrongOperation,
+            ServiceError::TooManyIds(_) => FaultKind::TooManyIds,
+            ServiceError::Profile(_) => FaultKind::UnsupportedProfile,
+            ServiceError::InvalidIdentifier { .. } => FaultKind::InvalidPersonId,
+            ServiceError::Unauthorised(_) => FaultKind::Unauthorised,
+            ServiceError::NoConsumerId => FaultKind::NoConsumerId,
+            ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Overloaded(_) => FaultKind::Storage,
+            ServiceError::Timeout => FaultKind::Timeout,
+        }
+    }
 }
 
 /// The `ResultType` for a rule violation (CONTRACT.md error codes).
-pub fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
-    ResultXml::Error { code: v.code().as_str(), rule: v.rule(), text: v.to_string(), log_id: log_id.to_string() }
+pub(crate) fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
+    ResultXml::Error { code: v.code(), rule: v.rule(), text: v.to_string(), log_id: log_id.to_string() }
 }

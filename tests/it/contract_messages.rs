@@ -1,9 +1,7 @@
 //! The example messages in tests/messages and every response the service writes for them,
 //! validated with xmllint against our xsd/ and the published schemas in ../shared.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 use std::path::PathBuf;
 
@@ -57,7 +55,7 @@ fn the_service_answers_every_example_and_its_answers_validate() {
         let (_dir, store) = demo_store();
         let xml = std::fs::read_to_string(&path).unwrap();
         let consumer = if c.access() == Some(pu_adapter::domain::Access::Unrestricted) { EXTENDED } else { CONSUMER };
-        let answer = call(store.as_ref(), c, consumer, &xml);
+        let answer = call(&store, c, consumer, &xml);
         if name.starts_with("invalid-") {
             let fault = answer.fault.as_ref().unwrap_or_else(|| panic!("{name}: expected a Fault, got {}", answer.body));
             assert_eq!(fault.code.as_qname(), "soap:Client", "{name}");

@@ -1,6 +1,6 @@
 //! The OWASP XML Security attack requests, shared by the hostile-input test and the
 //! hardening harness (`cargo bench --bench hardening`).
-#![allow(dead_code)]
+
 
 /// Each attack: its name, the request body, and a phrase the Fault must contain ("" when any
 /// Fault will do). Built around `valid`, a well-formed GetPersonsForProfile envelope whose

@@ -1,23 +1,21 @@
 //! Two service instances sharing one PostgreSQL database: an update made through one is
 //! read through the other (needs PU_ADAPTER_TEST_POSTGRES_URL; CI sets it).
 
-mod common;
-
-use common::tls::*;
-use common::*;
+use crate::common::tls::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_through_one_instance_is_read_through_the_other() {
-    let Some(shared_url) = fresh_postgres_database("pu_multi").await else { return };
+    let Some(shared_url) = fresh_postgres_database("pu_multi") else { return };
     let use_pg = |c: &mut pu_adapter::config::Config| {
-        c.store.kind = "postgresql".into();
+        c.store.kind = pu_adapter::store::StoreKind::Postgresql;
         c.store.postgres_url = Some(shared_url.clone());
         c.store.postgres_pool_size = 4;
     };
     let a = start_server(use_pg).await;
     let b = start_server(use_pg).await;
-    assert_eq!(a.running.store.kind(), "postgresql");
+    assert_eq!(a.running.stores.persons.kind().as_str(), "postgresql");
 
     let update = envelope(&format!(
         r#"<UpdatePersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>199002026780</c:extension></c:id></actor><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>199002026780</c:extension></personId><contactInformation><c:contactType>email</c:contactType><c:value>hanna@instance-a.example.se</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation></UpdatePersonContactInformation>"#,
@@ -61,7 +59,7 @@ async fn an_unreachable_database_gives_server_faults_and_the_service_recovers() 
     let dir = started.lines().find_map(|l| l.strip_prefix("export PGDATA_DIR='")).map(|d| d.trim_end_matches('\'').to_owned()).expect("data dir");
     let url = format!("host=127.0.0.1 port={port} user=postgres");
     let server = start_server(|c| {
-        c.store.kind = "postgresql".into();
+        c.store.kind = pu_adapter::store::StoreKind::Postgresql;
         c.store.postgres_url = Some(url.clone());
         c.store.postgres_pool_size = 2;
     })

@@ -2,11 +2,9 @@
 //! or a 413, no file is read, and the same keep-alive connection still serves the next
 //! valid request.
 
-mod common;
-
-use common::attacks::attacks;
-use common::tls::*;
-use common::*;
+use pu_adapter::testkit::attacks::attacks;
+use crate::common::tls::*;
+use crate::common::*;
 use pu_adapter::contracts::Contract;
 
 const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";

@@ -1,7 +1,5 @@
 //! Every rule ID in ../shared/RULES.md has a test that names it (RULES.md requires it).
 
-mod common;
-
 use std::path::Path;
 
 /// Rule IDs from the tables of RULES.md: rows that start with `| XX-n |`.
@@ -54,13 +52,13 @@ fn tests_naming(id: &str, sources: &[(String, String)]) -> Vec<String> {
 
 #[test]
 fn every_rule_in_rules_md_has_a_test() {
-    let Some(shared) = common::shared() else { return };
+    let Some(shared) = crate::common::shared() else { return };
     let rules = std::fs::read_to_string(shared.join("RULES.md")).expect("RULES.md");
     let ids = rule_ids(&rules);
     assert!(ids.len() >= 20, "found only {ids:?} in RULES.md");
     let mut files = Vec::new();
-    rust_files(&common::repo().join("src"), &mut files);
-    rust_files(&common::repo().join("tests"), &mut files);
+    rust_files(&crate::common::repo().join("src"), &mut files);
+    rust_files(&crate::common::repo().join("tests"), &mut files);
     let sources: Vec<(String, String)> = files.iter().map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap_or_default())).collect();
     let missing: Vec<&String> = ids.iter().filter(|id| tests_naming(id, &sources).is_empty()).collect();
     assert!(missing.is_empty(), "rules with no test naming them: {missing:?}");

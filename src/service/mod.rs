@@ -1,0 +1,258 @@
+//! One SOAP call from bytes to bytes, and the only seam the transport knows: envelope,
+//! authorisation, the contract's mapping into domain values, the domain's rules, the store,
+//! the audit trail and the answer. Transport-free, so tests can drive it directly.
+//!
+//! Each contract has a handler module here; its XML mapping lives in `crate::contracts`.
+
+mod error;
+mod get_person_contact_information;
+mod get_persons_for_profile;
+mod ping_for_configuration;
+mod update_person_contact_information;
+
+pub use crate::contracts::Contract;
+pub use crate::soap::{Fault, FaultCode};
+pub use error::ServiceError;
+
+use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
+use crate::domain::IdentifierPolicy;
+use crate::soap::{read_envelope, wrap_body, wsdl};
+use crate::store::Stores;
+use crate::xml::{Element, Limits};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Deployment settings the handlers need.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceConfig {
+    /// Which identifier roots are accepted.
+    pub identifiers: IdentifierPolicy,
+    /// Whether the Unrestricted update contract may write for protected persons (PR-2).
+    pub unrestricted_may_update_protected: bool,
+    /// Bounds on request documents.
+    pub xml_limits: Limits,
+    /// Which consumers may call which contract (AC-1, PR-5).
+    pub authorisation: Authorisation,
+}
+
+/// Contract → consumer HSA-ids allowed to call it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authorisation {
+    allowed: BTreeMap<Contract, BTreeSet<String>>,
+}
+
+impl Authorisation {
+    /// Allows `consumer` to call `contract`.
+    pub fn allow(&mut self, consumer: &str, contract: Contract) {
+        self.allowed.entry(contract).or_default().insert(consumer.to_owned());
+    }
+
+    /// Whether `consumer` may call `contract`.
+    pub fn is_allowed(&self, consumer: &str, contract: Contract) -> bool {
+        self.allowed.get(&contract).is_some_and(|c| c.contains(consumer))
+    }
+}
+
+/// Who called which contract, and under which correlation id.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The endpoint's contract.
+    pub contract: Contract,
+    /// The consumer's HSA-id (AC-1); `None` if the certificate named none.
+    pub consumer: Option<String>,
+    /// `x-skltp-correlation-id`.
+    pub correlation_id: String,
+}
+
+impl Call {
+    fn caller<'a>(&'a self, logical_address: &'a str) -> Caller<'a> {
+        Caller {
+            consumer: self.consumer.as_deref().unwrap_or_default(),
+            source: Source::Contract(self.contract),
+            logical_address,
+            correlation_id: &self.correlation_id,
+        }
+    }
+}
+
+/// How a request ended, for the request log line and the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestResult {
+    /// Answered with data or `resultCode=OK`.
+    Ok,
+    /// Answered with `resultCode=ERROR` (a rule refused it).
+    Error,
+    /// Answered with a SOAP Fault.
+    Fault(FaultCode),
+    /// 400: the body could not be read.
+    BadRequest,
+    /// 413: the body was too large.
+    TooLarge,
+    /// 415: not a SOAP 1.1 content type.
+    UnsupportedMediaType,
+    /// 503: over an in-flight limit.
+    Overloaded,
+}
+
+impl RequestResult {
+    /// The label in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestResult::Ok => "OK",
+            RequestResult::Error => "ERROR",
+            RequestResult::Fault(code) => code.as_qname(),
+            RequestResult::BadRequest => "400",
+            RequestResult::TooLarge => "413",
+            RequestResult::UnsupportedMediaType => "415",
+            RequestResult::Overloaded => "503",
+        }
+    }
+}
+
+/// What a handler produced: the response payload and the audit entries of its reads.
+#[derive(Debug)]
+struct Handled {
+    /// The response element, ready to wrap.
+    payload: String,
+    /// Entries to append before the answer leaves (updates audit inside their transaction).
+    audit: Vec<AuditEntry>,
+    /// OK or ERROR.
+    result: RequestResult,
+}
+
+/// How a call ended, for the transport's log line and status code.
+#[derive(Debug)]
+pub struct Answer {
+    /// The SOAP envelope to send.
+    pub body: String,
+    /// A Fault (HTTP 500) or a normal response (HTTP 200).
+    pub fault: Option<Fault>,
+    /// OK, ERROR or the fault code.
+    pub result: RequestResult,
+    /// The LogicalAddress, when one was read.
+    pub logical_address: Option<String>,
+}
+
+impl Answer {
+    fn fault(fault: Fault, logical_address: Option<String>) -> Self {
+        Answer { body: fault.to_envelope(), result: RequestResult::Fault(fault.code), fault: Some(fault), logical_address }
+    }
+}
+
+/// What a handler gets: the call, the envelope's LogicalAddress, configuration and stores.
+struct Context<'a> {
+    call: &'a Call,
+    logical_address: &'a str,
+    config: &'a ServiceConfig,
+    stores: &'a Stores,
+}
+
+impl Context<'_> {
+    /// An audit entry of this call for `person`, outcome OK.
+    fn audit(&self, person: String) -> AuditEntry {
+        AuditEntry::now(&self.call.caller(self.logical_address), person)
+    }
+}
+
+/// The service: settings and stores. Cheap to share behind an `Arc`.
+pub struct Service {
+    config: ServiceConfig,
+    stores: Stores,
+}
+
+impl Service {
+    /// A service over `stores`.
+    pub fn new(config: ServiceConfig, stores: Stores) -> Self {
+        Self { config, stores }
+    }
+
+    /// The stores (for health checks).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The contract served at an endpoint path.
+    pub fn contract_at(path: &str) -> Option<Contract> {
+        Contract::from_path(path)
+    }
+
+    /// `?wsdl` or `?xsd=<file>` of `contract`, with `endpoint` as its address.
+    pub fn contract_file(&self, contract: Contract, query: &str, endpoint: &str) -> Option<String> {
+        if query.eq_ignore_ascii_case("wsdl") {
+            wsdl::wsdl(contract, endpoint)
+        } else {
+            query.strip_prefix("xsd=").and_then(|name| wsdl::xsd(contract, name, endpoint))
+        }
+    }
+
+    /// Handles one request body for `call`: never panics on input, always answers.
+    pub fn handle(&self, call: &Call, body: &[u8]) -> Answer {
+        let mut logical_address = None;
+        match self.handle_checked(call, body, &mut logical_address) {
+            Ok(handled) => Answer { body: wrap_body(&handled.payload), fault: None, result: handled.result, logical_address },
+            Err(err) => self.refuse(call, &err, logical_address),
+        }
+    }
+
+    /// The Fault answer for a request refused before or outside `handle` (content type,
+    /// overload, timeout): logged by the transport, not audited, as no call was read from it.
+    pub fn transport_fault(err: &ServiceError) -> Answer {
+        Answer::fault(err.to_fault(), None)
+    }
+
+    fn refuse(&self, call: &Call, err: &ServiceError, logical_address: Option<String>) -> Answer {
+        let fault = err.to_fault();
+        self.audit_fault(call, err, &fault, logical_address.as_deref());
+        Answer::fault(fault, logical_address)
+    }
+
+    fn handle_checked(&self, call: &Call, body: &[u8], la_out: &mut Option<String>) -> Result<Handled, ServiceError> {
+        let envelope = read_envelope(body, self.config.xml_limits)?;
+        let logical_address = envelope.logical_address()?.to_owned();
+        *la_out = Some(logical_address.clone());
+        let consumer = call.consumer.as_deref().ok_or(ServiceError::NoConsumerId)?;
+        if !self.config.authorisation.is_allowed(consumer, call.contract) {
+            return Err(ServiceError::Unauthorised(consumer.to_owned()));
+        }
+        check_operation(&envelope.body, call.contract)?;
+        let ctx = Context { call, logical_address: &logical_address, config: &self.config, stores: &self.stores };
+        let handled = dispatch(&ctx, &envelope.body)?;
+        if !handled.audit.is_empty() {
+            self.stores.audit.append(&handled.audit)?;
+        }
+        Ok(handled)
+    }
+
+    /// Faults are audited too (AC-2: every access attempt), without a person when none was read.
+    fn audit_fault(&self, call: &Call, err: &ServiceError, fault: &Fault, logical_address: Option<&str>) {
+        // A store that failed cannot record its own failure; the log line carries it.
+        if matches!(err, ServiceError::Storage(_)) || call.contract == Contract::PingForConfiguration {
+            return;
+        }
+        let entry = AuditEntry::now(&call.caller(logical_address.unwrap_or_default()), String::new()).with_outcome(
+            Outcome::Fault,
+            Some(AuditCode::Fault(err.fault_kind())),
+            Some(fault.log_id.to_string()),
+        );
+        if let Err(e) = self.stores.audit.append(&[entry]) {
+            tracing::error!(log_id = %fault.log_id, error = %e, "could not audit a fault");
+        }
+    }
+}
+
+/// The body element must be this endpoint's request element.
+fn check_operation(body: &Element, contract: Contract) -> Result<(), ServiceError> {
+    if body.is(contract.responder_ns(), contract.name()) {
+        Ok(())
+    } else {
+        Err(ServiceError::WrongOperation { found: body.qualified_name(), contract: contract.name(), namespace: contract.responder_ns() })
+    }
+}
+
+fn dispatch(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
+    match ctx.call.contract {
+        Contract::GetPersonsForProfile | Contract::GetPersonsForProfileUnrestricted => get_persons_for_profile::handle(ctx, body),
+        Contract::GetPersonContactInformation | Contract::GetPersonContactInformationUnrestricted => get_person_contact_information::handle(ctx, body),
+        Contract::UpdatePersonContactInformation | Contract::UpdatePersonContactInformationUnrestricted => update_person_contact_information::handle(ctx, body),
+        Contract::PingForConfiguration => ping_for_configuration::handle(ctx, body),
+    }
+}

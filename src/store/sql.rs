@@ -1,0 +1,371 @@
+//! What both SQL backends share, written once: the schema and its migrations, the column
+//! lists, every statement, the row mapping and the update algorithm. A backend supplies only
+//! a [`Sql`] connection (how to run a statement, how to read a column) and its [`Dialect`].
+//!
+//! Statements use `$n` placeholders, which PostgreSQL reads natively and SQLite reads as
+//! numbered parameters (`?n`) after one substitution; `CAST($n AS TEXT)` types a parameter
+//! that is only compared with NULL, which PostgreSQL cannot infer and SQLite does not need.
+
+use super::codec::{ContactRow, PersonRow};
+use super::{Decide, PersonState, StoreError, Upserted};
+use crate::audit::{parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Outcome, Source};
+use crate::domain::{PersonId, Violation};
+
+/// Where the two SQL dialects differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn boolean(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INTEGER",
+            Dialect::Postgres => "BOOLEAN",
+        }
+    }
+
+    fn serial_key(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+        }
+    }
+
+    fn append_only_audit(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+            }
+            Dialect::Postgres => {
+                "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$;
+                 CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();"
+            }
+        }
+    }
+
+    /// Row lock for the read that precedes an update; SQLite's writer lock already serialises.
+    fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// A parameter value; each backend binds it with its own types.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Bool(bool),
+    OptBool(Option<bool>),
+    Int(i64),
+}
+
+/// One result row, read by column index.
+pub(crate) trait SqlRow {
+    fn text(&self, i: usize) -> Result<String, StoreError>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    fn boolean(&self, i: usize) -> Result<bool, StoreError>;
+    fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError>;
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+}
+
+/// A connection or transaction of either backend.
+pub(crate) trait Sql {
+    fn dialect(&self) -> Dialect;
+    /// Runs a script of statements without parameters.
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
+    /// Runs one statement.
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError>;
+    /// Runs one query and hands each row to `each`.
+    fn query(&mut self, sql: &str, params: &[Value<'_>], each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>) -> Result<(), StoreError>;
+}
+
+/// Versioned migrations; `{bool}`, `{serial}` and `{append_only_audit}` are filled per dialect.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE persons (
+        person_key TEXT PRIMARY KEY,
+        given_name TEXT NOT NULL, middle_name TEXT, surname TEXT NOT NULL,
+        birth_date TEXT, care_of TEXT, street TEXT, postal_code TEXT, city TEXT,
+        sekretessmarkering {bool} NOT NULL, skyddad_folkbokforing {bool} NOT NULL,
+        test_indicator {bool} NOT NULL, guardians TEXT NOT NULL
+    );
+    CREATE TABLE contact_records (
+        person_key TEXT PRIMARY KEY REFERENCES persons(person_key),
+        version TEXT NOT NULL, entries TEXT NOT NULL, optout {bool},
+        actor_kind TEXT NOT NULL, actor_root TEXT NOT NULL, actor_extension TEXT NOT NULL,
+        org_root TEXT, org_extension TEXT, update_time TEXT NOT NULL, consumer_hsa_id TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id {serial},
+        at TEXT NOT NULL, consumer TEXT NOT NULL, contract TEXT NOT NULL, unrestricted {bool} NOT NULL,
+        logical_address TEXT NOT NULL, correlation_id TEXT NOT NULL, person_key TEXT NOT NULL,
+        outcome TEXT NOT NULL, error_code TEXT, log_id TEXT
+    );
+    CREATE INDEX audit_by_person ON audit(person_key, id);
+    CREATE INDEX audit_by_time ON audit(at);
+    {append_only_audit}",
+)];
+
+fn migration_sql(dialect: Dialect, template: &str) -> String {
+    template.replace("{bool}", dialect.boolean()).replace("{serial}", dialect.serial_key()).replace("{append_only_audit}", dialect.append_only_audit())
+}
+
+/// Applies every migration not yet recorded; the caller runs this in one transaction
+/// (PostgreSQL: under an advisory lock, so two instances starting together do not race).
+pub(crate) fn migrate(db: &mut dyn Sql) -> Result<(), StoreError> {
+    db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    for (version, template) in MIGRATIONS {
+        let mut done = false;
+        db.query("SELECT version FROM schema_migrations WHERE version = CAST($1 AS BIGINT)", &[Value::Int(*version)], &mut |_| {
+            done = true;
+            Ok(())
+        })?;
+        if !done {
+            db.batch(&migration_sql(db.dialect(), template))?;
+            let now = stored_time(chrono::Utc::now());
+            db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (CAST($1 AS BIGINT), $2)", &[Value::Int(*version), Value::Text(&now)])?;
+        }
+    }
+    Ok(())
+}
+
+const PERSON_COLUMNS: [&str; 13] = [
+    "person_key",
+    "given_name",
+    "middle_name",
+    "surname",
+    "birth_date",
+    "care_of",
+    "street",
+    "postal_code",
+    "city",
+    "sekretessmarkering",
+    "skyddad_folkbokforing",
+    "test_indicator",
+    "guardians",
+];
+
+const CONTACT_COLUMNS: [&str; 11] =
+    ["person_key", "version", "entries", "optout", "actor_kind", "actor_root", "actor_extension", "org_root", "org_extension", "update_time", "consumer_hsa_id"];
+
+const AUDIT_COLUMNS: [&str; 10] = ["at", "consumer", "contract", "unrestricted", "logical_address", "correlation_id", "person_key", "outcome", "error_code", "log_id"];
+
+/// `INSERT INTO table (columns) VALUES ($1 …) ON CONFLICT (key) DO UPDATE SET` every other column.
+fn upsert_statement(table: &str, columns: &[&str]) -> String {
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let updates: Vec<String> = columns[1..].iter().map(|c| format!("{c}=excluded.{c}")).collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        columns.join(", "),
+        placeholders.join(", "),
+        columns[0],
+        updates.join(", ")
+    )
+}
+
+fn insert_statement(table: &str, columns: &[&str]) -> String {
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
+}
+
+fn person_row(r: &dyn SqlRow) -> Result<PersonRow, StoreError> {
+    Ok(PersonRow {
+        key: r.text(0)?,
+        given_name: r.text(1)?,
+        middle_name: r.opt_text(2)?,
+        surname: r.text(3)?,
+        birth_date: r.opt_text(4)?,
+        care_of: r.opt_text(5)?,
+        street: r.opt_text(6)?,
+        postal_code: r.opt_text(7)?,
+        city: r.opt_text(8)?,
+        sekretessmarkering: r.boolean(9)?,
+        skyddad_folkbokforing: r.boolean(10)?,
+        test_indicator: r.boolean(11)?,
+        guardians: r.text(12)?,
+    })
+}
+
+fn contact_row(r: &dyn SqlRow) -> Result<ContactRow, StoreError> {
+    Ok(ContactRow {
+        version: r.text(1)?,
+        entries: r.text(2)?,
+        optout: r.opt_bool(3)?,
+        actor_kind: r.text(4)?,
+        actor_root: r.text(5)?,
+        actor_extension: r.text(6)?,
+        org_root: r.opt_text(7)?,
+        org_extension: r.opt_text(8)?,
+        update_time: r.text(9)?,
+        consumer_hsa_id: r.text(10)?,
+    })
+}
+
+/// The first row a query returns, mapped.
+fn first<T>(db: &mut dyn Sql, sql: &str, params: &[Value<'_>], map: fn(&dyn SqlRow) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    let mut out = None;
+    db.query(sql, params, &mut |row| {
+        if out.is_none() {
+            out = Some(map(row)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Reads a person and their contact record; `lock` takes the row lock an update needs.
+pub(crate) fn read_state(db: &mut dyn Sql, key: &str, lock: bool) -> Result<Option<PersonState>, StoreError> {
+    let suffix = if lock { db.dialect().for_update() } else { "" };
+    let person_sql = format!("SELECT {} FROM persons WHERE person_key = $1{suffix}", PERSON_COLUMNS.join(", "));
+    let Some(person) = first(db, &person_sql, &[Value::Text(key)], person_row)? else { return Ok(None) };
+    let contact_sql = format!("SELECT {} FROM contact_records WHERE person_key = $1", CONTACT_COLUMNS.join(", "));
+    let contacts = first(db, &contact_sql, &[Value::Text(key)], contact_row)?;
+    Ok(Some(PersonState { person: person.into_person()?, contacts: contacts.map(ContactRow::into_record).transpose()? }))
+}
+
+fn write_contacts(db: &mut dyn Sql, key: &str, row: &ContactRow) -> Result<(), StoreError> {
+    db.execute(
+        &upsert_statement("contact_records", &CONTACT_COLUMNS),
+        &[
+            Value::Text(key),
+            Value::Text(&row.version),
+            Value::Text(&row.entries),
+            Value::OptBool(row.optout),
+            Value::Text(&row.actor_kind),
+            Value::Text(&row.actor_root),
+            Value::Text(&row.actor_extension),
+            Value::OptText(row.org_root.as_deref()),
+            Value::OptText(row.org_extension.as_deref()),
+            Value::Text(&row.update_time),
+            Value::Text(&row.consumer_hsa_id),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Appends one audit entry (inside the caller's transaction).
+pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), StoreError> {
+    let at = stored_time(e.at);
+    db.execute(
+        &insert_statement("audit", &AUDIT_COLUMNS),
+        &[
+            Value::Text(&at),
+            Value::Text(&e.consumer),
+            Value::Text(e.contract.as_str()),
+            Value::Bool(e.unrestricted),
+            Value::Text(&e.logical_address),
+            Value::Text(&e.correlation_id),
+            Value::Text(&e.person),
+            Value::Text(e.outcome.as_str()),
+            Value::OptText(e.error_code.map(AuditCode::as_str)),
+            Value::OptText(e.log_id.as_deref()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts or replaces one person's population data; says which it was.
+pub(crate) fn upsert_person(db: &mut dyn Sql, p: &crate::domain::Person) -> Result<Upserted, StoreError> {
+    let r = PersonRow::from_person(p);
+    let existed = first(db, "SELECT 1 FROM persons WHERE person_key = $1", &[Value::Text(&r.key)], |_| Ok(()))?.is_some();
+    db.execute(
+        &upsert_statement("persons", &PERSON_COLUMNS),
+        &[
+            Value::Text(&r.key),
+            Value::Text(&r.given_name),
+            Value::OptText(r.middle_name.as_deref()),
+            Value::Text(&r.surname),
+            Value::OptText(r.birth_date.as_deref()),
+            Value::OptText(r.care_of.as_deref()),
+            Value::OptText(r.street.as_deref()),
+            Value::OptText(r.postal_code.as_deref()),
+            Value::OptText(r.city.as_deref()),
+            Value::Bool(r.sekretessmarkering),
+            Value::Bool(r.skyddad_folkbokforing),
+            Value::Bool(r.test_indicator),
+            Value::Text(&r.guardians),
+        ],
+    )?;
+    Ok(if existed { Upserted::Updated } else { Upserted::Inserted })
+}
+
+/// The update algorithm, inside one write transaction: read with the row lock, decide,
+/// write the new record and its audit entry, or only the refusal's audit entry.
+pub(crate) fn update_contacts(
+    tx: &mut dyn Sql,
+    id: &PersonId,
+    decide: Decide<'_>,
+    audit: &AuditEntry,
+) -> Result<Result<PersonState, Violation>, StoreError> {
+    let key = id.key();
+    let state = read_state(tx, &key, true)?;
+    match (decide(state.as_ref().map(|s| &s.person), state.as_ref().and_then(|s| s.contacts.as_ref())), state) {
+        (Ok(record), Some(state)) => {
+            write_contacts(tx, &key, &ContactRow::from_record(&record))?;
+            insert_audit(tx, &audit.decided(None))?;
+            Ok(Ok(PersonState { person: state.person, contacts: Some(record) }))
+        }
+        (Ok(_), None) => Err(StoreError::Invariant("the domain accepted an update of an unknown person")),
+        (Err(violation), _) => {
+            insert_audit(tx, &audit.decided(Some(&violation)))?;
+            Ok(Err(violation))
+        }
+    }
+}
+
+fn audit_entry(r: &dyn SqlRow) -> Result<AuditEntry, StoreError> {
+    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("audit {what} {value:?}"));
+    let at = r.text(0)?;
+    let contract = r.text(2)?;
+    let outcome = r.text(7)?;
+    let error_code = r.opt_text(8)?;
+    Ok(AuditEntry {
+        at: parse_stored_time(&at).ok_or_else(|| corrupt("time", &at))?,
+        consumer: r.text(1)?,
+        contract: Source::parse(&contract).ok_or_else(|| corrupt("contract", &contract))?,
+        unrestricted: r.boolean(3)?,
+        logical_address: r.text(4)?,
+        correlation_id: r.text(5)?,
+        person: r.text(6)?,
+        outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+        error_code: error_code.as_deref().map(|c| AuditCode::parse(c).ok_or_else(|| corrupt("code", c))).transpose()?,
+        log_id: r.opt_text(9)?,
+    })
+}
+
+/// Lists audit entries matching `q`, oldest first.
+pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR person_key = $1) AND (CAST($2 AS TEXT) IS NULL OR consumer = $2)
+         AND (CAST($3 AS TEXT) IS NULL OR at >= $3) AND (CAST($4 AS TEXT) IS NULL OR at < $4) ORDER BY id LIMIT $5",
+        AUDIT_COLUMNS.join(", ")
+    );
+    let (since, until) = (q.since.map(stored_time), q.until.map(stored_time));
+    let limit = q.limit.map_or(i64::MAX, i64::from);
+    let params = [
+        Value::OptText(q.person.as_deref()),
+        Value::OptText(q.consumer.as_deref()),
+        Value::OptText(since.as_deref()),
+        Value::OptText(until.as_deref()),
+        Value::Int(limit),
+    ];
+    let mut out = Vec::new();
+    db.query(&sql, &params, &mut |row| {
+        out.push(audit_entry(row)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// How many persons are stored.
+pub(crate) fn count_persons(db: &mut dyn Sql) -> Result<u64, StoreError> {
+    let n = first(db, "SELECT COUNT(*) FROM persons", &[], |r| r.int(0))?.unwrap_or(0);
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("person count {n}")))
+}

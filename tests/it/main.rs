@@ -1,0 +1,18 @@
+//! The integration tests, in one binary (one link, one `common`): the architecture rule,
+//! the CLI, contract messages against the schemas, crash safety, hostile input, several
+//! instances on PostgreSQL, overload, properties, robustness, rule coverage, storage and the
+//! mutual-TLS server.
+
+mod architecture;
+mod cli;
+mod common;
+mod contract_messages;
+mod crash;
+mod hostile;
+mod multi_instance;
+mod overload;
+mod properties;
+mod robustness;
+mod rule_coverage;
+mod storage;
+mod tls_server;
