@@ -40,16 +40,34 @@ fn main() {
     if args.iter().any(|a| a == "--test" || a == "--list") {
         return; // `cargo test --benches` builds this; it only runs under `cargo bench`.
     }
-    let soak: Option<u64> = args.iter().position(|a| a == "--soak").map(|i| args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(600));
+    let soak: Option<u64> = args
+        .iter()
+        .position(|a| a == "--soak")
+        .map(|i| args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(600));
     let bin = adapter_binary();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let population = dir.path().join("population.jsonl");
     write_population(&population, POPULATION);
-    let import = Command::new(&bin).arg("import").arg(&population).arg("--data-dir").arg(&data).current_dir(repo()).stdout(Stdio::null()).status().unwrap();
+    let import = Command::new(&bin)
+        .arg("import")
+        .arg(&population)
+        .arg("--data-dir")
+        .arg(&data)
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(import.success(), "import failed");
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    println!("pu-adapter hardening harness, {} cores, release binary in a separate process", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "pu-adapter hardening harness, {} cores, release binary in a separate process",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     if let Some(secs) = soak {
         let (port, mut adapter) = start(&bin, &data, "");
@@ -57,9 +75,17 @@ fn main() {
         stop(&mut adapter);
         return;
     }
-    for (label, limits, max_body) in [("default limits (256 KiB body)", "", 256 * 1024), ("16 MiB body limit", "max_body_bytes = 16777216", 16 << 20)] {
+    for (label, limits, max_body) in [
+        ("default limits (256 KiB body)", "", 256 * 1024),
+        ("16 MiB body limit", "max_body_bytes = 16777216", 16 << 20),
+    ] {
         let (port, mut adapter) = start(&bin, &data, limits);
-        rt.block_on(run_attacks(([127, 0, 0, 1], port).into(), adapter.id(), label, max_body));
+        rt.block_on(run_attacks(
+            ([127, 0, 0, 1], port).into(),
+            adapter.id(),
+            label,
+            max_body,
+        ));
         stop(&mut adapter);
     }
     let (port, mut adapter) = start(&bin, &data, "");
@@ -81,7 +107,9 @@ fn stop(child: &mut Child) {
 /// The envelope the attack list is built around: the entity attacks replace its person
 /// number, the 10 MB text node its profile.
 fn attack_base() -> String {
-    gpfp_request(&pnr(0)).replace(&pnr(0), "191212121212").replace(">P3<", ">P1<")
+    gpfp_request(&pnr(0))
+        .replace(&pnr(0), "191212121212")
+        .replace(">P3<", ">P1<")
 }
 
 // ---------- 1. XML attacks ----------
@@ -99,16 +127,19 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
     let canary = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     canary.set_nonblocking(true).unwrap();
     let canary_url = format!("http://127.0.0.1:{}/x", canary.local_addr().unwrap().port());
-    let list: Vec<(&'static str, Bytes, &'static str)> = pu_adapter::testkit::attacks::attacks(&attack_base())
-        .into_iter()
-        .map(|(name, body, expect)| {
-            let body = match String::from_utf8(body) {
-                Ok(text) => text.replace("http://127.0.0.1:1/x", &canary_url).into_bytes(),
-                Err(not_utf8) => not_utf8.into_bytes(),
-            };
-            (name, Bytes::from(body), expect)
-        })
-        .collect();
+    let list: Vec<(&'static str, Bytes, &'static str)> =
+        pu_adapter::testkit::attacks::attacks(&attack_base())
+            .into_iter()
+            .map(|(name, body, expect)| {
+                let body = match String::from_utf8(body) {
+                    Ok(text) => text
+                        .replace("http://127.0.0.1:1/x", &canary_url)
+                        .into_bytes(),
+                    Err(not_utf8) => not_utf8.into_bytes(),
+                };
+                (name, Bytes::from(body), expect)
+            })
+            .collect();
     let tls = client_tls_as("consumer");
     let mut sender = open(addr, &tls).await;
     let valid = Bytes::from(gpfp_request(&pnr(0)));
@@ -120,18 +151,32 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
         for (k, (name, body, expect)) in list.iter().enumerate() {
             let t = Instant::now();
             let status = if body.len() <= max_body {
-                let (status, answer) = exchange(&mut sender, GPFP, body.clone()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let (status, answer) = exchange(&mut sender, GPFP, body.clone())
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                 let answer = String::from_utf8_lossy(&answer);
-                assert!(answer.contains("<faultcode>soap:Client</faultcode>") && answer.contains(expect), "{name}: {answer}");
-                assert!(!answer.contains("root:x:0:0"), "{name}: file content leaked");
+                assert!(
+                    answer.contains("<faultcode>soap:Client</faultcode>")
+                        && answer.contains(expect),
+                    "{name}: {answer}"
+                );
+                assert!(
+                    !answer.contains("root:x:0:0"),
+                    "{name}: file content leaked"
+                );
                 status.as_u16()
             } else {
                 headers_only(addr, &tls, body.len()).await
             };
             times[k].push(t.elapsed().as_secs_f64() * 1e3);
             statuses[k].insert(status);
-            let (after, _) = exchange(&mut sender, GPFP, valid.clone()).await.unwrap_or_else(|e| panic!("after {name}: {e}"));
-            assert_eq!(after, 200, "the connection did not serve a valid request after {name}");
+            let (after, _) = exchange(&mut sender, GPFP, valid.clone())
+                .await
+                .unwrap_or_else(|e| panic!("after {name}: {e}"));
+            assert_eq!(
+                after, 200,
+                "the connection did not serve a valid request after {name}"
+            );
         }
         if round == 0 {
             rss_first = rss_mib(pid);
@@ -144,7 +189,12 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
         .zip(times.iter_mut().zip(statuses))
         .map(|((name, _, _), (t, statuses))| {
             t.sort_by(f64::total_cmp);
-            AttackRow { name, statuses, slowest_ms: t[t.len() - 1], median_ms: t[t.len() / 2] }
+            AttackRow {
+                name,
+                statuses,
+                slowest_ms: t[t.len() - 1],
+                median_ms: t[t.len() / 2],
+            }
         })
         .collect();
     println!();
@@ -153,8 +203,24 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
     println!("| attack | answer | median ms | slowest ms (target ≤ 50) |");
     println!("|---|---|---|---|");
     for r in &rows {
-        let statuses: Vec<String> = r.statuses.iter().map(|s| if *s == 500 { "500 Fault".into() } else { s.to_string() }).collect();
-        println!("| {} | {} | {:.2} | {:.2} |", r.name, statuses.join(", "), r.median_ms, r.slowest_ms);
+        let statuses: Vec<String> = r
+            .statuses
+            .iter()
+            .map(|s| {
+                if *s == 500 {
+                    "500 Fault".into()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect();
+        println!(
+            "| {} | {} | {:.2} | {:.2} |",
+            r.name,
+            statuses.join(", "),
+            r.median_ms,
+            r.slowest_ms
+        );
     }
     let slowest = rows.iter().map(|r| r.slowest_ms).fold(0.0, f64::max);
     println!();
@@ -178,7 +244,11 @@ async fn headers_only(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>, len: us
         assert!(n > 0, "connection closed without an answer");
         buf.extend_from_slice(&chunk[..n]);
     }
-    String::from_utf8_lossy(&buf).split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    String::from_utf8_lossy(&buf)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 // ---------- 2. flood ----------
@@ -197,11 +267,20 @@ async fn run_flood(addr: SocketAddr, pid: u32) {
     let rss_before = rss_mib(pid);
     let counts = Arc::new(FloodCounts::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let bodies: Arc<Vec<Bytes>> = Arc::new((0..5_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..5_000u64)
+            .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
+            .collect(),
+    );
     let flood_tls = client_tls_as("consumer");
     let mut flood = Vec::new();
     for c in 0..FLOOD_CONNECTIONS {
-        let (counts, stop, bodies, tls) = (counts.clone(), stop.clone(), bodies.clone(), flood_tls.clone());
+        let (counts, stop, bodies, tls) = (
+            counts.clone(),
+            stop.clone(),
+            bodies.clone(),
+            flood_tls.clone(),
+        );
         flood.push(tokio::spawn(async move {
             let Ok(mut sender) = try_open(addr, &tls).await else {
                 counts.connections_refused.fetch_add(1, Ordering::Relaxed);
@@ -230,13 +309,24 @@ async fn run_flood(addr: SocketAddr, pid: u32) {
     }
     // The well-behaved consumer: 4 connections, 100 requests/s in all, started once the flood is on.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut polite = load_as("extended", addr, GPFP, bodies.clone(), 4, SECONDS, Some(100.0)).await;
+    let mut polite = load_as(
+        "extended",
+        addr,
+        GPFP,
+        bodies.clone(),
+        4,
+        SECONDS,
+        Some(100.0),
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     for t in flood {
         let _ = t.await;
     }
     let sent_polite = polite.count + polite.refused;
-    let flood_sent = counts.answered.load(Ordering::Relaxed) + counts.refused_503.load(Ordering::Relaxed) + counts.errors.load(Ordering::Relaxed);
+    let flood_sent = counts.answered.load(Ordering::Relaxed)
+        + counts.refused_503.load(Ordering::Relaxed)
+        + counts.errors.load(Ordering::Relaxed);
     println!();
     println!("### Flood: consumer SE2321000016-1001 opens {FLOOD_CONNECTIONS} connections and sends closed-loop; SE2321000016-1002 sends 100 req/s beside it for {SECONDS} s (default limits)");
     println!();
@@ -258,14 +348,21 @@ async fn run_flood(addr: SocketAddr, pid: u32) {
         p50 / 1e3,
         p99 / 1e3
     );
-    println!("| server memory | RSS {rss_before:.1} MiB before, peak {:.1} MiB |", peak_rss_mib(pid));
+    println!(
+        "| server memory | RSS {rss_before:.1} MiB before, peak {:.1} MiB |",
+        peak_rss_mib(pid)
+    );
 }
 
 // ---------- 3. soak ----------
 
 async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
     const WINDOW: u64 = 30;
-    let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..20_000u64)
+            .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
+            .collect(),
+    );
     let max = load(addr, GPFP, bodies.clone(), 16, 5, None).await.rate();
     let half = max / 2.0;
     println!();
@@ -284,9 +381,20 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
         rss.push(rss_mib(pid));
         let (anon, files) = rss_split_mib(pid);
         let p99 = s.quantile(0.99);
-        println!("| {window} | {} | {:.0} | {:.2} | {} | {:.1} | {anon:.1} / {files:.1} |", s.count, s.rate(), p99 / 1e3, s.refused, rss[rss.len() - 1]);
+        println!(
+            "| {window} | {} | {:.0} | {:.2} | {} | {:.1} | {anon:.1} / {files:.1} |",
+            s.count,
+            s.rate(),
+            p99 / 1e3,
+            s.refused,
+            rss[rss.len() - 1]
+        );
     }
     let (first, last) = (rss[0], rss[rss.len() - 1]);
     println!();
-    println!("soak: {total} requests in {:.0} s, RSS {first:.1} → {last:.1} MiB, peak {:.1} MiB", started.elapsed().as_secs_f64(), peak_rss_mib(pid));
+    println!(
+        "soak: {total} requests in {:.0} s, RSS {first:.1} → {last:.1} MiB, peak {:.1} MiB",
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib(pid)
+    );
 }

@@ -29,41 +29,60 @@ use std::time::{Duration, Instant};
 const POPULATION: u64 = 100_000;
 
 fn seconds() -> u64 {
-    std::env::var("PU_ADAPTER_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+    std::env::var("PU_ADAPTER_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
 }
 
 // ---------- the baseline server (runs as a child process of this binary) ----------
 
 fn run_baseline_server(port: u16, size: usize) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let certs = repo().join("certs-dev");
-        let tls = pu_adapter::transport::tls::server_config(&pu_adapter::transport::tls::TlsFiles {
-            cert: certs.join("server.pem"),
-            key: certs.join("server.key"),
-            client_ca: certs.join("ca.pem"),
-            allow_development_certificates: true,
-        })
-        .unwrap();
+        let tls =
+            pu_adapter::transport::tls::server_config(&pu_adapter::transport::tls::TlsFiles {
+                cert: certs.join("server.pem"),
+                key: certs.join("server.key"),
+                client_ca: certs.join("ca.pem"),
+                allow_development_certificates: true,
+            })
+            .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let body = Bytes::from(vec![b'x'; size]);
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
             let _ = tcp.set_nodelay(true);
             let (acceptor, body) = (acceptor.clone(), body.clone());
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let body = body.clone();
-                    async move {
-                        let _ = req.into_body().collect().await;
-                        let mut r = hyper::Response::new(Full::new(body));
-                        r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"));
-                        Ok::<_, std::convert::Infallible>(r)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(hyper_util::rt::TokioIo::new(tls), svc).await;
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let body = body.clone();
+                        async move {
+                            let _ = req.into_body().collect().await;
+                            let mut r = hyper::Response::new(Full::new(body));
+                            r.headers_mut().insert(
+                                "content-type",
+                                hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"),
+                            );
+                            Ok::<_, std::convert::Infallible>(r)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                    .await;
             });
         }
     });
@@ -79,8 +98,11 @@ fn bare_sqlite_updates(dir: &Path, secs: u64) -> f64 {
     let mut n = 0u64;
     while started.elapsed() < Duration::from_secs(secs) {
         let key = format!("1.2.752.129.2.1.3.1:{}", pnr(n % 1000));
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
-        tx.execute("DELETE FROM contact_records WHERE person_key = ?1", [&key]).unwrap();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        tx.execute("DELETE FROM contact_records WHERE person_key = ?1", [&key])
+            .unwrap();
         tx.execute(
             "INSERT INTO contact_records (person_key, version, entries, optout, actor_kind, actor_root, actor_extension, org_root, org_extension, update_time, consumer_hsa_id) VALUES (?1, '20261101120000', '[{\"t\":\"sms\",\"v\":\"+46701234567\",\"d\":true}]', 1, 'person', '1.2.752.129.2.1.3.1', ?1, NULL, NULL, '20261101120000', 'SE-BENCH')",
             [&key],
@@ -128,11 +150,35 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--drive") {
         // For profiling a running server: --drive PORT CONNS SECS (closed loop, GetPersonsForProfile).
-        let (port, conns, secs): (u16, usize, u64) = (args[i + 1].parse().unwrap(), args[i + 2].parse().unwrap(), args[i + 3].parse().unwrap());
-        let bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let mut s = rt.block_on(load(([127, 0, 0, 1], port).into(), "/GetPersonsForProfile/5/rivtabp21", bodies, conns, secs, None));
-        println!("{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms", s.rate(), s.quantile(0.5) / 1e3, s.quantile(0.99) / 1e3);
+        let (port, conns, secs): (u16, usize, u64) = (
+            args[i + 1].parse().unwrap(),
+            args[i + 2].parse().unwrap(),
+            args[i + 3].parse().unwrap(),
+        );
+        let bodies: Arc<Vec<Bytes>> = Arc::new(
+            (0..20_000u64)
+                .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
+                .collect(),
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut s = rt.block_on(load(
+            ([127, 0, 0, 1], port).into(),
+            "/GetPersonsForProfile/5/rivtabp21",
+            bodies,
+            conns,
+            secs,
+            None,
+        ));
+        println!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            s.rate(),
+            s.quantile(0.5) / 1e3,
+            s.quantile(0.99) / 1e3
+        );
         return;
     }
     if args.iter().any(|a| a == "--test" || a == "--list") {
@@ -145,34 +191,81 @@ fn main() {
     let population = dir.path().join("population.jsonl");
     write_population(&population, POPULATION);
     let t = Instant::now();
-    let import = Command::new(&bin).arg("import").arg(&population).arg("--data-dir").arg(&data).current_dir(repo()).stdout(Stdio::null()).status().unwrap();
+    let import = Command::new(&bin)
+        .arg("import")
+        .arg(&population)
+        .arg("--data-dir")
+        .arg(&data)
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(import.success());
-    println!("setup: imported {POPULATION} persons with `pu-adapter import` in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "setup: imported {POPULATION} persons with `pu-adapter import` in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let adapter_port = free_port();
     // Room for the 1,000-connection measurement from a single certificate.
-    let mut adapter = start_adapter(&bin, &data, adapter_port, "max_connections_per_certificate = 2000");
+    let mut adapter = start_adapter(
+        &bin,
+        &data,
+        adapter_port,
+        "max_connections_per_certificate = 2000",
+    );
     let adapter_addr: SocketAddr = ([127, 0, 0, 1], adapter_port).into();
     const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
     const UPD: &str = "/UpdatePersonContactInformation/4/rivtabp21";
 
     // Updates first: they give 16 × N persons contact information for the reads.
     let next_person = Arc::new(AtomicU64::new(0));
-    let update_bodies: Arc<Vec<Bytes>> = Arc::new((0..40_000u64).map(|i| Bytes::from(update_request(&pnr(i), i))).collect());
-    let mut upd = rt.block_on(update_load(adapter_addr, UPD, update_bodies, 16, secs, next_person.clone()));
+    let update_bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..40_000u64)
+            .map(|i| Bytes::from(update_request(&pnr(i), i)))
+            .collect(),
+    );
+    let mut upd = rt.block_on(update_load(
+        adapter_addr,
+        UPD,
+        update_bodies,
+        16,
+        secs,
+        next_person.clone(),
+    ));
     let bare = bare_sqlite_updates(dir.path(), secs);
 
-    let read_bodies: Arc<Vec<Bytes>> = Arc::new((0..20_000u64).map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION)))).collect());
-    let with_contacts: Arc<Vec<Bytes>> = Arc::new((0..next_person.load(Ordering::Relaxed).min(20_000)).map(|i| Bytes::from(gpfp_request(&pnr(i)))).collect());
+    let read_bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..20_000u64)
+            .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
+            .collect(),
+    );
+    let with_contacts: Arc<Vec<Bytes>> = Arc::new(
+        (0..next_person.load(Ordering::Relaxed).min(20_000))
+            .map(|i| Bytes::from(gpfp_request(&pnr(i))))
+            .collect(),
+    );
     let typical = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
-        send(&mut s, GPFP, with_contacts[0].clone()).await.expect("one request is never refused")
+        send(&mut s, GPFP, with_contacts[0].clone())
+            .await
+            .expect("one request is never refused")
     });
 
     let baseline_port = free_port();
-    let mut baseline =
-        Command::new(std::env::current_exe().unwrap()).args(["--baseline-server", &baseline_port.to_string(), &typical.to_string()]).spawn().unwrap();
+    let mut baseline = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--baseline-server",
+            &baseline_port.to_string(),
+            &typical.to_string(),
+        ])
+        .spawn()
+        .unwrap();
     wait_for_port(baseline_port);
     let baseline_addr: SocketAddr = ([127, 0, 0, 1], baseline_port).into();
 
@@ -180,30 +273,83 @@ fn main() {
     let mut base_rate = [0.0; 3];
     let mut adapter_rate = [0.0; 3];
     for (k, conns) in [1usize, 16, 64].into_iter().enumerate() {
-        base_rate[k] = rt.block_on(load(baseline_addr, GPFP, read_bodies.clone(), conns, secs, None)).rate();
-        let mut s = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), conns, secs, None));
+        base_rate[k] = rt
+            .block_on(load(
+                baseline_addr,
+                GPFP,
+                read_bodies.clone(),
+                conns,
+                secs,
+                None,
+            ))
+            .rate();
+        let mut s = rt.block_on(load(
+            adapter_addr,
+            GPFP,
+            read_bodies.clone(),
+            conns,
+            secs,
+            None,
+        ));
         adapter_rate[k] = s.rate();
         rows.push((
             format!("GetPersonsForProfile P3, {conns} conn"),
             adapter_rate[k],
-            format!("baseline {:.0}/s, ratio {:.0}%, p99 {:.2} ms (closed loop)", base_rate[k], 100.0 * adapter_rate[k] / base_rate[k], s.quantile(0.99) / 1e3),
+            format!(
+                "baseline {:.0}/s, ratio {:.0}%, p99 {:.2} ms (closed loop)",
+                base_rate[k],
+                100.0 * adapter_rate[k] / base_rate[k],
+                s.quantile(0.99) / 1e3
+            ),
         ));
     }
     let half = adapter_rate[1] / 2.0;
-    let mut paced = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), 16, secs, Some(half)));
-    let (p50, p99, p999) = (paced.quantile(0.5), paced.quantile(0.99), paced.quantile(0.999));
-    let mut paced_contacts = rt.block_on(load(adapter_addr, GPFP, with_contacts.clone(), 16, secs, Some(half)));
+    let mut paced = rt.block_on(load(
+        adapter_addr,
+        GPFP,
+        read_bodies.clone(),
+        16,
+        secs,
+        Some(half),
+    ));
+    let (p50, p99, p999) = (
+        paced.quantile(0.5),
+        paced.quantile(0.99),
+        paced.quantile(0.999),
+    );
+    let mut paced_contacts = rt.block_on(load(
+        adapter_addr,
+        GPFP,
+        with_contacts.clone(),
+        16,
+        secs,
+        Some(half),
+    ));
 
     let hs_adapter = rt.block_on(handshakes(adapter_addr, 16, secs));
     let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
 
     let rss_before = peak_rss_mib(adapter.id());
-    let mut rss_load = rt.block_on(load(adapter_addr, GPFP, read_bodies.clone(), 1000, secs, Some(half)));
+    let mut rss_load = rt.block_on(load(
+        adapter_addr,
+        GPFP,
+        read_bodies.clone(),
+        1000,
+        secs,
+        Some(half),
+    ));
     let rss = peak_rss_mib(adapter.id());
 
     let peer_port = free_port();
     let peer = node_peer(peer_port).map(|mut child| {
-        let mut s = rt.block_on(load(([127, 0, 0, 1], peer_port).into(), GPFP, read_bodies.clone(), 16, secs, None));
+        let mut s = rt.block_on(load(
+            ([127, 0, 0, 1], peer_port).into(),
+            GPFP,
+            read_bodies.clone(),
+            16,
+            secs,
+            None,
+        ));
         let _ = child.kill();
         let _ = child.wait();
         let p99 = s.quantile(0.99);
@@ -255,8 +401,17 @@ fn scale(dir: &Path) -> ((f64, f64), (f64, f64)) {
     for n in [10_000u64, 1_000_000] {
         let file = dir.join(format!("scale-{n}.jsonl"));
         write_population(&file, n);
-        let store = std::sync::Arc::new(pu_adapter::store::sqlite::SqliteStore::open(&dir.join(format!("scale-{n}.db"))).unwrap());
-        pu_adapter::import::import(std::io::BufReader::new(std::fs::File::open(&file).unwrap()), store.as_ref(), &Default::default(), |_| {}).unwrap();
+        let store = std::sync::Arc::new(
+            pu_adapter::store::sqlite::SqliteStore::open(&dir.join(format!("scale-{n}.db")))
+                .unwrap(),
+        );
+        pu_adapter::import::import(
+            std::io::BufReader::new(std::fs::File::open(&file).unwrap()),
+            store.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
         let _ = common::latency(&store, n, 2_000);
         let (p50, p99, _) = common::latency(&store, n, 10_000);
         out.push((p50, p99));
@@ -265,7 +420,14 @@ fn scale(dir: &Path) -> ((f64, f64), (f64, f64)) {
 }
 
 /// Updates: each request gives the next fresh person contact information (no version needed).
-async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, next: Arc<AtomicU64>) -> Stats {
+async fn update_load(
+    addr: SocketAddr,
+    path: &'static str,
+    bodies: Arc<Vec<Bytes>>,
+    conns: usize,
+    secs: u64,
+    next: Arc<AtomicU64>,
+) -> Stats {
     let tls = client_tls_as("consumer");
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -277,11 +439,15 @@ async fn update_load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes
             let mut s = Stats::default();
             while !stop.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let Some(body) = bodies.get(i).cloned() else { break };
+                let Some(body) = bodies.get(i).cloned() else {
+                    break;
+                };
                 let t = Instant::now();
                 let (_, text) = exchange(&mut sender, path, body).await.expect("response");
                 assert!(
-                    std::str::from_utf8(&text).unwrap_or("").contains("<p:resultCode>OK</p:resultCode>"),
+                    std::str::from_utf8(&text)
+                        .unwrap_or("")
+                        .contains("<p:resultCode>OK</p:resultCode>"),
                     "update refused: {}",
                     String::from_utf8_lossy(&text)
                 );

@@ -11,7 +11,10 @@ use pu_adapter::store::sqlite::SqliteStore;
 use std::time::Instant;
 
 fn main() {
-    let n: u64 = std::env::var("PU_ADAPTER_BENCH_PERSONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::var("PU_ADAPTER_BENCH_PERSONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let small = std::sync::Arc::new(SqliteStore::open(&dir.path().join("small.db")).unwrap());
     let file = dir.path().join("population.jsonl");
@@ -19,14 +22,30 @@ fn main() {
     let small_file = dir.path().join("small.jsonl");
     write_population(&small_file, 10_000);
     let policy = Default::default();
-    pu_adapter::import::import(std::io::BufReader::new(std::fs::File::open(&small_file).unwrap()), small.as_ref(), &policy, |_| {}).unwrap();
+    pu_adapter::import::import(
+        std::io::BufReader::new(std::fs::File::open(&small_file).unwrap()),
+        small.as_ref(),
+        &policy,
+        |_| {},
+    )
+    .unwrap();
 
     let big = std::sync::Arc::new(SqliteStore::open(&dir.path().join("big.db")).unwrap());
     let t = Instant::now();
-    let summary = pu_adapter::import::import(std::io::BufReader::new(std::fs::File::open(&file).unwrap()), big.as_ref(), &policy, |_| {}).unwrap();
+    let summary = pu_adapter::import::import(
+        std::io::BufReader::new(std::fs::File::open(&file).unwrap()),
+        big.as_ref(),
+        &policy,
+        |_| {},
+    )
+    .unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(summary.inserted, n, "{:?}", summary.rejected.first());
-    println!("import: {n} persons in {secs:.1} s ({:.0} persons/s), {} rejected", n as f64 / secs, summary.rejected.len());
+    println!(
+        "import: {n} persons in {secs:.1} s ({:.0} persons/s), {} rejected",
+        n as f64 / secs,
+        summary.rejected.len()
+    );
 
     let samples = 20_000;
     let _ = latency(&small, 10_000, 2_000);

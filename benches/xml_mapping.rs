@@ -14,7 +14,8 @@ use std::hint::black_box;
 use std::time::Instant;
 use yaserde::{YaDeserialize, YaSerialize};
 
-const R: &str = "urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5";
+const R: &str =
+    "urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5";
 const P: &str = "urn:riv:strategicresourcemanagement:persons:person:5";
 
 #[derive(Debug, Default, PartialEq, YaSerialize, YaDeserialize)]
@@ -146,13 +147,23 @@ fn opt_text(s: &mut Seq<'_>, name: &str) -> Option<String> {
 
 fn ii(el: &Element) -> Ii {
     let mut s = Seq::new(el, P, "ii").unwrap();
-    Ii { root: text(s.required("root").unwrap(), "root").unwrap().to_owned(), extension: opt_text(&mut s, "extension") }
+    Ii {
+        root: text(s.required("root").unwrap(), "root")
+            .unwrap()
+            .to_owned(),
+        extension: opt_text(&mut s, "extension"),
+    }
 }
 
 fn decode_response(xml: &str) -> Response {
     let root = parse(xml.as_bytes(), Limits::default()).unwrap();
     let mut s = Seq::new(&root, R, "r").unwrap();
-    let records = s.repeated("requestedPersonRecord", 1, usize::MAX).unwrap().into_iter().map(decode_requested).collect();
+    let records = s
+        .repeated("requestedPersonRecord", 1, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(decode_requested)
+        .collect();
     Response { records }
 }
 
@@ -173,13 +184,22 @@ fn decode_person(el: &Element) -> PersonRecord {
     let version = opt_text(&mut s, "version");
     let name = s.optional("name").unwrap().map(|n| {
         let mut ns = Seq::new(n, P, "name").unwrap();
-        NameX { given_name: opt_text(&mut ns, "givenName"), middle_name: opt_text(&mut ns, "middleName"), surname: opt_text(&mut ns, "surname") }
+        NameX {
+            given_name: opt_text(&mut ns, "givenName"),
+            middle_name: opt_text(&mut ns, "middleName"),
+            surname: opt_text(&mut ns, "surname"),
+        }
     });
     let birth = s.optional("birth").unwrap().map(|bi| {
         let mut bs = Seq::new(bi, P, "birth").unwrap();
         let d = bs.required("dateOfBirth").unwrap();
         let mut ds = Seq::new(d, P, "d").unwrap();
-        Birth { date_of_birth: PartialDate { format: ds.required("format").unwrap().text.clone(), value: ds.required("value").unwrap().text.clone() } }
+        Birth {
+            date_of_birth: PartialDate {
+                format: ds.required("format").unwrap().text.clone(),
+                value: ds.required("value").unwrap().text.clone(),
+            },
+        }
     });
     let address_information = s.optional("addressInformation").unwrap().map(|a| {
         let mut as_ = Seq::new(a, P, "ai").unwrap();
@@ -195,7 +215,9 @@ fn decode_person(el: &Element) -> PersonRecord {
                 city: opt_text(&mut rs, "city"),
             }
         });
-        AddressInformation { residential_address }
+        AddressInformation {
+            residential_address,
+        }
     });
     let contact_information = s
         .repeated("contactInformation", 0, usize::MAX)
@@ -206,23 +228,35 @@ fn decode_person(el: &Element) -> PersonRecord {
             Contact {
                 contact_type: cs.required("contactType").unwrap().text.clone(),
                 value: opt_text(&mut cs, "value"),
-                digital_notification: cs.optional("digitalNotification").unwrap().map(|d| boolean(d, "dn").unwrap()),
+                digital_notification: cs
+                    .optional("digitalNotification")
+                    .unwrap()
+                    .map(|d| boolean(d, "dn").unwrap()),
             }
         })
         .collect();
     let _ = s.repeated("relationship", 0, usize::MAX).unwrap();
-    let actor = s.optional("updatePersonContactInformationActor").unwrap().map(|a| {
-        let mut acs = Seq::new(a, P, "actor").unwrap();
-        ActorX {
-            id: ii(acs.required("id").unwrap()),
-            update_time: {
-                let _ = acs.optional("professional");
-                opt_text(&mut acs, "updateTime")
-            },
-        }
-    });
-    let optout_paper_notification = s.optional("optoutPaperNotification").unwrap().map(|e| boolean(e, "o").unwrap());
-    let protected_population_record = s.optional("protectedPopulationRecord").unwrap().map(|e| boolean(e, "p").unwrap());
+    let actor = s
+        .optional("updatePersonContactInformationActor")
+        .unwrap()
+        .map(|a| {
+            let mut acs = Seq::new(a, P, "actor").unwrap();
+            ActorX {
+                id: ii(acs.required("id").unwrap()),
+                update_time: {
+                    let _ = acs.optional("professional");
+                    opt_text(&mut acs, "updateTime")
+                },
+            }
+        });
+    let optout_paper_notification = s
+        .optional("optoutPaperNotification")
+        .unwrap()
+        .map(|e| boolean(e, "o").unwrap());
+    let protected_population_record = s
+        .optional("protectedPopulationRecord")
+        .unwrap()
+        .map(|e| boolean(e, "p").unwrap());
     PersonRecord {
         personal_identity,
         protected_person_indicator,
@@ -240,12 +274,23 @@ fn decode_person(el: &Element) -> PersonRecord {
 }
 
 fn demo_state() -> (Person, ContactRecord) {
-    let id = IdentifierPolicy::default().parse_number("191212121212").unwrap();
+    let id = IdentifierPolicy::default()
+        .parse_number("191212121212")
+        .unwrap();
     let person = Person {
         id: id.clone(),
-        name: Name { given: "Tolvan".into(), middle: Some("Mellan".into()), surname: "Tolvansson".into() },
+        name: Name {
+            given: "Tolvan".into(),
+            middle: Some("Mellan".into()),
+            surname: "Tolvansson".into(),
+        },
         birth_date: None,
-        address: Some(PostalAddress { care_of: None, street: Some("Testgatan 12".into()), postal_code: Some("11122".into()), city: Some("Stockholm".into()) }),
+        address: Some(PostalAddress {
+            care_of: None,
+            street: Some("Testgatan 12".into()),
+            postal_code: Some("11122".into()),
+            city: Some("Stockholm".into()),
+        }),
         protection: Protection::default(),
         test_indicator: true,
         guardians: vec![],
@@ -255,11 +300,21 @@ fn demo_state() -> (Person, ContactRecord) {
     let record = ContactRecord {
         version,
         entries: vec![
-            ContactEntry { channel: Channel::from_stored("sms", "+46701234567".into()).unwrap(), digital_notification: true },
-            ContactEntry { channel: Channel::from_stored("email", "tolvan@example.se".into()).unwrap(), digital_notification: true },
+            ContactEntry {
+                channel: Channel::from_stored("sms", "+46701234567".into()).unwrap(),
+                digital_notification: true,
+            },
+            ContactEntry {
+                channel: Channel::from_stored("email", "tolvan@example.se".into()).unwrap(),
+                digital_notification: true,
+            },
         ],
         optout_paper_notification: Some(true),
-        provenance: Provenance { actor: Actor::Person(id), update_time: version, consumer_hsa_id: "SE1".into() },
+        provenance: Provenance {
+            actor: Actor::Person(id),
+            update_time: version,
+            consumer_hsa_id: "SE1".into(),
+        },
     };
     (person, record)
 }
@@ -278,13 +333,21 @@ fn time_ns(iterations: u32, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let (person, record) = demo_state();
-    let requested = IiIn { root: person.id.root().into(), extension: Some(person.id.extension().into()) };
+    let requested = IiIn {
+        root: person.id.root().into(),
+        extension: Some(person.id.extension().into()),
+    };
     let ours = || {
         encode(
             Contract::GetPersonsForProfile,
             &[RecordOut {
                 requested: &requested,
-                record: Some(PersonRecordView { person: &person, profile: Profile::P3, contacts: Some(&record), show_guardians: true }),
+                record: Some(PersonRecordView {
+                    person: &person,
+                    profile: Profile::P3,
+                    contacts: Some(&record),
+                    show_guardians: true,
+                }),
             }],
         )
     };
@@ -293,7 +356,11 @@ fn main() {
     let via_yaserde: Response = yaserde::de::from_str(&xml).expect("yaserde reads our output");
     assert_eq!(model, via_yaserde, "both readers must see the same record");
     let yaserde_xml = yaserde::ser::to_string(&model).expect("yaserde writes");
-    assert_eq!(decode_response(&yaserde_xml), model, "our reader must read yaserde's output");
+    assert_eq!(
+        decode_response(&yaserde_xml),
+        model,
+        "our reader must read yaserde's output"
+    );
 
     let n = 20_000;
     let q_ser = time_ns(n, || {
@@ -308,10 +375,26 @@ fn main() {
     let y_parse = time_ns(n, || {
         black_box(yaserde::de::from_str::<Response>(black_box(&xml)).unwrap());
     });
-    println!("XML mapping, GetPersonsForProfile P3 response ({} bytes), best of 5 x {n} iterations:", xml.len());
+    println!(
+        "XML mapping, GetPersonsForProfile P3 response ({} bytes), best of 5 x {n} iterations:",
+        xml.len()
+    );
     println!("| library | serialise µs | parse µs | parse+serialise µs |");
     println!("|---|---|---|---|");
-    println!("| quick-xml (pu-adapter reader/writer) | {:.2} | {:.2} | {:.2} |", q_ser / 1e3, q_parse / 1e3, (q_ser + q_parse) / 1e3);
-    println!("| yaserde 0.13 (xml-rs) | {:.2} | {:.2} | {:.2} |", y_ser / 1e3, y_parse / 1e3, (y_ser + y_parse) / 1e3);
-    println!("yaserde / quick-xml: {:.1}x", (y_ser + y_parse) / (q_ser + q_parse));
+    println!(
+        "| quick-xml (pu-adapter reader/writer) | {:.2} | {:.2} | {:.2} |",
+        q_ser / 1e3,
+        q_parse / 1e3,
+        (q_ser + q_parse) / 1e3
+    );
+    println!(
+        "| yaserde 0.13 (xml-rs) | {:.2} | {:.2} | {:.2} |",
+        y_ser / 1e3,
+        y_parse / 1e3,
+        (y_ser + y_parse) / 1e3
+    );
+    println!(
+        "yaserde / quick-xml: {:.1}x",
+        (y_ser + y_parse) / (q_ser + q_parse)
+    );
 }

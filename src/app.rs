@@ -1,12 +1,12 @@
 //! Wiring: configuration → store → TLS → listeners. Used by `pu-adapter serve` and tests.
 
 use crate::admin;
-use crate::config::Config;
+use crate::config::{Config, StoreSettings};
 use crate::metrics::Metrics;
 use crate::service::Service;
 use crate::store::group_commit::GroupCommit;
-use crate::store::sqlite::{SqliteStore, SqliteTuning};
-use crate::store::{StoreError, StoreKind, Stores};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{StoreError, Stores};
 use crate::transport::http::AppState;
 use crate::transport::{serve, tls, ServerHandle};
 use std::net::SocketAddr;
@@ -43,62 +43,87 @@ pub struct Running {
 }
 
 /// Opens the configured store, applying migrations.
-pub fn open_store(config: &Config) -> Result<Stores, StartError> {
-    match config.store.kind {
-        StoreKind::Sqlite => {
-            let file = config.sqlite_file();
+pub fn open_store(settings: &StoreSettings) -> Result<Stores, StartError> {
+    match settings {
+        StoreSettings::Sqlite { file, tuning } => {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| StartError::Other(format!("cannot create data directory {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StartError::Other(format!(
+                        "cannot create data directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
             }
-            if config.store.sqlite_readers == 0 {
-                return Err(StartError::Other("store.sqlite_readers must be at least 1".into()));
-            }
-            let tuning = SqliteTuning { readers: config.store.sqlite_readers, cache_kib: config.store.sqlite_cache_mib * 1024 };
-            Ok(Stores::direct(Arc::new(SqliteStore::open_tuned(&file, tuning)?)))
+            Ok(Stores::direct(Arc::new(SqliteStore::open_tuned(
+                file, *tuning,
+            )?)))
         }
-        StoreKind::Postgresql => {
-            let url = config.store.postgres_url.as_deref().ok_or_else(|| StartError::Other("store.kind = postgresql needs store.postgres_url".into()))?;
-            Ok(Stores::direct(Arc::new(crate::store::postgres::PostgresStore::open(url, config.store.postgres_pool_size)?)))
-        }
+        StoreSettings::Postgresql { url, pool_size } => Ok(Stores::direct(Arc::new(
+            crate::store::postgres::PostgresStore::open(url, *pool_size)?,
+        ))),
     }
 }
 
 /// Starts the SOAP and admin listeners.
 pub async fn start(config: &Config) -> Result<Running, StartError> {
-    let service = config.service_config()?;
+    let settings = config.settings()?;
     // Before the store opens: a start refused for its TLS material must not touch the data.
-    let tls_config = tls::server_config(&config.tls.files()?)?;
+    let tls_config = tls::server_config(&settings.tls)?;
     // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
-    let cfg = config.clone();
-    let opened = tokio::task::spawn_blocking(move || open_store(&cfg)).await.map_err(|e| StartError::Other(e.to_string()))??;
-    let stores = Stores { persons: opened.persons, audit: Arc::new(GroupCommit::new(opened.audit)?) };
-    if config.load_demo {
+    let store_settings = settings.store.clone();
+    let opened = tokio::task::spawn_blocking(move || open_store(&store_settings))
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))??;
+    let stores = Stores {
+        persons: opened.persons,
+        audit: Arc::new(GroupCommit::new(opened.audit)?),
+    };
+    if settings.load_demo {
         let s = stores.persons.clone();
-        let policy = service.identifiers.clone();
-        let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy)).await.map_err(|e| StartError::Other(e.to_string()))??;
-        tracing::info!(inserted = summary.inserted, updated = summary.updated, "demo persons loaded");
+        let policy = settings.service.identifiers.clone();
+        let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))??;
+        tracing::info!(
+            inserted = summary.inserted,
+            updated = summary.updated,
+            "demo persons loaded"
+        );
     }
     let metrics = Arc::new(Metrics::default());
-    let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| StartError::Bind(config.listen.clone(), e))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
     let state = Arc::new(AppState {
-        service: Arc::new(Service::new(service, stores.clone())),
-        limits: config.http_limits(),
-        platform_ids: config.tls.platform_hsa_ids.clone(),
-        public_url: config.public_url.clone(),
+        service: Arc::new(Service::new(settings.service.clone(), stores.clone())),
+        limits: settings.http,
+        platform_ids: settings.platform_hsa_ids.clone(),
+        public_url: settings.public_url.clone(),
         metrics: metrics.clone(),
         limiter: {
-            let l = config.http_limits();
-            Arc::new(crate::transport::limiter::Limiter::new(l.max_in_flight, l.max_in_flight_per_consumer, l.max_connections_per_certificate))
+            let l = settings.http;
+            Arc::new(crate::transport::limiter::Limiter::new(
+                l.max_in_flight,
+                l.max_in_flight_per_consumer,
+                l.max_connections_per_certificate,
+            ))
         },
     });
-    let server = serve(listener, tls_config, state).map_err(|e| StartError::Bind(config.listen.clone(), e))?;
-    let admin_addr = if config.admin_listen.is_empty() {
-        None
-    } else {
-        let admin = tokio::net::TcpListener::bind(&config.admin_listen).await.map_err(|e| StartError::Bind(config.admin_listen.clone(), e))?;
+    let server = serve(listener, tls_config, state)
+        .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
+    let admin_addr = if let Some(admin_listen) = &settings.admin_listen {
+        let admin = tokio::net::TcpListener::bind(admin_listen)
+            .await
+            .map_err(|e| StartError::Bind(admin_listen.clone(), e))?;
         let addr = admin.local_addr().ok();
         tokio::spawn(admin::serve(admin, metrics, stores.persons.clone()));
         addr
+    } else {
+        None
     };
-    Ok(Running { server, admin_addr, stores })
+    Ok(Running {
+        server,
+        admin_addr,
+        stores,
+    })
 }

@@ -153,7 +153,12 @@ impl AuditCode {
             .into_iter()
             .find(|c| c.as_str() == s)
             .map(AuditCode::Rule)
-            .or_else(|| FaultKind::ALL.into_iter().find(|k| k.as_str() == s).map(AuditCode::Fault))
+            .or_else(|| {
+                FaultKind::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == s)
+                    .map(AuditCode::Fault)
+            })
     }
 }
 
@@ -241,13 +246,27 @@ impl AuditEntry {
     pub fn decided(&self, refused: Option<&crate::domain::Violation>) -> Self {
         match refused {
             None => self.with_outcome(Outcome::Ok, None, None),
-            Some(v) => self.with_outcome(Outcome::Error, Some(AuditCode::Rule(v.code())), self.log_id.clone()),
+            Some(v) => self.with_outcome(
+                Outcome::Error,
+                Some(AuditCode::Rule(v.code())),
+                self.log_id.clone(),
+            ),
         }
     }
 
     /// This entry with its outcome set.
-    pub fn with_outcome(&self, outcome: Outcome, error_code: Option<AuditCode>, log_id: Option<String>) -> Self {
-        Self { outcome, error_code, log_id, ..self.clone() }
+    pub fn with_outcome(
+        &self,
+        outcome: Outcome,
+        error_code: Option<AuditCode>,
+        log_id: Option<String>,
+    ) -> Self {
+        Self {
+            outcome,
+            error_code,
+            log_id,
+            ..self.clone()
+        }
     }
 }
 
@@ -273,7 +292,9 @@ pub fn stored_time(at: DateTime<Utc>) -> String {
 
 /// Reads a stored time.
 pub fn parse_stored_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -291,11 +312,19 @@ mod tests {
 
     #[test]
     fn every_code_and_source_reads_back_from_its_stored_text() {
-        for code in ErrorCode::ALL.into_iter().map(AuditCode::Rule).chain(FaultKind::ALL.into_iter().map(AuditCode::Fault)) {
+        for code in ErrorCode::ALL
+            .into_iter()
+            .map(AuditCode::Rule)
+            .chain(FaultKind::ALL.into_iter().map(AuditCode::Fault))
+        {
             let back = AuditCode::parse(code.as_str()).unwrap();
             assert_eq!(back.as_str(), code.as_str());
         }
-        for source in Contract::ALL.into_iter().map(Source::Contract).chain([Source::Import, Source::DemoLoad]) {
+        for source in Contract::ALL
+            .into_iter()
+            .map(Source::Contract)
+            .chain([Source::Import, Source::DemoLoad])
+        {
             assert_eq!(Source::parse(source.as_str()), Some(source));
         }
         assert!(Source::Contract(Contract::GetPersonsForProfileUnrestricted).is_unrestricted());

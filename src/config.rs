@@ -1,5 +1,6 @@
-//! Configuration: a TOML file (`--config`), environment overrides, and the development
-//! defaults used when no file is given.
+//! Configuration: defaults (production-safe, or the development ones without `--config`),
+//! then a TOML file, then `PU_ADAPTER_*` environment variables, layered by figment. The
+//! result is validated once, by [`Config::settings`], into typed [`Settings`].
 
 use crate::contracts::Contract;
 use crate::devcerts;
@@ -10,12 +11,14 @@ use crate::store::StoreKind;
 use crate::transport::tls::TlsFiles;
 use crate::transport::HttpLimits;
 use crate::xml::Limits;
-use serde::Deserialize;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// SOAP listener address.
@@ -29,7 +32,7 @@ pub struct Config {
     /// Load the demo persons at start.
     pub load_demo: bool,
     /// `text` or `json` log lines.
-    pub log_format: String,
+    pub log_format: LogFormat,
     /// TLS files.
     pub tls: TlsConfig,
     /// Storage backend.
@@ -44,7 +47,7 @@ pub struct Config {
 
 /// TLS material. A configuration file must name all three files: the development
 /// certificates apply only to the start without `--config`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
     /// Server certificate chain (PEM).
@@ -73,11 +76,15 @@ impl TlsConfig {
 
     /// The three files, or an error naming each key that is not set.
     pub fn files(&self) -> Result<TlsFiles, ConfigError> {
-        let missing: Vec<&str> = [("tls.cert", &self.cert), ("tls.key", &self.key), ("tls.client_ca", &self.client_ca)]
-            .into_iter()
-            .filter(|(_, v)| v.as_ref().is_none_or(|p| p.as_os_str().is_empty()))
-            .map(|(k, _)| k)
-            .collect();
+        let missing: Vec<&str> = [
+            ("tls.cert", &self.cert),
+            ("tls.key", &self.key),
+            ("tls.client_ca", &self.client_ca),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.as_ref().is_none_or(|p| p.as_os_str().is_empty()))
+        .map(|(k, _)| k)
+        .collect();
         match (&self.cert, &self.key, &self.client_ca) {
             (Some(cert), Some(key), Some(client_ca)) if missing.is_empty() => Ok(TlsFiles {
                 cert: cert.clone(),
@@ -95,7 +102,7 @@ impl TlsConfig {
 }
 
 /// Storage backend.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// `sqlite` or `postgresql`.
@@ -113,7 +120,7 @@ pub struct StoreConfig {
 }
 
 /// Limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Largest request body in bytes.
@@ -143,7 +150,7 @@ pub struct LimitsConfig {
 }
 
 /// Rule settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RulesConfig {
     /// Let the Unrestricted update contract write for protected persons (PR-2).
@@ -153,13 +160,62 @@ pub struct RulesConfig {
 }
 
 /// One consumer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerConfig {
     /// The consumer's HSA-id.
     pub hsa_id: String,
     /// Contract names; `*` means every restricted contract and PingForConfiguration.
-    pub contracts: Vec<String>,
+    pub contracts: Vec<Grant>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (no colour codes unless the output is a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// One entry of a consumer's `contracts`: a contract by name, or `*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Grant {
+    /// `*`: every restricted contract and PingForConfiguration, never an Unrestricted one (PR-5).
+    AllRestricted,
+    /// One contract.
+    Contract(Contract),
+}
+
+impl TryFrom<String> for Grant {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        if name == "*" {
+            return Ok(Grant::AllRestricted);
+        }
+        Contract::from_name(&name)
+            .map(Grant::Contract)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Contract::ALL.iter().map(|c| c.name()).collect();
+                format!(
+                    "unknown contract {name:?}; use \"*\" or one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl From<Grant> for String {
+    fn from(g: Grant) -> String {
+        match g {
+            Grant::AllRestricted => "*".into(),
+            Grant::Contract(c) => c.name().into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -170,7 +226,7 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("data"),
             load_demo: false,
-            log_format: "text".into(),
+            log_format: LogFormat::Text,
             tls: TlsConfig::default(),
             store: StoreConfig::default(),
             limits: LimitsConfig::default(),
@@ -217,81 +273,264 @@ impl Default for LimitsConfig {
 
 impl Default for RulesConfig {
     fn default() -> Self {
-        Self { unrestricted_may_update_protected: false, reserve_roots: vec![ROOT_NATIONAL_RESERVE.into()] }
+        Self {
+            unrestricted_may_update_protected: false,
+            reserve_roots: vec![ROOT_NATIONAL_RESERVE.into()],
+        }
     }
 }
 
-/// Why a configuration is unusable.
+/// Why a configuration is unusable; the text names the key, file or variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{0}: {1}")]
-    Read(String, std::io::Error),
-    /// The file is not valid TOML of this shape.
-    #[error("{0}: {1}")]
-    Parse(String, String),
+    /// The file, an environment variable or a value does not fit the configuration's shape.
+    #[error("{0}")]
+    Layer(String),
     /// A value is wrong.
     #[error("{0}")]
     Invalid(String),
 }
 
-fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError> {
-    value.trim().parse().map_err(|_| ConfigError::Invalid(format!("{name}={value:?} is not a whole number")))
+/// The configuration, validated: what the service starts with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// SOAP listener address.
+    pub listen: String,
+    /// Admin listener address, if enabled.
+    pub admin_listen: Option<String>,
+    /// Base URL written into `soap:address`.
+    pub public_url: Option<String>,
+    /// Load the demo persons into an empty store at start.
+    pub load_demo: bool,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// The TLS files.
+    pub tls: TlsFiles,
+    /// HSA-ids of the service platform's certificates.
+    pub platform_hsa_ids: Vec<String>,
+    /// The store.
+    pub store: StoreSettings,
+    /// HTTP limits.
+    pub http: HttpLimits,
+    /// What the service needs: identifiers, rules, XML limits, authorisation.
+    pub service: ServiceConfig,
+}
+
+/// Which store, with what it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSettings {
+    /// An SQLite file.
+    Sqlite {
+        /// The database file.
+        file: PathBuf,
+        /// Reader connections and page-cache budget.
+        tuning: crate::store::sqlite::SqliteTuning,
+    },
+    /// A PostgreSQL server.
+    Postgresql {
+        /// Connection string.
+        url: String,
+        /// Connections per instance.
+        pool_size: usize,
+    },
+}
+
+/// Short environment names kept from before the layering: each is a full key path.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("STORE_KIND", "store.kind"),
+    ("POSTGRES_URL", "store.postgres_url"),
+    ("SQLITE_READERS", "store.sqlite_readers"),
+    ("SQLITE_CACHE_MIB", "store.sqlite_cache_mib"),
+];
+
+/// Variables with the prefix that are not configuration keys (read by the CLI itself).
+const ENV_NOT_KEYS: &[&str] = &["CONFIG", "LOG", "TEST_POSTGRES_URL", "BENCH_PERSONS"];
+
+/// `PU_ADAPTER_<KEY>`, nested keys joined by `__` (`PU_ADAPTER_LIMITS__MAX_IN_FLIGHT=512`).
+fn env_layer() -> Env {
+    Env::prefixed("PU_ADAPTER_")
+        .filter(|k| {
+            !ENV_NOT_KEYS
+                .iter()
+                .any(|n| k.as_str().eq_ignore_ascii_case(n))
+        })
+        .map(|k| {
+            let upper = k.as_str().to_ascii_uppercase();
+            match ENV_ALIASES.iter().find(|(alias, _)| *alias == upper) {
+                Some((_, path)) => (*path).into(),
+                None => k.as_str().to_ascii_lowercase().replace("__", ".").into(),
+            }
+        })
+        .lowercase(false)
+        .split("__")
+}
+
+/// The environment variable that sets `path`.
+fn env_name(path: &[String]) -> String {
+    let dotted = path.join(".");
+    match ENV_ALIASES.iter().find(|(_, p)| *p == dotted) {
+        Some((alias, _)) => format!("PU_ADAPTER_{alias}"),
+        None => format!("PU_ADAPTER_{}", path.join("__").to_ascii_uppercase()),
+    }
+}
+
+/// One error per line, each naming the key and where the value came from.
+fn describe(errors: figment::Error) -> ConfigError {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let source = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map(ToString::to_string);
+            match (&e.kind, from_env) {
+                (
+                    figment::error::Kind::InvalidType(figment::error::Actual::Str(v), expected),
+                    true,
+                ) if expected.contains("integer") || expected.starts_with('u') => {
+                    format!("{}={v:?} is not a whole number", env_name(&e.path))
+                }
+                (_, true) => format!("{}: {}", env_name(&e.path), e.kind),
+                (kind, false) => match source {
+                    Some(file) if key.is_empty() => format!("{file}: {kind}"),
+                    Some(file) => format!("{file}: {key}: {kind}"),
+                    None => format!("{key}: {kind}"),
+                },
+            }
+        })
+        .collect();
+    ConfigError::Layer(lines.join("\n"))
 }
 
 impl Config {
     /// The development defaults: dev certificates, demo persons, the dev consumers authorised.
     pub fn development() -> Self {
-        let all = vec!["*".to_owned()];
+        let all = vec![Grant::AllRestricted];
         let mut extended = all.clone();
-        extended.extend(Contract::ALL.iter().filter(|c| c.access() == Some(crate::domain::Access::Unrestricted)).map(|c| c.name().to_owned()));
+        extended.extend(
+            Contract::ALL
+                .into_iter()
+                .filter(|c| c.access() == Some(crate::domain::Access::Unrestricted))
+                .map(Grant::Contract),
+        );
         Self {
             load_demo: true,
             tls: TlsConfig::development(),
             consumers: vec![
-                ConsumerConfig { hsa_id: devcerts::CONSUMER_HSA_ID.into(), contracts: all.clone() },
-                ConsumerConfig { hsa_id: devcerts::EXTENDED_HSA_ID.into(), contracts: extended },
-                ConsumerConfig { hsa_id: devcerts::PLATFORM_HSA_ID.into(), contracts: all },
+                ConsumerConfig {
+                    hsa_id: devcerts::CONSUMER_HSA_ID.into(),
+                    contracts: all.clone(),
+                },
+                ConsumerConfig {
+                    hsa_id: devcerts::EXTENDED_HSA_ID.into(),
+                    contracts: extended,
+                },
+                ConsumerConfig {
+                    hsa_id: devcerts::PLATFORM_HSA_ID.into(),
+                    contracts: all,
+                },
             ],
             ..Self::default()
         }
     }
 
-    /// Reads a TOML file.
-    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))
+    /// The configuration: `base` (the development or the production defaults), then the
+    /// TOML file if one is given, then the environment. Unknown keys and values are errors.
+    pub fn load(base: Config, file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut layers = Figment::from(Serialized::defaults(base));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Layer(format!(
+                    "{}: no such configuration file",
+                    path.display()
+                )));
+            }
+            layers = layers.merge(Toml::file(path));
+        }
+        layers.merge(env_layer()).extract().map_err(describe)
     }
 
-    /// Applies `PU_ADAPTER_*` environment overrides; a number that does not parse is an error.
-    pub fn apply_env(&mut self) -> Result<(), ConfigError> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = var("PU_ADAPTER_ADMIN_LISTEN") {
-            self.admin_listen = v;
+    /// Reads a TOML file over the production defaults (no environment).
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Layer(format!("{}: {e}", path.display())))?;
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&text))
+            .extract()
+            .map_err(describe)
+    }
+
+    /// Validates everything once: a value that is wrong is named here, before anything starts.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let public_url = match &self.public_url {
+            Some(url) if !url.starts_with("https://") => {
+                return Err(ConfigError::Invalid(format!(
+                    "public_url = {url:?}: must start with https://"
+                )))
+            }
+            other => other.clone(),
+        };
+        let http = self.http_limits();
+        for (key, value) in [
+            ("limits.max_body_bytes", http.max_body_bytes),
+            ("limits.max_connections", http.max_connections),
+            ("limits.max_in_flight", http.max_in_flight),
+            (
+                "limits.max_in_flight_per_consumer",
+                http.max_in_flight_per_consumer,
+            ),
+            (
+                "limits.max_connections_per_certificate",
+                http.max_connections_per_certificate,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+            }
         }
-        if let Some(v) = var("PU_ADAPTER_PUBLIC_URL") {
-            self.public_url = Some(v);
+        Ok(Settings {
+            listen: self.listen.clone(),
+            admin_listen: Some(self.admin_listen.clone()).filter(|a| !a.is_empty()),
+            public_url,
+            load_demo: self.load_demo,
+            log_format: self.log_format,
+            tls: self.tls.files()?,
+            platform_hsa_ids: self.tls.platform_hsa_ids.clone(),
+            store: self.store_settings()?,
+            http,
+            service: self.service_config()?,
+        })
+    }
+
+    /// The store part of the settings (all that `import` and `audit` need).
+    pub fn store_settings(&self) -> Result<StoreSettings, ConfigError> {
+        match self.store.kind {
+            StoreKind::Sqlite if self.store.sqlite_readers == 0 => Err(ConfigError::Invalid(
+                "store.sqlite_readers must be at least 1".into(),
+            )),
+            StoreKind::Sqlite => Ok(StoreSettings::Sqlite {
+                file: self.sqlite_file(),
+                tuning: crate::store::sqlite::SqliteTuning {
+                    readers: self.store.sqlite_readers,
+                    cache_kib: self.store.sqlite_cache_mib * 1024,
+                },
+            }),
+            StoreKind::Postgresql => match &self.store.postgres_url {
+                Some(url) if !url.trim().is_empty() => Ok(StoreSettings::Postgresql {
+                    url: url.clone(),
+                    pool_size: self.store.postgres_pool_size.max(1),
+                }),
+                _ => Err(ConfigError::Invalid(
+                    "store.kind = postgresql needs store.postgres_url".into(),
+                )),
+            },
         }
-        if let Some(v) = var("PU_ADAPTER_STORE_KIND") {
-            self.store.kind = match v.as_str() {
-                "sqlite" => StoreKind::Sqlite,
-                "postgresql" | "postgres" => StoreKind::Postgresql,
-                _ => return Err(ConfigError::Invalid(format!("PU_ADAPTER_STORE_KIND={v:?} is not sqlite or postgresql"))),
-            };
-        }
-        if let Some(v) = var("PU_ADAPTER_POSTGRES_URL") {
-            self.store.postgres_url = Some(v);
-        }
-        if let Some(v) = var("PU_ADAPTER_SQLITE_READERS") {
-            self.store.sqlite_readers = number("PU_ADAPTER_SQLITE_READERS", &v)?;
-        }
-        if let Some(v) = var("PU_ADAPTER_SQLITE_CACHE_MIB") {
-            self.store.sqlite_cache_mib = number("PU_ADAPTER_SQLITE_CACHE_MIB", &v)?;
-        }
-        if let Some(v) = var("PU_ADAPTER_LOG_FORMAT") {
-            self.log_format = v;
-        }
-        Ok(())
     }
 
     /// Who may call what (AC-1, PR-5): Unrestricted contracts only when named explicitly.
@@ -299,14 +538,16 @@ impl Config {
         let mut auth = Authorisation::default();
         for consumer in &self.consumers {
             for name in &consumer.contracts {
-                if name == "*" {
-                    for c in Contract::ALL.into_iter().filter(|c| c.access() != Some(crate::domain::Access::Unrestricted)) {
-                        auth.allow(&consumer.hsa_id, c);
+                match name {
+                    Grant::AllRestricted => {
+                        for c in Contract::ALL
+                            .into_iter()
+                            .filter(|c| c.access() != Some(crate::domain::Access::Unrestricted))
+                        {
+                            auth.allow(&consumer.hsa_id, c);
+                        }
                     }
-                } else {
-                    let c =
-                        Contract::from_name(name).ok_or_else(|| ConfigError::Invalid(format!("consumer {}: unknown contract {name:?}", consumer.hsa_id)))?;
-                    auth.allow(&consumer.hsa_id, c);
+                    Grant::Contract(c) => auth.allow(&consumer.hsa_id, *c),
                 }
             }
         }
@@ -316,7 +557,9 @@ impl Config {
     /// The service settings.
     pub fn service_config(&self) -> Result<ServiceConfig, ConfigError> {
         Ok(ServiceConfig {
-            identifiers: IdentifierPolicy { reserve_roots: self.rules.reserve_roots.clone() },
+            identifiers: IdentifierPolicy {
+                reserve_roots: self.rules.reserve_roots.clone(),
+            },
             unrestricted_may_update_protected: self.rules.unrestricted_may_update_protected,
             xml_limits: Limits {
                 max_depth: self.limits.max_xml_depth,
@@ -346,6 +589,74 @@ impl Config {
 
     /// The SQLite file.
     pub fn sqlite_file(&self) -> PathBuf {
-        self.store.sqlite_file.clone().unwrap_or_else(|| self.data_dir.join("pu-adapter.db"))
+        self.store
+            .sqlite_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pu-adapter.db"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pu-adapter.toml");
+        std::fs::write(&file, text).expect("write");
+        Config::from_file(&file)
+    }
+
+    #[test]
+    fn unknown_keys_and_values_are_errors_naming_the_key() {
+        let e = from_toml("log_format = \"jsn\"").unwrap_err().to_string();
+        assert!(e.contains("log_format") && e.contains("jsn"), "{e}");
+        let e = from_toml("[store]\nkind = \"mysql\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("store.kind") && e.contains("mysql"), "{e}");
+        let e = from_toml("[limits]\nmax_in_fligth = 5")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_in_fligth"), "{e}");
+        let e = from_toml("[[consumers]]\nhsa_id = \"SE1\"\ncontracts = [\"GetPerson\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown contract \"GetPerson\"") && e.contains("GetPersonsForProfile"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn settings_are_validated_once_with_the_key_named() {
+        let mut c = Config::development();
+        c.store.kind = StoreKind::Postgresql;
+        assert!(c
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("store.postgres_url"));
+        let mut c = Config::development();
+        c.limits.max_in_flight = 0;
+        assert!(c
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("limits.max_in_flight must be at least 1"));
+        let mut c = Config::development();
+        c.public_url = Some("http://pu.example.se".into());
+        assert!(c.settings().unwrap_err().to_string().contains("public_url"));
+        assert!(Config::development().settings().is_ok());
+    }
+
+    // PR-5: `*` never grants an Unrestricted contract; only naming it does.
+    #[test]
+    fn pr5_a_wildcard_grant_never_includes_the_unrestricted_contracts() {
+        let c = from_toml("[[consumers]]\nhsa_id = \"SE1\"\ncontracts = [\"*\"]\n[[consumers]]\nhsa_id = \"SE2\"\ncontracts = [\"GetPersonsForProfileUnrestricted\"]").unwrap();
+        let auth = c.authorisation().unwrap();
+        assert!(auth.is_allowed("SE1", Contract::GetPersonsForProfile));
+        assert!(!auth.is_allowed("SE1", Contract::GetPersonsForProfileUnrestricted));
+        assert!(auth.is_allowed("SE2", Contract::GetPersonsForProfileUnrestricted));
     }
 }

@@ -1,7 +1,10 @@
 //! `pu-adapter dev-certs`: the development PKI in `certs-dev/` (for development and
 //! tests only, never production). External test suites rely on these file names.
 
-use rcgen::{date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
 use std::path::Path;
 
 /// HSA-id of the client authorised for every restricted contract.
@@ -31,9 +34,14 @@ pub enum DevCertError {
 fn ca_params(name: &str) -> Result<CertificateParams, rcgen::Error> {
     let mut p = CertificateParams::new(Vec::<String>::new())?;
     p.distinguished_name.push(DnType::CommonName, name);
-    p.distinguished_name.push(DnType::OrganizationName, "pu-adapter development");
+    p.distinguished_name
+        .push(DnType::OrganizationName, "pu-adapter development");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.not_before = date_time_ymd(2025, 1, 1);
     p.not_after = date_time_ymd(2055, 1, 1);
     Ok(p)
@@ -42,8 +50,10 @@ fn ca_params(name: &str) -> Result<CertificateParams, rcgen::Error> {
 fn client_params(cn: &str, hsa_id: &str, expired: bool) -> Result<CertificateParams, rcgen::Error> {
     let mut p = CertificateParams::new(Vec::<String>::new())?;
     p.distinguished_name.push(DnType::CommonName, cn);
-    p.distinguished_name.push(DnType::OrganizationName, "pu-adapter development");
-    p.distinguished_name.push(DnType::CustomDnType(vec![2, 5, 4, 5]), hsa_id);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "pu-adapter development");
+    p.distinguished_name
+        .push(DnType::CustomDnType(vec![2, 5, 4, 5]), hsa_id);
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     // Strict verifiers (OpenSSL X509_STRICT, Python 3.13's default) require the AKI.
@@ -79,14 +89,25 @@ pub fn generate(dir: &Path) -> Result<(), DevCertError> {
     let ca = Issuer::new(ca_p, ca_key);
 
     let server_key = KeyPair::generate()?;
-    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()])?;
-    server.distinguished_name.push(DnType::CommonName, "localhost");
+    let mut server = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ])?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     server.use_authority_key_identifier_extension = true;
     server.not_before = date_time_ymd(2025, 1, 1);
     server.not_after = date_time_ymd(2055, 1, 1);
-    write_pair(dir, "server", &server.signed_by(&server_key, &ca)?.pem(), &server_key)?;
+    write_pair(
+        dir,
+        "server",
+        &server.signed_by(&server_key, &ca)?.pem(),
+        &server_key,
+    )?;
 
     for (name, hsa, expired) in [
         ("consumer", CONSUMER_HSA_ID, false),
@@ -96,16 +117,23 @@ pub fn generate(dir: &Path) -> Result<(), DevCertError> {
         ("expired", EXPIRED_HSA_ID, true),
     ] {
         let key = KeyPair::generate()?;
-        let cert = client_params(&format!("pu-adapter dev {name}"), hsa, expired)?.signed_by(&key, &ca)?;
+        let cert =
+            client_params(&format!("pu-adapter dev {name}"), hsa, expired)?.signed_by(&key, &ca)?;
         write_pair(dir, name, &cert.pem(), &key)?;
     }
 
     let other_key = KeyPair::generate()?;
     let other_p = ca_params("pu-adapter untrusted other CA")?;
-    write_pair(dir, "other-ca", &other_p.self_signed(&other_key)?.pem(), &other_key)?;
+    write_pair(
+        dir,
+        "other-ca",
+        &other_p.self_signed(&other_key)?.pem(),
+        &other_key,
+    )?;
     let other = Issuer::new(other_p, other_key);
     let stranger_key = KeyPair::generate()?;
-    let stranger = client_params("pu-adapter dev stranger", STRANGER_HSA_ID, false)?.signed_by(&stranger_key, &other)?;
+    let stranger = client_params("pu-adapter dev stranger", STRANGER_HSA_ID, false)?
+        .signed_by(&stranger_key, &other)?;
     write_pair(dir, "stranger", &stranger.pem(), &stranger_key)?;
     Ok(())
 }

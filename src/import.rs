@@ -74,19 +74,40 @@ pub fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, Strin
         .unwrap_or_default()
         .iter()
         .enumerate()
-        .map(|(i, g)| policy.parse_number(g).map_err(|e| format!("guardians[{i}]: {e}")))
+        .map(|(i, g)| {
+            policy
+                .parse_number(g)
+                .map_err(|e| format!("guardians[{i}]: {e}"))
+        })
         .collect::<Result<Vec<PersonId>, _>>()?;
     let birth_date = l
         .birth_date
         .as_deref()
-        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned()))
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned())
+        })
         .transpose()?;
-    let name =
-        Name { given: text("givenName", l.given_name, 80)?, middle: opt_text("middleName", l.middle_name, 80)?, surname: text("surname", l.surname, 80)? };
+    let name = Name {
+        given: text("givenName", l.given_name, 80)?,
+        middle: opt_text("middleName", l.middle_name, 80)?,
+        surname: text("surname", l.surname, 80)?,
+    };
     let address = l.postal_address.map(address).transpose()?;
-    let protection =
-        l.protection.map_or(Protection::default(), |p| Protection { sekretessmarkering: p.sekretessmarkering, skyddad_folkbokforing: p.skyddad_folkbokforing });
-    Ok(Person { id, name, birth_date, address, protection, test_indicator: l.test_indicator.unwrap_or(false), guardians, deregistration: None })
+    let protection = l.protection.map_or(Protection::default(), |p| Protection {
+        sekretessmarkering: p.sekretessmarkering,
+        skyddad_folkbokforing: p.skyddad_folkbokforing,
+    });
+    Ok(Person {
+        id,
+        name,
+        birth_date,
+        address,
+        protection,
+        test_indicator: l.test_indicator.unwrap_or(false),
+        guardians,
+        deregistration: None,
+    })
 }
 
 fn address(a: AddressJson) -> Result<PostalAddress, String> {
@@ -115,13 +136,20 @@ fn text(field: &str, value: String, max: usize) -> Result<String, String> {
 fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, String> {
     match value {
         Some(v) if v.chars().count() > max => Err(format!("{field}: longer than {max} characters")),
-        Some(v) if v.chars().any(char::is_control) => Err(format!("{field}: contains a control character")),
+        Some(v) if v.chars().any(char::is_control) => {
+            Err(format!("{field}: contains a control character"))
+        }
         other => Ok(other),
     }
 }
 
 /// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
-pub fn import(reader: impl BufRead, store: &dyn PersonStore, policy: &IdentifierPolicy, mut progress: impl FnMut(u64)) -> Result<ImportSummary, StoreError> {
+pub fn import(
+    reader: impl BufRead,
+    store: &dyn PersonStore,
+    policy: &IdentifierPolicy,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportSummary, StoreError> {
     let mut summary = ImportSummary::default();
     let mut batch = Vec::with_capacity(BATCH);
     for (index, line) in reader.lines().enumerate() {
@@ -129,7 +157,9 @@ pub fn import(reader: impl BufRead, store: &dyn PersonStore, policy: &Identifier
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                summary.rejected.push((number, format!("unreadable line: {e}")));
+                summary
+                    .rejected
+                    .push((number, format!("unreadable line: {e}")));
                 continue;
             }
         };
@@ -149,7 +179,11 @@ pub fn import(reader: impl BufRead, store: &dyn PersonStore, policy: &Identifier
     Ok(summary)
 }
 
-fn flush(store: &dyn PersonStore, batch: &mut Vec<Person>, summary: &mut ImportSummary) -> Result<(), StoreError> {
+fn flush(
+    store: &dyn PersonStore,
+    batch: &mut Vec<Person>,
+    summary: &mut ImportSummary,
+) -> Result<(), StoreError> {
     for outcome in store.upsert_persons(batch)? {
         match outcome {
             Upserted::Inserted => summary.inserted += 1,

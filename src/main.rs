@@ -3,13 +3,17 @@
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pu_adapter::audit::AuditQuery;
-use pu_adapter::config::Config;
+use pu_adapter::config::{Config, LogFormat};
 use pu_adapter::domain::IdentifierPolicy;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pu-adapter", version, about = "SOAP/RIVTA producer of the PU contact-information contracts")]
+#[command(
+    name = "pu-adapter",
+    version,
+    about = "SOAP/RIVTA producer of the PU contact-information contracts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,8 +42,8 @@ enum Command {
         #[arg(long)]
         admin_listen: Option<String>,
         /// Log format: text or json (overrides log_format).
-        #[arg(long)]
-        log_format: Option<String>,
+        #[arg(long, value_parser = parse_log_format)]
+        log_format: Option<LogFormat>,
         /// Do not load the demo persons.
         #[arg(long)]
         no_demo: bool,
@@ -80,21 +84,36 @@ enum Command {
 }
 
 fn load_config(common: &Common) -> Result<Config, String> {
-    let mut config = match &common.config {
-        Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
-        None => Config::development(),
+    let base = if common.config.is_some() {
+        Config::default()
+    } else {
+        Config::development()
     };
-    config.apply_env().map_err(|e| e.to_string())?;
+    let mut config = Config::load(base, common.config.as_deref()).map_err(|e| e.to_string())?;
     if let Some(d) = &common.data_dir {
         config.data_dir = d.clone();
     }
     Ok(config)
 }
 
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PU_ADAPTER_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if format == "json" {
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    match s {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("{other:?} is not text or json")),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PU_ADAPTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    // Colour codes only for a person at a terminal: journald and log files get plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if format == LogFormat::Json {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
@@ -113,7 +132,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Serve { common, listen, admin_listen, log_format, no_demo } => {
+        Command::Serve {
+            common,
+            listen,
+            admin_listen,
+            log_format,
+            no_demo,
+        } => {
             let mut config = load_config(&common)?;
             if let Some(l) = listen {
                 config.listen = l;
@@ -127,21 +152,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if no_demo {
                 config.load_demo = false;
             }
-            init_logging(&config.log_format);
+            init_logging(config.log_format);
             serve(config)
         }
         Command::Import { common, file } => {
             let config = load_config(&common)?;
-            init_logging(&config.log_format);
+            init_logging(config.log_format);
             import(&config, &file)
         }
-        Command::Audit { common, person, consumer, since, until, json } => {
+        Command::Audit {
+            common,
+            person,
+            consumer,
+            since,
+            until,
+            json,
+        } => {
             let config = load_config(&common)?;
             audit(&config, person, consumer, since, until, json)
         }
         Command::DevCerts { out } => {
             pu_adapter::devcerts::generate(&out).map_err(|e| e.to_string())?;
-            println!("wrote development certificates to {} (for development and tests only)", out.display());
+            println!(
+                "wrote development certificates to {} (for development and tests only)",
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -150,7 +185,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 fn serve(config: Config) -> Result<ExitCode, String> {
     // Handlers run on blocking threads (SQLite); a cap keeps a connection flood from becoming
     // hundreds of parked threads: excess requests queue instead.
-    let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(64).enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(64)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
         tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.stores.persons.kind().as_str(), "pu-adapter listening (mutual TLS)");
@@ -169,10 +208,11 @@ fn serve(config: Config) -> Result<ExitCode, String> {
 async fn wait_for_shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {},
             _ = term.recv() => {},
@@ -183,14 +223,28 @@ async fn wait_for_shutdown_signal() {
 }
 
 fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
-    let store = pu_adapter::app::open_store(config).map_err(|e| e.to_string())?;
-    let size = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
-    let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?);
+    let store = pu_adapter::app::open_store(&config.store_settings().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(file)
+        .map_err(|e| format!("{}: {e}", file.display()))?
+        .len();
+    let reader = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?,
+    );
     let bar = ProgressBar::new(size.max(1));
-    bar.set_style(ProgressStyle::with_template("{bar:40} {percent}% {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent}% {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let policy = IdentifierPolicy {
+        reserve_roots: config.rules.reserve_roots.clone(),
+    };
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let reader = CountingReader { inner: reader, count: counted.clone() };
+    let reader = CountingReader {
+        inner: reader,
+        count: counted.clone(),
+    };
     let started = std::time::Instant::now();
     let summary = pu_adapter::import::import(reader, store.persons.as_ref(), &policy, |line| {
         bar.set_position(counted.load(std::sync::atomic::Ordering::Relaxed));
@@ -208,7 +262,11 @@ fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
         summary.updated,
         summary.rejected.len()
     );
-    Ok(if summary.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if summary.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// Counts bytes read, for the progress bar.
@@ -220,7 +278,8 @@ struct CountingReader<R> {
 impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -230,7 +289,8 @@ impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
         self.inner.fill_buf()
     }
     fn consume(&mut self, amt: usize) {
-        self.count.fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
         self.inner.consume(amt)
     }
 }
@@ -243,13 +303,41 @@ fn audit(
     until: Option<String>,
     json: bool,
 ) -> Result<ExitCode, String> {
-    let store = pu_adapter::app::open_store(config).map_err(|e| e.to_string())?;
-    let policy = IdentifierPolicy { reserve_roots: config.rules.reserve_roots.clone() };
-    let person =
-        person.map(|p| if p.contains(':') { Ok(p) } else { policy.parse_number(&p).map(|id| id.key()).map_err(|e| format!("--person: {e}")) }).transpose()?;
-    let since = since.as_deref().map(|t| parse_time("--since", t)).transpose()?;
-    let until = until.as_deref().map(|t| parse_time("--until", t)).transpose()?;
-    let entries = store.audit.query(&AuditQuery { person, consumer, since, until, limit: None }).map_err(|e| e.to_string())?;
+    let store = pu_adapter::app::open_store(&config.store_settings().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let policy = IdentifierPolicy {
+        reserve_roots: config.rules.reserve_roots.clone(),
+    };
+    let person = person
+        .map(|p| {
+            if p.contains(':') {
+                Ok(p)
+            } else {
+                policy
+                    .parse_number(&p)
+                    .map(|id| id.key())
+                    .map_err(|e| format!("--person: {e}"))
+            }
+        })
+        .transpose()?;
+    let since = since
+        .as_deref()
+        .map(|t| parse_time("--since", t))
+        .transpose()?;
+    let until = until
+        .as_deref()
+        .map(|t| parse_time("--until", t))
+        .transpose()?;
+    let entries = store
+        .audit
+        .query(&AuditQuery {
+            person,
+            consumer,
+            since,
+            until,
+            limit: None,
+        })
+        .map_err(|e| e.to_string())?;
     for e in &entries {
         if json {
             println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
@@ -258,7 +346,11 @@ fn audit(
                 "{}  {:<44} {:<12} {:<20} {:<24} {:<6} {:<28} corr={}",
                 pu_adapter::audit::stored_time(e.at),
                 e.contract.as_str(),
-                if e.unrestricted { "UNRESTRICTED" } else { "restricted" },
+                if e.unrestricted {
+                    "UNRESTRICTED"
+                } else {
+                    "restricted"
+                },
                 e.consumer,
                 e.person,
                 e.outcome.as_str(),

@@ -43,25 +43,55 @@ impl std::fmt::Debug for Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("pu_adapter");
-        let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(request_histogram as fn() -> Histogram);
-        registry.register("request_duration_seconds", "SOAP requests by contract and result, with their durations", requests.clone());
+        let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            request_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "request_duration_seconds",
+            "SOAP requests by contract and result, with their durations",
+            requests.clone(),
+        );
         let handshake_failures = Counter::default();
-        registry.register("tls_handshake_failures", "Failed or timed-out TLS handshakes", handshake_failures.clone());
+        registry.register(
+            "tls_handshake_failures",
+            "Failed or timed-out TLS handshakes",
+            handshake_failures.clone(),
+        );
         let connections_rejected = Counter::default();
-        registry.register("connections_rejected", "Connections refused at a connection cap", connections_rejected.clone());
+        registry.register(
+            "connections_rejected",
+            "Connections refused at a connection cap",
+            connections_rejected.clone(),
+        );
         let connections_open = Gauge::default();
-        registry.register("connections_open", "Connections open now", connections_open.clone());
+        registry.register(
+            "connections_open",
+            "Connections open now",
+            connections_open.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
-        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
         registry.register("build_info", "The running version", build);
-        Self { registry, requests, handshake_failures, connections_rejected, connections_open }
+        Self {
+            registry,
+            requests,
+            handshake_failures,
+            connections_rejected,
+            connections_open,
+        }
     }
 }
 
 impl Metrics {
     /// Counts one request of `contract` that ended with `result` after `elapsed`.
     pub fn record(&self, contract: &'static str, result: &'static str, elapsed: Duration) {
-        self.requests.get_or_create(&RequestLabels { contract, result }).observe(elapsed.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels { contract, result })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a failed or timed-out handshake.
@@ -107,7 +137,16 @@ mod tests {
         let text = m.render();
         assert!(text.contains(r#"pu_adapter_request_duration_seconds_count{contract="GetPersonsForProfile",result="OK"} 2"#), "{text}");
         assert!(text.contains("pu_adapter_connections_open 1"), "{text}");
-        assert!(text.contains("pu_adapter_tls_handshake_failures_total 1"), "{text}");
-        assert!(text.contains(&format!(r#"pu_adapter_build_info{{version="{}"}} 1"#, env!("CARGO_PKG_VERSION"))), "{text}");
+        assert!(
+            text.contains("pu_adapter_tls_handshake_failures_total 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                r#"pu_adapter_build_info{{version="{}"}} 1"#,
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
     }
 }

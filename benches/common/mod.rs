@@ -3,10 +3,10 @@
 
 pub mod net;
 
-pub use pu_adapter::testkit::{pnr, repo};
 use pu_adapter::contracts::Contract;
 use pu_adapter::service::{Authorisation, Call, Service, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
+pub use pu_adapter::testkit::{pnr, repo};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,13 +45,20 @@ pub fn update_request(pnr: &str, i: u64) -> String {
 pub fn config() -> ServiceConfig {
     let mut auth = Authorisation::default();
     auth.allow("SE-BENCH", Contract::GetPersonsForProfile);
-    ServiceConfig { authorisation: auth, ..ServiceConfig::default() }
+    ServiceConfig {
+        authorisation: auth,
+        ..ServiceConfig::default()
+    }
 }
 
 /// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
 pub fn latency(store: &Arc<SqliteStore>, population: u64, samples: usize) -> (f64, f64, f64) {
     let service = Service::new(config(), store.into());
-    let call = Call { contract: Contract::GetPersonsForProfile, consumer: Some("SE-BENCH".into()), correlation_id: "bench".into() };
+    let call = Call {
+        contract: Contract::GetPersonsForProfile,
+        consumer: Some("SE-BENCH".into()),
+        correlation_id: "bench".into(),
+    };
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -62,7 +69,11 @@ pub fn latency(store: &Arc<SqliteStore>, population: u64, samples: usize) -> (f6
         let t = Instant::now();
         let answer = service.handle(&call, body.as_bytes());
         times.push(t.elapsed().as_secs_f64() * 1e6);
-        assert!(answer.fault.is_none() && answer.body.contains("personRecord"), "{}", answer.body);
+        assert!(
+            answer.fault.is_none() && answer.body.contains("personRecord"),
+            "{}",
+            answer.body
+        );
     }
     times.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];

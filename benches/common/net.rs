@@ -20,10 +20,15 @@ pub fn client_tls_as(cert: &str) -> Arc<rustls::ClientConfig> {
 pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// A new mutual-TLS connection.
-pub async fn handshake(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+pub async fn handshake(
+    addr: SocketAddr,
+    tls: &Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
-    tokio_rustls::TlsConnector::from(tls.clone()).connect(ServerName::try_from("localhost").unwrap(), tcp).await
+    tokio_rustls::TlsConnector::from(tls.clone())
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
 }
 
 /// A new keep-alive HTTP/1.1 connection over mutual TLS.
@@ -32,9 +37,15 @@ pub async fn open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> Sender {
 }
 
 /// As [`open`], returning the error instead of panicking.
-pub async fn try_open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> std::io::Result<Sender> {
+pub async fn try_open(
+    addr: SocketAddr,
+    tls: &Arc<rustls::ClientConfig>,
+) -> std::io::Result<Sender> {
     let stream = handshake(addr, tls).await?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(std::io::Error::other)?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(std::io::Error::other)?;
     tokio::spawn(conn);
     Ok(sender)
 }
@@ -50,9 +61,17 @@ pub async fn send(sender: &mut Sender, path: &str, body: Bytes) -> Option<usize>
 }
 
 /// One POST; the status and body whatever they are, or the transport error.
-pub async fn exchange(sender: &mut Sender, path: &str, body: Bytes) -> Result<(hyper::StatusCode, Bytes), hyper::Error> {
+pub async fn exchange(
+    sender: &mut Sender,
+    path: &str,
+    body: Bytes,
+) -> Result<(hyper::StatusCode, Bytes), hyper::Error> {
     sender.ready().await?;
-    let req = hyper::Request::post(path).header("host", "localhost").header("content-type", "text/xml; charset=utf-8").body(Full::new(body)).unwrap();
+    let req = hyper::Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "text/xml; charset=utf-8")
+        .body(Full::new(body))
+        .unwrap();
     let resp = sender.send_request(req).await?;
     let status = resp.status();
     Ok((status, resp.into_body().collect().await?.to_bytes()))
@@ -91,12 +110,27 @@ impl Stats {
 
 /// `conns` keep-alive connections, each sending requests from `bodies`; closed loop when
 /// `rate` is None, otherwise paced to `rate` requests/s in total.
-pub async fn load(addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, rate: Option<f64>) -> Stats {
+pub async fn load(
+    addr: SocketAddr,
+    path: &'static str,
+    bodies: Arc<Vec<Bytes>>,
+    conns: usize,
+    secs: u64,
+    rate: Option<f64>,
+) -> Stats {
     load_as("consumer", addr, path, bodies, conns, secs, rate).await
 }
 
 /// As [`load`], presenting `certs-dev/{cert}.pem`.
-pub async fn load_as(cert: &str, addr: SocketAddr, path: &'static str, bodies: Arc<Vec<Bytes>>, conns: usize, secs: u64, rate: Option<f64>) -> Stats {
+pub async fn load_as(
+    cert: &str,
+    addr: SocketAddr,
+    path: &'static str,
+    bodies: Arc<Vec<Bytes>>,
+    conns: usize,
+    secs: u64,
+    rate: Option<f64>,
+) -> Stats {
     let tls = client_tls_as(cert);
     let mut senders = Vec::new();
     for _ in 0..conns {
@@ -111,7 +145,8 @@ pub async fn load_as(cert: &str, addr: SocketAddr, path: &'static str, bodies: A
             let (bodies, stop) = (bodies.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut s = Stats::default();
-                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (c as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
+                let mut x =
+                    0x9E37_79B9_7F4A_7C15u64 ^ (c as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
                 let interval = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
                 let mut next = Instant::now();
                 while !stop.load(Ordering::Relaxed) {
@@ -143,7 +178,12 @@ pub async fn load_as(cert: &str, addr: SocketAddr, path: &'static str, bodies: A
 }
 
 /// Lets `tasks` run for `secs`, stops them through `stop`, and adds up what they measured.
-pub async fn run_for(secs: u64, stop: &AtomicBool, tasks: Vec<tokio::task::JoinHandle<Stats>>, started: Instant) -> Stats {
+pub async fn run_for(
+    secs: u64,
+    stop: &AtomicBool,
+    tasks: Vec<tokio::task::JoinHandle<Stats>>,
+    started: Instant,
+) -> Stats {
     tokio::time::sleep(Duration::from_secs(secs)).await;
     stop.store(true, Ordering::Relaxed);
     let mut total = Stats::default();
@@ -187,7 +227,11 @@ pub async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits up to 60 s for `port` to accept connections.
@@ -201,7 +245,11 @@ pub fn wait_for_port(port: u16) {
 
 /// Builds the release binary and returns its path.
 pub fn adapter_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--quiet", "--bin", "pu-adapter"]).current_dir(repo()).status().unwrap();
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "pu-adapter"])
+        .current_dir(repo())
+        .status()
+        .unwrap();
     assert!(status.success());
     repo().join("target/release/pu-adapter")
 }
@@ -247,7 +295,10 @@ pub fn rss_mib(pid: u32) -> f64 {
 /// Resident memory of `pid` split into heap/stacks (RssAnon) and mapped files (RssFile + RssShmem).
 #[allow(dead_code)] // only the soak uses it
 pub fn rss_split_mib(pid: u32) -> (f64, f64) {
-    (proc_status_mib(pid, "RssAnon:"), proc_status_mib(pid, "RssFile:") + proc_status_mib(pid, "RssShmem:"))
+    (
+        proc_status_mib(pid, "RssAnon:"),
+        proc_status_mib(pid, "RssFile:") + proc_status_mib(pid, "RssShmem:"),
+    )
 }
 
 fn proc_status_mib(pid: u32, field: &str) -> f64 {

@@ -30,10 +30,19 @@ pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> 
         .enumerate()
         .map(|(i, e)| Ii::decode(e, &format!("{name}/personId[{}]", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
-    let profile = text(s.required("profile")?, &format!("{name}/profile"))?.trim().to_owned();
-    let ignore_referred_identity = boolean(s.required("ignoreReferredIdentity")?, &format!("{name}/ignoreReferredIdentity"))?;
+    let profile = text(s.required("profile")?, &format!("{name}/profile"))?
+        .trim()
+        .to_owned();
+    let ignore_referred_identity = boolean(
+        s.required("ignoreReferredIdentity")?,
+        &format!("{name}/ignoreReferredIdentity"),
+    )?;
     s.finish()?;
-    Ok(Request { person_ids, profile, ignore_referred_identity })
+    Ok(Request {
+        person_ids,
+        profile,
+        ignore_referred_identity,
+    })
 }
 
 /// One `requestedPersonRecord`: the echoed identity and, when known, what to show.
@@ -52,7 +61,12 @@ pub fn encode(contract: Contract, records: &[RecordOut<'_>]) -> String {
     open_payload(&mut w, &name, contract.responder_ns());
     for r in records {
         w.open("requestedPersonRecord");
-        write_ii(&mut w, "p:requestedPersonalIdentity", &r.requested.root, r.requested.extension.as_deref());
+        write_ii(
+            &mut w,
+            "p:requestedPersonalIdentity",
+            &r.requested.root,
+            r.requested.extension.as_deref(),
+        );
         if let Some(view) = r.record {
             write_person_record(&mut w, "p:personRecord", view);
         }

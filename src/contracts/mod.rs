@@ -50,8 +50,19 @@ macro_rules! pu_spec {
             name: $name,
             major: $major,
             minor: 0,
-            responder_ns: concat!("urn:riv:strategicresourcemanagement:persons:person:", $name, "Responder:", $major),
-            interaction_ns: concat!("urn:riv:strategicresourcemanagement:persons:person:", $name, ":", $major, ":rivtabp21"),
+            responder_ns: concat!(
+                "urn:riv:strategicresourcemanagement:persons:person:",
+                $name,
+                "Responder:",
+                $major
+            ),
+            interaction_ns: concat!(
+                "urn:riv:strategicresourcemanagement:persons:person:",
+                $name,
+                ":",
+                $major,
+                ":rivtabp21"
+            ),
             path: concat!("/", $name, "/", $major, "/rivtabp21"),
         }
     };
@@ -137,7 +148,11 @@ impl Contract {
 
     /// The WSDL file name under `wsdl/`.
     pub fn wsdl_file(self) -> String {
-        format!("{}Interaction_{}_RIVTABP21.wsdl", self.name(), self.version())
+        format!(
+            "{}Interaction_{}_RIVTABP21.wsdl",
+            self.name(),
+            self.version()
+        )
     }
 
     /// The responder schema file name under `xsd/`.
@@ -166,10 +181,22 @@ mod tests {
         let c = Contract::UpdatePersonContactInformationUnrestricted;
         assert_eq!(c.responder_ns(), "urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationUnrestrictedResponder:4");
         assert_eq!(c.interaction_ns(), "urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationUnrestricted:4:rivtabp21");
-        assert_eq!(c.path(), "/UpdatePersonContactInformationUnrestricted/4/rivtabp21");
-        assert_eq!(Contract::from_path("/GetPersonsForProfile/5/rivtabp21"), Some(Contract::GetPersonsForProfile));
-        assert_eq!(Contract::GetPersonsForProfile.wsdl_file(), "GetPersonsForProfileInteraction_5.0_RIVTABP21.wsdl");
-        assert_eq!(Contract::PingForConfiguration.xsd_file(), "PingForConfigurationResponder_1.0.xsd");
+        assert_eq!(
+            c.path(),
+            "/UpdatePersonContactInformationUnrestricted/4/rivtabp21"
+        );
+        assert_eq!(
+            Contract::from_path("/GetPersonsForProfile/5/rivtabp21"),
+            Some(Contract::GetPersonsForProfile)
+        );
+        assert_eq!(
+            Contract::GetPersonsForProfile.wsdl_file(),
+            "GetPersonsForProfileInteraction_5.0_RIVTABP21.wsdl"
+        );
+        assert_eq!(
+            Contract::PingForConfiguration.xsd_file(),
+            "PingForConfigurationResponder_1.0.xsd"
+        );
         for c in Contract::ALL {
             assert_eq!(Contract::from_name(c.name()), Some(c));
         }

@@ -2,7 +2,10 @@
 //! them from domain values. No business rule is decided here.
 
 use super::{CORE_NS, RESULT_NS};
-use crate::domain::{Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, Profile, Qualifiers, RuleId};
+use crate::domain::{
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, Profile, Qualifiers,
+    RuleId,
+};
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -20,7 +23,10 @@ impl Ii {
     pub fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
         let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
-        let extension = s.optional("extension")?.map(|e| text(e, &format!("{path}/extension")).map(str::to_owned)).transpose()?;
+        let extension = s
+            .optional("extension")?
+            .map(|e| text(e, &format!("{path}/extension")).map(str::to_owned))
+            .transpose()?;
         s.finish()?;
         Ok(Self { root, extension })
     }
@@ -28,26 +34,65 @@ impl Ii {
 
 /// Writes an `IIType` element named `qname`.
 pub fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
-    w.open(qname).leaf("p:root", root).leaf_opt("p:extension", extension).close(qname);
+    w.open(qname)
+        .leaf("p:root", root)
+        .leaf_opt("p:extension", extension)
+        .close(qname);
 }
 
 /// Reads a `ContactInformationType` into the domain's unvalidated input.
 pub fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, DecodeError> {
     let mut s = Seq::new(el, CORE_NS, path)?;
-    let contact_type = bounded(s.required("contactType")?, &format!("{path}/contactType"), 40)?.to_owned();
-    let use_ = s.optional("use")?.map(|e| bounded(e, &format!("{path}/use"), 40)).transpose()?.is_some();
-    let value = s.optional("value")?.map(|e| text(e, &format!("{path}/value")).map(str::to_owned)).transpose()?;
-    let rank = s.optional("rank")?.map(|e| int(e, &format!("{path}/rank"))).transpose()?.is_some();
-    let comment = s.optional("comment")?.map(|e| text(e, &format!("{path}/comment"))).transpose()?.is_some();
+    let contact_type = bounded(
+        s.required("contactType")?,
+        &format!("{path}/contactType"),
+        40,
+    )?
+    .to_owned();
+    let use_ = s
+        .optional("use")?
+        .map(|e| bounded(e, &format!("{path}/use"), 40))
+        .transpose()?
+        .is_some();
+    let value = s
+        .optional("value")?
+        .map(|e| text(e, &format!("{path}/value")).map(str::to_owned))
+        .transpose()?;
+    let rank = s
+        .optional("rank")?
+        .map(|e| int(e, &format!("{path}/rank")))
+        .transpose()?
+        .is_some();
+    let comment = s
+        .optional("comment")?
+        .map(|e| text(e, &format!("{path}/comment")))
+        .transpose()?
+        .is_some();
     let period = s.optional("period")?.is_some();
-    let digital_notification = s.optional("digitalNotification")?.map(|e| boolean(e, &format!("{path}/digitalNotification"))).transpose()?;
+    let digital_notification = s
+        .optional("digitalNotification")?
+        .map(|e| boolean(e, &format!("{path}/digitalNotification")))
+        .transpose()?;
     s.finish()?;
-    Ok(ContactInput { contact_type, value, qualifiers: Qualifiers { use_, rank, comment, period }, digital_notification })
+    Ok(ContactInput {
+        contact_type,
+        value,
+        qualifiers: Qualifiers {
+            use_,
+            rank,
+            comment,
+            period,
+        },
+        digital_notification,
+    })
 }
 
 /// An `xs:int`.
 fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
-    text(el, path)?.trim().parse().map_err(|_| DecodeError::new(path, "is not an xs:int"))
+    text(el, path)?
+        .trim()
+        .parse()
+        .map_err(|_| DecodeError::new(path, "is not an xs:int"))
 }
 
 /// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
@@ -68,7 +113,10 @@ impl ActorXml {
             Some(p) => {
                 let ppath = format!("{path}/professional");
                 let mut ps = Seq::new(p, CORE_NS, ppath.clone())?;
-                let org = Ii::decode(ps.required("organizationId")?, &format!("{ppath}/organizationId"))?;
+                let org = Ii::decode(
+                    ps.required("organizationId")?,
+                    &format!("{ppath}/organizationId"),
+                )?;
                 ps.finish()?;
                 Some(org)
             }
@@ -96,9 +144,19 @@ pub fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
     let actor = &record.provenance.actor;
     w.open(qname);
     write_ii(w, "p:id", actor.id_root(), Some(actor.id_extension()));
-    if let Actor::Professional { organization_root, organization_id, .. } = actor {
+    if let Actor::Professional {
+        organization_root,
+        organization_id,
+        ..
+    } = actor
+    {
         w.open("p:professional");
-        write_ii(w, "p:organizationId", organization_root, Some(organization_id));
+        write_ii(
+            w,
+            "p:organizationId",
+            organization_root,
+            Some(organization_id),
+        );
         w.close("p:professional");
     }
     w.leaf("p:updateTime", &record.provenance.update_time.to_string());
@@ -118,16 +176,31 @@ pub struct ContactRecordView<'a> {
 
 /// Writes a `ContactInformationRecordType`; `contactPerson` is never written (CT-6).
 pub fn write_contact_record(w: &mut XmlWriter, qname: &str, view: ContactRecordView<'_>) {
-    let ContactRecordView { person, record, show_contacts } = view;
+    let ContactRecordView {
+        person,
+        record,
+        show_contacts,
+    } = view;
     w.open(qname).leaf("p:version", &record.version.to_string());
-    write_ii(w, "p:personId", person.id.root(), Some(person.id.extension()));
+    write_ii(
+        w,
+        "p:personId",
+        person.id.root(),
+        Some(person.id.extension()),
+    );
     if show_contacts {
         for e in &record.entries {
             write_contact(w, "p:contactInformation", e);
         }
     }
-    w.leaf_bool("p:protectedPersonIndicator", person.protection.sekretessmarkering);
-    w.leaf_bool("p:protectedPopulationRecord", person.protection.skyddad_folkbokforing);
+    w.leaf_bool(
+        "p:protectedPersonIndicator",
+        person.protection.sekretessmarkering,
+    );
+    w.leaf_bool(
+        "p:protectedPopulationRecord",
+        person.protection.skyddad_folkbokforing,
+    );
     if show_contacts {
         if let Some(opt) = record.optout_paper_notification {
             w.leaf_bool("p:optoutPaperNotification", opt);
@@ -152,10 +225,23 @@ pub struct PersonRecordView<'a> {
 
 /// Writes a `PersonRecordType` in the published element order.
 pub fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordView<'_>) {
-    let PersonRecordView { person, profile, contacts, show_guardians } = view;
+    let PersonRecordView {
+        person,
+        profile,
+        contacts,
+        show_guardians,
+    } = view;
     w.open(qname);
-    write_ii(w, "p:personalIdentity", person.id.root(), Some(person.id.extension()));
-    w.leaf_bool("p:protectedPersonIndicator", person.protection.sekretessmarkering);
+    write_ii(
+        w,
+        "p:personalIdentity",
+        person.id.root(),
+        Some(person.id.extension()),
+    );
+    w.leaf_bool(
+        "p:protectedPersonIndicator",
+        person.protection.sekretessmarkering,
+    );
     w.leaf_bool("p:testIndicator", person.test_indicator);
     w.leaf_bool("p:primaryIdentity", true);
     if let Some(record) = contacts {
@@ -178,7 +264,9 @@ pub fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordVie
         for g in &person.guardians {
             w.open("p:relationship").open("p:relationshipId");
             write_ii(w, "p:personalIdentity", g.root(), Some(g.extension()));
-            w.close("p:relationshipId").leaf("p:relationshipType", "V").close("p:relationship");
+            w.close("p:relationshipId")
+                .leaf("p:relationshipType", "V")
+                .close("p:relationship");
         }
     }
     if let Some(record) = contacts {
@@ -187,20 +275,29 @@ pub fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordVie
             w.leaf_bool("p:optoutPaperNotification", opt);
         }
     }
-    w.leaf_bool("p:protectedPopulationRecord", person.protection.skyddad_folkbokforing);
+    w.leaf_bool(
+        "p:protectedPopulationRecord",
+        person.protection.skyddad_folkbokforing,
+    );
     w.close(qname);
 }
 
 fn write_birth_and_address(w: &mut XmlWriter, person: &Person) {
     if let Some(born) = person.effective_birth_date() {
-        w.open("p:birth").open("p:dateOfBirth").leaf("p:format", "YYYY-MM-DD").leaf("p:value", &born.format("%Y-%m-%d").to_string());
+        w.open("p:birth")
+            .open("p:dateOfBirth")
+            .leaf("p:format", "YYYY-MM-DD")
+            .leaf("p:value", &born.format("%Y-%m-%d").to_string());
         w.close("p:dateOfBirth").close("p:birth");
     }
     if let Some(a) = &person.address {
         w.open("p:addressInformation").open("p:residentialAddress");
-        w.leaf_opt("p:careOf", a.care_of.as_deref()).leaf_opt("p:postalAddress2", a.street.as_deref());
-        w.leaf_opt("p:postalCode", a.postal_code.as_deref()).leaf_opt("p:city", a.city.as_deref());
-        w.close("p:residentialAddress").close("p:addressInformation");
+        w.leaf_opt("p:careOf", a.care_of.as_deref())
+            .leaf_opt("p:postalAddress2", a.street.as_deref());
+        w.leaf_opt("p:postalCode", a.postal_code.as_deref())
+            .leaf_opt("p:city", a.city.as_deref());
+        w.close("p:residentialAddress")
+            .close("p:addressInformation");
     }
 }
 
@@ -229,11 +326,20 @@ pub fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
         ResultXml::Ok => {
             w.leaf("p:resultCode", "OK");
         }
-        ResultXml::Error { code, rule, text, log_id } => {
+        ResultXml::Error {
+            code,
+            rule,
+            text,
+            log_id,
+        } => {
             w.leaf("p:resultCode", "ERROR").leaf("p:resultText", text);
             let ns = [("xmlns:r", RESULT_NS)];
-            w.open_with("r:errorCode", &ns).raw(code.as_str()).close("r:errorCode");
-            w.open_with("r:ruleId", &ns).raw(rule.as_str()).close("r:ruleId");
+            w.open_with("r:errorCode", &ns)
+                .raw(code.as_str())
+                .close("r:errorCode");
+            w.open_with("r:ruleId", &ns)
+                .raw(rule.as_str())
+                .close("r:ruleId");
             w.open_with("r:logId", &ns).raw(log_id).close("r:logId");
         }
     }

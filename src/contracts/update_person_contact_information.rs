@@ -1,6 +1,9 @@
 //! UpdatePersonContactInformation 4.0 and its Unrestricted twin: the request and response mapping.
 
-use super::types::{decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView, Ii, ResultXml};
+use super::types::{
+    decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView,
+    Ii, ResultXml,
+};
 use super::Contract;
 use crate::domain::{ActorInput, UpdateInput};
 use crate::xml::decode::{boolean, timestamp};
@@ -12,7 +15,10 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
     let mut s = Seq::new(el, contract.responder_ns(), name)?;
     let actor = ActorXml::decode(s.required("actor")?, &format!("{name}/actor"))?;
     let person = Ii::decode(s.required("personId")?, &format!("{name}/personId"))?;
-    let version_to_update = s.optional("versionToUpdate")?.map(|e| timestamp(e, &format!("{name}/versionToUpdate")).map(str::to_owned)).transpose()?;
+    let version_to_update = s
+        .optional("versionToUpdate")?
+        .map(|e| timestamp(e, &format!("{name}/versionToUpdate")).map(str::to_owned))
+        .transpose()?;
     let contacts = s
         .repeated("contactInformation", 0, usize::MAX)?
         .into_iter()
@@ -20,10 +26,17 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
         .map(|(i, e)| decode_contact(e, &format!("{name}/contactInformation[{}]", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
     let contact_person_count = s.count("contactPerson")?;
-    let optout_paper_notification = s.optional("optoutPaperNotification")?.map(|e| boolean(e, &format!("{name}/optoutPaperNotification"))).transpose()?;
+    let optout_paper_notification = s
+        .optional("optoutPaperNotification")?
+        .map(|e| boolean(e, &format!("{name}/optoutPaperNotification")))
+        .transpose()?;
     s.finish()?;
     Ok(UpdateInput {
-        actor: ActorInput { id_root: actor.id.root, id_extension: actor.id.extension, organization: actor.organization.map(|o| (o.root, o.extension)) },
+        actor: ActorInput {
+            id_root: actor.id.root,
+            id_extension: actor.id.extension,
+            organization: actor.organization.map(|o| (o.root, o.extension)),
+        },
         person_root: person.root,
         person_extension: person.extension,
         version_to_update,
@@ -36,13 +49,19 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
 /// The result element's name: the Unrestricted response capitalises it, as published.
 pub fn result_element(contract: Contract) -> &'static str {
     match contract {
-        Contract::UpdatePersonContactInformationUnrestricted => "UpdatePersonContactInformationUnrestrictedResult",
+        Contract::UpdatePersonContactInformationUnrestricted => {
+            "UpdatePersonContactInformationUnrestrictedResult"
+        }
         _ => "updatePersonContactInformationResult",
     }
 }
 
 /// Writes the response payload: the result and, on OK, the new state.
-pub fn encode(contract: Contract, result: &ResultXml, record: Option<ContactRecordView<'_>>) -> String {
+pub fn encode(
+    contract: Contract,
+    result: &ResultXml,
+    record: Option<ContactRecordView<'_>>,
+) -> String {
     let mut w = XmlWriter::with_capacity(1024);
     let name = contract.response_element();
     let result_name = result_element(contract);

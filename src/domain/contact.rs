@@ -104,20 +104,34 @@ pub struct Qualifiers {
 impl Qualifiers {
     /// The first qualifier present, in the contract's element order.
     fn first_present(self) -> Option<&'static str> {
-        [(self.use_, "use"), (self.rank, "rank"), (self.comment, "comment"), (self.period, "period")]
-            .into_iter()
-            .find_map(|(present, name)| present.then_some(name))
+        [
+            (self.use_, "use"),
+            (self.rank, "rank"),
+            (self.comment, "comment"),
+            (self.period, "period"),
+        ]
+        .into_iter()
+        .find_map(|(present, name)| present.then_some(name))
     }
 }
 
 /// Validates a complete contact set (CT-1 … CT-5, DN-1, DN-2); the first violation wins.
-pub fn validate_contacts(inputs: &[ContactInput], optout_paper_notification: Option<bool>) -> Result<Vec<ContactEntry>, Violation> {
+pub fn validate_contacts(
+    inputs: &[ContactInput],
+    optout_paper_notification: Option<bool>,
+) -> Result<Vec<ContactEntry>, Violation> {
     let mut entries: Vec<ContactEntry> = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let path = format!("contactInformation[{}]", i + 1);
         let entry = validate_entry(input, &path)?;
-        if entries.iter().any(|e| e.channel.contact_type() == entry.channel.contact_type()) {
-            return Err(Violation::TooManyContacts { path, kind: entry.channel.contact_type() });
+        if entries
+            .iter()
+            .any(|e| e.channel.contact_type() == entry.channel.contact_type())
+        {
+            return Err(Violation::TooManyContacts {
+                path,
+                kind: entry.channel.contact_type(),
+            });
         }
         entries.push(entry);
     }
@@ -129,15 +143,36 @@ pub fn validate_contacts(inputs: &[ContactInput], optout_paper_notification: Opt
 fn validate_entry(input: &ContactInput, path: &str) -> Result<ContactEntry, Violation> {
     let kind = check_contact_type(&input.contact_type, path)?;
     if let Some(qualifier) = input.qualifiers.first_present() {
-        return Err(Violation::ContactQualifierNotAllowed { path: path.to_owned(), qualifier });
+        return Err(Violation::ContactQualifierNotAllowed {
+            path: path.to_owned(),
+            qualifier,
+        });
     }
     let value = input.value.as_deref().unwrap_or("");
     let channel = match kind {
-        Kind::Sms => Channel::Sms(PhoneNumber::parse(value).map_err(|problem| Violation::InvalidPhoneNumber { path: path.to_owned(), problem })?),
-        Kind::Email => Channel::Email(EmailAddress::parse(value).map_err(|problem| Violation::InvalidEmailAddress { path: path.to_owned(), problem })?),
+        Kind::Sms => Channel::Sms(PhoneNumber::parse(value).map_err(|problem| {
+            Violation::InvalidPhoneNumber {
+                path: path.to_owned(),
+                problem,
+            }
+        })?),
+        Kind::Email => Channel::Email(EmailAddress::parse(value).map_err(|problem| {
+            Violation::InvalidEmailAddress {
+                path: path.to_owned(),
+                problem,
+            }
+        })?),
     };
-    let digital_notification = input.digital_notification.ok_or_else(|| Violation::DigitalNotificationMissing { path: path.to_owned() })?;
-    Ok(ContactEntry { channel, digital_notification })
+    let digital_notification =
+        input
+            .digital_notification
+            .ok_or_else(|| Violation::DigitalNotificationMissing {
+                path: path.to_owned(),
+            })?;
+    Ok(ContactEntry {
+        channel,
+        digital_notification,
+    })
 }
 
 enum Kind {
@@ -147,21 +182,41 @@ enum Kind {
 
 /// CT-1: only `sms` and `email`; a phone is always `sms`.
 fn check_contact_type(given: &str, path: &str) -> Result<Kind, Violation> {
-    let refuse = |hint: &'static str| Violation::ContactTypeNotAllowed { path: path.to_owned(), given: given.to_owned(), hint };
+    let refuse = |hint: &'static str| Violation::ContactTypeNotAllowed {
+        path: path.to_owned(),
+        given: given.to_owned(),
+        hint,
+    };
     match given {
         "sms" => Ok(Kind::Sms),
         "email" => Ok(Kind::Email),
-        g if matches!(g.to_ascii_lowercase().as_str(), "phone" | "mobile" | "tel" | "telephone" | "telefon" | "mobil") => {
-            Err(refuse(" (a telephone number, mobile or fixed, is always sent as type sms)"))
+        g if matches!(
+            g.to_ascii_lowercase().as_str(),
+            "phone" | "mobile" | "tel" | "telephone" | "telefon" | "mobil"
+        ) =>
+        {
+            Err(refuse(
+                " (a telephone number, mobile or fixed, is always sent as type sms)",
+            ))
         }
-        g if g.eq_ignore_ascii_case("sms") || g.eq_ignore_ascii_case("email") => Err(refuse(" (the codes are lower-case: sms, email)")),
-        g if g.eq_ignore_ascii_case("e-mail") || g.eq_ignore_ascii_case("mail") || g.eq_ignore_ascii_case("epost") => Err(refuse(" (use email)")),
+        g if g.eq_ignore_ascii_case("sms") || g.eq_ignore_ascii_case("email") => {
+            Err(refuse(" (the codes are lower-case: sms, email)"))
+        }
+        g if g.eq_ignore_ascii_case("e-mail")
+            || g.eq_ignore_ascii_case("mail")
+            || g.eq_ignore_ascii_case("epost") =>
+        {
+            Err(refuse(" (use email)"))
+        }
         _ => Err(refuse("")),
     }
 }
 
 /// DN-2: opting out of paper needs at least one entry with digitalNotification = true.
-fn check_optout_has_digital_channel(entries: &[ContactEntry], optout: Option<bool>) -> Result<(), Violation> {
+fn check_optout_has_digital_channel(
+    entries: &[ContactEntry],
+    optout: Option<bool>,
+) -> Result<(), Violation> {
     if optout == Some(true) && !entries.iter().any(|e| e.digital_notification) {
         return Err(Violation::DigitalNotificationRequired);
     }
@@ -181,21 +236,41 @@ mod tests {
     use super::*;
 
     fn sms(value: &str, dn: bool) -> ContactInput {
-        ContactInput { contact_type: "sms".into(), value: Some(value.into()), digital_notification: Some(dn), ..Default::default() }
+        ContactInput {
+            contact_type: "sms".into(),
+            value: Some(value.into()),
+            digital_notification: Some(dn),
+            ..Default::default()
+        }
     }
 
     fn email(value: &str, dn: bool) -> ContactInput {
-        ContactInput { contact_type: "email".into(), value: Some(value.into()), digital_notification: Some(dn), ..Default::default() }
+        ContactInput {
+            contact_type: "email".into(),
+            value: Some(value.into()),
+            digital_notification: Some(dn),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn ct1_only_sms_and_email_are_allowed_and_phone_is_sms() {
-        assert!(validate_contacts(&[sms("+46701234567", true), email("a@example.se", false)], None).is_ok());
-        let phone = ContactInput { contact_type: "phone".into(), ..sms("+46701234567", true) };
+        assert!(validate_contacts(
+            &[sms("+46701234567", true), email("a@example.se", false)],
+            None
+        )
+        .is_ok());
+        let phone = ContactInput {
+            contact_type: "phone".into(),
+            ..sms("+46701234567", true)
+        };
         let err = validate_contacts(&[phone], None).unwrap_err();
         assert_eq!(err.rule(), "CT-1");
         assert!(err.to_string().contains("always sent as type sms"), "{err}");
-        let fax = ContactInput { contact_type: "fax".into(), ..sms("+46701234567", true) };
+        let fax = ContactInput {
+            contact_type: "fax".into(),
+            ..sms("+46701234567", true)
+        };
         assert_eq!(validate_contacts(&[fax], None).unwrap_err().rule(), "CT-1");
     }
 
@@ -210,16 +285,34 @@ mod tests {
                 _ => input.qualifiers.period = true,
             }
             let err = validate_contacts(&[input], None).unwrap_err();
-            assert_eq!(err, Violation::ContactQualifierNotAllowed { path: "contactInformation[1]".into(), qualifier: q });
+            assert_eq!(
+                err,
+                Violation::ContactQualifierNotAllowed {
+                    path: "contactInformation[1]".into(),
+                    qualifier: q
+                }
+            );
         }
     }
 
     #[test]
     fn ct3_at_most_one_sms_and_one_email() {
-        let err = validate_contacts(&[sms("+46701234567", true), sms("+46701234568", false)], None).unwrap_err();
+        let err = validate_contacts(
+            &[sms("+46701234567", true), sms("+46701234568", false)],
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.rule(), "CT-3");
-        assert!(err.to_string().starts_with("contactInformation[2]/contactType"), "{err}");
-        assert!(validate_contacts(&[email("a@example.se", true), email("b@example.se", true)], None).is_err());
+        assert!(
+            err.to_string()
+                .starts_with("contactInformation[2]/contactType"),
+            "{err}"
+        );
+        assert!(validate_contacts(
+            &[email("a@example.se", true), email("b@example.se", true)],
+            None
+        )
+        .is_err());
     }
 
     #[test]
@@ -231,14 +324,26 @@ mod tests {
         );
         let err = validate_contacts(&[email("Anna <a@example.se>", true)], None).unwrap_err();
         assert_eq!(err.rule(), "CT-5");
-        let missing = ContactInput { value: None, ..email("x", true) };
-        assert_eq!(validate_contacts(&[missing], None).unwrap_err().rule(), "CT-5");
+        let missing = ContactInput {
+            value: None,
+            ..email("x", true)
+        };
+        assert_eq!(
+            validate_contacts(&[missing], None).unwrap_err().rule(),
+            "CT-5"
+        );
     }
 
     #[test]
     fn dn1_every_entry_states_digital_notification_and_sms_only_where_true() {
-        let missing = ContactInput { digital_notification: None, ..sms("+46701234567", true) };
-        assert_eq!(validate_contacts(&[missing], None).unwrap_err().rule(), "DN-1");
+        let missing = ContactInput {
+            digital_notification: None,
+            ..sms("+46701234567", true)
+        };
+        assert_eq!(
+            validate_contacts(&[missing], None).unwrap_err().rule(),
+            "DN-1"
+        );
         let entries = validate_contacts(&[sms("+46701234567", false)], None).unwrap();
         let record = |entries| ContactRecord {
             version: Version::parse("20260101120000").unwrap(),
@@ -256,14 +361,27 @@ mod tests {
         };
         assert_eq!(sms_notification_number(&record(entries)), None);
         let entries = validate_contacts(&[sms("+46701234567", true)], None).unwrap();
-        assert_eq!(sms_notification_number(&record(entries)).map(|p| p.as_str()), Some("+46701234567"));
+        assert_eq!(
+            sms_notification_number(&record(entries)).map(|p| p.as_str()),
+            Some("+46701234567")
+        );
     }
 
     #[test]
     fn dn2_optout_requires_a_digital_channel() {
-        assert_eq!(validate_contacts(&[sms("+46701234567", false)], Some(true)).unwrap_err(), Violation::DigitalNotificationRequired);
-        assert_eq!(validate_contacts(&[], Some(true)).unwrap_err(), Violation::DigitalNotificationRequired);
-        assert!(validate_contacts(&[sms("+46701234567", false), email("a@example.se", true)], Some(true)).is_ok());
+        assert_eq!(
+            validate_contacts(&[sms("+46701234567", false)], Some(true)).unwrap_err(),
+            Violation::DigitalNotificationRequired
+        );
+        assert_eq!(
+            validate_contacts(&[], Some(true)).unwrap_err(),
+            Violation::DigitalNotificationRequired
+        );
+        assert!(validate_contacts(
+            &[sms("+46701234567", false), email("a@example.se", true)],
+            Some(true)
+        )
+        .is_ok());
         assert!(validate_contacts(&[sms("+46701234567", false)], Some(false)).is_ok());
     }
 }

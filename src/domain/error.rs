@@ -229,7 +229,9 @@ pub enum Violation {
         index: usize,
     },
     /// DN-1: an entry without `digitalNotification`.
-    #[error("{path}/digitalNotification: missing; every contact entry must state true or false [DN-1]")]
+    #[error(
+        "{path}/digitalNotification: missing; every contact entry must state true or false [DN-1]"
+    )]
     DigitalNotificationMissing {
         /// The entry.
         path: String,
@@ -263,9 +265,15 @@ pub enum Violation {
 
 fn version_conflict_text(given: Option<&str>, stored: Option<&str>) -> String {
     match (given, stored) {
-        (Some(g), Some(s)) => format!("{g} is not the stored version {s}; read the record again and retry with its version"),
-        (None, Some(s)) => format!("absent, but a record with version {s} exists; read it and send its version"),
-        (Some(g), None) => format!("{g} was sent but no contact information is stored; omit versionToUpdate"),
+        (Some(g), Some(s)) => format!(
+            "{g} is not the stored version {s}; read the record again and retry with its version"
+        ),
+        (None, Some(s)) => {
+            format!("absent, but a record with version {s} exists; read it and send its version")
+        }
+        (Some(g), None) => {
+            format!("{g} was sent but no contact information is stored; omit versionToUpdate")
+        }
         (None, None) => "conflict".to_owned(),
     }
 }
@@ -282,7 +290,9 @@ impl Violation {
             Self::InvalidPhoneNumber { .. } => ErrorCode::InvalidPhoneNumber,
             Self::InvalidEmailAddress { .. } => ErrorCode::InvalidEmailAddress,
             Self::ContactPersonNotAllowed { .. } => ErrorCode::ContactPersonNotAllowed,
-            Self::DigitalNotificationMissing { .. } | Self::DigitalNotificationRequired => ErrorCode::DigitalNotificationRequired,
+            Self::DigitalNotificationMissing { .. } | Self::DigitalNotificationRequired => {
+                ErrorCode::DigitalNotificationRequired
+            }
             Self::ActorInvalid { .. } => ErrorCode::ActorInvalid,
             Self::VersionConflict { .. } => ErrorCode::VersionConflict,
             Self::ProtectedPerson => ErrorCode::ProtectedPerson,
@@ -293,7 +303,10 @@ impl Violation {
     /// The rule ID of RULES.md that refused the request.
     pub fn rule(&self) -> RuleId {
         match self {
-            Self::InvalidPersonId { problem: IdProblem::UnknownRoot(_), .. } => RuleId::Id1,
+            Self::InvalidPersonId {
+                problem: IdProblem::UnknownRoot(_),
+                ..
+            } => RuleId::Id1,
             Self::InvalidPersonId { .. } | Self::PersonNotFound => RuleId::Id2,
             Self::ContactTypeNotAllowed { .. } => RuleId::Ct1,
             Self::ContactQualifierNotAllowed { .. } => RuleId::Ct2,

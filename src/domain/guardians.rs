@@ -32,7 +32,10 @@ pub enum ContactRoute {
 /// `register` holds the population records the caller could find; a guardian named on
 /// the person but without a current record of their own is not used.
 pub fn contact_route(person: &Person, today: NaiveDate, register: &[Person]) -> ContactRoute {
-    let Some(age) = person.effective_birth_date().and_then(|born| today.years_since(born)) else {
+    let Some(age) = person
+        .effective_birth_date()
+        .and_then(|born| today.years_since(born))
+    else {
         return ContactRoute::AgeUnknown;
     };
     if age >= OWN_CONTACTS_FROM {
@@ -48,7 +51,12 @@ pub fn contact_route(person: &Person, today: NaiveDate, register: &[Person]) -> 
 
 /// The guardians listed on the person's current record that have a record of their own.
 fn current_guardians(person: &Person, register: &[Person]) -> Vec<PersonId> {
-    person.guardians.iter().filter(|g| register.iter().any(|r| &r.id == *g)).cloned().collect()
+    person
+        .guardians
+        .iter()
+        .filter(|g| register.iter().any(|r| &r.id == *g))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -65,7 +73,10 @@ mod tests {
             address: None,
             protection: Protection::default(),
             test_indicator: true,
-            guardians: guardians.iter().map(|g| PersonId::Personnummer((*g).into())).collect(),
+            guardians: guardians
+                .iter()
+                .map(|g| PersonId::Personnummer((*g).into()))
+                .collect(),
             deregistration: None,
         }
     }
@@ -81,23 +92,47 @@ mod tests {
     fn gu1_under_13_uses_the_guardians_contact_information() {
         let child = person(CHILD, &[MOTHER]);
         let register = [person(MOTHER, &[])];
-        assert_eq!(contact_route(&child, day(2027, 12, 31), &register), ContactRoute::Guardians(vec![PersonId::Personnummer(MOTHER.into())]));
+        assert_eq!(
+            contact_route(&child, day(2027, 12, 31), &register),
+            ContactRoute::Guardians(vec![PersonId::Personnummer(MOTHER.into())])
+        );
     }
 
     #[test]
     fn gu1_13_to_15_needs_a_maturity_assessment_and_16_uses_own() {
         let child = person(CHILD, &[MOTHER]);
         let register = [person(MOTHER, &[])];
-        assert!(matches!(contact_route(&child, day(2028, 1, 1), &register), ContactRoute::MaturityAssessment { .. }));
-        assert!(matches!(contact_route(&child, day(2030, 12, 31), &register), ContactRoute::MaturityAssessment { .. }));
-        assert_eq!(contact_route(&child, day(2031, 1, 1), &register), ContactRoute::Own);
+        assert!(matches!(
+            contact_route(&child, day(2028, 1, 1), &register),
+            ContactRoute::MaturityAssessment { .. }
+        ));
+        assert!(matches!(
+            contact_route(&child, day(2030, 12, 31), &register),
+            ContactRoute::MaturityAssessment { .. }
+        ));
+        assert_eq!(
+            contact_route(&child, day(2031, 1, 1), &register),
+            ContactRoute::Own
+        );
     }
 
     #[test]
     fn gu1_guardianship_must_be_current() {
         let child = person(CHILD, &[MOTHER]);
-        assert_eq!(contact_route(&child, day(2020, 1, 1), &[]), ContactRoute::NoCurrentGuardian);
-        let reserve = Person { id: PersonId::Reserve { root: "1.2.752.74.9.1".into(), extension: "R1".into() }, ..person(CHILD, &[]) };
-        assert_eq!(contact_route(&reserve, day(2020, 1, 1), &[]), ContactRoute::AgeUnknown);
+        assert_eq!(
+            contact_route(&child, day(2020, 1, 1), &[]),
+            ContactRoute::NoCurrentGuardian
+        );
+        let reserve = Person {
+            id: PersonId::Reserve {
+                root: "1.2.752.74.9.1".into(),
+                extension: "R1".into(),
+            },
+            ..person(CHILD, &[])
+        };
+        assert_eq!(
+            contact_route(&reserve, day(2020, 1, 1), &[]),
+            ContactRoute::AgeUnknown
+        );
     }
 }

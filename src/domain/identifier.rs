@@ -76,14 +76,18 @@ pub struct IdentifierPolicy {
 
 impl Default for IdentifierPolicy {
     fn default() -> Self {
-        Self { reserve_roots: vec![ROOT_NATIONAL_RESERVE.to_owned()] }
+        Self {
+            reserve_roots: vec![ROOT_NATIONAL_RESERVE.to_owned()],
+        }
     }
 }
 
 impl IdentifierPolicy {
     /// Validates `root` + `extension` as a person identifier (ID-1, ID-2).
     pub fn parse(&self, root: &str, extension: Option<&str>) -> Result<PersonId, IdProblem> {
-        let ext = extension.filter(|e| !e.is_empty()).ok_or(IdProblem::MissingExtension)?;
+        let ext = extension
+            .filter(|e| !e.is_empty())
+            .ok_or(IdProblem::MissingExtension)?;
         match root {
             ROOT_PERSONNUMMER => {
                 let day = check_twelve_digit_number(ext)?;
@@ -101,7 +105,10 @@ impl IdentifierPolicy {
             }
             r if self.reserve_roots.iter().any(|known| known == r) => {
                 check_reserve_format(ext)?;
-                Ok(PersonId::Reserve { root: r.to_owned(), extension: ext.to_owned() })
+                Ok(PersonId::Reserve {
+                    root: r.to_owned(),
+                    extension: ext.to_owned(),
+                })
             }
             other => Err(IdProblem::UnknownRoot(other.to_owned())),
         }
@@ -110,7 +117,11 @@ impl IdentifierPolicy {
     /// Parses a 12-digit string, deciding personnummer or samordningsnummer by its day.
     pub fn parse_number(&self, number: &str) -> Result<PersonId, IdProblem> {
         let day = check_twelve_digit_number(number)?;
-        let root = if day > 60 { ROOT_SAMORDNINGSNUMMER } else { ROOT_PERSONNUMMER };
+        let root = if day > 60 {
+            ROOT_SAMORDNINGSNUMMER
+        } else {
+            ROOT_PERSONNUMMER
+        };
         self.parse(root, Some(number))
     }
 }
@@ -158,7 +169,10 @@ impl PersonId {
         Some(match root {
             ROOT_PERSONNUMMER => PersonId::Personnummer(extension.to_owned()),
             ROOT_SAMORDNINGSNUMMER => PersonId::Samordningsnummer(extension.to_owned()),
-            _ => PersonId::Reserve { root: root.to_owned(), extension: extension.to_owned() },
+            _ => PersonId::Reserve {
+                root: root.to_owned(),
+                extension: extension.to_owned(),
+            },
         })
     }
 }
@@ -221,7 +235,8 @@ pub fn luhn_check_digit(payload: &str) -> u8 {
 
 /// Reserve identities differ per issuer; we accept a conservative common shape.
 fn check_reserve_format(ext: &str) -> Result<(), IdProblem> {
-    let ok = (1..=64).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok = (1..=64).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -252,37 +267,84 @@ mod tests {
 
     #[test]
     fn id1_accepts_personnummer_samordningsnummer_and_reserve() {
-        assert_eq!(policy().parse(ROOT_PERSONNUMMER, Some("191212121212")), Ok(PersonId::Personnummer("191212121212".into())));
-        assert_eq!(policy().parse(ROOT_SAMORDNINGSNUMMER, Some("197010632391")), Ok(PersonId::Samordningsnummer("197010632391".into())));
-        assert!(policy().parse(ROOT_NATIONAL_RESERVE, Some("R12345-ABC")).is_ok());
+        assert_eq!(
+            policy().parse(ROOT_PERSONNUMMER, Some("191212121212")),
+            Ok(PersonId::Personnummer("191212121212".into()))
+        );
+        assert_eq!(
+            policy().parse(ROOT_SAMORDNINGSNUMMER, Some("197010632391")),
+            Ok(PersonId::Samordningsnummer("197010632391".into()))
+        );
+        assert!(policy()
+            .parse(ROOT_NATIONAL_RESERVE, Some("R12345-ABC"))
+            .is_ok());
     }
 
     #[test]
     fn id1_birth_date_of_samordningsnummer_takes_off_sixty() {
-        let id = policy().parse(ROOT_SAMORDNINGSNUMMER, Some("197010632391")).unwrap();
+        let id = policy()
+            .parse(ROOT_SAMORDNINGSNUMMER, Some("197010632391"))
+            .unwrap();
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1970, 10, 3));
     }
 
     #[test]
     fn id2_rejects_bad_check_digit_date_form_and_root() {
         let p = policy();
-        assert_eq!(p.parse(ROOT_PERSONNUMMER, Some("191212121213")), Err(IdProblem::BadCheckDigit { given: 3, expected: 2 }));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some("19121312121x")), Err(IdProblem::NotDigits)));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some("1912121212")), Err(IdProblem::NotTwelveDigits(10))));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some("19120230121x")), Err(IdProblem::NotDigits)));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some("191202301213")), Err(IdProblem::BadDate)));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some("197010632391")), Err(IdProblem::SamordningsnummerUnderPersonnummerRoot(63))));
-        assert!(matches!(p.parse(ROOT_SAMORDNINGSNUMMER, Some("191212121212")), Err(IdProblem::PersonnummerUnderSamordningsRoot(12))));
-        assert!(matches!(p.parse("1.2.3", Some("191212121212")), Err(IdProblem::UnknownRoot(_))));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, None), Err(IdProblem::MissingExtension)));
-        assert!(matches!(p.parse(ROOT_NATIONAL_RESERVE, Some("has space")), Err(IdProblem::BadReserveFormat(_))));
+        assert_eq!(
+            p.parse(ROOT_PERSONNUMMER, Some("191212121213")),
+            Err(IdProblem::BadCheckDigit {
+                given: 3,
+                expected: 2
+            })
+        );
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some("19121312121x")),
+            Err(IdProblem::NotDigits)
+        ));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some("1912121212")),
+            Err(IdProblem::NotTwelveDigits(10))
+        ));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some("19120230121x")),
+            Err(IdProblem::NotDigits)
+        ));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some("191202301213")),
+            Err(IdProblem::BadDate)
+        ));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some("197010632391")),
+            Err(IdProblem::SamordningsnummerUnderPersonnummerRoot(63))
+        ));
+        assert!(matches!(
+            p.parse(ROOT_SAMORDNINGSNUMMER, Some("191212121212")),
+            Err(IdProblem::PersonnummerUnderSamordningsRoot(12))
+        ));
+        assert!(matches!(
+            p.parse("1.2.3", Some("191212121212")),
+            Err(IdProblem::UnknownRoot(_))
+        ));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, None),
+            Err(IdProblem::MissingExtension)
+        ));
+        assert!(matches!(
+            p.parse(ROOT_NATIONAL_RESERVE, Some("has space")),
+            Err(IdProblem::BadReserveFormat(_))
+        ));
     }
 
     #[test]
     fn id2_error_text_names_the_root_and_problem() {
-        let e = policy().parse(ROOT_SAMORDNINGSNUMMER, Some("191212121212")).unwrap_err();
+        let e = policy()
+            .parse(ROOT_SAMORDNINGSNUMMER, Some("191212121212"))
+            .unwrap_err();
         assert!(e.to_string().contains(ROOT_SAMORDNINGSNUMMER), "{e}");
-        let e = policy().parse(ROOT_PERSONNUMMER, Some("191212121213")).unwrap_err();
+        let e = policy()
+            .parse(ROOT_PERSONNUMMER, Some("191212121213"))
+            .unwrap_err();
         assert_eq!(e.to_string(), "check digit 3 is wrong (expected 2)");
     }
 
@@ -294,6 +356,9 @@ mod tests {
         assert!(p.parse(ROOT_PERSONNUMMER, Some(&ok)).is_ok());
         let bad = format!("19000229{}", "123");
         let bad = format!("{bad}{}", luhn_check_digit(&bad[2..11]));
-        assert!(matches!(p.parse(ROOT_PERSONNUMMER, Some(&bad)), Err(IdProblem::BadDate)));
+        assert!(matches!(
+            p.parse(ROOT_PERSONNUMMER, Some(&bad)),
+            Err(IdProblem::BadDate)
+        ));
     }
 }

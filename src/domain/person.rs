@@ -55,7 +55,15 @@ pub enum DeregistrationReason {
 
 impl DeregistrationReason {
     /// Every code, for error texts.
-    pub const ALL: [Self; 7] = [Self::Deceased, Self::Emigrated, Self::Missing, Self::OldNumber, Self::OldCoordinationNumber, Self::Other, Self::Technical];
+    pub const ALL: [Self; 7] = [
+        Self::Deceased,
+        Self::Emigrated,
+        Self::Missing,
+        Self::OldNumber,
+        Self::OldCoordinationNumber,
+        Self::Other,
+        Self::Technical,
+    ];
 
     /// The register's two-letter code.
     pub fn code(self) -> &'static str {
@@ -108,6 +116,7 @@ impl Person {
 
     /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).
     pub fn is_deceased(&self) -> bool {
-        self.deregistration.is_some_and(|d| d.reason == DeregistrationReason::Deceased)
+        self.deregistration
+            .is_some_and(|d| d.reason == DeregistrationReason::Deceased)
     }
 }

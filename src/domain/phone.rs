@@ -81,18 +81,30 @@ impl fmt::Display for PhoneNumber {
 /// `+`, a non-zero first digit, at most 15 digits; explains the usual mistakes.
 fn check_e164_syntax(value: &str) -> Result<(), PhoneProblem> {
     let given = || value.to_owned();
-    let compact: String = value.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{a0}')).collect();
+    let compact: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '\u{a0}'))
+        .collect();
     if compact != value && is_plain_e164(&compact) {
-        return Err(PhoneProblem::Separators { given: given(), suggestion: compact });
+        return Err(PhoneProblem::Separators {
+            given: given(),
+            suggestion: compact,
+        });
     }
     if let Some(rest) = value.strip_prefix("00") {
         if all_digits(rest) && !rest.is_empty() {
-            return Err(PhoneProblem::DoubleZeroPrefix { given: given(), suggestion: format!("+{rest}") });
+            return Err(PhoneProblem::DoubleZeroPrefix {
+                given: given(),
+                suggestion: format!("+{rest}"),
+            });
         }
     }
     if let Some(rest) = compact.strip_prefix('0') {
         if all_digits(rest) && !rest.starts_with('0') && !rest.is_empty() {
-            return Err(PhoneProblem::NationalForm { given: given(), suggestion: format!("+46{rest}") });
+            return Err(PhoneProblem::NationalForm {
+                given: given(),
+                suggestion: format!("+46{rest}"),
+            });
         }
     }
     let Some(digits) = value.strip_prefix('+') else {
@@ -109,18 +121,23 @@ fn check_e164_syntax(value: &str) -> Result<(), PhoneProblem> {
 
 /// Beyond syntax: is this a number that can exist in its country (libphonenumber metadata)?
 fn check_numbering_plan(value: &str) -> Result<(), PhoneProblem> {
-    let parsed = phonenumber::parse(None, value).map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
+    let parsed = phonenumber::parse(None, value)
+        .map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
     if parsed.country().id().is_none() && !phonenumber::is_valid(&parsed) {
         return Err(PhoneProblem::UnknownCountryCode(value.to_owned()));
     }
     if !phonenumber::is_valid(&parsed) {
-        return Err(PhoneProblem::NotPossibleForCountry(value.to_owned(), parsed.code().value()));
+        return Err(PhoneProblem::NotPossibleForCountry(
+            value.to_owned(),
+            parsed.code().value(),
+        ));
     }
     Ok(())
 }
 
 fn is_plain_e164(s: &str) -> bool {
-    s.strip_prefix('+').is_some_and(|d| all_digits(d) && !d.is_empty() && d.len() <= 15)
+    s.strip_prefix('+')
+        .is_some_and(|d| all_digits(d) && !d.is_empty() && d.len() <= 15)
 }
 
 fn all_digits(s: &str) -> bool {
@@ -133,27 +150,61 @@ mod tests {
 
     #[test]
     fn ct4_accepts_e164_mobile_and_fixed_numbers() {
-        for n in ["+46701234567", "+46812345678", "+4520123456", "+447911123456", "+12025550123"] {
-            assert!(PhoneNumber::parse(n).is_ok(), "{n}: {:?}", PhoneNumber::parse(n));
+        for n in [
+            "+46701234567",
+            "+46812345678",
+            "+4520123456",
+            "+447911123456",
+            "+12025550123",
+        ] {
+            assert!(
+                PhoneNumber::parse(n).is_ok(),
+                "{n}: {:?}",
+                PhoneNumber::parse(n)
+            );
         }
     }
 
     #[test]
     fn ct4_rejects_national_form_and_suggests_e164() {
         let e = PhoneNumber::parse("0701234567").unwrap_err();
-        assert_eq!(e.to_string(), "\"0701234567\" is not E.164 (must start with + and a country code, e.g. +46701234567)");
+        assert_eq!(
+            e.to_string(),
+            "\"0701234567\" is not E.164 (must start with + and a country code, e.g. +46701234567)"
+        );
     }
 
     #[test]
     fn ct4_rejects_00_prefix_separators_letters_and_length() {
-        assert!(matches!(PhoneNumber::parse("0046701234567"), Err(PhoneProblem::DoubleZeroPrefix { .. })));
-        assert!(matches!(PhoneNumber::parse("+46 70 123 45 67"), Err(PhoneProblem::Separators { .. })));
-        assert!(matches!(PhoneNumber::parse("+46-70-1234567"), Err(PhoneProblem::Separators { .. })));
-        assert!(matches!(PhoneNumber::parse("+46abc"), Err(PhoneProblem::NotE164(_))));
-        assert!(matches!(PhoneNumber::parse("46701234567"), Err(PhoneProblem::NotE164(_))));
-        assert!(matches!(PhoneNumber::parse("+4670123456789012"), Err(PhoneProblem::TooLong(_))));
+        assert!(matches!(
+            PhoneNumber::parse("0046701234567"),
+            Err(PhoneProblem::DoubleZeroPrefix { .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+46 70 123 45 67"),
+            Err(PhoneProblem::Separators { .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+46-70-1234567"),
+            Err(PhoneProblem::Separators { .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+46abc"),
+            Err(PhoneProblem::NotE164(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("46701234567"),
+            Err(PhoneProblem::NotE164(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+4670123456789012"),
+            Err(PhoneProblem::TooLong(_))
+        ));
         assert!(matches!(PhoneNumber::parse(""), Err(PhoneProblem::Empty)));
-        assert!(matches!(PhoneNumber::parse("+0701234567"), Err(PhoneProblem::NotE164(_))));
+        assert!(matches!(
+            PhoneNumber::parse("+0701234567"),
+            Err(PhoneProblem::NotE164(_))
+        ));
     }
 
     #[test]

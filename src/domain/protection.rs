@@ -56,7 +56,9 @@ impl Profile {
             "P1" => Ok(Self::P1),
             "P2" => Ok(Self::P2),
             "P3" => Ok(Self::P3),
-            "P4" | "P5" | "P6" | "P7" | "P8" | "P9" | "P10" => Err(ProfileProblem::Unsupported(s.to_owned())),
+            "P4" | "P5" | "P6" | "P7" | "P8" | "P9" | "P10" => {
+                Err(ProfileProblem::Unsupported(s.to_owned()))
+            }
             _ => Err(ProfileProblem::Unknown(s.to_owned())),
         }
     }
@@ -101,14 +103,24 @@ pub struct Disclosure {
 
 /// Decides what a read of `person` through `access`, asking for `asked`, may disclose.
 pub fn disclosure(person: &Person, asked: Profile, access: Access) -> Disclosure {
-    let restricted_view_of_protected = person.protection.is_protected() && access == Access::Restricted;
+    let restricted_view_of_protected =
+        person.protection.is_protected() && access == Access::Restricted;
     let profile = effective_profile(asked, person.protection, access);
-    Disclosure { profile, contacts: profile.includes_contacts() && may_show_contacts(person, access), guardians: !restricted_view_of_protected }
+    Disclosure {
+        profile,
+        contacts: profile.includes_contacts() && may_show_contacts(person, access),
+        guardians: !restricted_view_of_protected,
+    }
 }
 
 /// Whether contact information may be entered for this person (PR-2).
-pub fn may_update_contacts(protection: Protection, access: Access, unrestricted_may_update_protected: bool) -> bool {
-    !protection.is_protected() || (access == Access::Unrestricted && unrestricted_may_update_protected)
+pub fn may_update_contacts(
+    protection: Protection,
+    access: Access,
+    unrestricted_may_update_protected: bool,
+) -> bool {
+    !protection.is_protected()
+        || (access == Access::Unrestricted && unrestricted_may_update_protected)
 }
 
 #[cfg(test)]
@@ -117,8 +129,14 @@ mod tests {
     use crate::domain::person::{Deregistration, DeregistrationReason, Name};
     use crate::domain::PersonId;
 
-    const PROTECTED: Protection = Protection { sekretessmarkering: true, skyddad_folkbokforing: false };
-    const KVARSKRIVEN: Protection = Protection { sekretessmarkering: false, skyddad_folkbokforing: true };
+    const PROTECTED: Protection = Protection {
+        sekretessmarkering: true,
+        skyddad_folkbokforing: false,
+    };
+    const KVARSKRIVEN: Protection = Protection {
+        sekretessmarkering: false,
+        skyddad_folkbokforing: true,
+    };
 
     #[test]
     fn pr1_either_flag_makes_a_person_protected() {
@@ -129,9 +147,18 @@ mod tests {
 
     #[test]
     fn pr3_restricted_contracts_give_p1_for_protected_persons() {
-        assert_eq!(effective_profile(Profile::P3, PROTECTED, Access::Restricted), Profile::P1);
-        assert_eq!(effective_profile(Profile::P2, KVARSKRIVEN, Access::Restricted), Profile::P1);
-        assert_eq!(effective_profile(Profile::P3, Protection::default(), Access::Restricted), Profile::P3);
+        assert_eq!(
+            effective_profile(Profile::P3, PROTECTED, Access::Restricted),
+            Profile::P1
+        );
+        assert_eq!(
+            effective_profile(Profile::P2, KVARSKRIVEN, Access::Restricted),
+            Profile::P1
+        );
+        assert_eq!(
+            effective_profile(Profile::P3, Protection::default(), Access::Restricted),
+            Profile::P3
+        );
     }
 
     fn person(protection: Protection, deregistration: Option<DeregistrationReason>) -> Person {
@@ -149,9 +176,18 @@ mod tests {
 
     #[test]
     fn pr4_contacts_withheld_once_protected_unless_unrestricted() {
-        assert!(!may_show_contacts(&person(PROTECTED, None), Access::Restricted));
-        assert!(may_show_contacts(&person(PROTECTED, None), Access::Unrestricted));
-        assert!(may_show_contacts(&person(Protection::default(), None), Access::Restricted));
+        assert!(!may_show_contacts(
+            &person(PROTECTED, None),
+            Access::Restricted
+        ));
+        assert!(may_show_contacts(
+            &person(PROTECTED, None),
+            Access::Unrestricted
+        ));
+        assert!(may_show_contacts(
+            &person(Protection::default(), None),
+            Access::Restricted
+        ));
     }
 
     #[test]
@@ -159,14 +195,23 @@ mod tests {
         let deceased = person(Protection::default(), Some(DeregistrationReason::Deceased));
         assert!(!may_show_contacts(&deceased, Access::Restricted));
         assert!(!may_show_contacts(&deceased, Access::Unrestricted));
-        assert!(may_show_contacts(&person(Protection::default(), Some(DeregistrationReason::Emigrated)), Access::Restricted));
-        assert_eq!(DeregistrationReason::from_code("AV"), Some(DeregistrationReason::Deceased));
+        assert!(may_show_contacts(
+            &person(Protection::default(), Some(DeregistrationReason::Emigrated)),
+            Access::Restricted
+        ));
+        assert_eq!(
+            DeregistrationReason::from_code("AV"),
+            Some(DeregistrationReason::Deceased)
+        );
         assert_eq!(DeregistrationReason::from_code("XX"), None);
     }
 
     #[test]
     fn pr5_unrestricted_access_returns_the_asked_profile() {
-        assert_eq!(effective_profile(Profile::P3, PROTECTED, Access::Unrestricted), Profile::P3);
+        assert_eq!(
+            effective_profile(Profile::P3, PROTECTED, Access::Unrestricted),
+            Profile::P3
+        );
     }
 
     #[test]
@@ -174,13 +219,23 @@ mod tests {
         assert!(!may_update_contacts(PROTECTED, Access::Restricted, true));
         assert!(!may_update_contacts(PROTECTED, Access::Unrestricted, false));
         assert!(may_update_contacts(PROTECTED, Access::Unrestricted, true));
-        assert!(may_update_contacts(Protection::default(), Access::Restricted, false));
+        assert!(may_update_contacts(
+            Protection::default(),
+            Access::Restricted,
+            false
+        ));
     }
 
     #[test]
     fn profiles_p4_to_p10_are_unsupported() {
         assert_eq!(Profile::parse("P3"), Ok(Profile::P3));
-        assert!(matches!(Profile::parse("P4"), Err(ProfileProblem::Unsupported(_))));
-        assert!(matches!(Profile::parse("p1"), Err(ProfileProblem::Unknown(_))));
+        assert!(matches!(
+            Profile::parse("P4"),
+            Err(ProfileProblem::Unsupported(_))
+        ));
+        assert!(matches!(
+            Profile::parse("p1"),
+            Err(ProfileProblem::Unknown(_))
+        ));
     }
 }

@@ -53,10 +53,16 @@ pub struct UpdateAccess {
 }
 
 /// Checks identifier, CT-6, contacts, DN and actor: everything that needs no stored state.
-pub fn validate_update(input: &UpdateInput, policy: &IdentifierPolicy) -> Result<ValidatedUpdate, Violation> {
+pub fn validate_update(
+    input: &UpdateInput,
+    policy: &IdentifierPolicy,
+) -> Result<ValidatedUpdate, Violation> {
     let person = policy
         .parse(&input.person_root, input.person_extension.as_deref())
-        .map_err(|problem| Violation::InvalidPersonId { path: "personId".into(), problem })?;
+        .map_err(|problem| Violation::InvalidPersonId {
+            path: "personId".into(),
+            problem,
+        })?;
     let actor = validate_actor(&input.actor, &person, policy)?;
     if input.contact_person_count > 0 {
         return Err(Violation::ContactPersonNotAllowed { index: 1 });
@@ -84,26 +90,45 @@ pub fn apply_update(
     if person.is_deceased() {
         return Err(Violation::PersonDeceased);
     }
-    if !may_update_contacts(person.protection, access.access, access.unrestricted_may_update_protected) {
+    if !may_update_contacts(
+        person.protection,
+        access.access,
+        access.unrestricted_may_update_protected,
+    ) {
         return Err(Violation::ProtectedPerson);
     }
-    check_version(update.version_to_update.as_deref(), stored.map(|r| r.version))?;
+    check_version(
+        update.version_to_update.as_deref(),
+        stored.map(|r| r.version),
+    )?;
     let version = Version::next_after(stored.map(|r| r.version), now);
     Ok(ContactRecord {
         version,
         entries: update.entries,
         optout_paper_notification: update.optout_paper_notification,
-        provenance: Provenance { actor: update.actor, update_time: version, consumer_hsa_id: consumer_hsa_id.to_owned() },
+        provenance: Provenance {
+            actor: update.actor,
+            update_time: version,
+            consumer_hsa_id: consumer_hsa_id.to_owned(),
+        },
     })
 }
 
-/// CO-3: `versionToUpdate` equals the stored version, or both are absent.
+/// CO-3: `versionToUpdate` is the stored version, or both are absent. Compared as
+/// versions, not as text: a value that is no version at all never matches.
 fn check_version(given: Option<&str>, stored: Option<Version>) -> Result<(), Violation> {
-    let stored_text = stored.map(|v| v.to_string());
-    if given == stored_text.as_deref() {
+    let matches = match (given, stored) {
+        (None, None) => true,
+        (Some(g), Some(s)) => Version::parse(g) == Some(s),
+        _ => false,
+    };
+    if matches {
         Ok(())
     } else {
-        Err(Violation::VersionConflict { given: given.map(str::to_owned), stored: stored_text })
+        Err(Violation::VersionConflict {
+            given: given.map(str::to_owned),
+            stored: stored.map(|v| v.to_string()),
+        })
     }
 }
 
@@ -119,7 +144,11 @@ mod tests {
 
     fn input(contacts: Vec<ContactInput>) -> UpdateInput {
         UpdateInput {
-            actor: ActorInput { id_root: ROOT_PERSONNUMMER.into(), id_extension: Some(PNR.into()), organization: None },
+            actor: ActorInput {
+                id_root: ROOT_PERSONNUMMER.into(),
+                id_extension: Some(PNR.into()),
+                organization: None,
+            },
             person_root: ROOT_PERSONNUMMER.into(),
             person_extension: Some(PNR.into()),
             contacts,
@@ -128,7 +157,12 @@ mod tests {
     }
 
     fn sms() -> ContactInput {
-        ContactInput { contact_type: "sms".into(), value: Some("+46701234567".into()), digital_notification: Some(true), ..Default::default() }
+        ContactInput {
+            contact_type: "sms".into(),
+            value: Some("+46701234567".into()),
+            digital_notification: Some(true),
+            ..Default::default()
+        }
     }
 
     fn person(protection: Protection) -> Person {
@@ -144,7 +178,10 @@ mod tests {
         }
     }
 
-    const RESTRICTED: UpdateAccess = UpdateAccess { access: Access::Restricted, unrestricted_may_update_protected: false };
+    const RESTRICTED: UpdateAccess = UpdateAccess {
+        access: Access::Restricted,
+        unrestricted_may_update_protected: false,
+    };
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
@@ -153,13 +190,27 @@ mod tests {
     #[test]
     fn co2_the_request_replaces_the_whole_set_and_an_empty_list_removes_everything() {
         let p = IdentifierPolicy::default();
-        let first =
-            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        let first = apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&person(Protection::default())),
+            None,
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap();
         assert_eq!(first.entries.len(), 1);
         let mut removal = input(vec![]);
         removal.version_to_update = Some(first.version.to_string());
-        let second =
-            apply_update(validate_update(&removal, &p).unwrap(), Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap();
+        let second = apply_update(
+            validate_update(&removal, &p).unwrap(),
+            Some(&person(Protection::default())),
+            Some(&first),
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap();
         assert!(second.entries.is_empty());
         assert!(second.version > first.version);
     }
@@ -167,51 +218,141 @@ mod tests {
     #[test]
     fn co3_version_must_match_the_stored_one() {
         let p = IdentifierPolicy::default();
-        let first =
-            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap();
+        let first = apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&person(Protection::default())),
+            None,
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap();
         let stale = validate_update(&input(vec![sms()]), &p).unwrap();
-        let err = apply_update(stale, Some(&person(Protection::default())), Some(&first), RESTRICTED, "SE1", now()).unwrap_err();
+        let err = apply_update(
+            stale,
+            Some(&person(Protection::default())),
+            Some(&first),
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap_err();
         assert_eq!(err.rule(), "CO-3");
         let mut wrong = input(vec![]);
         wrong.version_to_update = Some("20000101000000".into());
-        let err = apply_update(validate_update(&wrong, &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE1", now()).unwrap_err();
-        assert!(matches!(err, Violation::VersionConflict { stored: None, .. }));
+        let err = apply_update(
+            validate_update(&wrong, &p).unwrap(),
+            Some(&person(Protection::default())),
+            None,
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Violation::VersionConflict { stored: None, .. }
+        ));
     }
 
     #[test]
     fn pr2_protected_persons_get_no_contact_information() {
         let p = IdentifierPolicy::default();
-        let protected = person(Protection { sekretessmarkering: false, skyddad_folkbokforing: true });
-        let err = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&protected), None, RESTRICTED, "SE1", now()).unwrap_err();
+        let protected = person(Protection {
+            sekretessmarkering: false,
+            skyddad_folkbokforing: true,
+        });
+        let err = apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&protected),
+            None,
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap_err();
         assert_eq!(err, Violation::ProtectedPerson);
-        let enabled = UpdateAccess { access: Access::Unrestricted, unrestricted_may_update_protected: true };
-        assert!(apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&protected), None, enabled, "SE1", now()).is_ok());
+        let enabled = UpdateAccess {
+            access: Access::Unrestricted,
+            unrestricted_may_update_protected: true,
+        };
+        assert!(apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&protected),
+            None,
+            enabled,
+            "SE1",
+            now()
+        )
+        .is_ok());
     }
 
     #[test]
     fn pr6_a_deceased_person_cannot_be_updated_not_even_to_remove_everything() {
         use crate::domain::person::{Deregistration, DeregistrationReason};
         let p = IdentifierPolicy::default();
-        let died = Deregistration { reason: DeregistrationReason::Deceased, date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1) };
-        let deceased = Person { deregistration: Some(died), ..person(Protection::default()) };
+        let died = Deregistration {
+            reason: DeregistrationReason::Deceased,
+            date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1),
+        };
+        let deceased = Person {
+            deregistration: Some(died),
+            ..person(Protection::default())
+        };
         for contacts in [vec![sms()], vec![]] {
-            let err = apply_update(validate_update(&input(contacts), &p).unwrap(), Some(&deceased), None, RESTRICTED, "SE1", now()).unwrap_err();
+            let err = apply_update(
+                validate_update(&input(contacts), &p).unwrap(),
+                Some(&deceased),
+                None,
+                RESTRICTED,
+                "SE1",
+                now(),
+            )
+            .unwrap_err();
             assert_eq!(err, Violation::PersonDeceased);
-            assert_eq!((err.code().as_str(), err.rule().as_str()), ("PERSON_DEREGISTERED", "PR-6"));
+            assert_eq!(
+                (err.code().as_str(), err.rule().as_str()),
+                ("PERSON_DEREGISTERED", "PR-6")
+            );
         }
         // Only death stops messages: an emigrated person keeps their contact information.
-        let emigrated = Person { deregistration: Some(Deregistration { reason: DeregistrationReason::Emigrated, date: None }), ..deceased };
-        assert!(apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&emigrated), None, RESTRICTED, "SE1", now()).is_ok());
+        let emigrated = Person {
+            deregistration: Some(Deregistration {
+                reason: DeregistrationReason::Emigrated,
+                date: None,
+            }),
+            ..deceased
+        };
+        assert!(apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&emigrated),
+            None,
+            RESTRICTED,
+            "SE1",
+            now()
+        )
+        .is_ok());
     }
 
     #[test]
     fn id2_unknown_person_is_not_found_and_bad_identifier_is_invalid() {
         let p = IdentifierPolicy::default();
-        let err = apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), None, None, RESTRICTED, "SE1", now()).unwrap_err();
+        let err = apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            None,
+            None,
+            RESTRICTED,
+            "SE1",
+            now(),
+        )
+        .unwrap_err();
         assert_eq!(err.code().as_str(), "PERSON_NOT_FOUND");
         let mut bad = input(vec![]);
         bad.person_extension = Some("191212121213".into());
-        assert_eq!(validate_update(&bad, &p).unwrap_err().code().as_str(), "INVALID_PERSON_ID");
+        assert_eq!(
+            validate_update(&bad, &p).unwrap_err().code().as_str(),
+            "INVALID_PERSON_ID"
+        );
     }
 
     #[test]
@@ -225,11 +366,20 @@ mod tests {
     #[test]
     fn co1_provenance_records_actor_time_and_consumer() {
         let p = IdentifierPolicy::default();
-        let rec =
-            apply_update(validate_update(&input(vec![sms()]), &p).unwrap(), Some(&person(Protection::default())), None, RESTRICTED, "SE2321000016-SYS1", now())
-                .unwrap();
+        let rec = apply_update(
+            validate_update(&input(vec![sms()]), &p).unwrap(),
+            Some(&person(Protection::default())),
+            None,
+            RESTRICTED,
+            "SE2321000016-SYS1",
+            now(),
+        )
+        .unwrap();
         assert_eq!(rec.provenance.consumer_hsa_id, "SE2321000016-SYS1");
         assert_eq!(rec.provenance.update_time, rec.version);
-        assert_eq!(rec.provenance.actor, Actor::Person(PersonId::Personnummer(PNR.into())));
+        assert_eq!(
+            rec.provenance.actor,
+            Actor::Person(PersonId::Personnummer(PNR.into()))
+        );
     }
 }

@@ -73,9 +73,14 @@ impl ServiceError {
     /// Who is at fault.
     pub fn fault_code(&self) -> FaultCode {
         match self {
-            ServiceError::Envelope(EnvelopeError::Soap12) | ServiceError::Soap12ContentType => FaultCode::VersionMismatch,
+            ServiceError::Envelope(EnvelopeError::Soap12) | ServiceError::Soap12ContentType => {
+                FaultCode::VersionMismatch
+            }
             ServiceError::Envelope(EnvelopeError::MustUnderstand(_)) => FaultCode::MustUnderstand,
-            ServiceError::Storage(_) | ServiceError::Timeout | ServiceError::Overloaded(_) | ServiceError::Internal(_) => FaultCode::Server,
+            ServiceError::Storage(_)
+            | ServiceError::Timeout
+            | ServiceError::Overloaded(_)
+            | ServiceError::Internal(_) => FaultCode::Server,
             _ => FaultCode::Client,
         }
     }
@@ -88,7 +93,9 @@ impl ServiceError {
     /// The kind the audit trail records.
     pub fn fault_kind(&self) -> FaultKind {
         match self {
-            ServiceError::Envelope(_) | ServiceError::Soap12ContentType | ServiceError::UnsupportedCharset(_) => FaultKind::InvalidEnvelope,
+            ServiceError::Envelope(_)
+            | ServiceError::Soap12ContentType
+            | ServiceError::UnsupportedCharset(_) => FaultKind::InvalidEnvelope,
             ServiceError::Schema(_) => FaultKind::SchemaInvalid,
             ServiceError::WrongOperation { .. } => FaultKind::WrongOperation,
             ServiceError::TooManyIds(_) => FaultKind::TooManyIds,
@@ -96,7 +103,9 @@ impl ServiceError {
             ServiceError::InvalidIdentifier { .. } => FaultKind::InvalidPersonId,
             ServiceError::Unauthorised(_) => FaultKind::Unauthorised,
             ServiceError::NoConsumerId => FaultKind::NoConsumerId,
-            ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Overloaded(_) => FaultKind::Storage,
+            ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Overloaded(_) => {
+                FaultKind::Storage
+            }
             ServiceError::Timeout => FaultKind::Timeout,
         }
     }
@@ -104,5 +113,10 @@ impl ServiceError {
 
 /// The `ResultType` for a rule violation (CONTRACT.md error codes).
 pub(crate) fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
-    ResultXml::Error { code: v.code(), rule: v.rule(), text: v.to_string(), log_id: log_id.to_string() }
+    ResultXml::Error {
+        code: v.code(),
+        rule: v.rule(),
+        text: v.to_string(),
+        log_id: log_id.to_string(),
+    }
 }

@@ -15,14 +15,38 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
         .config
         .identifiers
         .parse(&req.person_id.root, req.person_id.extension.as_deref())
-        .map_err(|problem| ServiceError::InvalidIdentifier { path: format!("{}/personId", contract.name()), problem })?;
-    let state = ctx.stores.persons.load(std::slice::from_ref(&id))?.pop().flatten();
+        .map_err(|problem| ServiceError::InvalidIdentifier {
+            path: format!("{}/personId", contract.name()),
+            problem,
+        })?;
+    let state = ctx
+        .stores
+        .persons
+        .load(std::slice::from_ref(&id))?
+        .pop()
+        .flatten();
     let access = contract.access().unwrap_or(Access::Restricted);
-    let view = state
-        .as_ref()
-        .and_then(|s| s.contacts.as_ref().map(|record| ContactRecordView { person: &s.person, record, show_contacts: may_show_contacts(&s.person, access) }));
+    let view = state.as_ref().and_then(|s| {
+        s.contacts.as_ref().map(|record| ContactRecordView {
+            person: &s.person,
+            record,
+            show_contacts: may_show_contacts(&s.person, access),
+        })
+    });
     let payload = encode(contract, view);
     let entry = ctx.audit(id.key());
-    let entry = if state.is_none() { entry.with_outcome(Outcome::Ok, Some(AuditCode::Rule(ErrorCode::PersonNotFound)), None) } else { entry };
-    Ok(Handled { payload, audit: vec![entry], result: RequestResult::Ok })
+    let entry = if state.is_none() {
+        entry.with_outcome(
+            Outcome::Ok,
+            Some(AuditCode::Rule(ErrorCode::PersonNotFound)),
+            None,
+        )
+    } else {
+        entry
+    };
+    Ok(Handled {
+        payload,
+        audit: vec![entry],
+        result: RequestResult::Ok,
+    })
 }

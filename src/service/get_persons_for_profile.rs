@@ -23,13 +23,23 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
             ctx.config
                 .identifiers
                 .parse(&ii.root, ii.extension.as_deref())
-                .map_err(|problem| ServiceError::InvalidIdentifier { path: format!("{}/personId[{}]", contract.name(), i + 1), problem })
+                .map_err(|problem| ServiceError::InvalidIdentifier {
+                    path: format!("{}/personId[{}]", contract.name(), i + 1),
+                    problem,
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let states = ctx.stores.persons.load(&ids)?;
     let access = contract.access().unwrap_or(Access::Restricted);
-    let records: Vec<RecordOut<'_>> =
-        req.person_ids.iter().zip(&states).map(|(ii, state)| RecordOut { requested: ii, record: state.as_ref().map(|s| view(s, profile, access)) }).collect();
+    let records: Vec<RecordOut<'_>> = req
+        .person_ids
+        .iter()
+        .zip(&states)
+        .map(|(ii, state)| RecordOut {
+            requested: ii,
+            record: state.as_ref().map(|s| view(s, profile, access)),
+        })
+        .collect();
     let payload = encode(contract, &records);
     let audit = ids
         .iter()
@@ -37,18 +47,35 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
         .map(|(id, state)| {
             let entry = ctx.audit(id.key());
             if state.is_none() {
-                entry.with_outcome(Outcome::Ok, Some(AuditCode::Rule(ErrorCode::PersonNotFound)), None)
+                entry.with_outcome(
+                    Outcome::Ok,
+                    Some(AuditCode::Rule(ErrorCode::PersonNotFound)),
+                    None,
+                )
             } else {
                 entry
             }
         })
         .collect();
-    Ok(Handled { payload, audit, result: RequestResult::Ok })
+    Ok(Handled {
+        payload,
+        audit,
+        result: RequestResult::Ok,
+    })
 }
 
 /// The XML view of what the domain lets this read disclose.
 fn view(state: &PersonState, asked: Profile, access: Access) -> PersonRecordView<'_> {
     let shown = disclosure(&state.person, asked, access);
-    let contacts = if shown.contacts { state.contacts.as_ref() } else { None };
-    PersonRecordView { person: &state.person, profile: shown.profile, contacts, show_guardians: shown.guardians }
+    let contacts = if shown.contacts {
+        state.contacts.as_ref()
+    } else {
+        None
+    };
+    PersonRecordView {
+        person: &state.person,
+        profile: shown.profile,
+        contacts,
+        show_guardians: shown.guardians,
+    }
 }

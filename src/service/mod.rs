@@ -43,12 +43,17 @@ pub struct Authorisation {
 impl Authorisation {
     /// Allows `consumer` to call `contract`.
     pub fn allow(&mut self, consumer: &str, contract: Contract) {
-        self.allowed.entry(contract).or_default().insert(consumer.to_owned());
+        self.allowed
+            .entry(contract)
+            .or_default()
+            .insert(consumer.to_owned());
     }
 
     /// Whether `consumer` may call `contract`.
     pub fn is_allowed(&self, consumer: &str, contract: Contract) -> bool {
-        self.allowed.get(&contract).is_some_and(|c| c.contains(consumer))
+        self.allowed
+            .get(&contract)
+            .is_some_and(|c| c.contains(consumer))
     }
 }
 
@@ -134,7 +139,12 @@ pub struct Answer {
 
 impl Answer {
     fn fault(fault: Fault, logical_address: Option<String>) -> Self {
-        Answer { body: fault.to_envelope(), result: RequestResult::Fault(fault.code), fault: Some(fault), logical_address }
+        Answer {
+            body: fault.to_envelope(),
+            result: RequestResult::Fault(fault.code),
+            fault: Some(fault),
+            logical_address,
+        }
     }
 }
 
@@ -180,7 +190,9 @@ impl Service {
         if query.eq_ignore_ascii_case("wsdl") {
             wsdl::wsdl(contract, endpoint)
         } else {
-            query.strip_prefix("xsd=").and_then(|name| wsdl::xsd(contract, name, endpoint))
+            query
+                .strip_prefix("xsd=")
+                .and_then(|name| wsdl::xsd(contract, name, endpoint))
         }
     }
 
@@ -188,7 +200,12 @@ impl Service {
     pub fn handle(&self, call: &Call, body: &[u8]) -> Answer {
         let mut logical_address = None;
         match self.handle_checked(call, body, &mut logical_address) {
-            Ok(handled) => Answer { body: wrap_body(&handled.payload), fault: None, result: handled.result, logical_address },
+            Ok(handled) => Answer {
+                body: wrap_body(&handled.payload),
+                fault: None,
+                result: handled.result,
+                logical_address,
+            },
             Err(err) => self.refuse(call, &err, logical_address),
         }
     }
@@ -205,16 +222,30 @@ impl Service {
         Answer::fault(fault, logical_address)
     }
 
-    fn handle_checked(&self, call: &Call, body: &[u8], la_out: &mut Option<String>) -> Result<Handled, ServiceError> {
+    fn handle_checked(
+        &self,
+        call: &Call,
+        body: &[u8],
+        la_out: &mut Option<String>,
+    ) -> Result<Handled, ServiceError> {
         let envelope = read_envelope(body, self.config.xml_limits)?;
         let logical_address = envelope.logical_address()?.to_owned();
         *la_out = Some(logical_address.clone());
         let consumer = call.consumer.as_deref().ok_or(ServiceError::NoConsumerId)?;
-        if !self.config.authorisation.is_allowed(consumer, call.contract) {
+        if !self
+            .config
+            .authorisation
+            .is_allowed(consumer, call.contract)
+        {
             return Err(ServiceError::Unauthorised(consumer.to_owned()));
         }
         check_operation(&envelope.body, call.contract)?;
-        let ctx = Context { call, logical_address: &logical_address, config: &self.config, stores: &self.stores };
+        let ctx = Context {
+            call,
+            logical_address: &logical_address,
+            config: &self.config,
+            stores: &self.stores,
+        };
         let handled = dispatch(&ctx, &envelope.body)?;
         if !handled.audit.is_empty() {
             self.stores.audit.append(&handled.audit)?;
@@ -223,12 +254,24 @@ impl Service {
     }
 
     /// Faults are audited too (AC-2: every access attempt), without a person when none was read.
-    fn audit_fault(&self, call: &Call, err: &ServiceError, fault: &Fault, logical_address: Option<&str>) {
+    fn audit_fault(
+        &self,
+        call: &Call,
+        err: &ServiceError,
+        fault: &Fault,
+        logical_address: Option<&str>,
+    ) {
         // A store that failed cannot record its own failure; the log line carries it.
-        if matches!(err, ServiceError::Storage(_)) || call.contract == Contract::PingForConfiguration {
+        if matches!(err, ServiceError::Storage(_))
+            || call.contract == Contract::PingForConfiguration
+        {
             return;
         }
-        let entry = AuditEntry::now(&call.caller(logical_address.unwrap_or_default()), String::new()).with_outcome(
+        let entry = AuditEntry::now(
+            &call.caller(logical_address.unwrap_or_default()),
+            String::new(),
+        )
+        .with_outcome(
             Outcome::Fault,
             Some(AuditCode::Fault(err.fault_kind())),
             Some(fault.log_id.to_string()),
@@ -244,15 +287,27 @@ fn check_operation(body: &Element, contract: Contract) -> Result<(), ServiceErro
     if body.is(contract.responder_ns(), contract.name()) {
         Ok(())
     } else {
-        Err(ServiceError::WrongOperation { found: body.qualified_name(), contract: contract.name(), namespace: contract.responder_ns() })
+        Err(ServiceError::WrongOperation {
+            found: body.qualified_name(),
+            contract: contract.name(),
+            namespace: contract.responder_ns(),
+        })
     }
 }
 
 fn dispatch(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
     match ctx.call.contract {
-        Contract::GetPersonsForProfile | Contract::GetPersonsForProfileUnrestricted => get_persons_for_profile::handle(ctx, body),
-        Contract::GetPersonContactInformation | Contract::GetPersonContactInformationUnrestricted => get_person_contact_information::handle(ctx, body),
-        Contract::UpdatePersonContactInformation | Contract::UpdatePersonContactInformationUnrestricted => update_person_contact_information::handle(ctx, body),
+        Contract::GetPersonsForProfile | Contract::GetPersonsForProfileUnrestricted => {
+            get_persons_for_profile::handle(ctx, body)
+        }
+        Contract::GetPersonContactInformation
+        | Contract::GetPersonContactInformationUnrestricted => {
+            get_person_contact_information::handle(ctx, body)
+        }
+        Contract::UpdatePersonContactInformation
+        | Contract::UpdatePersonContactInformationUnrestricted => {
+            update_person_contact_information::handle(ctx, body)
+        }
         Contract::PingForConfiguration => ping_for_configuration::handle(ctx, body),
     }
 }

@@ -14,5 +14,9 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
         ("store", store.kind().as_str().to_owned()),
         ("storeAvailable", store.ping().is_ok().to_string()),
     ];
-    Ok(Handled { payload: encode(env!("CARGO_PKG_VERSION"), &now, &configuration), audit: vec![], result: RequestResult::Ok })
+    Ok(Handled {
+        payload: encode(env!("CARGO_PKG_VERSION"), &now, &configuration),
+        audit: vec![],
+        result: RequestResult::Ok,
+    })
 }

@@ -17,7 +17,11 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     let contract = ctx.call.contract;
     let input = decode(body, contract)?;
     let log_id = Uuid::new_v4();
-    let mut audit = ctx.audit(format!("{}:{}", input.person_root, input.person_extension.as_deref().unwrap_or("")));
+    let mut audit = ctx.audit(format!(
+        "{}:{}",
+        input.person_root,
+        input.person_extension.as_deref().unwrap_or("")
+    ));
     audit.log_id = Some(log_id.to_string());
     let validated = match validate_update(&input, &ctx.config.identifiers) {
         Ok(v) => v,
@@ -33,19 +37,45 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     let consumer = ctx.call.consumer.as_deref().unwrap_or_default();
     let now = chrono::Utc::now();
     let person_id = validated.person.clone();
-    let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| apply_update(validated.clone(), person, stored, access, consumer, now);
-    match ctx.stores.persons.update_contacts(&person_id, &decide, &audit)? {
+    let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| {
+        apply_update(validated.clone(), person, stored, access, consumer, now)
+    };
+    match ctx
+        .stores
+        .persons
+        .update_contacts(&person_id, &decide, &audit)?
+    {
         Ok(state) => {
-            let record = state.contacts.as_ref().ok_or(StoreError::Invariant("an accepted update stored no record"))?;
-            let view = ContactRecordView { person: &state.person, record, show_contacts: true };
-            Ok(Handled { payload: encode(contract, &ResultXml::Ok, Some(view)), audit: vec![], result: RequestResult::Ok })
+            let record = state
+                .contacts
+                .as_ref()
+                .ok_or(StoreError::Invariant("an accepted update stored no record"))?;
+            let view = ContactRecordView {
+                person: &state.person,
+                record,
+                show_contacts: true,
+            };
+            Ok(Handled {
+                payload: encode(contract, &ResultXml::Ok, Some(view)),
+                audit: vec![],
+                result: RequestResult::Ok,
+            })
         }
         Err(violation) => Ok(refused(contract, &violation, log_id, vec![])),
     }
 }
 
 /// The ERROR answer for a rule violation; logged with its log id, code and rule, never the values.
-fn refused(contract: Contract, violation: &Violation, log_id: Uuid, audit: Vec<AuditEntry>) -> Handled {
+fn refused(
+    contract: Contract,
+    violation: &Violation,
+    log_id: Uuid,
+    audit: Vec<AuditEntry>,
+) -> Handled {
     tracing::info!(%log_id, error_code = violation.code().as_str(), rule = violation.rule().as_str(), "update refused");
-    Handled { payload: encode(contract, &result_for_violation(violation, log_id), None), audit, result: RequestResult::Error }
+    Handled {
+        payload: encode(contract, &result_for_violation(violation, log_id), None),
+        audit,
+        result: RequestResult::Error,
+    }
 }

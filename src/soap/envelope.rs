@@ -66,7 +66,10 @@ pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, EnvelopeE
     check_must_understand(&headers)?;
     match body.children.len() {
         0 => Err(EnvelopeError::EmptyBody),
-        1 => Ok(Envelope { headers, body: body.children.remove(0) }),
+        1 => Ok(Envelope {
+            headers,
+            body: body.children.remove(0),
+        }),
         n => Err(EnvelopeError::SeveralBodyElements(n)),
     }
 }
@@ -74,7 +77,10 @@ pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope, EnvelopeE
 /// SOAP 1.1 §4.2.3: a header we do not know but must understand is a fault.
 fn check_must_understand(headers: &[Element]) -> Result<(), EnvelopeError> {
     for h in headers {
-        let must = matches!(h.attr(Some(SOAP11_NS), "mustUnderstand").map(str::trim), Some("1" | "true"));
+        let must = matches!(
+            h.attr(Some(SOAP11_NS), "mustUnderstand").map(str::trim),
+            Some("1" | "true")
+        );
         if must && !h.is(REGISTRY_NS, "LogicalAddress") {
             return Err(EnvelopeError::MustUnderstand(h.qualified_name()));
         }
@@ -85,7 +91,11 @@ fn check_must_understand(headers: &[Element]) -> Result<(), EnvelopeError> {
 impl Envelope {
     /// The LogicalAddress header's value, required and non-empty.
     pub fn logical_address(&self) -> Result<&str, EnvelopeError> {
-        let header = self.headers.iter().find(|h| h.is(REGISTRY_NS, "LogicalAddress")).ok_or(EnvelopeError::MissingLogicalAddress)?;
+        let header = self
+            .headers
+            .iter()
+            .find(|h| h.is(REGISTRY_NS, "LogicalAddress"))
+            .ok_or(EnvelopeError::MissingLogicalAddress)?;
         let value = header.text.trim();
         if value.is_empty() {
             return Err(EnvelopeError::EmptyLogicalAddress);
@@ -108,7 +118,9 @@ mod tests {
     use super::*;
 
     fn env(header: &str, body: &str) -> String {
-        format!(r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header>{header}</s:Header><s:Body>{body}</s:Body></s:Envelope>"#)
+        format!(
+            r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header>{header}</s:Header><s:Body>{body}</s:Body></s:Envelope>"#
+        )
     }
 
     #[test]
@@ -125,19 +137,49 @@ mod tests {
     #[test]
     fn missing_or_empty_logical_address() {
         let e = read_envelope(env("", "<A/>").as_bytes(), Limits::default()).unwrap();
-        assert_eq!(e.logical_address(), Err(EnvelopeError::MissingLogicalAddress));
-        let e = read_envelope(env(r#"<LogicalAddress xmlns="urn:riv:itintegration:registry:1"/>"#, "<A/>").as_bytes(), Limits::default()).unwrap();
+        assert_eq!(
+            e.logical_address(),
+            Err(EnvelopeError::MissingLogicalAddress)
+        );
+        let e = read_envelope(
+            env(
+                r#"<LogicalAddress xmlns="urn:riv:itintegration:registry:1"/>"#,
+                "<A/>",
+            )
+            .as_bytes(),
+            Limits::default(),
+        )
+        .unwrap();
         assert_eq!(e.logical_address(), Err(EnvelopeError::EmptyLogicalAddress));
     }
 
     #[test]
     fn soap12_and_bad_shapes_are_refused() {
-        let v12 = format!(r#"<e:Envelope xmlns:e="{SOAP12_NS}"><e:Body><A/></e:Body></e:Envelope>"#);
-        assert_eq!(read_envelope(v12.as_bytes(), Limits::default()).unwrap_err(), EnvelopeError::Soap12);
-        assert!(matches!(read_envelope(b"<A/>", Limits::default()), Err(EnvelopeError::NotEnvelope(_))));
-        assert_eq!(read_envelope(env("", "").as_bytes(), Limits::default()).unwrap_err(), EnvelopeError::EmptyBody);
-        assert_eq!(read_envelope(env("", "<A/><B/>").as_bytes(), Limits::default()).unwrap_err(), EnvelopeError::SeveralBodyElements(2));
-        let mu = env(&format!(r#"<w:Security xmlns:w="urn:w" xmlns:s="{SOAP11_NS}" s:mustUnderstand="1"/>"#), "<A/>");
-        assert!(matches!(read_envelope(mu.as_bytes(), Limits::default()), Err(EnvelopeError::MustUnderstand(_))));
+        let v12 =
+            format!(r#"<e:Envelope xmlns:e="{SOAP12_NS}"><e:Body><A/></e:Body></e:Envelope>"#);
+        assert_eq!(
+            read_envelope(v12.as_bytes(), Limits::default()).unwrap_err(),
+            EnvelopeError::Soap12
+        );
+        assert!(matches!(
+            read_envelope(b"<A/>", Limits::default()),
+            Err(EnvelopeError::NotEnvelope(_))
+        ));
+        assert_eq!(
+            read_envelope(env("", "").as_bytes(), Limits::default()).unwrap_err(),
+            EnvelopeError::EmptyBody
+        );
+        assert_eq!(
+            read_envelope(env("", "<A/><B/>").as_bytes(), Limits::default()).unwrap_err(),
+            EnvelopeError::SeveralBodyElements(2)
+        );
+        let mu = env(
+            &format!(r#"<w:Security xmlns:w="urn:w" xmlns:s="{SOAP11_NS}" s:mustUnderstand="1"/>"#),
+            "<A/>",
+        );
+        assert!(matches!(
+            read_envelope(mu.as_bytes(), Limits::default()),
+            Err(EnvelopeError::MustUnderstand(_))
+        ));
     }
 }

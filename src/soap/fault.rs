@@ -43,7 +43,11 @@ pub struct Fault {
 impl Fault {
     /// A fault with a fresh log id.
     pub fn new(code: FaultCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), log_id: Uuid::new_v4() }
+        Self {
+            code,
+            message: message.into(),
+            log_id: Uuid::new_v4(),
+        }
     }
 
     /// The faultstring: the message and the log id.
@@ -58,7 +62,9 @@ impl Fault {
         w.leaf("faultcode", self.code.as_qname());
         w.leaf("faultstring", &self.fault_string());
         w.open("detail");
-        w.open_with("r:logId", &[("xmlns:r", RESULT_NS)]).raw(&self.log_id.to_string()).close("r:logId");
+        w.open_with("r:logId", &[("xmlns:r", RESULT_NS)])
+            .raw(&self.log_id.to_string())
+            .close("r:logId");
         w.close("detail");
         w.raw("</soap:Fault></soap:Body></soap:Envelope>");
         w.finish()

@@ -30,7 +30,10 @@ const FILES: &[(&str, &str)] = embed!(
 );
 
 fn file(path: &str) -> Option<&'static str> {
-    FILES.iter().find(|(p, _)| *p == path).map(|(_, text)| *text)
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
 }
 
 const CORE_XSD: &str = "strategicresourcemanagement_persons_person_5.0.xsd";
@@ -41,27 +44,53 @@ pub fn wsdl(contract: Contract, endpoint: &str) -> Option<String> {
     let text = file(&format!("wsdl/{}", contract.wsdl_file()))?;
     let xsd = contract.xsd_file();
     let text = replace_address(text, endpoint)
-        .replace(&format!("schemaLocation=\"../xsd/{xsd}\""), &format!("schemaLocation=\"{endpoint}?xsd={xsd}\""))
-        .replace(&format!("schemaLocation=\"../xsd/core_components/{REGISTRY_XSD}\""), &format!("schemaLocation=\"{endpoint}?xsd={REGISTRY_XSD}\""));
+        .replace(
+            &format!("schemaLocation=\"../xsd/{xsd}\""),
+            &format!("schemaLocation=\"{endpoint}?xsd={xsd}\""),
+        )
+        .replace(
+            &format!("schemaLocation=\"../xsd/core_components/{REGISTRY_XSD}\""),
+            &format!("schemaLocation=\"{endpoint}?xsd={REGISTRY_XSD}\""),
+        );
     Some(text)
 }
 
 /// A schema the contract's WSDL imports, by file name, with its own imports rewritten.
 pub fn xsd(contract: Contract, name: &str, endpoint: &str) -> Option<String> {
-    let allowed = [contract.xsd_file(), CORE_XSD.to_owned(), REGISTRY_XSD.to_owned()];
+    let allowed = [
+        contract.xsd_file(),
+        CORE_XSD.to_owned(),
+        REGISTRY_XSD.to_owned(),
+    ];
     if !allowed.iter().any(|a| a == name) {
         return None;
     }
-    let path = if name == contract.xsd_file() { format!("xsd/{name}") } else { format!("xsd/core_components/{name}") };
+    let path = if name == contract.xsd_file() {
+        format!("xsd/{name}")
+    } else {
+        format!("xsd/core_components/{name}")
+    };
     let text = file(&path)?;
-    Some(text.replace(&format!("schemaLocation=\"core_components/{CORE_XSD}\""), &format!("schemaLocation=\"{endpoint}?xsd={CORE_XSD}\"")))
+    Some(text.replace(
+        &format!("schemaLocation=\"core_components/{CORE_XSD}\""),
+        &format!("schemaLocation=\"{endpoint}?xsd={CORE_XSD}\""),
+    ))
 }
 
 fn replace_address(text: &str, endpoint: &str) -> String {
-    let Some(start) = text.find("<soap:address location=\"") else { return text.to_owned() };
+    let Some(start) = text.find("<soap:address location=\"") else {
+        return text.to_owned();
+    };
     let value_start = start + "<soap:address location=\"".len();
-    let Some(len) = text[value_start..].find('"') else { return text.to_owned() };
-    format!("{}{}{}", &text[..value_start], quick_xml::escape::escape(endpoint), &text[value_start + len..])
+    let Some(len) = text[value_start..].find('"') else {
+        return text.to_owned();
+    };
+    format!(
+        "{}{}{}",
+        &text[..value_start],
+        quick_xml::escape::escape(endpoint),
+        &text[value_start + len..]
+    )
 }
 
 #[cfg(test)]
@@ -73,9 +102,16 @@ mod tests {
         let e = "https://example.test:9443/GetPersonsForProfile/5/rivtabp21";
         let w = wsdl(Contract::GetPersonsForProfile, e).unwrap();
         assert!(w.contains(&format!("<soap:address location=\"{e}\"/>")));
-        assert!(w.contains(&format!("schemaLocation=\"{e}?xsd=GetPersonsForProfileResponder_5.0.xsd\"")));
+        assert!(w.contains(&format!(
+            "schemaLocation=\"{e}?xsd=GetPersonsForProfileResponder_5.0.xsd\""
+        )));
         assert!(!w.contains("../xsd"));
-        let x = xsd(Contract::GetPersonsForProfile, "GetPersonsForProfileResponder_5.0.xsd", e).unwrap();
+        let x = xsd(
+            Contract::GetPersonsForProfile,
+            "GetPersonsForProfileResponder_5.0.xsd",
+            e,
+        )
+        .unwrap();
         assert!(x.contains(&format!("{e}?xsd={CORE_XSD}")));
         assert!(xsd(Contract::GetPersonsForProfile, "../../etc/passwd", e).is_none());
         for c in Contract::ALL {

@@ -1,7 +1,10 @@
 //! Turning domain values into column values and back, shared by both backends.
 
 use super::StoreError;
-use crate::domain::{Actor, Channel, ContactEntry, ContactRecord, Name, Person, PersonId, PostalAddress, Protection, Provenance, Version};
+use crate::domain::{
+    Actor, Channel, ContactEntry, ContactRecord, Name, Person, PersonId, PostalAddress, Protection,
+    Provenance, Version,
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -92,17 +95,40 @@ impl PersonRow {
 
     /// The person in this row.
     pub(crate) fn into_person(self) -> Result<Person, StoreError> {
-        let id = PersonId::from_key(&self.key).ok_or_else(|| StoreError::Corrupt(format!("person key {:?}", self.key)))?;
-        let guardian_keys: Vec<String> = serde_json::from_str(&self.guardians).map_err(|e| StoreError::Corrupt(format!("guardians: {e}")))?;
-        let guardians = guardian_keys.iter().filter_map(|k| PersonId::from_key(k)).collect();
-        let birth_date = self.birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let has_address = self.care_of.is_some() || self.street.is_some() || self.postal_code.is_some() || self.city.is_some();
+        let id = PersonId::from_key(&self.key)
+            .ok_or_else(|| StoreError::Corrupt(format!("person key {:?}", self.key)))?;
+        let guardian_keys: Vec<String> = serde_json::from_str(&self.guardians)
+            .map_err(|e| StoreError::Corrupt(format!("guardians: {e}")))?;
+        let guardians = guardian_keys
+            .iter()
+            .filter_map(|k| PersonId::from_key(k))
+            .collect();
+        let birth_date = self
+            .birth_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let has_address = self.care_of.is_some()
+            || self.street.is_some()
+            || self.postal_code.is_some()
+            || self.city.is_some();
         Ok(Person {
             id,
-            name: Name { given: self.given_name, middle: self.middle_name, surname: self.surname },
+            name: Name {
+                given: self.given_name,
+                middle: self.middle_name,
+                surname: self.surname,
+            },
             birth_date,
-            address: has_address.then_some(PostalAddress { care_of: self.care_of, street: self.street, postal_code: self.postal_code, city: self.city }),
-            protection: Protection { sekretessmarkering: self.sekretessmarkering, skyddad_folkbokforing: self.skyddad_folkbokforing },
+            address: has_address.then_some(PostalAddress {
+                care_of: self.care_of,
+                street: self.street,
+                postal_code: self.postal_code,
+                city: self.city,
+            }),
+            protection: Protection {
+                sekretessmarkering: self.sekretessmarkering,
+                skyddad_folkbokforing: self.skyddad_folkbokforing,
+            },
             test_indicator: self.test_indicator,
             guardians,
             deregistration: None,
@@ -113,11 +139,26 @@ impl PersonRow {
 impl ContactRow {
     /// The row for a record.
     pub(crate) fn from_record(r: &ContactRecord) -> Self {
-        let entries: Vec<EntryJson> =
-            r.entries.iter().map(|e| EntryJson { t: e.channel.contact_type().into(), v: e.channel.value().into(), d: e.digital_notification }).collect();
+        let entries: Vec<EntryJson> = r
+            .entries
+            .iter()
+            .map(|e| EntryJson {
+                t: e.channel.contact_type().into(),
+                v: e.channel.value().into(),
+                d: e.digital_notification,
+            })
+            .collect();
         let (actor_kind, org_root, org_extension) = match &r.provenance.actor {
             Actor::Person(_) => ("person", None, None),
-            Actor::Professional { organization_root, organization_id, .. } => ("professional", Some(organization_root.clone()), Some(organization_id.clone())),
+            Actor::Professional {
+                organization_root,
+                organization_id,
+                ..
+            } => (
+                "professional",
+                Some(organization_root.clone()),
+                Some(organization_id.clone()),
+            ),
         };
         Self {
             version: r.version.to_string(),
@@ -137,14 +178,26 @@ impl ContactRow {
     pub(crate) fn into_record(self) -> Result<ContactRecord, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
         let version = Version::parse(&self.version).ok_or_else(|| corrupt("version"))?;
-        let update_time = Version::parse(&self.update_time).ok_or_else(|| corrupt("update_time"))?;
-        let json: Vec<EntryJson> = serde_json::from_str(&self.entries).map_err(|e| StoreError::Corrupt(format!("entries: {e}")))?;
+        let update_time =
+            Version::parse(&self.update_time).ok_or_else(|| corrupt("update_time"))?;
+        let json: Vec<EntryJson> = serde_json::from_str(&self.entries)
+            .map_err(|e| StoreError::Corrupt(format!("entries: {e}")))?;
         let entries = json
             .into_iter()
-            .map(|e| Channel::from_stored(&e.t, e.v).map(|channel| ContactEntry { channel, digital_notification: e.d }).ok_or_else(|| corrupt("contact type")))
+            .map(|e| {
+                Channel::from_stored(&e.t, e.v)
+                    .map(|channel| ContactEntry {
+                        channel,
+                        digital_notification: e.d,
+                    })
+                    .ok_or_else(|| corrupt("contact type"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let actor = match self.actor_kind.as_str() {
-            "person" => Actor::Person(PersonId::from_key(&format!("{}:{}", self.actor_root, self.actor_extension)).ok_or_else(|| corrupt("actor"))?),
+            "person" => Actor::Person(
+                PersonId::from_key(&format!("{}:{}", self.actor_root, self.actor_extension))
+                    .ok_or_else(|| corrupt("actor"))?,
+            ),
             _ => Actor::Professional {
                 hsa_id: self.actor_extension,
                 organization_root: self.org_root.unwrap_or_default(),
@@ -155,7 +208,11 @@ impl ContactRow {
             version,
             entries,
             optout_paper_notification: self.optout,
-            provenance: Provenance { actor, update_time, consumer_hsa_id: self.consumer_hsa_id },
+            provenance: Provenance {
+                actor,
+                update_time,
+                consumer_hsa_id: self.consumer_hsa_id,
+            },
         })
     }
 }

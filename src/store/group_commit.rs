@@ -27,8 +27,14 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("audit-group-commit".into())
             .spawn(move || commit_loop(log.as_ref(), &rx))
-            .map_err(|source| StoreError::Thread { what: "audit committer", source })?;
-        Ok(Self { inner, queue: Mutex::new(tx) })
+            .map_err(|source| StoreError::Thread {
+                what: "audit committer",
+                source,
+            })?;
+        Ok(Self {
+            inner,
+            queue: Mutex::new(tx),
+        })
     }
 }
 
@@ -49,7 +55,12 @@ fn commit_loop(log: &dyn AuditLog, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
         let entries: Vec<AuditEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
         let started = std::time::Instant::now();
         let outcome = log.append(&entries).map_err(Arc::new);
-        tracing::debug!(submissions = batch.len(), entries = entries.len(), commit_us = started.elapsed().as_micros() as u64, "audit batch committed");
+        tracing::debug!(
+            submissions = batch.len(),
+            entries = entries.len(),
+            commit_us = started.elapsed().as_micros() as u64,
+            "audit batch committed"
+        );
         for (_, ack) in batch {
             let _ = ack.send(outcome.clone());
         }
@@ -59,8 +70,14 @@ fn commit_loop(log: &dyn AuditLog, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
 impl AuditLog for GroupCommit {
     fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         let (ack, done) = channel();
-        let sender = self.queue.lock().map_err(|_| StoreError::Poisoned("audit queue"))?.clone();
-        sender.send((entries.to_vec(), ack)).map_err(|_| StoreError::CommitterStopped)?;
+        let sender = self
+            .queue
+            .lock()
+            .map_err(|_| StoreError::Poisoned("audit queue"))?
+            .clone();
+        sender
+            .send((entries.to_vec(), ack))
+            .map_err(|_| StoreError::CommitterStopped)?;
         match done.recv() {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(StoreError::Batch(e)),
@@ -83,7 +100,8 @@ mod tests {
     #[test]
     fn ac2_group_commit_appends_every_callers_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let inner: Arc<dyn AuditLog> = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        let inner: Arc<dyn AuditLog> =
+            Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
         let store = Arc::new(GroupCommit::new(inner).unwrap());
         let threads: Vec<_> = (0..16)
             .map(|t| {
@@ -91,8 +109,15 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..50 {
                         let correlation_id = format!("{t}-{i}");
-                        let caller = Caller { consumer: "SE-C", source: Source::Import, logical_address: "LA", correlation_id: &correlation_id };
-                        store.append(&[AuditEntry::now(&caller, format!("p:{t}"))]).unwrap();
+                        let caller = Caller {
+                            consumer: "SE-C",
+                            source: Source::Import,
+                            logical_address: "LA",
+                            correlation_id: &correlation_id,
+                        };
+                        store
+                            .append(&[AuditEntry::now(&caller, format!("p:{t}"))])
+                            .unwrap();
                     }
                 })
             })
@@ -101,6 +126,15 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(store.query(&AuditQuery::default()).unwrap().len(), 800);
-        assert_eq!(store.query(&AuditQuery { person: Some("p:3".into()), ..Default::default() }).unwrap().len(), 50);
+        assert_eq!(
+            store
+                .query(&AuditQuery {
+                    person: Some("p:3".into()),
+                    ..Default::default()
+                })
+                .unwrap()
+                .len(),
+            50
+        );
     }
 }

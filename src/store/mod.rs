@@ -125,12 +125,16 @@ pub enum StoreError {
 impl StoreError {
     /// This error as one of the file at `path`.
     pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
-        StoreError::File { path: path.to_owned(), source: Box::new(self) }
+        StoreError::File {
+            path: path.to_owned(),
+            source: Box::new(self),
+        }
     }
 }
 
 /// Decides the new contact record from the current state, or refuses (the domain's `apply_update`).
-pub type Decide<'a> = &'a dyn Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation>;
+pub type Decide<'a> =
+    &'a dyn Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation>;
 
 /// Population data and contact records; implementations are interchangeable.
 pub trait PersonStore: Send + Sync + 'static {
@@ -146,7 +150,12 @@ pub trait PersonStore: Send + Sync + 'static {
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,
     /// replaces the stored one and appends `audit` with the outcome (OK, or the refusal's
     /// code). A refusal changes nothing but the audit trail.
-    fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError>;
+    fn update_contacts(
+        &self,
+        id: &PersonId,
+        decide: Decide<'_>,
+        audit: &AuditEntry,
+    ) -> Result<Result<PersonState, Violation>, StoreError>;
 
     /// Inserts or replaces population data, never contact information.
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError>;
@@ -181,7 +190,10 @@ pub struct Stores {
 impl Stores {
     /// Both roles served by one database, audit appends straight through.
     pub fn direct<S: Store>(store: Arc<S>) -> Self {
-        Self { persons: store.clone(), audit: store }
+        Self {
+            persons: store.clone(),
+            audit: store,
+        }
     }
 }
 

@@ -43,12 +43,30 @@ impl<C> Drop for Lease<'_, C> {
 
 impl<C> Pool<C> {
     /// A pool of at most `max` (at least one) connections made by `open`; `usable` tells a broken one.
-    pub(crate) fn new(what: &'static str, max: usize, open: Opener<C>, usable: fn(&C) -> bool) -> Self {
-        Self { what, max: max.max(1), open, usable, state: Mutex::new(State { idle: Vec::new(), opened: 0 }), returned: Condvar::new() }
+    pub(crate) fn new(
+        what: &'static str,
+        max: usize,
+        open: Opener<C>,
+        usable: fn(&C) -> bool,
+    ) -> Self {
+        Self {
+            what,
+            max: max.max(1),
+            open,
+            usable,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                opened: 0,
+            }),
+            returned: Condvar::new(),
+        }
     }
 
     /// Runs `f` on a lent connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut C) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut C) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut lease = self.lend()?;
         match lease.conn.as_mut() {
             Some(conn) => f(conn),
@@ -64,7 +82,10 @@ impl<C> Pool<C> {
 
     /// Takes the idle connections out, e.g. to close them on a thread of their own.
     pub(crate) fn drain_idle(&mut self) -> Vec<C> {
-        self.state.get_mut().map(|s| std::mem::take(&mut s.idle)).unwrap_or_default()
+        self.state
+            .get_mut()
+            .map(|s| std::mem::take(&mut s.idle))
+            .unwrap_or_default()
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State<C>>, StoreError> {
@@ -81,7 +102,10 @@ impl<C> Pool<C> {
         loop {
             while let Some(conn) = state.idle.pop() {
                 if (self.usable)(&conn) {
-                    return Ok(Lease { pool: self, conn: Some(conn) });
+                    return Ok(Lease {
+                        pool: self,
+                        conn: Some(conn),
+                    });
                 }
                 state.opened -= 1;
             }
@@ -89,7 +113,10 @@ impl<C> Pool<C> {
                 state.opened += 1;
                 drop(state);
                 return match (self.open)() {
-                    Ok(conn) => Ok(Lease { pool: self, conn: Some(conn) }),
+                    Ok(conn) => Ok(Lease {
+                        pool: self,
+                        conn: Some(conn),
+                    }),
                     Err(e) => {
                         self.forget_one();
                         Err(e)
@@ -98,9 +125,17 @@ impl<C> Pool<C> {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(StoreError::PoolExhausted { what: self.what, max: self.max, seconds: WAIT.as_secs() });
+                return Err(StoreError::PoolExhausted {
+                    what: self.what,
+                    max: self.max,
+                    seconds: WAIT.as_secs(),
+                });
             }
-            state = self.returned.wait_timeout(state, left).map_err(|_| self.poisoned())?.0;
+            state = self
+                .returned
+                .wait_timeout(state, left)
+                .map_err(|_| self.poisoned())?
+                .0;
         }
     }
 
@@ -134,7 +169,15 @@ mod tests {
     fn counting_pool(max: usize) -> (Arc<Pool<usize>>, Arc<AtomicUsize>) {
         let made = Arc::new(AtomicUsize::new(0));
         let m = made.clone();
-        (Arc::new(Pool::new("test", max, Box::new(move || Ok(m.fetch_add(1, Ordering::SeqCst))), |_| true)), made)
+        (
+            Arc::new(Pool::new(
+                "test",
+                max,
+                Box::new(move || Ok(m.fetch_add(1, Ordering::SeqCst))),
+                |_| true,
+            )),
+            made,
+        )
     }
 
     #[test]
@@ -162,7 +205,10 @@ mod tests {
     fn a_connection_whose_borrower_panicked_goes_back_to_the_pool() {
         let (pool, made) = counting_pool(1);
         let p = pool.clone();
-        let _ = std::thread::spawn(move || p.with(|_| -> Result<(), StoreError> { panic!("borrower crashed") })).join();
+        let _ = std::thread::spawn(move || {
+            p.with(|_| -> Result<(), StoreError> { panic!("borrower crashed") })
+        })
+        .join();
         pool.with(|_| Ok(())).unwrap();
         assert_eq!((pool.opened(), made.load(Ordering::SeqCst)), (1, 1));
     }
@@ -190,7 +236,15 @@ mod tests {
         let (pool, made) = {
             let made = Arc::new(AtomicUsize::new(0));
             let m = made.clone();
-            (Pool::new("test", 1, Box::new(move || Ok(m.fetch_add(1, Ordering::SeqCst))), |n: &usize| *n != 0), made)
+            (
+                Pool::new(
+                    "test",
+                    1,
+                    Box::new(move || Ok(m.fetch_add(1, Ordering::SeqCst))),
+                    |n: &usize| *n != 0,
+                ),
+                made,
+            )
         };
         pool.with(|_| Ok(())).unwrap(); // connection 0 is "broken" and closed on return
         assert_eq!(pool.with(|n| Ok(*n)).unwrap(), 1);

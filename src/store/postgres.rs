@@ -33,10 +33,17 @@ impl PostgresStore {
         let url = url.to_owned();
         let connect = move || Ok(Client::connect(&url, NoTls)?);
         // A broken connection is dropped on return, so the service recovers when the database does.
-        let store = Self { pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| !c.is_closed()) };
+        let store = Self {
+            pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| {
+                !c.is_closed()
+            }),
+        };
         store.pool.with(|c| {
             in_transaction(c, |tx| {
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[Value::Int(MIGRATION_LOCK)])?;
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    &[Value::Int(MIGRATION_LOCK)],
+                )?;
                 sql::migrate(tx)
             })
         })?;
@@ -45,7 +52,10 @@ impl PostgresStore {
 }
 
 /// Runs `f` in a transaction; commits when `f` succeeds (dropping it uncommitted rolls back).
-fn in_transaction<T>(client: &mut Client, f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
+fn in_transaction<T>(
+    client: &mut Client,
+    f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let mut tx = client.transaction()?;
     let out = f(&mut PgSql(&mut tx))?;
     tx.commit()?;
@@ -101,7 +111,12 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
         Ok(self.0.execute(sql, &bind(params))?)
     }
 
-    fn query(&mut self, sql: &str, params: &[Value<'_>], each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         for row in self.0.query(sql, &bind(params))? {
             each(&row)?;
         }
@@ -115,25 +130,39 @@ impl PersonStore for PostgresStore {
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        self.pool.with(|c| Ok(c.simple_query("SELECT 1").map(|_| ())?))
+        self.pool
+            .with(|c| Ok(c.simple_query("SELECT 1").map(|_| ())?))
     }
 
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
         self.pool.with(|c| {
             // One read-only transaction: every id is read from the same snapshot.
             let mut tx = c.build_transaction().read_only(true).start()?;
-            let out = ids.iter().map(|id| sql::read_state(&mut PgSql(&mut tx), &id.key(), false)).collect::<Result<Vec<_>, _>>()?;
+            let out = ids
+                .iter()
+                .map(|id| sql::read_state(&mut PgSql(&mut tx), &id.key(), false))
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit()?;
             Ok(out)
         })
     }
 
-    fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError> {
-        self.pool.with(|c| in_transaction(c, |tx| sql::update_contacts(tx, id, decide, audit)))
+    fn update_contacts(
+        &self,
+        id: &PersonId,
+        decide: Decide<'_>,
+        audit: &AuditEntry,
+    ) -> Result<Result<PersonState, Violation>, StoreError> {
+        self.pool
+            .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, id, decide, audit)))
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        self.pool.with(|c| in_transaction(c, |tx| persons.iter().map(|p| sql::upsert_person(tx, p)).collect()))
+        self.pool.with(|c| {
+            in_transaction(c, |tx| {
+                persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
+            })
+        })
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {
@@ -143,7 +172,11 @@ impl PersonStore for PostgresStore {
 
 impl AuditLog for PostgresStore {
     fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        self.pool.with(|c| in_transaction(c, |tx| entries.iter().try_for_each(|e| sql::insert_audit(tx, e))))
+        self.pool.with(|c| {
+            in_transaction(c, |tx| {
+                entries.iter().try_for_each(|e| sql::insert_audit(tx, e))
+            })
+        })
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

@@ -8,7 +8,9 @@
 
 use super::codec::{ContactRow, PersonRow};
 use super::{Decide, PersonState, StoreError, Upserted};
-use crate::audit::{parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Outcome, Source};
+use crate::audit::{
+    parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Outcome, Source,
+};
 use crate::domain::{PersonId, Violation};
 
 /// Where the two SQL dialects differ.
@@ -83,7 +85,12 @@ pub(crate) trait Sql {
     /// Runs one statement.
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError>;
     /// Runs one query and hands each row to `each`.
-    fn query(&mut self, sql: &str, params: &[Value<'_>], each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>) -> Result<(), StoreError>;
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Versioned migrations; `{bool}`, `{serial}` and `{append_only_audit}` are filled per dialect.
@@ -114,7 +121,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 )];
 
 fn migration_sql(dialect: Dialect, template: &str) -> String {
-    template.replace("{bool}", dialect.boolean()).replace("{serial}", dialect.serial_key()).replace("{append_only_audit}", dialect.append_only_audit())
+    template
+        .replace("{bool}", dialect.boolean())
+        .replace("{serial}", dialect.serial_key())
+        .replace("{append_only_audit}", dialect.append_only_audit())
 }
 
 /// Applies every migration not yet recorded; the caller runs this in one transaction
@@ -123,10 +133,14 @@ pub(crate) fn migrate(db: &mut dyn Sql) -> Result<(), StoreError> {
     db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
     for (version, template) in MIGRATIONS {
         let mut done = false;
-        db.query("SELECT version FROM schema_migrations WHERE version = CAST($1 AS BIGINT)", &[Value::Int(*version)], &mut |_| {
-            done = true;
-            Ok(())
-        })?;
+        db.query(
+            "SELECT version FROM schema_migrations WHERE version = CAST($1 AS BIGINT)",
+            &[Value::Int(*version)],
+            &mut |_| {
+                done = true;
+                Ok(())
+            },
+        )?;
         if !done {
             db.batch(&migration_sql(db.dialect(), template))?;
             let now = stored_time(chrono::Utc::now());
@@ -152,15 +166,40 @@ const PERSON_COLUMNS: [&str; 13] = [
     "guardians",
 ];
 
-const CONTACT_COLUMNS: [&str; 11] =
-    ["person_key", "version", "entries", "optout", "actor_kind", "actor_root", "actor_extension", "org_root", "org_extension", "update_time", "consumer_hsa_id"];
+const CONTACT_COLUMNS: [&str; 11] = [
+    "person_key",
+    "version",
+    "entries",
+    "optout",
+    "actor_kind",
+    "actor_root",
+    "actor_extension",
+    "org_root",
+    "org_extension",
+    "update_time",
+    "consumer_hsa_id",
+];
 
-const AUDIT_COLUMNS: [&str; 10] = ["at", "consumer", "contract", "unrestricted", "logical_address", "correlation_id", "person_key", "outcome", "error_code", "log_id"];
+const AUDIT_COLUMNS: [&str; 10] = [
+    "at",
+    "consumer",
+    "contract",
+    "unrestricted",
+    "logical_address",
+    "correlation_id",
+    "person_key",
+    "outcome",
+    "error_code",
+    "log_id",
+];
 
 /// `INSERT INTO table (columns) VALUES ($1 …) ON CONFLICT (key) DO UPDATE SET` every other column.
 fn upsert_statement(table: &str, columns: &[&str]) -> String {
     let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-    let updates: Vec<String> = columns[1..].iter().map(|c| format!("{c}=excluded.{c}")).collect();
+    let updates: Vec<String> = columns[1..]
+        .iter()
+        .map(|c| format!("{c}=excluded.{c}"))
+        .collect();
     format!(
         "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
         columns.join(", "),
@@ -172,7 +211,11 @@ fn upsert_statement(table: &str, columns: &[&str]) -> String {
 
 fn insert_statement(table: &str, columns: &[&str]) -> String {
     let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        columns.join(", "),
+        placeholders.join(", ")
+    )
 }
 
 fn person_row(r: &dyn SqlRow) -> Result<PersonRow, StoreError> {
@@ -209,7 +252,12 @@ fn contact_row(r: &dyn SqlRow) -> Result<ContactRow, StoreError> {
 }
 
 /// The first row a query returns, mapped.
-fn first<T>(db: &mut dyn Sql, sql: &str, params: &[Value<'_>], map: fn(&dyn SqlRow) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+fn first<T>(
+    db: &mut dyn Sql,
+    sql: &str,
+    params: &[Value<'_>],
+    map: fn(&dyn SqlRow) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
     let mut out = None;
     db.query(sql, params, &mut |row| {
         if out.is_none() {
@@ -221,13 +269,28 @@ fn first<T>(db: &mut dyn Sql, sql: &str, params: &[Value<'_>], map: fn(&dyn SqlR
 }
 
 /// Reads a person and their contact record; `lock` takes the row lock an update needs.
-pub(crate) fn read_state(db: &mut dyn Sql, key: &str, lock: bool) -> Result<Option<PersonState>, StoreError> {
+pub(crate) fn read_state(
+    db: &mut dyn Sql,
+    key: &str,
+    lock: bool,
+) -> Result<Option<PersonState>, StoreError> {
     let suffix = if lock { db.dialect().for_update() } else { "" };
-    let person_sql = format!("SELECT {} FROM persons WHERE person_key = $1{suffix}", PERSON_COLUMNS.join(", "));
-    let Some(person) = first(db, &person_sql, &[Value::Text(key)], person_row)? else { return Ok(None) };
-    let contact_sql = format!("SELECT {} FROM contact_records WHERE person_key = $1", CONTACT_COLUMNS.join(", "));
+    let person_sql = format!(
+        "SELECT {} FROM persons WHERE person_key = $1{suffix}",
+        PERSON_COLUMNS.join(", ")
+    );
+    let Some(person) = first(db, &person_sql, &[Value::Text(key)], person_row)? else {
+        return Ok(None);
+    };
+    let contact_sql = format!(
+        "SELECT {} FROM contact_records WHERE person_key = $1",
+        CONTACT_COLUMNS.join(", ")
+    );
     let contacts = first(db, &contact_sql, &[Value::Text(key)], contact_row)?;
-    Ok(Some(PersonState { person: person.into_person()?, contacts: contacts.map(ContactRow::into_record).transpose()? }))
+    Ok(Some(PersonState {
+        person: person.into_person()?,
+        contacts: contacts.map(ContactRow::into_record).transpose()?,
+    }))
 }
 
 fn write_contacts(db: &mut dyn Sql, key: &str, row: &ContactRow) -> Result<(), StoreError> {
@@ -272,9 +335,18 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
 }
 
 /// Inserts or replaces one person's population data; says which it was.
-pub(crate) fn upsert_person(db: &mut dyn Sql, p: &crate::domain::Person) -> Result<Upserted, StoreError> {
+pub(crate) fn upsert_person(
+    db: &mut dyn Sql,
+    p: &crate::domain::Person,
+) -> Result<Upserted, StoreError> {
     let r = PersonRow::from_person(p);
-    let existed = first(db, "SELECT 1 FROM persons WHERE person_key = $1", &[Value::Text(&r.key)], |_| Ok(()))?.is_some();
+    let existed = first(
+        db,
+        "SELECT 1 FROM persons WHERE person_key = $1",
+        &[Value::Text(&r.key)],
+        |_| Ok(()),
+    )?
+    .is_some();
     db.execute(
         &upsert_statement("persons", &PERSON_COLUMNS),
         &[
@@ -293,7 +365,11 @@ pub(crate) fn upsert_person(db: &mut dyn Sql, p: &crate::domain::Person) -> Resu
             Value::Text(&r.guardians),
         ],
     )?;
-    Ok(if existed { Upserted::Updated } else { Upserted::Inserted })
+    Ok(if existed {
+        Upserted::Updated
+    } else {
+        Upserted::Inserted
+    })
 }
 
 /// The update algorithm, inside one write transaction: read with the row lock, decide,
@@ -306,13 +382,24 @@ pub(crate) fn update_contacts(
 ) -> Result<Result<PersonState, Violation>, StoreError> {
     let key = id.key();
     let state = read_state(tx, &key, true)?;
-    match (decide(state.as_ref().map(|s| &s.person), state.as_ref().and_then(|s| s.contacts.as_ref())), state) {
+    match (
+        decide(
+            state.as_ref().map(|s| &s.person),
+            state.as_ref().and_then(|s| s.contacts.as_ref()),
+        ),
+        state,
+    ) {
         (Ok(record), Some(state)) => {
             write_contacts(tx, &key, &ContactRow::from_record(&record))?;
             insert_audit(tx, &audit.decided(None))?;
-            Ok(Ok(PersonState { person: state.person, contacts: Some(record) }))
+            Ok(Ok(PersonState {
+                person: state.person,
+                contacts: Some(record),
+            }))
         }
-        (Ok(_), None) => Err(StoreError::Invariant("the domain accepted an update of an unknown person")),
+        (Ok(_), None) => Err(StoreError::Invariant(
+            "the domain accepted an update of an unknown person",
+        )),
         (Err(violation), _) => {
             insert_audit(tx, &audit.decided(Some(&violation)))?;
             Ok(Err(violation))
@@ -335,7 +422,10 @@ fn audit_entry(r: &dyn SqlRow) -> Result<AuditEntry, StoreError> {
         correlation_id: r.text(5)?,
         person: r.text(6)?,
         outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-        error_code: error_code.as_deref().map(|c| AuditCode::parse(c).ok_or_else(|| corrupt("code", c))).transpose()?,
+        error_code: error_code
+            .as_deref()
+            .map(|c| AuditCode::parse(c).ok_or_else(|| corrupt("code", c)))
+            .transpose()?,
         log_id: r.opt_text(9)?,
     })
 }

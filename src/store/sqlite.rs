@@ -37,7 +37,10 @@ pub struct SqliteTuning {
 
 impl Default for SqliteTuning {
     fn default() -> Self {
-        Self { readers: 8, cache_kib: 16 * 1024 }
+        Self {
+            readers: 8,
+            cache_kib: 16 * 1024,
+        }
     }
 }
 
@@ -83,7 +86,10 @@ impl Checkpointer {
                     }
                 }
             })
-            .map_err(|source| StoreError::Thread { what: "checkpoint", source })?;
+            .map_err(|source| StoreError::Thread {
+                what: "checkpoint",
+                source,
+            })?;
         Ok(Self { _alive: alive })
     }
 }
@@ -103,10 +109,21 @@ impl SqliteStore {
         let in_file = |e: StoreError| e.in_file(path);
         let mut writer = open_connection(path, tuning.writer_cache_kib()).map_err(in_file)?;
         in_transaction(&mut writer, sql::migrate).map_err(in_file)?;
-        writer.execute_batch("PRAGMA wal_autocheckpoint=0").map_err(StoreError::from).map_err(in_file)?;
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint=0")
+            .map_err(StoreError::from)
+            .map_err(in_file)?;
         let writer = Arc::new(Mutex::new(writer));
-        let checkpointer = Checkpointer::start(open_connection(path, CHECKPOINTER_CACHE_KIB).map_err(in_file)?, writer.clone())?;
-        Ok(Self { path: path.to_owned(), writer, readers: reader_pool(path, tuning), _checkpointer: checkpointer })
+        let checkpointer = Checkpointer::start(
+            open_connection(path, CHECKPOINTER_CACHE_KIB).map_err(in_file)?,
+            writer.clone(),
+        )?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer,
+            readers: reader_pool(path, tuning),
+            _checkpointer: checkpointer,
+        })
     }
 
     /// The database file.
@@ -116,16 +133,28 @@ impl SqliteStore {
 
     /// Moves the WAL into the main file and truncates it (used before raw-byte scans and backups).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let conn = self.writer.lock().map_err(|_| StoreError::Poisoned("SQLite writer"))?;
+        let conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Poisoned("SQLite writer"))?;
         Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
     }
 
-    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.readers.with(|conn| f(conn))
     }
 
-    fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut conn = self.writer.lock().map_err(|_| StoreError::Poisoned("SQLite writer"))?;
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Poisoned("SQLite writer"))?;
         f(&mut conn)
     }
 }
@@ -133,7 +162,12 @@ impl SqliteStore {
 /// Reader connections, each with its share of the page-cache budget.
 fn reader_pool(path: &Path, tuning: SqliteTuning) -> Pool<Connection> {
     let (path, cache_kib) = (path.to_owned(), tuning.reader_cache_kib());
-    Pool::new("SQLite reader", tuning.readers, Box::new(move || open_connection(&path, cache_kib)), |_| true)
+    Pool::new(
+        "SQLite reader",
+        tuning.readers,
+        Box::new(move || open_connection(&path, cache_kib)),
+        |_| true,
+    )
 }
 
 /// A connection with the store's pragmas and a page cache of `cache_kib` (SQLite's own default, 2 MiB
@@ -147,14 +181,20 @@ fn open_connection(path: &Path, cache_kib: u64) -> Result<Connection, StoreError
     conn.execute_batch(&format!("PRAGMA cache_size=-{cache_kib}"))?;
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::NoWal { path: path.to_owned(), mode });
+        return Err(StoreError::NoWal {
+            path: path.to_owned(),
+            mode,
+        });
     }
     Ok(conn)
 }
 
 /// Runs `f` in an IMMEDIATE transaction (the write lock taken at once, so a concurrent
 /// writer waits instead of failing at commit); commits when `f` succeeds.
-fn in_transaction<T>(conn: &mut Connection, f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>) -> Result<T, StoreError> {
+fn in_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let out = f(&mut SqliteSql(&tx))?;
     tx.commit()?;
@@ -209,11 +249,19 @@ impl Sql for SqliteSql<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
-        let n = self.0.prepare_cached(&numbered(sql))?.execute(rusqlite::params_from_iter(params))?;
+        let n = self
+            .0
+            .prepare_cached(&numbered(sql))?
+            .execute(rusqlite::params_from_iter(params))?;
         Ok(n as u64)
     }
 
-    fn query(&mut self, sql: &str, params: &[Value<'_>], each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut stmt = self.0.prepare_cached(&numbered(sql))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = rows.next()? {
@@ -236,18 +284,32 @@ impl PersonStore for SqliteStore {
         self.with_reader(|c| {
             // One read transaction: every id is read from the same snapshot.
             let tx = c.unchecked_transaction()?;
-            let out = ids.iter().map(|id| sql::read_state(&mut SqliteSql(&tx), &id.key(), false)).collect();
+            let out = ids
+                .iter()
+                .map(|id| sql::read_state(&mut SqliteSql(&tx), &id.key(), false))
+                .collect();
             tx.finish()?;
             out
         })
     }
 
-    fn update_contacts(&self, id: &PersonId, decide: Decide<'_>, audit: &AuditEntry) -> Result<Result<PersonState, Violation>, StoreError> {
-        self.with_writer(|conn| in_transaction(conn, |tx| sql::update_contacts(tx, id, decide, audit)))
+    fn update_contacts(
+        &self,
+        id: &PersonId,
+        decide: Decide<'_>,
+        audit: &AuditEntry,
+    ) -> Result<Result<PersonState, Violation>, StoreError> {
+        self.with_writer(|conn| {
+            in_transaction(conn, |tx| sql::update_contacts(tx, id, decide, audit))
+        })
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        self.with_writer(|conn| in_transaction(conn, |tx| persons.iter().map(|p| sql::upsert_person(tx, p)).collect()))
+        self.with_writer(|conn| {
+            in_transaction(conn, |tx| {
+                persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
+            })
+        })
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {
@@ -257,7 +319,11 @@ impl PersonStore for SqliteStore {
 
 impl AuditLog for SqliteStore {
     fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        self.with_writer(|conn| in_transaction(conn, |tx| entries.iter().try_for_each(|e| sql::insert_audit(tx, e))))
+        self.with_writer(|conn| {
+            in_transaction(conn, |tx| {
+                entries.iter().try_for_each(|e| sql::insert_audit(tx, e))
+            })
+        })
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
@@ -272,8 +338,16 @@ mod tests {
     #[test]
     fn every_connection_gets_its_share_of_the_page_cache_budget() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_tuned(&dir.path().join("t.db"), SqliteTuning { readers: 4, cache_kib: 8192 }).unwrap();
-        let cache = |c: &Connection| Ok(c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0))?);
+        let store = SqliteStore::open_tuned(
+            &dir.path().join("t.db"),
+            SqliteTuning {
+                readers: 4,
+                cache_kib: 8192,
+            },
+        )
+        .unwrap();
+        let cache =
+            |c: &Connection| Ok(c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0))?);
         assert_eq!(store.with_writer(|c| cache(c)).unwrap(), -4096);
         assert_eq!(store.with_reader(cache).unwrap(), -1024);
         assert_eq!(store.readers.opened(), 1);

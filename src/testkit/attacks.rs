@@ -1,16 +1,23 @@
 //! The OWASP XML Security attack requests, shared by the hostile-input test and the
 //! hardening harness (`cargo bench --bench hardening`).
 
-
 /// Each attack: its name, the request body, and a phrase the Fault must contain ("" when any
 /// Fault will do). Built around `valid`, a well-formed GetPersonsForProfile envelope whose
 /// person is 191212121212.
 pub fn attacks(valid: &str) -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let v = valid;
-    assert!(v.contains(">191212121212<") && v.contains(">P1<"), "the attacks are built around person 191212121212 and profile P1");
+    assert!(
+        v.contains(">191212121212<") && v.contains(">P1<"),
+        "the attacks are built around person 191212121212 and profile P1"
+    );
     let body_at = v.find("<GetPersonsForProfile").unwrap();
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>"#;
-    let deep = format!("{}{}{}", &v[..body_at], "<x xmlns=\"urn:x\">".repeat(10_000) + &"</x>".repeat(10_000), &v[body_at..]);
+    let deep = format!(
+        "{}{}{}",
+        &v[..body_at],
+        "<x xmlns=\"urn:x\">".repeat(10_000) + &"</x>".repeat(10_000),
+        &v[body_at..]
+    );
     let attrs: String = (0..100_000).map(|i| format!(" a{i}=\"1\"")).collect();
     vec![
         ("billion laughs", format!("{laughs}{}", v.replace("191212121212", "&lol3;")).into_bytes(), "DOCTYPE/DTD is not allowed"),

@@ -39,7 +39,11 @@ pub const EXTENDED: &str = "SE2321000016-1002";
 /// A SOAP 1.1 request envelope around `payload` (an XML declaration in it is dropped).
 pub fn envelope(payload: &str) -> String {
     let payload = payload.trim_start_matches(|c| c != '<').trim_start();
-    let payload = if payload.starts_with("<?xml") { payload[payload.find("?>").map_or(0, |i| i + 2)..].trim_start() } else { payload };
+    let payload = if payload.starts_with("<?xml") {
+        payload[payload.find("?>").map_or(0, |i| i + 2)..].trim_start()
+    } else {
+        payload
+    };
     format!(
         "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:itr=\"urn:riv:itintegration:registry:1\">\
          <soapenv:Header><itr:LogicalAddress>SE2321000016-LA01</itr:LogicalAddress></soapenv:Header>\
@@ -49,7 +53,9 @@ pub fn envelope(payload: &str) -> String {
 
 /// The payload element of a response envelope.
 pub fn payload_of(envelope: &str) -> &str {
-    let start = envelope.find("<soap:Body>").map_or(0, |i| i + "<soap:Body>".len());
+    let start = envelope
+        .find("<soap:Body>")
+        .map_or(0, |i| i + "<soap:Body>".len());
     let end = envelope.rfind("</soap:Body>").unwrap_or(envelope.len());
     &envelope[start..end]
 }
@@ -65,7 +71,9 @@ pub fn texts_of<'a>(xml: &'a str, local: &str) -> Vec<&'a str> {
     let mut rest = xml;
     while let Some(i) = rest.find('<') {
         rest = &rest[i + 1..];
-        let end = rest.find(|c: char| c == '>' || c.is_whitespace()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c == '>' || c.is_whitespace())
+            .unwrap_or(rest.len());
         let name = &rest[..end];
         if name.starts_with('/') || name.rsplit(':').next() != Some(local) {
             continue;
@@ -94,7 +102,10 @@ pub fn service_config() -> ServiceConfig {
         }
         auth.allow(EXTENDED, c);
     }
-    ServiceConfig { authorisation: auth, ..ServiceConfig::default() }
+    ServiceConfig {
+        authorisation: auth,
+        ..ServiceConfig::default()
+    }
 }
 
 /// A service over `stores` with [`service_config`].
@@ -103,13 +114,32 @@ pub fn service(stores: &Stores) -> Service {
 }
 
 /// Calls the service directly (no transport) with `payload` wrapped in an envelope.
-pub fn call(stores: impl Into<Stores>, contract: Contract, consumer: &str, payload: &str) -> Answer {
-    call_envelope(&service(&stores.into()), contract, consumer, &envelope(payload))
+pub fn call(
+    stores: impl Into<Stores>,
+    contract: Contract,
+    consumer: &str,
+    payload: &str,
+) -> Answer {
+    call_envelope(
+        &service(&stores.into()),
+        contract,
+        consumer,
+        &envelope(payload),
+    )
 }
 
 /// Calls `service` with a whole request envelope.
-pub fn call_envelope(service: &Service, contract: Contract, consumer: &str, envelope: &str) -> Answer {
-    let call = Call { contract, consumer: Some(consumer.to_owned()), correlation_id: "test-correlation".into() };
+pub fn call_envelope(
+    service: &Service,
+    contract: Contract,
+    consumer: &str,
+    envelope: &str,
+) -> Answer {
+    let call = Call {
+        contract,
+        consumer: Some(consumer.to_owned()),
+        correlation_id: "test-correlation".into(),
+    };
     service.handle(&call, envelope.as_bytes())
 }
 
@@ -122,12 +152,21 @@ pub fn client_config(name: Option<&str>, resume: bool) -> Arc<rustls::ClientConf
         roots.add(c.expect("CA certificate")).expect("CA accepted");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().expect("TLS versions").with_root_certificates(roots);
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots);
     let mut config = match name {
         Some(n) => {
-            let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{n}.pem"))).expect("certificate file").map(|c| c.expect("certificate")).collect();
-            let key = PrivateKeyDer::from_pem_file(certs.join(format!("{n}.key"))).expect("key file");
-            builder.with_client_auth_cert(chain, key).expect("client certificate")
+            let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{n}.pem")))
+                .expect("certificate file")
+                .map(|c| c.expect("certificate"))
+                .collect();
+            let key =
+                PrivateKeyDer::from_pem_file(certs.join(format!("{n}.key"))).expect("key file");
+            builder
+                .with_client_auth_cert(chain, key)
+                .expect("client certificate")
         }
         None => builder.with_no_client_auth(),
     };
@@ -141,9 +180,15 @@ pub fn client_config(name: Option<&str>, resume: bool) -> Arc<rustls::ClientConf
 
 /// Whether xmllint can run; in CI its absence is an error.
 pub fn xmllint_available() -> bool {
-    let ok = Command::new("xmllint").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var_os("CI").is_none(), "xmllint is required in CI (apt-get install libxml2-utils)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "xmllint is required in CI (apt-get install libxml2-utils)"
+        );
         eprintln!("skipped: xmllint not installed (apt-get install libxml2-utils)");
     }
     ok
@@ -154,7 +199,13 @@ pub fn xmllint(schema: &Path, xml: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let file = dir.path().join("message.xml");
     std::fs::write(&file, xml).map_err(|e| e.to_string())?;
-    let out = Command::new("xmllint").arg("--noout").arg("--schema").arg(schema).arg(&file).output().map_err(|e| e.to_string())?;
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(schema)
+        .arg(&file)
+        .output()
+        .map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(())
     } else {
@@ -169,7 +220,10 @@ pub fn our_schema(c: Contract) -> PathBuf {
 
 /// The published responder schema, when `../shared` has one for this contract.
 pub fn published_schema(c: Contract) -> Option<PathBuf> {
-    let file = shared()?.join("reference-schemas/schemas/interactions").join(format!("{}Interaction", c.name())).join(c.xsd_file());
+    let file = shared()?
+        .join("reference-schemas/schemas/interactions")
+        .join(format!("{}Interaction", c.name()))
+        .join(c.xsd_file());
     file.is_file().then_some(file)
 }
 
@@ -182,7 +236,10 @@ pub fn envelope_schema() -> PathBuf {
 /// string; None, after printing why, when no server is configured (CI must configure one).
 pub fn fresh_postgres_database(prefix: &str) -> Option<String> {
     let Ok(url) = std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set PU_ADAPTER_TEST_POSTGRES_URL"
+        );
         eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)");
         return None;
     };
@@ -190,9 +247,15 @@ pub fn fresh_postgres_database(prefix: &str) -> Option<String> {
     let create = {
         let (url, db) = (url.clone(), db.clone());
         // The sync client runs a runtime of its own: never on an async thread.
-        move || postgres::Client::connect(&url, postgres::NoTls).and_then(|mut c| c.batch_execute(&format!("CREATE DATABASE {db}")))
+        move || {
+            postgres::Client::connect(&url, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(&format!("CREATE DATABASE {db}")))
+        }
     };
-    std::thread::spawn(create).join().expect("create database thread").expect("CREATE DATABASE");
+    std::thread::spawn(create)
+        .join()
+        .expect("create database thread")
+        .expect("CREATE DATABASE");
     Some(format!("{url} dbname={db}"))
 }
 

@@ -95,14 +95,34 @@ impl ServerHandle {
 }
 
 /// Starts serving on `listener`.
-pub fn serve(listener: TcpListener, tls: Arc<ServerConfig>, state: Arc<AppState>) -> std::io::Result<ServerHandle> {
+pub fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    state: Arc<AppState>,
+) -> std::io::Result<ServerHandle> {
     let local_addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let join = tokio::spawn(accept_loop(listener, TlsAcceptor::from(tls), state, rx, local_addr));
-    Ok(ServerHandle { local_addr, shutdown: tx, join })
+    let join = tokio::spawn(accept_loop(
+        listener,
+        TlsAcceptor::from(tls),
+        state,
+        rx,
+        local_addr,
+    ));
+    Ok(ServerHandle {
+        local_addr,
+        shutdown: tx,
+        join,
+    })
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<AppState>, mut shutdown: watch::Receiver<bool>, local_addr: SocketAddr) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+    local_addr: SocketAddr,
+) {
     let max = state.limits.max_connections;
     let permits = Arc::new(Semaphore::new(max));
     loop {
@@ -110,7 +130,9 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<Ap
             a = listener.accept() => a,
             _ = shutdown.changed() => break,
         };
-        let Ok((stream, _peer)) = accepted else { continue };
+        let Ok((stream, _peer)) = accepted else {
+            continue;
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             state.metrics.connection_rejected();
             drop(stream);
@@ -136,27 +158,37 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
     local_addr: SocketAddr,
 ) {
-    let tls = match tokio::time::timeout(state.limits.handshake_timeout, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
-            state.metrics.handshake_failed();
-            tracing::debug!(error = %e, "TLS handshake refused");
-            return;
-        }
-        Err(_) => {
-            state.metrics.handshake_failed();
-            tracing::debug!("TLS handshake timed out");
-            return;
-        }
-    };
-    let serial: Option<Arc<str>> = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| serial_number_of(c)).map(Arc::from);
+    let tls =
+        match tokio::time::timeout(state.limits.handshake_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                state.metrics.handshake_failed();
+                tracing::debug!(error = %e, "TLS handshake refused");
+                return;
+            }
+            Err(_) => {
+                state.metrics.handshake_failed();
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        };
+    let serial: Option<Arc<str>> = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| serial_number_of(c))
+        .map(Arc::from);
     // The platform's certificate carries many consumers; everyone else gets a share of connections.
     let _slot = match serial.as_deref() {
         Some(s) if !state.platform_ids.iter().any(|p| p == s) => match state.limiter.connect(s) {
             Some(slot) => Some(slot),
             None => {
                 state.metrics.connection_rejected();
-                tracing::warn!(consumer = s, "connection refused: too many open connections for this certificate");
+                tracing::warn!(
+                    consumer = s,
+                    "connection refused: too many open connections for this certificate"
+                );
                 return;
             }
         },
@@ -170,7 +202,11 @@ async fn serve_connection(
         async move { Ok::<_, std::convert::Infallible>(route(req, st, serial, local_addr).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(state.limits.header_read_timeout).keep_alive(true).max_buf_size(64 * 1024);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.limits.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(64 * 1024);
     let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);
     let tick = (state.limits.idle_timeout / 4).max(Duration::from_millis(50));
@@ -194,17 +230,31 @@ async fn serve_connection(
 
 type Resp = Response<Full<Bytes>>;
 
-async fn route(req: Request<Incoming>, state: Arc<AppState>, serial: Option<Arc<str>>, local_addr: SocketAddr) -> Resp {
+async fn route(
+    req: Request<Incoming>,
+    state: Arc<AppState>,
+    serial: Option<Arc<str>>,
+    local_addr: SocketAddr,
+) -> Resp {
     let started = Instant::now();
     let correlation_id = correlation_id_of(&req);
     let contract = Service::contract_at(req.uri().path());
     let mut resp = match (contract, req.method()) {
-        (None, _) => plain(StatusCode::NOT_FOUND, "no service contract at this path; see the README for the endpoint paths"),
+        (None, _) => plain(
+            StatusCode::NOT_FOUND,
+            "no service contract at this path; see the README for the endpoint paths",
+        ),
         (Some(c), &Method::GET) => serve_contract_file(&req, c, &state, local_addr),
-        (Some(c), &Method::POST) => serve_soap(req, c, &state, serial, &correlation_id, started).await,
+        (Some(c), &Method::POST) => {
+            serve_soap(req, c, &state, serial, &correlation_id, started).await
+        }
         (Some(_), _) => {
-            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST for SOAP requests, GET with ?wsdl or ?xsd= for the contract files");
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, POST"));
+            let mut r = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "use POST for SOAP requests, GET with ?wsdl or ?xsd= for the contract files",
+            );
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, POST"));
             r
         }
     };
@@ -227,31 +277,61 @@ fn correlation_id_of(req: &Request<Incoming>) -> String {
 fn plain(status: StatusCode, text: &str) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 fn xml(status: StatusCode, body: String) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
     r
 }
 
-fn endpoint_url(req: &Request<Incoming>, contract: Contract, state: &AppState, local_addr: SocketAddr) -> String {
-    let base = match (&state.public_url, req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok())) {
+fn endpoint_url(
+    req: &Request<Incoming>,
+    contract: Contract,
+    state: &AppState,
+    local_addr: SocketAddr,
+) -> String {
+    let base = match (
+        &state.public_url,
+        req.headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok()),
+    ) {
         (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(host)) if host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) => format!("https://{host}"),
+        (None, Some(host))
+            if host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) =>
+        {
+            format!("https://{host}")
+        }
         _ => format!("https://{local_addr}"),
     };
     format!("{base}{}", contract.path())
 }
 
-fn serve_contract_file(req: &Request<Incoming>, contract: Contract, state: &AppState, local_addr: SocketAddr) -> Resp {
+fn serve_contract_file(
+    req: &Request<Incoming>,
+    contract: Contract,
+    state: &AppState,
+    local_addr: SocketAddr,
+) -> Resp {
     let endpoint = endpoint_url(req, contract, state, local_addr);
     let query = req.uri().query().unwrap_or("");
     if !query.eq_ignore_ascii_case("wsdl") && !query.starts_with("xsd=") {
-        return plain(StatusCode::NOT_FOUND, "GET needs ?wsdl or ?xsd=<file>; SOAP requests use POST");
+        return plain(
+            StatusCode::NOT_FOUND,
+            "GET needs ?wsdl or ?xsd=<file>; SOAP requests use POST",
+        );
     }
     match state.service.contract_file(contract, query, &endpoint) {
         Some(text) => xml(StatusCode::OK, text),
@@ -268,11 +348,19 @@ enum ContentTypeCheck {
 }
 
 fn check_content_type(req: &Request<Incoming>) -> ContentTypeCheck {
-    let Some(ct) = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return ContentTypeCheck::Unsupported };
+    let Some(ct) = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return ContentTypeCheck::Unsupported;
+    };
     let lower = ct.to_ascii_lowercase();
     let mut parts = lower.split(';').map(str::trim);
     let media = parts.next().unwrap_or("");
-    let charset = parts.find_map(|p| p.strip_prefix("charset=")).map(|c| c.trim_matches('"').to_owned());
+    let charset = parts
+        .find_map(|p| p.strip_prefix("charset="))
+        .map(|c| c.trim_matches('"').to_owned());
     match (media, charset.as_deref()) {
         ("application/soap+xml", _) => ContentTypeCheck::Soap12,
         ("text/xml", None | Some("utf-8" | "utf8")) => ContentTypeCheck::Soap11,
@@ -292,56 +380,151 @@ async fn serve_soap(
     match check_content_type(&req) {
         ContentTypeCheck::Soap11 => {}
         ContentTypeCheck::Soap12 => {
-            return fault_response(contract, state, correlation_id, started, &ServiceError::Soap12ContentType);
+            return fault_response(
+                contract,
+                state,
+                correlation_id,
+                started,
+                &ServiceError::Soap12ContentType,
+            );
         }
         ContentTypeCheck::NotUtf8(cs) => {
             let cs: String = cs.chars().take(32).collect();
-            return fault_response(contract, state, correlation_id, started, &ServiceError::UnsupportedCharset(cs));
+            return fault_response(
+                contract,
+                state,
+                correlation_id,
+                started,
+                &ServiceError::UnsupportedCharset(cs),
+            );
         }
         ContentTypeCheck::Unsupported => {
-            log_request(contract, None, None, correlation_id, RequestResult::UnsupportedMediaType, started, state);
-            return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "SOAP 1.1 requests must have Content-Type: text/xml; charset=utf-8");
+            log_request(
+                contract,
+                None,
+                None,
+                correlation_id,
+                RequestResult::UnsupportedMediaType,
+                started,
+                state,
+            );
+            return plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "SOAP 1.1 requests must have Content-Type: text/xml; charset=utf-8",
+            );
         }
     }
-    let declared_len = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared_len = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared_len.is_some_and(|n| n > state.limits.max_body_bytes as u64) {
-        log_request(contract, None, None, correlation_id, RequestResult::TooLarge, started, state);
+        log_request(
+            contract,
+            None,
+            None,
+            correlation_id,
+            RequestResult::TooLarge,
+            started,
+            state,
+        );
         return too_large(state);
     }
-    let soap_action = req.headers().get("soapaction").and_then(|v| v.to_str().ok()).map(|v| v.trim_matches('"').to_owned());
+    let soap_action = req
+        .headers()
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_matches('"').to_owned());
     if soap_action.as_deref() != Some(contract.soap_action().as_str()) {
         tracing::debug!(correlation_id, contract = contract.name(), soap_action = ?soap_action, "SOAPAction absent or different; the path decides the contract");
     }
-    let header = req.headers().get(ORIGINAL_CONSUMER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = req
+        .headers()
+        .get(ORIGINAL_CONSUMER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let identity = consumer_of(serial.as_deref(), header.as_deref(), &state.platform_ids);
     if identity.ignored_header {
         tracing::info!(correlation_id, certificate = ?serial.as_deref(), "x-rivta-original-serviceconsumer-hsaid ignored: the certificate is not the service platform's");
     }
-    let body = match Limited::new(req.into_body(), state.limits.max_body_bytes).collect().await {
+    let body = match Limited::new(req.into_body(), state.limits.max_body_bytes)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::TooLarge, started, state);
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            log_request(
+                contract,
+                identity.consumer.as_deref(),
+                None,
+                correlation_id,
+                RequestResult::TooLarge,
+                started,
+                state,
+            );
             return too_large(state);
         }
         Err(_) => {
-            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::BadRequest, started, state);
-            return plain(StatusCode::BAD_REQUEST, "the request body could not be read");
+            log_request(
+                contract,
+                identity.consumer.as_deref(),
+                None,
+                correlation_id,
+                RequestResult::BadRequest,
+                started,
+                state,
+            );
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
         }
     };
     let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
         Ok(p) => p,
         Err(refusal) => {
-            log_request(contract, identity.consumer.as_deref(), None, correlation_id, RequestResult::Overloaded, started, state);
+            log_request(
+                contract,
+                identity.consumer.as_deref(),
+                None,
+                correlation_id,
+                RequestResult::Overloaded,
+                started,
+                state,
+            );
             return overloaded(refusal, identity.consumer.as_deref());
         }
     };
-    let call = Call { contract, consumer: identity.consumer.clone(), correlation_id: correlation_id.to_owned() };
+    let call = Call {
+        contract,
+        consumer: identity.consumer.clone(),
+        correlation_id: correlation_id.to_owned(),
+    };
     let answer = answer_in_time(call, body, state).await;
-    log_request(contract, identity.consumer.as_deref(), answer.logical_address.as_deref(), correlation_id, answer.result, started, state);
+    log_request(
+        contract,
+        identity.consumer.as_deref(),
+        answer.logical_address.as_deref(),
+        correlation_id,
+        answer.result,
+        started,
+        state,
+    );
     if let Some(f) = &answer.fault {
         tracing::info!(correlation_id, log_id = %f.log_id, fault = f.code.as_qname(), reason = %f.message, "fault");
     }
-    xml(if answer.fault.is_some() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }, answer.body)
+    xml(
+        if answer.fault.is_some() {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::OK
+        },
+        answer.body,
+    )
 }
 
 /// Runs the blocking handler (XML, rules, SQLite) off the reactor, within the request timeout.
@@ -362,9 +545,23 @@ async fn answer_in_time(call: Call, body: Bytes, state: &Arc<AppState>) -> Answe
     answer
 }
 
-fn fault_response(contract: Contract, state: &AppState, correlation_id: &str, started: Instant, err: &ServiceError) -> Resp {
+fn fault_response(
+    contract: Contract,
+    state: &AppState,
+    correlation_id: &str,
+    started: Instant,
+    err: &ServiceError,
+) -> Resp {
     let answer = Service::transport_fault(err);
-    log_request(contract, None, None, correlation_id, answer.result, started, state);
+    log_request(
+        contract,
+        None,
+        None,
+        correlation_id,
+        answer.result,
+        started,
+        state,
+    );
     if let Some(fault) = &answer.fault {
         tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
     }
@@ -374,20 +571,32 @@ fn fault_response(contract: Contract, state: &AppState, correlation_id: &str, st
 /// 503 with Retry-After and a Fault saying who is over which limit.
 fn overloaded(refusal: Refusal, consumer: Option<&str>) -> Resp {
     let reason = match refusal {
-        Refusal::Busy => "the service is at its limit of requests in flight; retry after 1 second".to_owned(),
-        Refusal::ConsumerBusy => format!("consumer {} has too many requests in flight; retry after 1 second", consumer.unwrap_or("-")),
+        Refusal::Busy => {
+            "the service is at its limit of requests in flight; retry after 1 second".to_owned()
+        }
+        Refusal::ConsumerBusy => format!(
+            "consumer {} has too many requests in flight; retry after 1 second",
+            consumer.unwrap_or("-")
+        ),
     };
     let answer = Service::transport_fault(&ServiceError::Overloaded(reason));
     if let Some(fault) = &answer.fault {
         tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
     }
     let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, answer.body);
-    r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r.headers_mut()
+        .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
     r
 }
 
 fn too_large(state: &AppState) -> Resp {
-    plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body exceeds {} bytes", state.limits.max_body_bytes))
+    plain(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!(
+            "the request body exceeds {} bytes",
+            state.limits.max_body_bytes
+        ),
+    )
 }
 
 /// The one structured line per request.

@@ -10,7 +10,10 @@ pub const ORIGINAL_CONSUMER_HEADER: &str = "x-rivta-original-serviceconsumer-hsa
 /// The `serialNumber` of a DER certificate's subject, decoded as the platform does.
 pub fn serial_number_of(cert_der: &[u8]) -> Option<String> {
     let (_, cert) = X509Certificate::from_der(cert_der).ok()?;
-    let attr = cert.subject().iter_attributes().find(|a| a.attr_type().to_id_string() == "2.5.4.5")?;
+    let attr = cert
+        .subject()
+        .iter_attributes()
+        .find(|a| a.attr_type().to_id_string() == "2.5.4.5")?;
     let value = match attr.as_str() {
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8(attr.attr_value().data.to_vec()).ok()?,
@@ -26,7 +29,11 @@ pub fn decode_hex_form(value: &str) -> Option<String> {
     if hex.len() % 2 != 0 {
         return None;
     }
-    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16)).collect::<Result<_, _>>().ok()?;
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
     let content = match bytes.as_slice() {
         // A short-form DER string (UTF8String, PrintableString, IA5String, …): tag, length, content.
         [_tag, len, rest @ ..] if usize::from(*len) == rest.len() => rest,
@@ -36,13 +43,35 @@ pub fn decode_hex_form(value: &str) -> Option<String> {
 }
 
 /// Decides the consumer: a platform certificate may name another consumer in the header.
-pub fn consumer_of(cert_serial: Option<&str>, header: Option<&str>, platform_ids: &[String]) -> ConsumerIdentity {
-    let Some(serial) = cert_serial else { return ConsumerIdentity { consumer: None, via_platform: false, ignored_header: header.is_some() } };
+pub fn consumer_of(
+    cert_serial: Option<&str>,
+    header: Option<&str>,
+    platform_ids: &[String],
+) -> ConsumerIdentity {
+    let Some(serial) = cert_serial else {
+        return ConsumerIdentity {
+            consumer: None,
+            via_platform: false,
+            ignored_header: header.is_some(),
+        };
+    };
     let is_platform = platform_ids.iter().any(|p| p == serial);
     match header.map(str::trim).filter(|h| !h.is_empty()) {
-        Some(original) if is_platform => ConsumerIdentity { consumer: Some(original.to_owned()), via_platform: true, ignored_header: false },
-        Some(_) => ConsumerIdentity { consumer: Some(serial.to_owned()), via_platform: false, ignored_header: true },
-        None => ConsumerIdentity { consumer: Some(serial.to_owned()), via_platform: is_platform, ignored_header: false },
+        Some(original) if is_platform => ConsumerIdentity {
+            consumer: Some(original.to_owned()),
+            via_platform: true,
+            ignored_header: false,
+        },
+        Some(_) => ConsumerIdentity {
+            consumer: Some(serial.to_owned()),
+            via_platform: false,
+            ignored_header: true,
+        },
+        None => ConsumerIdentity {
+            consumer: Some(serial.to_owned()),
+            via_platform: is_platform,
+            ignored_header: false,
+        },
     }
 }
 
@@ -64,7 +93,10 @@ mod tests {
     #[test]
     fn ac1_hex_encoded_serial_numbers_are_decoded() {
         // PrintableString "SE123-X": tag 0x13, length 7.
-        assert_eq!(decode_hex_form("#130753453132332d58"), Some("SE123-X".into()));
+        assert_eq!(
+            decode_hex_form("#130753453132332d58"),
+            Some("SE123-X".into())
+        );
         assert_eq!(decode_hex_form("SE123"), None);
     }
 

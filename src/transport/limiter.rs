@@ -62,7 +62,11 @@ impl Limiter {
 
     /// A slot for one request of `consumer`, or why not; never waits.
     pub fn admit(&self, consumer: Option<&str>) -> Result<RequestPermit, Refusal> {
-        let global = self.global.clone().try_acquire_owned().map_err(|_| Refusal::Busy)?;
+        let global = self
+            .global
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::Busy)?;
         let consumer = match consumer {
             Some(c) => {
                 let sem = self
@@ -76,7 +80,10 @@ impl Limiter {
             }
             None => None,
         };
-        Ok(RequestPermit { _global: global, _consumer: consumer })
+        Ok(RequestPermit {
+            _global: global,
+            _consumer: consumer,
+        })
     }
 
     /// A connection slot for the certificate named `key`, or None when it has too many.
@@ -87,7 +94,10 @@ impl Limiter {
             return None;
         }
         *n += 1;
-        Some(ConnectionSlot { limiter: self.clone(), key: key.to_owned() })
+        Some(ConnectionSlot {
+            limiter: self.clone(),
+            key: key.to_owned(),
+        })
     }
 }
 

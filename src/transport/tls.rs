@@ -42,12 +42,18 @@ pub enum TlsError {
 }
 
 fn pem_error(path: &Path, e: impl std::fmt::Display) -> TlsError {
-    TlsError::Pem { path: path.display().to_string(), message: e.to_string() }
+    TlsError::Pem {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Reads every certificate of a PEM file.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, e))?.collect::<Result<Vec<_>, _>>().map_err(|e| pem_error(path, e))?;
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| pem_error(path, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_error(path, e))?;
     if certs.is_empty() {
         return Err(pem_error(path, "no certificate found"));
     }
@@ -87,16 +93,29 @@ pub struct TlsFiles {
 }
 
 /// Refuses the published development material unless the configuration allows it.
-fn refuse_development_material(key: &'static str, path: &Path, certs: &[CertificateDer<'_>]) -> Result<(), TlsError> {
+fn refuse_development_material(
+    key: &'static str,
+    path: &Path,
+    certs: &[CertificateDer<'_>],
+) -> Result<(), TlsError> {
     match certs.iter().find_map(super::dev_trust::recognise) {
-        Some(what) => Err(TlsError::DevelopmentTrust { key, path: path.display().to_string(), what }),
+        Some(what) => Err(TlsError::DevelopmentTrust {
+            key,
+            path: path.display().to_string(),
+            what,
+        }),
         None => Ok(()),
     }
 }
 
 /// Builds the server configuration from PEM files.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
-    let TlsFiles { cert, key, client_ca, allow_development_certificates } = files;
+    let TlsFiles {
+        cert,
+        key,
+        client_ca,
+        allow_development_certificates,
+    } = files;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let anchors = load_certs(client_ca)?;
     let chain = load_certs(cert)?;
@@ -108,7 +127,9 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     for ca in anchors {
         roots.add(ca).map_err(|e| pem_error(client_ca, e))?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)

@@ -19,7 +19,10 @@ pub struct DecodeError {
 impl DecodeError {
     /// An error at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -36,9 +39,17 @@ impl<'a> Seq<'a> {
     pub fn new(el: &'a Element, ns: &'a str, path: impl Into<String>) -> Result<Self, DecodeError> {
         let path = path.into();
         if !el.text.trim().is_empty() {
-            return Err(DecodeError::new(path, "has text where only child elements are allowed"));
+            return Err(DecodeError::new(
+                path,
+                "has text where only child elements are allowed",
+            ));
         }
-        Ok(Self { ns, path, parent: el, pos: 0 })
+        Ok(Self {
+            ns,
+            path,
+            parent: el,
+            pos: 0,
+        })
     }
 
     /// The path of this element, for callers' own messages.
@@ -70,7 +81,10 @@ impl<'a> Seq<'a> {
                     self.pos += 1;
                 }
                 None => {
-                    return Err(DecodeError::new(format!("{}/{}", self.path, el.name), format!("element has no namespace; expected namespace {}", self.ns)))
+                    return Err(DecodeError::new(
+                        format!("{}/{}", self.path, el.name),
+                        format!("element has no namespace; expected namespace {}", self.ns),
+                    ))
                 }
             }
         }
@@ -98,11 +112,19 @@ impl<'a> Seq<'a> {
     }
 
     /// Takes consecutive `name` children, at least `min` and at most `max`.
-    pub fn repeated(&mut self, name: &str, min: usize, max: usize) -> Result<Vec<&'a Element>, DecodeError> {
+    pub fn repeated(
+        &mut self,
+        name: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<Vec<&'a Element>, DecodeError> {
         let mut found = Vec::new();
         while let Some(el) = self.optional(name)? {
             if found.len() == max {
-                return Err(DecodeError::new(format!("{}/{name}", self.path), format!("more than {max} occurrences")));
+                return Err(DecodeError::new(
+                    format!("{}/{name}", self.path),
+                    format!("more than {max} occurrences"),
+                ));
             }
             found.push(el);
         }
@@ -126,17 +148,34 @@ impl<'a> Seq<'a> {
         self.skip_foreign()?;
         match self.parent.children.get(self.pos) {
             None => Ok(()),
-            Some(el) => Err(DecodeError::new(format!("{}/{}", self.path, el.name), "unexpected element: unknown here or out of the schema's order")),
+            Some(el) => Err(DecodeError::new(
+                format!("{}/{}", self.path, el.name),
+                "unexpected element: unknown here or out of the schema's order",
+            )),
         }
     }
 
     /// Explains a missing element, pointing out one that is there under another namespace.
     fn missing(&self, name: &str) -> DecodeError {
         let path = format!("{}/{name}", self.path);
-        let elsewhere = self.parent.children.iter().find(|c| c.name == name && c.ns.as_deref() != Some(self.ns));
+        let elsewhere = self
+            .parent
+            .children
+            .iter()
+            .find(|c| c.name == name && c.ns.as_deref() != Some(self.ns));
         match (elsewhere, self.parent.children.get(self.pos)) {
-            (Some(el), _) => DecodeError::new(path, format!("is in namespace {}; expected namespace {}", el.ns.as_deref().unwrap_or("(none)"), self.ns)),
-            (None, Some(next)) => DecodeError::new(path, format!("required element is missing (found {} instead)", next.name)),
+            (Some(el), _) => DecodeError::new(
+                path,
+                format!(
+                    "is in namespace {}; expected namespace {}",
+                    el.ns.as_deref().unwrap_or("(none)"),
+                    self.ns
+                ),
+            ),
+            (None, Some(next)) => DecodeError::new(
+                path,
+                format!("required element is missing (found {} instead)", next.name),
+            ),
             (None, None) => DecodeError::new(path, "required element is missing"),
         }
     }
@@ -147,7 +186,10 @@ pub fn text<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
     if el.children.is_empty() {
         Ok(&el.text)
     } else {
-        Err(DecodeError::new(path, "must hold text only, not child elements"))
+        Err(DecodeError::new(
+            path,
+            "must hold text only, not child elements",
+        ))
     }
 }
 
@@ -156,7 +198,10 @@ pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
     match text(el, path)?.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(DecodeError::new(path, "is not an xs:boolean (true, false, 1 or 0)")),
+        _ => Err(DecodeError::new(
+            path,
+            "is not an xs:boolean (true, false, 1 or 0)",
+        )),
     }
 }
 
@@ -164,7 +209,10 @@ pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
 pub fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() > max {
-        return Err(DecodeError::new(path, format!("is longer than {max} characters")));
+        return Err(DecodeError::new(
+            path,
+            format!("is longer than {max} characters"),
+        ));
     }
     Ok(s)
 }
@@ -173,7 +221,10 @@ pub fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, D
 pub fn timestamp<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() != 14 {
-        return Err(DecodeError::new(path, "must be a Timestamp of exactly 14 characters YYYYMMDDhhmmss"));
+        return Err(DecodeError::new(
+            path,
+            "must be a Timestamp of exactly 14 characters YYYYMMDDhhmmss",
+        ));
     }
     Ok(s)
 }
@@ -189,7 +240,9 @@ mod tests {
 
     #[test]
     fn order_cardinality_and_foreign_elements() {
-        let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><c>2</c><c>3</c><o:ext/><o:tail><deep/></o:tail></a>"#);
+        let el = doc(
+            r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><c>2</c><c>3</c><o:ext/><o:tail><deep/></o:tail></a>"#,
+        );
         let mut s = Seq::new(&el, "urn:x", "a").unwrap();
         assert_eq!(s.required("b").unwrap().text, "1");
         assert_eq!(s.repeated("c", 1, 5).unwrap().len(), 2);
@@ -198,7 +251,11 @@ mod tests {
         let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><o:ext/><c>2</c></a>"#);
         let mut s = Seq::new(&el, "urn:x", "a").unwrap();
         s.required("b").unwrap();
-        assert!(s.optional("c").unwrap_err().message.contains("go at the end"));
+        assert!(s
+            .optional("c")
+            .unwrap_err()
+            .message
+            .contains("go at the end"));
     }
 
     #[test]
@@ -209,10 +266,16 @@ mod tests {
         assert!(s.optional("c").unwrap().is_some());
         assert_eq!(s.finish().unwrap_err().path, "a/b");
         let el = doc(r#"<x:a xmlns:x="urn:x"><b/></x:a>"#);
-        let err = Seq::new(&el, "urn:x", "a").unwrap().required("b").unwrap_err();
+        let err = Seq::new(&el, "urn:x", "a")
+            .unwrap()
+            .required("b")
+            .unwrap_err();
         assert!(err.message.contains("no namespace"), "{err}");
         let el = doc(r#"<x:a xmlns:x="urn:x" xmlns:y="urn:y"><y:b/></x:a>"#);
-        let err = Seq::new(&el, "urn:x", "a").unwrap().required("b").unwrap_err();
+        let err = Seq::new(&el, "urn:x", "a")
+            .unwrap()
+            .required("b")
+            .unwrap_err();
         assert!(err.message.contains("is in namespace urn:y"), "{err}");
     }
 

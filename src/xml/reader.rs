@@ -28,7 +28,12 @@ impl Default for Limits {
     fn default() -> Self {
         // The longest value these contracts carry is an e-mail address (254 characters); a
         // text bound also keeps every error message that quotes a value short.
-        Self { max_depth: 32, max_elements: 20_000, max_attributes: 32, max_text_bytes: 4_096 }
+        Self {
+            max_depth: 32,
+            max_elements: 20_000,
+            max_attributes: 32,
+            max_text_bytes: 4_096,
+        }
     }
 }
 
@@ -123,7 +128,11 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
 
 /// Strips a UTF-8 BOM and refuses UTF-16 and invalid UTF-8 with a precise message.
 fn decode_utf8(bytes: &[u8]) -> Result<&str, XmlError> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || bytes.starts_with(&[0x3C, 0x00]) || bytes.starts_with(&[0x00, 0x3C]) {
+    if bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+        || bytes.starts_with(&[0x3C, 0x00])
+        || bytes.starts_with(&[0x00, 0x3C])
+    {
         return Err(XmlError::Utf16);
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
@@ -140,7 +149,13 @@ struct TreeBuilder {
 
 impl TreeBuilder {
     fn new(limits: Limits) -> Self {
-        Self { limits, stack: Vec::new(), elements: 0, namespaces: Vec::new(), root: None }
+        Self {
+            limits,
+            stack: Vec::new(),
+            elements: 0,
+            namespaces: Vec::new(),
+            root: None,
+        }
     }
 
     fn build(mut self, text: &str) -> Result<Element, XmlError> {
@@ -169,7 +184,10 @@ impl TreeBuilder {
             }
         }
         if !self.stack.is_empty() {
-            return Err(XmlError::Malformed { position: reader.buffer_position(), message: "document ends inside an element".into() });
+            return Err(XmlError::Malformed {
+                position: reader.buffer_position(),
+                message: "document ends inside an element".into(),
+            });
         }
         self.root.ok_or(XmlError::NoRoot)
     }
@@ -191,9 +209,17 @@ impl TreeBuilder {
         }
     }
 
-    fn open(&mut self, ns: Option<Arc<str>>, start: &BytesStart<'_>, reader: &NsReader<&[u8]>) -> Result<(), XmlError> {
+    fn open(
+        &mut self,
+        ns: Option<Arc<str>>,
+        start: &BytesStart<'_>,
+        reader: &NsReader<&[u8]>,
+    ) -> Result<(), XmlError> {
         if self.root.is_some() {
-            return Err(XmlError::Malformed { position: reader.buffer_position(), message: "more than one root element".into() });
+            return Err(XmlError::Malformed {
+                position: reader.buffer_position(),
+                message: "more than one root element".into(),
+            });
         }
         if self.stack.len() >= self.limits.max_depth {
             return Err(XmlError::TooDeep(self.limits.max_depth));
@@ -207,24 +233,44 @@ impl TreeBuilder {
         }
         let attrs = self.read_attributes(start, reader)?;
         let name = start.local_name().as_ref().to_owned();
-        self.stack.push(Element { ns, name, attrs, text: String::new(), children: Vec::new() });
+        self.stack.push(Element {
+            ns,
+            name,
+            attrs,
+            text: String::new(),
+            children: Vec::new(),
+        });
         Ok(())
     }
 
-    fn read_attributes(&mut self, start: &BytesStart<'_>, reader: &NsReader<&[u8]>) -> Result<Vec<Attr>, XmlError> {
+    fn read_attributes(
+        &mut self,
+        start: &BytesStart<'_>,
+        reader: &NsReader<&[u8]>,
+    ) -> Result<Vec<Attr>, XmlError> {
         let mut attrs = Vec::new();
         for (count, attr) in start.attributes().enumerate() {
             if count >= self.limits.max_attributes {
                 return Err(XmlError::TooManyAttributes(self.limits.max_attributes));
             }
-            let attr = attr.map_err(|e| XmlError::Malformed { position: reader.buffer_position(), message: e.to_string() })?;
+            let attr = attr.map_err(|e| XmlError::Malformed {
+                position: reader.buffer_position(),
+                message: e.to_string(),
+            })?;
             if attr.key.as_namespace_binding().is_some() {
                 continue;
             }
             let (resolved, local) = reader.resolver().resolve_attribute(attr.key);
             let ns = self.namespace_of(resolved)?;
-            let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| reference_error(e, reader))?.into_owned();
-            attrs.push(Attr { ns, name: local.as_ref().to_owned(), value });
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| reference_error(e, reader))?
+                .into_owned();
+            attrs.push(Attr {
+                ns,
+                name: local.as_ref().to_owned(),
+                value,
+            });
         }
         Ok(attrs)
     }
@@ -241,18 +287,31 @@ impl TreeBuilder {
     fn append_text(&mut self, text: &str) -> Result<(), XmlError> {
         match self.stack.last_mut() {
             Some(el) if el.text.len() + text.len() > self.limits.max_text_bytes => {
-                return Err(XmlError::TextTooLong { element: el.name.clone(), max: self.limits.max_text_bytes })
+                return Err(XmlError::TextTooLong {
+                    element: el.name.clone(),
+                    max: self.limits.max_text_bytes,
+                })
             }
             Some(el) => el.text.push_str(text),
             None if text.trim().is_empty() => {}
-            None => return Err(XmlError::Malformed { position: 0, message: "text outside the root element".into() }),
+            None => {
+                return Err(XmlError::Malformed {
+                    position: 0,
+                    message: "text outside the root element".into(),
+                })
+            }
         }
         Ok(())
     }
 
     fn append_reference(&mut self, r: &BytesRef<'_>) -> Result<(), XmlError> {
-        let resolved = if r.is_char_ref() { r.resolve_char_ref().ok().flatten() } else { predefined_entity(&r.clone().into_inner()) };
-        let c = resolved.ok_or_else(|| XmlError::UndeclaredEntity(truncate(&r.clone().into_inner(), 40)))?;
+        let resolved = if r.is_char_ref() {
+            r.resolve_char_ref().ok().flatten()
+        } else {
+            predefined_entity(&r.clone().into_inner())
+        };
+        let c = resolved
+            .ok_or_else(|| XmlError::UndeclaredEntity(truncate(&r.clone().into_inner(), 40)))?;
         let mut buf = [0u8; 4];
         self.append_text(c.encode_utf8(&mut buf))
     }
@@ -279,13 +338,21 @@ fn check_declared_encoding(decl: &quick_xml::events::BytesDecl<'_>) -> Result<()
 }
 
 fn malformed(reader: &NsReader<&[u8]>, e: quick_xml::Error) -> XmlError {
-    XmlError::Malformed { position: reader.error_position(), message: e.to_string() }
+    XmlError::Malformed {
+        position: reader.error_position(),
+        message: e.to_string(),
+    }
 }
 
 fn reference_error(e: quick_xml::Error, reader: &NsReader<&[u8]>) -> XmlError {
     match e {
-        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => XmlError::UndeclaredEntity(truncate(&name, 40)),
-        other => XmlError::Malformed { position: reader.buffer_position(), message: other.to_string() },
+        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
+            XmlError::UndeclaredEntity(truncate(&name, 40))
+        }
+        other => XmlError::Malformed {
+            position: reader.buffer_position(),
+            message: other.to_string(),
+        },
     }
 }
 
@@ -306,7 +373,10 @@ impl Element {
 
     /// The value of an attribute by namespace and local name.
     pub fn attr(&self, ns: Option<&str>, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|a| a.name == name && a.ns.as_deref() == ns).map(|a| a.value.as_str())
+        self.attrs
+            .iter()
+            .find(|a| a.name == name && a.ns.as_deref() == ns)
+            .map(|a| a.value.as_str())
     }
 
     /// `{namespace}name`, for messages.
@@ -328,7 +398,11 @@ mod tests {
 
     #[test]
     fn namespaces_resolve_whatever_the_prefix() {
-        for doc in [r#"<a xmlns="urn:x"><b>1</b></a>"#, r#"<n:a xmlns:n="urn:x"><n:b>1</n:b></n:a>"#, r#"<urn:a xmlns:urn="urn:x"><urn:b>1</urn:b></urn:a>"#] {
+        for doc in [
+            r#"<a xmlns="urn:x"><b>1</b></a>"#,
+            r#"<n:a xmlns:n="urn:x"><n:b>1</n:b></n:a>"#,
+            r#"<urn:a xmlns:urn="urn:x"><urn:b>1</urn:b></urn:a>"#,
+        ] {
             let el = p(doc).unwrap();
             assert!(el.is("urn:x", "a"));
             assert_eq!(el.child("urn:x", "b").unwrap().text, "1");
@@ -343,11 +417,22 @@ mod tests {
 
     #[test]
     fn dtd_entities_and_pis_are_refused() {
-        assert_eq!(p(r#"<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>"#), Err(XmlError::Dtd));
+        assert_eq!(
+            p(r#"<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>"#),
+            Err(XmlError::Dtd)
+        );
         assert_eq!(p("<a>&x;</a>"), Err(XmlError::UndeclaredEntity("x".into())));
         assert_eq!(p("<?php x?><a/>"), Err(XmlError::ProcessingInstruction));
-        assert!(matches!(p(r#"<a b="&x;"/>"#), Err(XmlError::UndeclaredEntity(_))));
-        assert_eq!(p(r#"<a><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/></a>"#), Err(XmlError::XInclude));
+        assert!(matches!(
+            p(r#"<a b="&x;"/>"#),
+            Err(XmlError::UndeclaredEntity(_))
+        ));
+        assert_eq!(
+            p(
+                r#"<a><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/></a>"#
+            ),
+            Err(XmlError::XInclude)
+        );
     }
 
     #[test]
@@ -355,21 +440,45 @@ mod tests {
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert_eq!(p(&deep), Err(XmlError::TooDeep(32)));
         let attrs: String = (0..100).map(|i| format!(" a{i}=\"1\"")).collect();
-        assert_eq!(p(&format!("<a{attrs}/>")), Err(XmlError::TooManyAttributes(32)));
+        assert_eq!(
+            p(&format!("<a{attrs}/>")),
+            Err(XmlError::TooManyAttributes(32))
+        );
         let many = format!("<a>{}</a>", "<b/>".repeat(20_001));
         assert_eq!(p(&many), Err(XmlError::TooManyElements(20_000)));
         let long = format!("<a><b>{}</b></a>", "x".repeat(4_097));
-        assert_eq!(p(&long), Err(XmlError::TextTooLong { element: "b".into(), max: 4_096 }));
+        assert_eq!(
+            p(&long),
+            Err(XmlError::TextTooLong {
+                element: "b".into(),
+                max: 4_096
+            })
+        );
         let split = format!("<a>{}&amp;{}</a>", "x".repeat(2_048), "x".repeat(2_048));
-        assert_eq!(p(&split), Err(XmlError::TextTooLong { element: "a".into(), max: 4_096 }));
+        assert_eq!(
+            p(&split),
+            Err(XmlError::TextTooLong {
+                element: "a".into(),
+                max: 4_096
+            })
+        );
         assert!(p(&format!("<a>{}</a>", "x".repeat(4_096))).is_ok());
     }
 
     #[test]
     fn encodings_other_than_utf8_are_refused() {
-        assert_eq!(parse(&[0xFF, 0xFE, b'<', 0], Limits::default()), Err(XmlError::Utf16));
-        assert_eq!(parse(b"<a>\xff</a>", Limits::default()), Err(XmlError::InvalidUtf8(3)));
-        assert!(matches!(p(r#"<?xml version="1.0" encoding="ISO-8859-1"?><a/>"#), Err(XmlError::DeclaredEncoding(_))));
+        assert_eq!(
+            parse(&[0xFF, 0xFE, b'<', 0], Limits::default()),
+            Err(XmlError::Utf16)
+        );
+        assert_eq!(
+            parse(b"<a>\xff</a>", Limits::default()),
+            Err(XmlError::InvalidUtf8(3))
+        );
+        assert!(matches!(
+            p(r#"<?xml version="1.0" encoding="ISO-8859-1"?><a/>"#),
+            Err(XmlError::DeclaredEncoding(_))
+        ));
         assert!(parse(b"\xEF\xBB\xBF<a/>", Limits::default()).is_ok());
     }
 

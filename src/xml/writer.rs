@@ -11,7 +11,9 @@ pub struct XmlWriter {
 impl XmlWriter {
     /// A writer with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { buf: String::with_capacity(capacity) }
+        Self {
+            buf: String::with_capacity(capacity),
+        }
     }
 
     /// `<qname attr="value" …>`; attribute values are escaped.
@@ -19,7 +21,11 @@ impl XmlWriter {
         self.buf.push('<');
         self.buf.push_str(qname);
         for (name, value) in attrs {
-            let _ = write!(self.buf, " {name}=\"{}\"", quick_xml::escape::escape(*value));
+            let _ = write!(
+                self.buf,
+                " {name}=\"{}\"",
+                quick_xml::escape::escape(*value)
+            );
         }
         self.buf.push('>');
         self

@@ -17,14 +17,33 @@ fn import_reports_rejected_lines_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("people.jsonl");
     std::fs::write(&file, "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"Tolvansson\"}\n{\"personId\":\"191212121213\",\"givenName\":\"X\",\"surname\":\"Y\"}\n").unwrap();
-    let out = bin().arg("import").arg(&file).arg("--data-dir").arg(dir.path()).output().unwrap();
+    let out = bin()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 2: rejected: personId: check digit 3 is wrong (expected 2)"), "{stderr}");
+    assert!(
+        stderr.contains("line 2: rejected: personId: check digit 3 is wrong (expected 2)"),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 inserted, 0 updated, 1 rejected"));
     let clean = dir.path().join("clean.jsonl");
-    std::fs::write(&clean, "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"T\"}\n").unwrap();
-    let out = bin().arg("import").arg(&clean).arg("--data-dir").arg(dir.path()).output().unwrap();
+    std::fs::write(
+        &clean,
+        "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"T\"}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .arg("import")
+        .arg(&clean)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 inserted, 1 updated, 0 rejected"));
 }
@@ -34,32 +53,75 @@ fn import_reports_rejected_lines_and_exits_2() {
 fn ac2_audit_command_lists_accesses_to_one_person() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = std::sync::Arc::new(pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db")).unwrap());
+        let store = std::sync::Arc::new(
+            pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db"))
+                .unwrap(),
+        );
         pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
         let read = format!(
             r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>197001013452</c:extension></personId></GetPersonContactInformation>"#,
             Contract::GetPersonContactInformation.responder_ns()
         );
-        call(&store, Contract::GetPersonContactInformation, CONSUMER, &read);
-        call(&store, Contract::GetPersonContactInformation, CONSUMER, &read);
+        call(
+            &store,
+            Contract::GetPersonContactInformation,
+            CONSUMER,
+            &read,
+        );
+        call(
+            &store,
+            Contract::GetPersonContactInformation,
+            CONSUMER,
+            &read,
+        );
     }
-    let out = bin().args(["audit", "--person", "197001013452", "--json"]).arg("--data-dir").arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let reads: Vec<&serde_json::Value> = lines.iter().filter(|l| l["contract"] == "GetPersonContactInformation").collect();
+    let out = bin()
+        .args(["audit", "--person", "197001013452", "--json"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reads: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["contract"] == "GetPersonContactInformation")
+        .collect();
     assert_eq!(reads.len(), 2, "{lines:?}");
     assert_eq!(reads[0]["consumer"], CONSUMER);
     assert_eq!(reads[0]["correlationId"], "test-correlation");
-    let text = bin().args(["audit", "--person", "197001013452", "--consumer", CONSUMER]).arg("--data-dir").arg(dir.path()).output().unwrap();
+    let text = bin()
+        .args(["audit", "--person", "197001013452", "--consumer", CONSUMER])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&text.stderr).contains("2 entries"));
 }
 
 #[test]
 fn serve_exits_0_after_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = bin()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-listen", ""])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-listen",
+            "",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .stderr(Stdio::piped())
@@ -70,7 +132,10 @@ fn serve_exits_0_after_sigterm() {
         assert!(Instant::now() < deadline, "serve did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -89,8 +154,16 @@ fn help_documents_every_command() {
     for cmd in ["serve", "import", "audit", "dev-certs"] {
         assert!(help.contains(cmd), "{help}");
     }
-    let serve = String::from_utf8_lossy(&bin().args(["serve", "--help"]).output().unwrap().stdout).into_owned();
-    for opt in ["--config", "--listen", "--data-dir", "--admin-listen", "--log-format", "--no-demo"] {
+    let serve = String::from_utf8_lossy(&bin().args(["serve", "--help"]).output().unwrap().stdout)
+        .into_owned();
+    for opt in [
+        "--config",
+        "--listen",
+        "--data-dir",
+        "--admin-listen",
+        "--log-format",
+        "--no-demo",
+    ] {
         assert!(serve.contains(opt), "{serve}");
     }
 }
@@ -99,16 +172,33 @@ fn help_documents_every_command() {
 fn a_corrupt_or_unwritable_database_gives_a_clear_error_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pu-adapter.db"), vec![0x5a; 65536]).unwrap();
-    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(dir.path()).output().unwrap();
+    let out = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("pu-adapter.db: database error: file is not a database"), "{stderr}");
+    assert!(
+        stderr.contains("pu-adapter.db: database error: file is not a database"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(file.join("data")).output().unwrap();
+    let out = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""])
+        .arg("--data-dir")
+        .arg(file.join("data"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create data directory"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot create data directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -116,31 +206,53 @@ fn a_bad_sqlite_tuning_is_refused_at_start_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let serve = || {
         let mut c = bin();
-        c.args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""]).arg("--data-dir").arg(dir.path());
+        c.args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""])
+            .arg("--data-dir")
+            .arg(dir.path());
         c
     };
-    let out = serve().env("PU_ADAPTER_SQLITE_READERS", "eight").output().unwrap();
+    let out = serve()
+        .env("PU_ADAPTER_SQLITE_READERS", "eight")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("PU_ADAPTER_SQLITE_READERS=\"eight\" is not a whole number"),
+        String::from_utf8_lossy(&out.stderr)
+            .contains("PU_ADAPTER_SQLITE_READERS=\"eight\" is not a whole number"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = serve().env("PU_ADAPTER_SQLITE_READERS", "0").output().unwrap();
+    let out = serve()
+        .env("PU_ADAPTER_SQLITE_READERS", "0")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("store.sqlite_readers must be at least 1"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("store.sqlite_readers must be at least 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Writes a production-style configuration with `tls` as its `[tls]` table.
 fn config_file(dir: &std::path::Path, tls: &str) -> std::path::PathBuf {
     let file = dir.join("pu-adapter.toml");
     let data = dir.join("data");
-    std::fs::write(&file, format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"\"\ndata_dir = {data:?}\n{tls}\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("listen = \"127.0.0.1:0\"\nadmin_listen = \"\"\ndata_dir = {data:?}\n{tls}\n"),
+    )
+    .unwrap();
     file
 }
 
 fn serve_with(config: &std::path::Path) -> std::process::Output {
-    bin().arg("serve").arg("--config").arg(config).output().unwrap()
+    bin()
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -149,11 +261,24 @@ fn a_config_file_without_tls_files_is_refused_and_touches_no_data() {
     let out = serve_with(&config_file(dir.path(), ""));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("tls.cert, tls.key, tls.client_ca not set"), "{stderr}");
-    assert!(!dir.path().join("data").exists(), "a refused start created the data directory");
-    let out = serve_with(&config_file(dir.path(), "[tls]\ncert = \"certs-dev/server.pem\"\nkey = \"certs-dev/server.key\""));
+    assert!(
+        stderr.contains("tls.cert, tls.key, tls.client_ca not set"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "a refused start created the data directory"
+    );
+    let out = serve_with(&config_file(
+        dir.path(),
+        "[tls]\ncert = \"certs-dev/server.pem\"\nkey = \"certs-dev/server.key\"",
+    ));
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tls.client_ca not set"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tls.client_ca not set"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -165,28 +290,68 @@ fn the_development_ca_and_server_key_are_refused_under_a_config_file() {
     std::fs::copy(certs.join("ca.pem"), &copied_ca).unwrap();
     let fresh = dir.path().join("fresh");
     pu_adapter::devcerts::generate(&fresh).unwrap();
-    let tls = |cert: &std::path::Path, key: &std::path::Path, ca: &std::path::Path| format!("[tls]\ncert = {cert:?}\nkey = {key:?}\nclient_ca = {ca:?}");
+    let tls = |cert: &std::path::Path, key: &std::path::Path, ca: &std::path::Path| {
+        format!("[tls]\ncert = {cert:?}\nkey = {key:?}\nclient_ca = {ca:?}")
+    };
 
-    let out = serve_with(&config_file(dir.path(), &tls(&fresh.join("server.pem"), &fresh.join("server.key"), &copied_ca)));
+    let out = serve_with(&config_file(
+        dir.path(),
+        &tls(
+            &fresh.join("server.pem"),
+            &fresh.join("server.key"),
+            &copied_ca,
+        ),
+    ));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("tls.client_ca = ") && stderr.contains("region-ca.pem: this is the development CA of certs-dev/"), "{stderr}");
-    assert!(stderr.contains("tls.allow_development_certificates = true"), "{stderr}");
+    assert!(
+        stderr.contains("tls.client_ca = ")
+            && stderr.contains("region-ca.pem: this is the development CA of certs-dev/"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tls.allow_development_certificates = true"),
+        "{stderr}"
+    );
 
-    let out = serve_with(&config_file(dir.path(), &tls(&certs.join("server.pem"), &certs.join("server.key"), &fresh.join("ca.pem"))));
+    let out = serve_with(&config_file(
+        dir.path(),
+        &tls(
+            &certs.join("server.pem"),
+            &certs.join("server.key"),
+            &fresh.join("ca.pem"),
+        ),
+    ));
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("this is the development server certificate"), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!dir.path().join("data").exists(), "a refused start created the data directory");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("this is the development server certificate"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "a refused start created the data directory"
+    );
 }
 
 /// Starts `serve` with a config file and reports whether it came up listening.
 fn starts_listening(config: &std::path::Path) -> bool {
-    let mut child = bin().arg("serve").arg("--config").arg(config).env("PU_ADAPTER_LOG", "info").stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .env("PU_ADAPTER_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             if line.contains("pu-adapter listening on https://") {
                 let _ = tx.send(());
             }
@@ -204,8 +369,50 @@ fn own_certificates_or_the_explicit_development_switch_start_the_server() {
     let own = dir.path().join("own");
     pu_adapter::devcerts::generate(&own).unwrap();
     let tls = |certs: &std::path::Path, extra: &str| {
-        format!("[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n{extra}", certs.join("server.pem"), certs.join("server.key"), certs.join("ca.pem"))
+        format!(
+            "[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n{extra}",
+            certs.join("server.pem"),
+            certs.join("server.key"),
+            certs.join("ca.pem")
+        )
     };
-    assert!(starts_listening(&config_file(dir.path(), &tls(&own, ""))), "a region's own certificates were refused");
-    assert!(starts_listening(&config_file(dir.path(), &tls(&repo().join("certs-dev"), "allow_development_certificates = true"))));
+    assert!(
+        starts_listening(&config_file(dir.path(), &tls(&own, ""))),
+        "a region's own certificates were refused"
+    );
+    assert!(starts_listening(&config_file(
+        dir.path(),
+        &tls(
+            &repo().join("certs-dev"),
+            "allow_development_certificates = true"
+        )
+    )));
+}
+
+#[test]
+fn every_key_can_be_set_from_the_environment_and_bad_values_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |var: &str, value: &str| {
+        bin()
+            .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", ""])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env(var, value)
+            .output()
+            .unwrap()
+    };
+    let out = serve("PU_ADAPTER_LOG_FORMAT", "jsn");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PU_ADAPTER_LOG_FORMAT"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = serve("PU_ADAPTER_LIMITS__MAX_IN_FLIGHT", "0");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("limits.max_in_flight must be at least 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -9,14 +9,20 @@ fn examples() -> Vec<(Contract, String, PathBuf)> {
     let mut out = Vec::new();
     for c in Contract::ALL {
         let dir = repo().join("tests/messages").join(c.name());
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             out.push((c, name, e.path()));
         }
     }
     out.sort_by(|a, b| a.2.cmp(&b.2));
-    assert!(out.len() >= 30, "expected the example corpus, found {}", out.len());
+    assert!(
+        out.len() >= 30,
+        "expected the example corpus, found {}",
+        out.len()
+    );
     out
 }
 
@@ -34,9 +40,20 @@ fn example_requests_validate_against_our_and_the_published_schemas() {
         for schema in schemas {
             let result = xmllint(&schema, &xml);
             if name.starts_with("invalid-") {
-                assert!(result.is_err(), "{} must be rejected by {}", path.display(), schema.display());
+                assert!(
+                    result.is_err(),
+                    "{} must be rejected by {}",
+                    path.display(),
+                    schema.display()
+                );
             } else {
-                assert!(result.is_ok(), "{} must validate against {}: {:?}", path.display(), schema.display(), result);
+                assert!(
+                    result.is_ok(),
+                    "{} must validate against {}: {:?}",
+                    path.display(),
+                    schema.display(),
+                    result
+                );
             }
             checked += 1;
         }
@@ -54,32 +71,58 @@ fn the_service_answers_every_example_and_its_answers_validate() {
     for (c, name, path) in examples() {
         let (_dir, store) = demo_store();
         let xml = std::fs::read_to_string(&path).unwrap();
-        let consumer = if c.access() == Some(pu_adapter::domain::Access::Unrestricted) { EXTENDED } else { CONSUMER };
+        let consumer = if c.access() == Some(pu_adapter::domain::Access::Unrestricted) {
+            EXTENDED
+        } else {
+            CONSUMER
+        };
         let answer = call(&store, c, consumer, &xml);
         if name.starts_with("invalid-") {
-            let fault = answer.fault.as_ref().unwrap_or_else(|| panic!("{name}: expected a Fault, got {}", answer.body));
+            let fault = answer
+                .fault
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: expected a Fault, got {}", answer.body));
             assert_eq!(fault.code.as_qname(), "soap:Client", "{name}");
             if lint {
-                xmllint(&envelope_schema(), &answer.body).unwrap_or_else(|e| panic!("{name}: fault envelope invalid: {e}"));
+                xmllint(&envelope_schema(), &answer.body)
+                    .unwrap_or_else(|e| panic!("{name}: fault envelope invalid: {e}"));
                 validated += 1;
             }
             continue;
         }
-        assert!(answer.fault.is_none(), "{name}: unexpected fault {}", answer.body);
+        assert!(
+            answer.fault.is_none(),
+            "{name}: unexpected fault {}",
+            answer.body
+        );
         let payload = payload_of(&answer.body);
         if let Some(rule) = name.strip_prefix("refused-") {
             let rule = &rule[..4];
-            assert_eq!(text_of(payload, "resultCode"), Some("ERROR"), "{name}: {payload}");
+            assert_eq!(
+                text_of(payload, "resultCode"),
+                Some("ERROR"),
+                "{name}: {payload}"
+            );
             assert_eq!(text_of(payload, "ruleId"), Some(rule), "{name}: {payload}");
         } else if c.name().starts_with("Update") && !name.contains("remove-all") {
-            assert_eq!(text_of(payload, "resultCode"), Some("OK"), "{name}: {payload}");
+            assert_eq!(
+                text_of(payload, "resultCode"),
+                Some("OK"),
+                "{name}: {payload}"
+            );
         }
         if lint {
-            xmllint(&envelope_schema(), &answer.body).unwrap_or_else(|e| panic!("{name}: envelope invalid: {e}"));
+            xmllint(&envelope_schema(), &answer.body)
+                .unwrap_or_else(|e| panic!("{name}: envelope invalid: {e}"));
             let mut schemas = vec![our_schema(c)];
             schemas.extend(published_schema(c));
             for schema in schemas {
-                xmllint(&schema, payload).unwrap_or_else(|e| panic!("{name}: response invalid against {}: {e}\n{payload}", schema.display()));
+                xmllint(&schema, payload).unwrap_or_else(|e| {
+                    panic!(
+                        "{name}: response invalid against {}: {e}\n{payload}",
+                        schema.display()
+                    )
+                });
                 validated += 1;
             }
         }

@@ -2,10 +2,10 @@
 //! or a 413, no file is read, and the same keep-alive connection still serves the next
 //! valid request.
 
-use pu_adapter::testkit::attacks::attacks;
 use crate::common::tls::*;
 use crate::common::*;
 use pu_adapter::contracts::Contract;
+use pu_adapter::testkit::attacks::attacks;
 
 const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
 
@@ -27,8 +27,13 @@ async fn xml_attacks_get_a_fault_and_the_connection_stays_usable() {
         if body.len() <= 256 * 1024 {
             req.extend_from_slice(&body);
         }
-        let r = exchange(&mut tls, &req).await.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!r.body.contains("root:x:0:0"), "{name}: file content leaked");
+        let r = exchange(&mut tls, &req)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            !r.body.contains("root:x:0:0"),
+            "{name}: file content leaked"
+        );
         if body.len() > 256 * 1024 {
             assert_eq!(r.status, 413, "{name}");
             // A refused body is not read; the client opens a new connection.
@@ -36,9 +41,15 @@ async fn xml_attacks_get_a_fault_and_the_connection_stays_usable() {
         } else {
             assert_eq!(r.status, 500, "{name}: {}", r.body);
             assert_eq!(text_of(&r.body, "faultcode"), Some("soap:Client"), "{name}");
-            assert!(r.body.contains(expect), "{name}: {expect:?} not in {}", r.body);
+            assert!(
+                r.body.contains(expect),
+                "{name}: {expect:?} not in {}",
+                r.body
+            );
         }
-        let next = exchange(&mut tls, &soap_post(GPFP, &valid(), &[])).await.unwrap_or_else(|e| panic!("after {name}: {e}"));
+        let next = exchange(&mut tls, &soap_post(GPFP, &valid(), &[]))
+            .await
+            .unwrap_or_else(|e| panic!("after {name}: {e}"));
         assert_eq!(next.status, 200, "after {name}: {}", next.body);
     }
     server.running.server.shutdown().await;

@@ -24,10 +24,18 @@ async fn a_flooding_consumer_gets_503_and_others_are_still_served() {
                 let mut tls = connect(addr, Some("consumer")).await.unwrap();
                 let mut statuses = Vec::new();
                 for _ in 0..10 {
-                    let r = exchange(&mut tls, &soap_post(GPFP, &read(), &[])).await.unwrap();
+                    let r = exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+                        .await
+                        .unwrap();
                     if r.status == 503 {
                         assert_eq!(r.header("retry-after"), Some("1"));
-                        assert!(r.body.contains("consumer SE2321000016-1001 has too many requests in flight"), "{}", r.body);
+                        assert!(
+                            r.body.contains(
+                                "consumer SE2321000016-1001 has too many requests in flight"
+                            ),
+                            "{}",
+                            r.body
+                        );
                     }
                     statuses.push(r.status);
                 }
@@ -43,8 +51,16 @@ async fn a_flooding_consumer_gets_503_and_others_are_still_served() {
     let refused = flooded.iter().filter(|s| **s == 503).count();
     assert!(refused > 0, "the flood was never limited: {flooded:?}");
     assert!(flooded.iter().all(|s| *s == 200 || *s == 503));
-    assert!(other.iter().all(|s| *s == 200), "the other consumer was not served: {other:?}");
-    eprintln!("flood: {} requests, {refused} refused with 503; other consumer: {}/{} served", flooded.len(), other.len(), other.len());
+    assert!(
+        other.iter().all(|s| *s == 200),
+        "the other consumer was not served: {other:?}"
+    );
+    eprintln!(
+        "flood: {} requests, {refused} refused with 503; other consumer: {}/{} served",
+        flooded.len(),
+        other.len(),
+        other.len()
+    );
     server.running.server.shutdown().await;
 }
 
@@ -63,17 +79,36 @@ async fn connections_per_certificate_are_capped() {
     let mut open = Vec::new();
     for _ in 0..3 {
         let mut tls = connect(addr, Some("consumer")).await.unwrap();
-        assert_eq!(exchange(&mut tls, &soap_post(GPFP, &read(), &[])).await.unwrap().status, 200);
+        assert_eq!(
+            exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+                .await
+                .unwrap()
+                .status,
+            200
+        );
         open.push(tls);
     }
     let refused = match connect(addr, Some("consumer")).await {
         Err(_) => true,
-        Ok(mut tls) => exchange(&mut tls, &soap_post(GPFP, &read(), &[])).await.is_err(),
+        Ok(mut tls) => exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+            .await
+            .is_err(),
     };
-    assert!(refused, "a fourth connection of the same certificate was served");
-    assert_eq!(post(addr, "extended", GPFP, &read(), &[]).await.status, 200, "another consumer still connects");
+    assert!(
+        refused,
+        "a fourth connection of the same certificate was served"
+    );
+    assert_eq!(
+        post(addr, "extended", GPFP, &read(), &[]).await.status,
+        200,
+        "another consumer still connects"
+    );
     drop(open.pop());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(post(addr, "consumer", GPFP, &read(), &[]).await.status, 200, "a freed slot is usable again");
+    assert_eq!(
+        post(addr, "consumer", GPFP, &read(), &[]).await.status,
+        200,
+        "a freed slot is usable again"
+    );
     server.running.server.shutdown().await;
 }

@@ -1,7 +1,9 @@
 //! Property tests of the identifier and telephone validators.
 
 use proptest::prelude::*;
-use pu_adapter::domain::identifier::{luhn_check_digit, IdentifierPolicy, ROOT_PERSONNUMMER, ROOT_SAMORDNINGSNUMMER};
+use pu_adapter::domain::identifier::{
+    luhn_check_digit, IdentifierPolicy, ROOT_PERSONNUMMER, ROOT_SAMORDNINGSNUMMER,
+};
 use pu_adapter::domain::phone::PhoneNumber;
 
 fn valid_number(year: u32, month: u32, day: u32, serial: u32, day_offset: u32) -> String {

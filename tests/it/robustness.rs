@@ -10,7 +10,11 @@ use pu_adapter::xml::Limits;
 fn example_envelopes() -> Vec<(Contract, String)> {
     let mut out = Vec::new();
     for c in Contract::ALL {
-        for e in std::fs::read_dir(repo().join("tests/messages").join(c.name())).into_iter().flatten().flatten() {
+        for e in std::fs::read_dir(repo().join("tests/messages").join(c.name()))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             out.push((c, envelope(&std::fs::read_to_string(e.path()).unwrap())));
         }
     }
@@ -25,13 +29,31 @@ fn truncated_examples_never_panic_and_get_a_fault_or_answer() {
     for (c, env) in example_envelopes() {
         let bytes = env.as_bytes();
         for cut in (0..bytes.len()).step_by(7) {
-            let call = pu_adapter::service::Call { contract: c, consumer: Some(EXTENDED.into()), correlation_id: "t".into() };
+            let call = pu_adapter::service::Call {
+                contract: c,
+                consumer: Some(EXTENDED.into()),
+                correlation_id: "t".into(),
+            };
             let answer = service.handle(&call, &bytes[..cut]);
             // A Fault with its code and log id, or the contract's own response: nothing else.
-            assert!(answer.body.contains("<soap:Envelope") && answer.body.contains("</soap:Envelope>"), "not an envelope: {}", answer.body);
+            assert!(
+                answer.body.contains("<soap:Envelope") && answer.body.contains("</soap:Envelope>"),
+                "not an envelope: {}",
+                answer.body
+            );
             match &answer.fault {
-                Some(f) => assert!(answer.body.contains("<faultcode>") && answer.body.contains(&f.log_id.to_string()), "{}", answer.body),
-                None => assert!(answer.body.contains(&format!("<{}", c.response_element())), "neither Fault nor {}: {}", c.response_element(), answer.body),
+                Some(f) => assert!(
+                    answer.body.contains("<faultcode>")
+                        && answer.body.contains(&f.log_id.to_string()),
+                    "{}",
+                    answer.body
+                ),
+                None => assert!(
+                    answer.body.contains(&format!("<{}", c.response_element())),
+                    "neither Fault nor {}: {}",
+                    c.response_element(),
+                    answer.body
+                ),
             }
             calls += 1;
         }

@@ -11,8 +11,14 @@ fn rule_ids(rules: &str) -> Vec<String> {
         .filter(|id| {
             id.len() >= 4
                 && id.contains('-')
-                && id.split('-').next().is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()))
-                && id.split('-').nth(1).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+                && id
+                    .split('-')
+                    .next()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()))
+                && id
+                    .split('-')
+                    .nth(1)
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
         })
         .map(str::to_owned)
         .collect()
@@ -38,10 +44,14 @@ fn tests_naming(id: &str, sources: &[(String, String)]) -> Vec<String> {
         for (i, line) in lines.iter().enumerate() {
             let is_test_fn = line.trim_start().starts_with(&fn_prefix)
                 && i > 0
-                && lines[..i].iter().rev().take(3).any(|l| l.contains("#[test]") || l.contains("#[tokio::test") || l.contains("proptest"));
+                && lines[..i].iter().rev().take(3).any(|l| {
+                    l.contains("#[test]") || l.contains("#[tokio::test") || l.contains("proptest")
+                });
             let comment_above_test = line.trim_start().starts_with("//")
                 && line.contains(id)
-                && lines.get(i + 1).is_some_and(|n| n.contains("#[test]") || n.contains("#[tokio::test"));
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.contains("#[test]") || n.contains("#[tokio::test"));
             if is_test_fn || comment_above_test {
                 found.push(format!("{file}:{}", i + 1));
             }
@@ -52,15 +62,31 @@ fn tests_naming(id: &str, sources: &[(String, String)]) -> Vec<String> {
 
 #[test]
 fn every_rule_in_rules_md_has_a_test() {
-    let Some(shared) = crate::common::shared() else { return };
+    let Some(shared) = crate::common::shared() else {
+        return;
+    };
     let rules = std::fs::read_to_string(shared.join("RULES.md")).expect("RULES.md");
     let ids = rule_ids(&rules);
     assert!(ids.len() >= 20, "found only {ids:?} in RULES.md");
     let mut files = Vec::new();
     rust_files(&crate::common::repo().join("src"), &mut files);
     rust_files(&crate::common::repo().join("tests"), &mut files);
-    let sources: Vec<(String, String)> = files.iter().map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap_or_default())).collect();
-    let missing: Vec<&String> = ids.iter().filter(|id| tests_naming(id, &sources).is_empty()).collect();
-    assert!(missing.is_empty(), "rules with no test naming them: {missing:?}");
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.display().to_string(),
+                std::fs::read_to_string(f).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| tests_naming(id, &sources).is_empty())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules with no test naming them: {missing:?}"
+    );
     eprintln!("{} rule IDs, each named by at least one test", ids.len());
 }

@@ -19,11 +19,22 @@ struct Backend {
 fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
-    let mut out = vec![Backend { name: "sqlite", store: Stores::direct(sqlite), _dir: Some(dir) }];
+    let mut out = vec![Backend {
+        name: "sqlite",
+        store: Stores::direct(sqlite),
+        _dir: Some(dir),
+    }];
     match std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") {
-        Ok(url) => out.push(Backend { name: "postgresql", store: Stores::direct(Arc::new(fresh_postgres(&url))), _dir: None }),
+        Ok(url) => out.push(Backend {
+            name: "postgresql",
+            store: Stores::direct(Arc::new(fresh_postgres(&url))),
+            _dir: None,
+        }),
         Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "CI must set PU_ADAPTER_TEST_POSTGRES_URL");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must set PU_ADAPTER_TEST_POSTGRES_URL"
+            );
             eprintln!("skipped for postgresql: PU_ADAPTER_TEST_POSTGRES_URL not set");
         }
     }
@@ -37,15 +48,24 @@ fn backends() -> Vec<Backend> {
 fn fresh_postgres(url: &str) -> PostgresStore {
     let name = format!("pu_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
     PostgresStore::open(&format!("{url} dbname={name}"), 8).unwrap()
 }
 
 const HANNA: &str = "199002026780";
 
-fn update_payload(contract: Contract, person: &str, version: Option<&str>, contacts: &[(&str, &str, bool)]) -> String {
+fn update_payload(
+    contract: Contract,
+    person: &str,
+    version: Option<&str>,
+    contacts: &[(&str, &str, bool)],
+) -> String {
     let ns = contract.responder_ns();
-    let version = version.map(|v| format!("<versionToUpdate>{v}</versionToUpdate>")).unwrap_or_default();
+    let version = version
+        .map(|v| format!("<versionToUpdate>{v}</versionToUpdate>"))
+        .unwrap_or_default();
     let entries: String = contacts
         .iter()
         .map(|(t, v, d)| format!("<contactInformation><c:contactType>{t}</c:contactType><c:value>{v}</c:value><c:digitalNotification>{d}</c:digitalNotification></contactInformation>"))
@@ -72,48 +92,117 @@ fn key(pnr: &str) -> String {
 fn ac2_every_access_is_audited_and_listable_per_person() {
     for b in backends() {
         let s = &b.store;
-        call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
         call(
             s,
-            Contract::UpdatePersonContactInformation,
+            Contract::GetPersonsForProfile,
             CONSUMER,
-            &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]),
+            &read_payload(HANNA),
         );
         call(
             s,
             Contract::UpdatePersonContactInformation,
             CONSUMER,
-            &update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", "+46701112233", true)]),
+            &update_payload(
+                Contract::UpdatePersonContactInformation,
+                HANNA,
+                None,
+                &[("sms", "+46701112233", true)],
+            ),
+        );
+        call(
+            s,
+            Contract::UpdatePersonContactInformation,
+            CONSUMER,
+            &update_payload(
+                Contract::UpdatePersonContactInformation,
+                HANNA,
+                None,
+                &[("sms", "+46701112233", true)],
+            ),
         );
         call(
             s,
             Contract::GetPersonsForProfileUnrestricted,
             EXTENDED,
             &read_payload(HANNA)
-                .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+                .replace(
+                    "GetPersonsForProfileResponder",
+                    "GetPersonsForProfileUnrestrictedResponder",
+                )
                 .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-                .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>")
-                .replace("<GetPersonsForProfile ", "<GetPersonsForProfileUnrestricted "),
+                .replace(
+                    "</GetPersonsForProfile>",
+                    "</GetPersonsForProfileUnrestricted>",
+                )
+                .replace(
+                    "<GetPersonsForProfile ",
+                    "<GetPersonsForProfileUnrestricted ",
+                ),
         );
-        let entries = s.audit.query(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
-        let summary: Vec<(String, Outcome, Option<String>, bool)> =
-            entries.iter().map(|e| (e.contract.as_str().to_owned(), e.outcome, e.error_code.map(|c| c.as_str().to_owned()), e.unrestricted)).collect();
+        let entries = s
+            .audit
+            .query(&AuditQuery {
+                person: Some(key(HANNA)),
+                ..Default::default()
+            })
+            .unwrap();
+        let summary: Vec<(String, Outcome, Option<String>, bool)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.contract.as_str().to_owned(),
+                    e.outcome,
+                    e.error_code.map(|c| c.as_str().to_owned()),
+                    e.unrestricted,
+                )
+            })
+            .collect();
         assert_eq!(
             summary,
             vec![
                 ("GetPersonsForProfile".into(), Outcome::Ok, None, false),
-                ("UpdatePersonContactInformation".into(), Outcome::Ok, None, false),
-                ("UpdatePersonContactInformation".into(), Outcome::Error, Some("VERSION_CONFLICT".into()), false),
-                ("GetPersonsForProfileUnrestricted".into(), Outcome::Ok, None, true),
+                (
+                    "UpdatePersonContactInformation".into(),
+                    Outcome::Ok,
+                    None,
+                    false
+                ),
+                (
+                    "UpdatePersonContactInformation".into(),
+                    Outcome::Error,
+                    Some("VERSION_CONFLICT".into()),
+                    false
+                ),
+                (
+                    "GetPersonsForProfileUnrestricted".into(),
+                    Outcome::Ok,
+                    None,
+                    true
+                ),
             ],
             "{}",
             b.name
         );
-        assert!(entries.iter().all(|e| e.correlation_id == "test-correlation" && e.logical_address == "SE2321000016-LA01"));
+        assert!(entries
+            .iter()
+            .all(|e| e.correlation_id == "test-correlation"
+                && e.logical_address == "SE2321000016-LA01"));
         assert_eq!(entries[3].consumer, EXTENDED);
-        let by_consumer = s.audit.query(&AuditQuery { consumer: Some(EXTENDED.into()), ..Default::default() }).unwrap();
+        let by_consumer = s
+            .audit
+            .query(&AuditQuery {
+                consumer: Some(EXTENDED.into()),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(by_consumer.len(), 1, "{}", b.name);
-        let future = s.audit.query(&AuditQuery { since: Some("2999-01-01T00:00:00Z".parse().unwrap()), ..Default::default() }).unwrap();
+        let future = s
+            .audit
+            .query(&AuditQuery {
+                since: Some("2999-01-01T00:00:00Z".parse().unwrap()),
+                ..Default::default()
+            })
+            .unwrap();
         assert!(future.is_empty());
     }
 }
@@ -125,7 +214,12 @@ fn ac2_audit_rows_cannot_be_changed_or_deleted() {
     let path = dir.path().join("t.db");
     let store = Arc::new(SqliteStore::open(&path).unwrap());
     pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
-    call(&store, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
+    call(
+        &store,
+        Contract::GetPersonsForProfile,
+        CONSUMER,
+        &read_payload(HANNA),
+    );
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert!(conn.execute("UPDATE audit SET consumer = 'x'", []).is_err());
     assert!(conn.execute("DELETE FROM audit", []).is_err());
@@ -141,21 +235,60 @@ fn co3_concurrent_updates_with_the_same_version_exactly_one_succeeds() {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     let number = format!("+467011{i:05}");
-                    let payload = update_payload(Contract::UpdatePersonContactInformation, HANNA, None, &[("sms", &number, true)]);
-                    let answer = call(&store, Contract::UpdatePersonContactInformation, CONSUMER, &payload);
-                    (number, text_of(&answer.body, "resultCode").map(str::to_owned), text_of(&answer.body, "errorCode").map(str::to_owned))
+                    let payload = update_payload(
+                        Contract::UpdatePersonContactInformation,
+                        HANNA,
+                        None,
+                        &[("sms", &number, true)],
+                    );
+                    let answer = call(
+                        &store,
+                        Contract::UpdatePersonContactInformation,
+                        CONSUMER,
+                        &payload,
+                    );
+                    (
+                        number,
+                        text_of(&answer.body, "resultCode").map(str::to_owned),
+                        text_of(&answer.body, "errorCode").map(str::to_owned),
+                    )
                 })
             })
             .collect();
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let winners: Vec<_> = results.iter().filter(|r| r.1.as_deref() == Some("OK")).collect();
+        let winners: Vec<_> = results
+            .iter()
+            .filter(|r| r.1.as_deref() == Some("OK"))
+            .collect();
         assert_eq!(winners.len(), 1, "{}: {results:?}", b.name);
-        assert!(results.iter().filter(|r| r.1.as_deref() != Some("OK")).all(|r| r.2.as_deref() == Some("VERSION_CONFLICT")), "{}", b.name);
-        let id = pu_adapter::domain::IdentifierPolicy::default().parse_number(HANNA).unwrap();
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.1.as_deref() != Some("OK"))
+                .all(|r| r.2.as_deref() == Some("VERSION_CONFLICT")),
+            "{}",
+            b.name
+        );
+        let id = pu_adapter::domain::IdentifierPolicy::default()
+            .parse_number(HANNA)
+            .unwrap();
         let state = store.persons.load(&[id]).unwrap().pop().flatten().unwrap();
-        let stored: Vec<&str> = state.contacts.as_ref().unwrap().entries.iter().map(|e| e.channel.value()).collect();
+        let stored: Vec<&str> = state
+            .contacts
+            .as_ref()
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.channel.value())
+            .collect();
         assert_eq!(stored, vec![winners[0].0.as_str()], "{}", b.name);
-        let audit = store.audit.query(&AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
+        let audit = store
+            .audit
+            .query(&AuditQuery {
+                person: Some(key(HANNA)),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(audit.len(), 100, "{}", b.name);
     }
 }
@@ -166,15 +299,43 @@ fn co3_versions_chain_through_reads_and_updates() {
     for b in backends() {
         let s = &b.store;
         let c = Contract::UpdatePersonContactInformation;
-        let first = call(s, c, CONSUMER, &update_payload(c, HANNA, None, &[("email", "hanna@example.se", true)]));
+        let first = call(
+            s,
+            c,
+            CONSUMER,
+            &update_payload(c, HANNA, None, &[("email", "hanna@example.se", true)]),
+        );
         let v1 = text_of(&first.body, "version").unwrap().to_owned();
-        let second = call(s, c, CONSUMER, &update_payload(c, HANNA, Some(&v1), &[("email", "hanna2@example.se", false)]));
-        assert_eq!(text_of(&second.body, "resultCode"), Some("OK"), "{}", b.name);
+        let second = call(
+            s,
+            c,
+            CONSUMER,
+            &update_payload(
+                c,
+                HANNA,
+                Some(&v1),
+                &[("email", "hanna2@example.se", false)],
+            ),
+        );
+        assert_eq!(
+            text_of(&second.body, "resultCode"),
+            Some("OK"),
+            "{}",
+            b.name
+        );
         let v2 = text_of(&second.body, "version").unwrap().to_owned();
         assert!(v2 > v1, "{v2} > {v1}");
-        let read = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload(HANNA));
+        let read = call(
+            s,
+            Contract::GetPersonsForProfile,
+            CONSUMER,
+            &read_payload(HANNA),
+        );
         assert_eq!(text_of(&read.body, "version"), Some(v2.as_str()));
-        assert_eq!(texts_of(&read.body, "value"), vec!["1990-02-02", "hanna2@example.se"]);
+        assert_eq!(
+            texts_of(&read.body, "value"),
+            vec!["1990-02-02", "hanna2@example.se"]
+        );
     }
 }
 
@@ -184,13 +345,44 @@ fn co2_a_refused_update_changes_nothing() {
     for b in backends() {
         let s = &b.store;
         let c = Contract::UpdatePersonContactInformation;
-        let id = pu_adapter::domain::IdentifierPolicy::default().parse_number("191212121212").unwrap();
+        let id = pu_adapter::domain::IdentifierPolicy::default()
+            .parse_number("191212121212")
+            .unwrap();
         let before = s.persons.load(std::slice::from_ref(&id)).unwrap();
-        let version = before[0].as_ref().unwrap().contacts.as_ref().unwrap().version.to_string();
-        let refused =
-            call(s, c, CONSUMER, &update_payload(c, "191212121212", Some(&version), &[("sms", "+46701112233", true), ("email", "not an address", true)]));
-        assert_eq!(text_of(&refused.body, "errorCode"), Some("INVALID_EMAIL_ADDRESS"), "{}", b.name);
-        assert_eq!(s.persons.load(std::slice::from_ref(&id)).unwrap(), before, "{}", b.name);
+        let version = before[0]
+            .as_ref()
+            .unwrap()
+            .contacts
+            .as_ref()
+            .unwrap()
+            .version
+            .to_string();
+        let refused = call(
+            s,
+            c,
+            CONSUMER,
+            &update_payload(
+                c,
+                "191212121212",
+                Some(&version),
+                &[
+                    ("sms", "+46701112233", true),
+                    ("email", "not an address", true),
+                ],
+            ),
+        );
+        assert_eq!(
+            text_of(&refused.body, "errorCode"),
+            Some("INVALID_EMAIL_ADDRESS"),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            s.persons.load(std::slice::from_ref(&id)).unwrap(),
+            before,
+            "{}",
+            b.name
+        );
     }
 }
 
@@ -203,19 +395,55 @@ fn co2_removed_values_are_gone_from_the_database_files() {
     pu_adapter::demo::load(store.as_ref(), &Default::default()).unwrap();
     let c = Contract::UpdatePersonContactInformation;
     let secret = "unforgettable.secret.address@example.se";
-    let first = call(&store, c, CONSUMER, &update_payload(c, HANNA, None, &[("email", secret, true), ("sms", "+46709876543", true)]));
+    let first = call(
+        &store,
+        c,
+        CONSUMER,
+        &update_payload(
+            c,
+            HANNA,
+            None,
+            &[("email", secret, true), ("sms", "+46709876543", true)],
+        ),
+    );
     let v1 = text_of(&first.body, "version").unwrap().to_owned();
     store.checkpoint().unwrap();
     let scan = |needle: &str| -> bool {
-        ["t.db", "t.db-wal"].iter().any(|f| std::fs::read(dir.path().join(f)).unwrap_or_default().windows(needle.len()).any(|w| w == needle.as_bytes()))
+        ["t.db", "t.db-wal"].iter().any(|f| {
+            std::fs::read(dir.path().join(f))
+                .unwrap_or_default()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+        })
     };
-    assert!(scan(secret), "the value must be on disk before removal (else this test proves nothing)");
-    let removal = call(&store, c, CONSUMER, &update_payload(c, HANNA, Some(&v1), &[]));
+    assert!(
+        scan(secret),
+        "the value must be on disk before removal (else this test proves nothing)"
+    );
+    let removal = call(
+        &store,
+        c,
+        CONSUMER,
+        &update_payload(c, HANNA, Some(&v1), &[]),
+    );
     assert_eq!(text_of(&removal.body, "resultCode"), Some("OK"));
     store.checkpoint().unwrap();
-    assert!(!scan(secret), "removed e-mail address still in the database files");
-    assert!(!scan("+46709876543"), "removed number still in the database files");
-    let audit = pu_adapter::store::AuditLog::query(store.as_ref(), &AuditQuery { person: Some(key(HANNA)), ..Default::default() }).unwrap();
+    assert!(
+        !scan(secret),
+        "removed e-mail address still in the database files"
+    );
+    assert!(
+        !scan("+46709876543"),
+        "removed number still in the database files"
+    );
+    let audit = pu_adapter::store::AuditLog::query(
+        store.as_ref(),
+        &AuditQuery {
+            person: Some(key(HANNA)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(audit.len(), 2, "the removal itself is kept: who and when");
 }
 
@@ -224,20 +452,66 @@ fn co2_removed_values_are_gone_from_the_database_files() {
 fn pr4_protection_from_an_import_applies_at_once() {
     for b in backends() {
         let s = &b.store;
-        let before = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload("191212121212"));
-        assert_eq!(text_of(&before.body, "contactType"), Some("sms"), "{}", b.name);
+        let before = call(
+            s,
+            Contract::GetPersonsForProfile,
+            CONSUMER,
+            &read_payload("191212121212"),
+        );
+        assert_eq!(
+            text_of(&before.body, "contactType"),
+            Some("sms"),
+            "{}",
+            b.name
+        );
         let line = r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","protection":{"sekretessmarkering":true}}"#;
-        let summary = pu_adapter::import::import(line.as_bytes(), s.persons.as_ref(), &Default::default(), |_| {}).unwrap();
+        let summary = pu_adapter::import::import(
+            line.as_bytes(),
+            s.persons.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(summary.updated, 1);
-        let after = call(s, Contract::GetPersonsForProfile, CONSUMER, &read_payload("191212121212"));
-        assert_eq!(text_of(&after.body, "contactType"), None, "{}: {}", b.name, after.body);
-        assert_eq!(text_of(&after.body, "protectedPersonIndicator"), Some("true"));
+        let after = call(
+            s,
+            Contract::GetPersonsForProfile,
+            CONSUMER,
+            &read_payload("191212121212"),
+        );
+        assert_eq!(
+            text_of(&after.body, "contactType"),
+            None,
+            "{}: {}",
+            b.name,
+            after.body
+        );
+        assert_eq!(
+            text_of(&after.body, "protectedPersonIndicator"),
+            Some("true")
+        );
         let unrestricted = read_payload("191212121212")
-            .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+            .replace(
+                "GetPersonsForProfileResponder",
+                "GetPersonsForProfileUnrestrictedResponder",
+            )
             .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-            .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
-        let ext = call(s, Contract::GetPersonsForProfileUnrestricted, EXTENDED, &unrestricted);
-        assert_eq!(text_of(&ext.body, "contactType"), Some("sms"), "{}: stored data is kept, only withheld", b.name);
+            .replace(
+                "</GetPersonsForProfile>",
+                "</GetPersonsForProfileUnrestricted>",
+            );
+        let ext = call(
+            s,
+            Contract::GetPersonsForProfileUnrestricted,
+            EXTENDED,
+            &unrestricted,
+        );
+        assert_eq!(
+            text_of(&ext.body, "contactType"),
+            Some("sms"),
+            "{}: stored data is kept, only withheld",
+            b.name
+        );
     }
 }
 
@@ -252,10 +526,22 @@ fn import_reports_bad_lines_with_numbers_and_keeps_the_rest() {
             r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","postalAddress":{"postalCode":"111 22"}}"#,
         ]
         .join("\n");
-        let summary = pu_adapter::import::import(lines.as_bytes(), b.store.persons.as_ref(), &Default::default(), |_| {}).unwrap();
+        let summary = pu_adapter::import::import(
+            lines.as_bytes(),
+            b.store.persons.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(summary.inserted, 1, "{}", b.name);
         let numbers: Vec<u64> = summary.rejected.iter().map(|r| r.0).collect();
-        assert_eq!(numbers, vec![2, 3, 4, 5], "{}: {:?}", b.name, summary.rejected);
+        assert_eq!(
+            numbers,
+            vec![2, 3, 4, 5],
+            "{}: {:?}",
+            b.name,
+            summary.rejected
+        );
         assert!(summary.rejected[0].1.contains("check digit"));
         assert!(summary.rejected[1].1.contains("shoeSize"));
     }

@@ -34,7 +34,14 @@ async fn ac1_no_unknown_or_expired_client_certificate_gets_in() {
     assert_refused(server.addr(), None).await;
     assert_refused(server.addr(), Some("stranger")).await;
     assert_refused(server.addr(), Some("expired")).await;
-    let ok = post(server.addr(), "consumer", GPFP, &gpfp("191212121212", "P3"), &[]).await;
+    let ok = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P3"),
+        &[],
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     server.running.server.shutdown().await;
 }
@@ -43,14 +50,37 @@ async fn ac1_no_unknown_or_expired_client_certificate_gets_in() {
 #[tokio::test]
 async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
     let server = start_server(|_| {}).await;
-    let r = post(server.addr(), "unauthorised", GPFP, &gpfp("191212121212", "P3"), &[]).await;
+    let r = post(
+        server.addr(),
+        "unauthorised",
+        GPFP,
+        &gpfp("191212121212", "P3"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 500);
     assert_eq!(text_of(&r.body, "faultcode"), Some("soap:Client"));
-    assert!(r.body.contains("Obehörigt anrop för system SE2321000016-1003"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Obehörigt anrop för system SE2321000016-1003"),
+        "{}",
+        r.body
+    );
     assert!(!r.body.contains("Tolvan") && !r.body.contains("191212121212"));
-    let audit = server.running.stores.audit.query(&pu_adapter::audit::AuditQuery { consumer: Some("SE2321000016-1003".into()), ..Default::default() }).unwrap();
+    let audit = server
+        .running
+        .stores
+        .audit
+        .query(&pu_adapter::audit::AuditQuery {
+            consumer: Some("SE2321000016-1003".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].error_code.map(|c| c.as_str()), Some("UNAUTHORISED"));
+    assert_eq!(
+        audit[0].error_code.map(|c| c.as_str()),
+        Some("UNAUTHORISED")
+    );
     server.running.server.shutdown().await;
 }
 
@@ -60,15 +90,27 @@ async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
     let server = start_server(|_| {}).await;
     let c = Contract::GetPersonsForProfileUnrestricted;
     let body = gpfp("197001013452", "P3")
-        .replace("GetPersonsForProfileResponder", "GetPersonsForProfileUnrestrictedResponder")
+        .replace(
+            "GetPersonsForProfileResponder",
+            "GetPersonsForProfileUnrestrictedResponder",
+        )
         .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-        .replace("</GetPersonsForProfile>", "</GetPersonsForProfileUnrestricted>");
+        .replace(
+            "</GetPersonsForProfile>",
+            "</GetPersonsForProfileUnrestricted>",
+        );
     let refused = post(server.addr(), "consumer", c.path(), &body, &[]).await;
     assert_eq!(refused.status, 500);
-    assert!(refused.body.contains("Obehörigt anrop för system SE2321000016-1001"));
+    assert!(refused
+        .body
+        .contains("Obehörigt anrop för system SE2321000016-1001"));
     let allowed = post(server.addr(), "extended", c.path(), &body, &[]).await;
     assert_eq!(allowed.status, 200, "{}", allowed.body);
-    assert_eq!(text_of(&allowed.body, "value"), Some("1970-01-01"), "P3 for the protected person: birth is shown");
+    assert_eq!(
+        text_of(&allowed.body, "value"),
+        Some("1970-01-01"),
+        "P3 for the protected person: birth is shown"
+    );
     assert_eq!(text_of(&allowed.body, "contactType"), Some("sms"));
     server.running.server.shutdown().await;
 }
@@ -77,36 +119,127 @@ async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
 #[tokio::test]
 async fn ac1_platform_header_is_honoured_only_from_the_platform() {
     let server = start_server(|_| {}).await;
-    let via_platform =
-        post(server.addr(), "platform", GPFP, &gpfp("191212121212", "P1"), &[("x-rivta-original-serviceconsumer-hsaid", "SE2321000016-1003")]).await;
-    assert!(via_platform.body.contains("Obehörigt anrop för system SE2321000016-1003"), "treated as the named consumer: {}", via_platform.body);
-    let platform_itself = post(server.addr(), "platform", GPFP, &gpfp("191212121212", "P1"), &[]).await;
+    let via_platform = post(
+        server.addr(),
+        "platform",
+        GPFP,
+        &gpfp("191212121212", "P1"),
+        &[(
+            "x-rivta-original-serviceconsumer-hsaid",
+            "SE2321000016-1003",
+        )],
+    )
+    .await;
+    assert!(
+        via_platform
+            .body
+            .contains("Obehörigt anrop för system SE2321000016-1003"),
+        "treated as the named consumer: {}",
+        via_platform.body
+    );
+    let platform_itself = post(
+        server.addr(),
+        "platform",
+        GPFP,
+        &gpfp("191212121212", "P1"),
+        &[],
+    )
+    .await;
     assert_eq!(platform_itself.status, 200);
-    let spoofed = post(server.addr(), "consumer", GPFP, &gpfp("191212121212", "P1"), &[("x-rivta-original-serviceconsumer-hsaid", "SE2321000016-1003")]).await;
-    assert_eq!(spoofed.status, 200, "header from a non-platform certificate is ignored: {}", spoofed.body);
+    let spoofed = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P1"),
+        &[(
+            "x-rivta-original-serviceconsumer-hsaid",
+            "SE2321000016-1003",
+        )],
+    )
+    .await;
+    assert_eq!(
+        spoofed.status, 200,
+        "header from a non-platform certificate is ignored: {}",
+        spoofed.body
+    );
     server.running.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     let server = start_server(|_| {}).await;
-    let no_la = gpfp("191212121212", "P3").replace("<itr:LogicalAddress>SE2321000016-LA01</itr:LogicalAddress>", "");
+    let no_la = gpfp("191212121212", "P3").replace(
+        "<itr:LogicalAddress>SE2321000016-LA01</itr:LogicalAddress>",
+        "",
+    );
     let r = post(server.addr(), "consumer", GPFP, &no_la, &[]).await;
     assert_eq!(r.status, 500);
-    assert!(text_of(&r.body, "faultstring").unwrap().contains("LogicalAddress header"), "{}", r.body);
-    let other = post(server.addr(), "consumer", Contract::GetPersonContactInformation.path(), &gpfp("191212121212", "P3"), &[]).await;
+    assert!(
+        text_of(&r.body, "faultstring")
+            .unwrap()
+            .contains("LogicalAddress header"),
+        "{}",
+        r.body
+    );
+    let other = post(
+        server.addr(),
+        "consumer",
+        Contract::GetPersonContactInformation.path(),
+        &gpfp("191212121212", "P3"),
+        &[],
+    )
+    .await;
     assert_eq!(other.status, 500);
-    assert!(other.body.contains("does not belong to this endpoint"), "{}", other.body);
-    let odd_action = post(server.addr(), "consumer", GPFP, &gpfp("191212121212", "P3"), &[("SOAPAction", "\"urn:something:else\"")]).await;
+    assert!(
+        other.body.contains("does not belong to this endpoint"),
+        "{}",
+        other.body
+    );
+    let odd_action = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P3"),
+        &[("SOAPAction", "\"urn:something:else\"")],
+    )
+    .await;
     assert_eq!(odd_action.status, 200);
-    let p4 = post(server.addr(), "consumer", GPFP, &gpfp("191212121212", "P4"), &[]).await;
-    assert!(p4.body.contains("supported profiles are P1, P2 and P3"), "{}", p4.body);
-    let bad_id = post(server.addr(), "consumer", GPFP, &gpfp("191212121213", "P1"), &[]).await;
-    assert!(bad_id.body.contains("check digit 3 is wrong (expected 2) [ID-2]"), "{}", bad_id.body);
+    let p4 = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P4"),
+        &[],
+    )
+    .await;
+    assert!(
+        p4.body.contains("supported profiles are P1, P2 and P3"),
+        "{}",
+        p4.body
+    );
+    let bad_id = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121213", "P1"),
+        &[],
+    )
+    .await;
+    assert!(
+        bad_id
+            .body
+            .contains("check digit 3 is wrong (expected 2) [ID-2]"),
+        "{}",
+        bad_id.body
+    );
     let ids: String = (0..501).map(|_| "<personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></personId>").collect();
     let many = gpfp("191212121212", "P1").replacen("<personId>", &format!("{ids}<personId>"), 1);
     let r = post(server.addr(), "consumer", GPFP, &many, &[]).await;
-    assert!(r.body.contains("502 personId elements; at most 500"), "{}", r.body);
+    assert!(
+        r.body.contains("502 personId elements; at most 500"),
+        "{}",
+        r.body
+    );
     if xmllint_available() {
         for f in [&r.body, &other.body, &p4.body, &bad_id.body] {
             xmllint(&envelope_schema(), f).unwrap();
@@ -120,17 +253,34 @@ async fn http_level_answers_404_405_415_413_and_wsdl() {
     let server = start_server(|c| c.limits.max_body_bytes = 4096).await;
     let addr = server.addr();
     let mut tls = connect(addr, Some("consumer")).await.unwrap();
-    let r = exchange(&mut tls, b"GET /GetPersonsForProfile/5/rivtabp21?wsdl HTTP/1.1\r\nHost: localhost:1234\r\n\r\n").await.unwrap();
+    let r = exchange(
+        &mut tls,
+        b"GET /GetPersonsForProfile/5/rivtabp21?wsdl HTTP/1.1\r\nHost: localhost:1234\r\n\r\n",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("<soap:address location=\"https://localhost:1234/GetPersonsForProfile/5/rivtabp21\"/>"));
+    assert!(r.body.contains(
+        "<soap:address location=\"https://localhost:1234/GetPersonsForProfile/5/rivtabp21\"/>"
+    ));
     let x =
         exchange(&mut tls, b"GET /GetPersonsForProfile/5/rivtabp21?xsd=strategicresourcemanagement_persons_person_5.0.xsd HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .unwrap();
     assert!(x.body.contains("ContactInformationType"));
-    let r = exchange(&mut tls, b"GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    let r = exchange(
+        &mut tls,
+        b"GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 404);
-    let r = exchange(&mut tls, b"DELETE /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    let r = exchange(
+        &mut tls,
+        b"DELETE /GetPersonsForProfile/5/rivtabp21 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, POST"));
     let r = exchange(
@@ -148,9 +298,18 @@ async fn http_level_answers_404_405_415_413_and_wsdl() {
     .unwrap();
     assert_eq!(text_of(&r.body, "faultcode"), Some("soap:VersionMismatch"));
     let big = "x".repeat(5000);
-    let r = exchange(&mut tls, &soap_post(GPFP, &big, &[])).await.unwrap();
+    let r = exchange(&mut tls, &soap_post(GPFP, &big, &[]))
+        .await
+        .unwrap();
     assert_eq!(r.status, 413);
-    let corr = post(addr, "consumer", GPFP, &gpfp("191212121212", "P1"), &[("x-skltp-correlation-id", "corr-123")]).await;
+    let corr = post(
+        addr,
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P1"),
+        &[("x-skltp-correlation-id", "corr-123")],
+    )
+    .await;
     assert_eq!(corr.header("x-skltp-correlation-id"), Some("corr-123"));
     server.running.server.shutdown().await;
 }
@@ -166,7 +325,11 @@ async fn a_stalled_client_is_disconnected_within_the_header_timeout() {
     }
     let closed = tokio::time::timeout(Duration::from_secs(5), read_response(&mut tls)).await;
     assert!(closed.is_ok(), "not disconnected within 5 s");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     server.running.server.shutdown().await;
 }
 
@@ -175,7 +338,9 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
     let server = start_server(|_| {}).await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
     for _ in 0..20 {
-        let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P3"), &[])).await.unwrap();
+        let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P3"), &[]))
+            .await
+            .unwrap();
         assert_eq!(r.status, 200);
     }
     server.running.server.shutdown().await;
@@ -185,11 +350,27 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
 #[tokio::test]
 async fn pr3_protected_person_gets_p1_on_the_restricted_contract() {
     let server = start_server(|_| {}).await;
-    let r = post(server.addr(), "consumer", GPFP, &gpfp("197001013452", "P3"), &[]).await;
+    let r = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("197001013452", "P3"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 200);
     let payload = payload_of(&r.body);
-    for absent in ["contactInformation", "addressInformation", "birth", "relationship", "updatePersonContactInformationActor"] {
-        assert!(!payload.contains(&format!(":{absent}>")), "{absent} shown: {payload}");
+    for absent in [
+        "contactInformation",
+        "addressInformation",
+        "birth",
+        "relationship",
+        "updatePersonContactInformationActor",
+    ] {
+        assert!(
+            !payload.contains(&format!(":{absent}>")),
+            "{absent} shown: {payload}"
+        );
     }
     assert_eq!(text_of(payload, "protectedPersonIndicator"), Some("true"));
     if xmllint_available() {
@@ -206,11 +387,18 @@ async fn pr3_protected_person_gets_p1_on_the_restricted_contract() {
 async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let certs = repo().join("certs-dev");
-    let ca_key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(certs.join("ca.key")).unwrap()).unwrap();
-    let ca = rcgen::Issuer::from_ca_cert_pem(&std::fs::read_to_string(certs.join("ca.pem")).unwrap(), ca_key).unwrap();
+    let ca_key =
+        rcgen::KeyPair::from_pem(&std::fs::read_to_string(certs.join("ca.key")).unwrap()).unwrap();
+    let ca = rcgen::Issuer::from_ca_cert_pem(
+        &std::fs::read_to_string(certs.join("ca.pem")).unwrap(),
+        ca_key,
+    )
+    .unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "no serial number");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "no serial number");
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     let cert = params.signed_by(&key, &ca).unwrap();
     std::fs::write(dir.path().join("noserial.pem"), cert.pem()).unwrap();
@@ -222,21 +410,37 @@ async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
         roots.add(c.unwrap()).unwrap();
     }
     use rustls::pki_types::pem::PemObject;
-    let chain = vec![rustls::pki_types::CertificateDer::from_pem_file(dir.path().join("noserial.pem")).unwrap()];
-    let pk = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.path().join("noserial.key")).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, pk)
-        .unwrap();
+    let chain =
+        vec![
+            rustls::pki_types::CertificateDer::from_pem_file(dir.path().join("noserial.pem"))
+                .unwrap(),
+        ];
+    let pk =
+        rustls::pki_types::PrivateKeyDer::from_pem_file(dir.path().join("noserial.key")).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, pk)
+    .unwrap();
     let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
         .await
         .unwrap();
-    let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
+        .await
+        .unwrap();
     assert_eq!(r.status, 500);
-    assert!(r.body.contains("no subject serialNumber (OID 2.5.4.5)"), "{}", r.body);
+    assert!(
+        r.body.contains("no subject serialNumber (OID 2.5.4.5)"),
+        "{}",
+        r.body
+    );
     server.running.server.shutdown().await;
 }

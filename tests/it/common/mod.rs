@@ -3,5 +3,4 @@
 
 pub use pu_adapter::testkit::*;
 
-
 pub mod tls;

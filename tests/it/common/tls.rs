@@ -42,7 +42,9 @@ pub async fn start_server(tweak: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     tweak(&mut config);
-    let running = pu_adapter::app::start(&config).await.expect("server starts");
+    let running = pu_adapter::app::start(&config)
+        .await
+        .expect("server starts");
     TestServer { running, dir }
 }
 
@@ -54,10 +56,16 @@ pub fn client_config(name: Option<&str>) -> Arc<rustls::ClientConfig> {
         roots.add(c.unwrap()).unwrap();
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots);
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
     let mut config = match name {
         Some(n) => {
-            let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{n}.pem"))).unwrap().map(Result::unwrap).collect();
+            let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{n}.pem")))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
             let key = PrivateKeyDer::from_pem_file(certs.join(format!("{n}.key"))).unwrap();
             builder.with_client_auth_cert(chain, key).unwrap()
         }
@@ -81,28 +89,41 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Opens a mutual-TLS connection as `cert`.
-pub async fn connect(addr: SocketAddr, cert: Option<&str>) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+pub async fn connect(
+    addr: SocketAddr,
+    cert: Option<&str>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(addr).await?;
     let connector = tokio_rustls::TlsConnector::from(client_config(cert));
-    let mut tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await?;
     // TLS 1.3 reports a refused client certificate only on the first read.
     tls.flush().await?;
     Ok(tls)
 }
 
 /// Sends one request on a connection and reads one response.
-pub async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: &mut S, request: &[u8]) -> std::io::Result<HttpResponse> {
+pub async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: &mut S,
+    request: &[u8],
+) -> std::io::Result<HttpResponse> {
     stream.write_all(request).await?;
     read_response(stream).await
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length.
-pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<HttpResponse> {
+pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut S,
+) -> std::io::Result<HttpResponse> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -111,15 +132,29 @@ pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> s
         }
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed before a response"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed before a response",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    let len: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
         let n = stream.read(&mut chunk).await?;
@@ -128,7 +163,11 @@ pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> s
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Ok(HttpResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 /// A POST of a SOAP body with optional extra header lines.
@@ -144,7 +183,15 @@ pub fn soap_post(path: &str, body: &str, extra_headers: &[(&str, &str)]) -> Vec<
 }
 
 /// One request on a fresh connection.
-pub async fn post(addr: SocketAddr, cert: &str, path: &str, body: &str, extra_headers: &[(&str, &str)]) -> HttpResponse {
+pub async fn post(
+    addr: SocketAddr,
+    cert: &str,
+    path: &str,
+    body: &str,
+    extra_headers: &[(&str, &str)],
+) -> HttpResponse {
     let mut tls = connect(addr, Some(cert)).await.expect("connect");
-    exchange(&mut tls, &soap_post(path, body, extra_headers)).await.expect("exchange")
+    exchange(&mut tls, &soap_post(path, body, extra_headers))
+        .await
+        .expect("exchange")
 }
