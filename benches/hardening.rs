@@ -66,7 +66,7 @@ fn main() {
         .unwrap();
     println!(
         "pu-adapter hardening harness, {} cores, release binary in a separate process",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
 
     if let Some(secs) = soak {

@@ -363,7 +363,7 @@ fn main() {
     println!();
     println!(
         "pu-adapter benchmark, {secs} s per measurement, {} cores, load generator in-process (2 tokio workers), server in a separate process",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     println!("typical P3 response with contact information: {typical} bytes (the baseline answers with this many bytes)");
     println!();

@@ -7,7 +7,10 @@
 use pu_adapter::contracts::get_persons_for_profile::{encode, RecordOut};
 use pu_adapter::contracts::types::{Ii as IiIn, PersonRecordView};
 use pu_adapter::contracts::Contract;
-use pu_adapter::domain::*;
+use pu_adapter::domain::{
+    Actor, Channel, ContactEntry, ContactRecord, IdentifierPolicy, Name, Person, PostalAddress,
+    Profile, Protection, Provenance, Version,
+};
 use pu_adapter::xml::decode::{boolean, text};
 use pu_adapter::xml::{parse, Element, Limits, Seq};
 use std::hint::black_box;

@@ -9,7 +9,7 @@ use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
 
 /// Answers `/health` and `/metrics`.
-pub async fn handle(
+pub(crate) async fn handle(
     req: Request<hyper::body::Incoming>,
     metrics: Arc<Metrics>,
     store: Arc<dyn PersonStore>,
@@ -44,7 +44,7 @@ pub async fn handle(
 }
 
 /// Serves the admin endpoints on `listener` until the process ends.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,
     store: Arc<dyn PersonStore>,

@@ -68,7 +68,7 @@ impl Source {
     }
 
     /// Whether the call came through an Unrestricted contract (PR-5).
-    pub fn is_unrestricted(self) -> bool {
+    pub(crate) fn is_unrestricted(self) -> bool {
         matches!(self, Source::Contract(c) if c.access() == Some(crate::domain::Access::Unrestricted))
     }
 }
@@ -213,11 +213,11 @@ fn serialize_time<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 
 /// Who did it and through what: the part of an entry shared by every person a call touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller<'a> {
+pub(crate) struct Caller<'a> {
     /// The consumer's HSA-id.
     pub consumer: &'a str,
     /// The contract or operation.
-    pub source: Source,
+    pub(crate) source: Source,
     /// The LogicalAddress header.
     pub logical_address: &'a str,
     /// The correlation id.
@@ -226,7 +226,7 @@ pub struct Caller<'a> {
 
 impl AuditEntry {
     /// An entry stamped now, outcome OK, for one access of `person`.
-    pub fn now(caller: &Caller<'_>, person: String) -> Self {
+    pub(crate) fn now(caller: &Caller<'_>, person: String) -> Self {
         Self {
             at: Utc::now(),
             consumer: caller.consumer.to_owned(),
@@ -243,7 +243,7 @@ impl AuditEntry {
 
     /// An update's entry once decided: OK, or ERROR with the refusing rule's code; the
     /// log id (which the caller sees) is kept only for a refusal.
-    pub fn decided(&self, refused: Option<&crate::domain::Violation>) -> Self {
+    pub(crate) fn decided(&self, refused: Option<&crate::domain::Violation>) -> Self {
         match refused {
             None => self.with_outcome(Outcome::Ok, None, None),
             Some(v) => self.with_outcome(
@@ -255,7 +255,7 @@ impl AuditEntry {
     }
 
     /// This entry with its outcome set.
-    pub fn with_outcome(
+    pub(crate) fn with_outcome(
         &self,
         outcome: Outcome,
         error_code: Option<AuditCode>,
@@ -291,7 +291,7 @@ pub fn stored_time(at: DateTime<Utc>) -> String {
 }
 
 /// Reads a stored time.
-pub fn parse_stored_time(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_stored_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))

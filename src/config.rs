@@ -26,7 +26,7 @@ pub struct Config {
     /// Admin listener (`/health`, `/metrics`); empty disables it.
     pub admin_listen: String,
     /// Base URL written into `soap:address`; by default taken from the Host header.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Directory for the SQLite file.
     pub data_dir: PathBuf,
     /// Load the demo persons at start.
@@ -42,7 +42,7 @@ pub struct Config {
     /// Rule settings.
     pub rules: RulesConfig,
     /// Consumers and the contracts each may call.
-    pub consumers: Vec<ConsumerConfig>,
+    pub(crate) consumers: Vec<ConsumerConfig>,
 }
 
 /// TLS material. A configuration file must name all three files: the development
@@ -57,14 +57,14 @@ pub struct TlsConfig {
     /// Trust anchors for client certificates (PEM bundle).
     pub client_ca: Option<PathBuf>,
     /// HSA-ids of the service platform's certificates.
-    pub platform_hsa_ids: Vec<String>,
+    pub(crate) platform_hsa_ids: Vec<String>,
     /// Accept the published development CA and server key of `certs-dev/` (development only).
-    pub allow_development_certificates: bool,
+    pub(crate) allow_development_certificates: bool,
 }
 
 impl TlsConfig {
     /// The development certificates of `certs-dev/`, trusted on purpose.
-    pub fn development() -> Self {
+    pub(crate) fn development() -> Self {
         Self {
             cert: Some("certs-dev/server.pem".into()),
             key: Some("certs-dev/server.key".into()),
@@ -75,7 +75,7 @@ impl TlsConfig {
     }
 
     /// The three files, or an error naming each key that is not set.
-    pub fn files(&self) -> Result<TlsFiles, ConfigError> {
+    pub(crate) fn files(&self) -> Result<TlsFiles, ConfigError> {
         let missing: Vec<&str> = [
             ("tls.cert", &self.cert),
             ("tls.key", &self.key),
@@ -108,15 +108,15 @@ pub struct StoreConfig {
     /// `sqlite` or `postgresql`.
     pub kind: StoreKind,
     /// SQLite file; default `<data_dir>/pu-adapter.db`.
-    pub sqlite_file: Option<PathBuf>,
+    pub(crate) sqlite_file: Option<PathBuf>,
     /// PostgreSQL connection string (`host=… user=… dbname=…`).
     pub postgres_url: Option<String>,
     /// PostgreSQL connections per instance.
     pub postgres_pool_size: usize,
     /// SQLite reader connections at most; more concurrent reads wait for one.
-    pub sqlite_readers: usize,
+    pub(crate) sqlite_readers: usize,
     /// SQLite page cache of all connections together, in MiB (bounds the store's memory).
-    pub sqlite_cache_mib: u64,
+    pub(crate) sqlite_cache_mib: u64,
 }
 
 /// Limits.
@@ -128,25 +128,25 @@ pub struct LimitsConfig {
     /// Header read timeout, ms.
     pub header_read_timeout_ms: u64,
     /// Idle keep-alive timeout, ms.
-    pub idle_timeout_ms: u64,
+    pub(crate) idle_timeout_ms: u64,
     /// Request handling timeout, ms.
-    pub request_timeout_ms: u64,
+    pub(crate) request_timeout_ms: u64,
     /// TLS handshake timeout, ms.
-    pub handshake_timeout_ms: u64,
+    pub(crate) handshake_timeout_ms: u64,
     /// Open connections at most.
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// Requests in flight at most; more get 503 with Retry-After.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// Requests in flight per consumer at most; more get 503 with Retry-After.
     pub max_in_flight_per_consumer: usize,
     /// Open connections per client certificate (the platform's excepted).
     pub max_connections_per_certificate: usize,
     /// XML nesting depth at most.
-    pub max_xml_depth: usize,
+    pub(crate) max_xml_depth: usize,
     /// XML elements per request at most.
-    pub max_xml_elements: usize,
+    pub(crate) max_xml_elements: usize,
     /// Bytes of text in one XML element at most.
-    pub max_xml_text_bytes: usize,
+    pub(crate) max_xml_text_bytes: usize,
 }
 
 /// Rule settings.
@@ -154,7 +154,7 @@ pub struct LimitsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RulesConfig {
     /// Let the Unrestricted update contract write for protected persons (PR-2).
-    pub unrestricted_may_update_protected: bool,
+    pub(crate) unrestricted_may_update_protected: bool,
     /// Accepted reserve-identity roots.
     pub reserve_roots: Vec<String>,
 }
@@ -162,11 +162,11 @@ pub struct RulesConfig {
 /// One consumer.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConsumerConfig {
+pub(crate) struct ConsumerConfig {
     /// The consumer's HSA-id.
-    pub hsa_id: String,
+    pub(crate) hsa_id: String,
     /// Contract names; `*` means every restricted contract and PingForConfiguration.
-    pub contracts: Vec<Grant>,
+    pub(crate) contracts: Vec<Grant>,
 }
 
 /// How log lines are written.
@@ -183,7 +183,7 @@ pub enum LogFormat {
 /// One entry of a consumer's `contracts`: a contract by name, or `*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(try_from = "String", into = "String")]
-pub enum Grant {
+pub(crate) enum Grant {
     /// `*`: every restricted contract and PingForConfiguration, never an Unrestricted one (PR-5).
     AllRestricted,
     /// One contract.
@@ -293,27 +293,25 @@ pub enum ConfigError {
 
 /// The configuration, validated: what the service starts with.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// SOAP listener address.
     pub listen: String,
     /// Admin listener address, if enabled.
     pub admin_listen: Option<String>,
     /// Base URL written into `soap:address`.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Load the demo persons into an empty store at start.
     pub load_demo: bool,
-    /// Log line format.
-    pub log_format: LogFormat,
     /// The TLS files.
     pub tls: TlsFiles,
     /// HSA-ids of the service platform's certificates.
-    pub platform_hsa_ids: Vec<String>,
+    pub(crate) platform_hsa_ids: Vec<String>,
     /// The store.
     pub store: StoreSettings,
     /// HTTP limits.
-    pub http: HttpLimits,
+    pub(crate) http: HttpLimits,
     /// What the service needs: identifiers, rules, XML limits, authorisation.
-    pub service: ServiceConfig,
+    pub(crate) service: ServiceConfig,
 }
 
 /// Which store, with what it needs.
@@ -456,18 +454,8 @@ impl Config {
         layers.merge(env_layer()).extract().map_err(describe)
     }
 
-    /// Reads a TOML file over the production defaults (no environment).
-    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Layer(format!("{}: {e}", path.display())))?;
-        Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(&text))
-            .extract()
-            .map_err(describe)
-    }
-
     /// Validates everything once: a value that is wrong is named here, before anything starts.
-    pub fn settings(&self) -> Result<Settings, ConfigError> {
+    pub(crate) fn settings(&self) -> Result<Settings, ConfigError> {
         let public_url = match &self.public_url {
             Some(url) if !url.starts_with("https://") => {
                 return Err(ConfigError::Invalid(format!(
@@ -499,7 +487,6 @@ impl Config {
             admin_listen: Some(self.admin_listen.clone()).filter(|a| !a.is_empty()),
             public_url,
             load_demo: self.load_demo,
-            log_format: self.log_format,
             tls: self.tls.files()?,
             platform_hsa_ids: self.tls.platform_hsa_ids.clone(),
             store: self.store_settings()?,
@@ -534,7 +521,7 @@ impl Config {
     }
 
     /// Who may call what (AC-1, PR-5): Unrestricted contracts only when named explicitly.
-    pub fn authorisation(&self) -> Result<Authorisation, ConfigError> {
+    pub(crate) fn authorisation(&self) -> Result<Authorisation, ConfigError> {
         let mut auth = Authorisation::default();
         for consumer in &self.consumers {
             for name in &consumer.contracts {
@@ -555,7 +542,7 @@ impl Config {
     }
 
     /// The service settings.
-    pub fn service_config(&self) -> Result<ServiceConfig, ConfigError> {
+    pub(crate) fn service_config(&self) -> Result<ServiceConfig, ConfigError> {
         Ok(ServiceConfig {
             identifiers: IdentifierPolicy {
                 reserve_roots: self.rules.reserve_roots.clone(),
@@ -572,7 +559,7 @@ impl Config {
     }
 
     /// The HTTP limits.
-    pub fn http_limits(&self) -> HttpLimits {
+    pub(crate) fn http_limits(&self) -> HttpLimits {
         let l = &self.limits;
         HttpLimits {
             max_body_bytes: l.max_body_bytes,
@@ -588,7 +575,7 @@ impl Config {
     }
 
     /// The SQLite file.
-    pub fn sqlite_file(&self) -> PathBuf {
+    pub(crate) fn sqlite_file(&self) -> PathBuf {
         self.store
             .sqlite_file
             .clone()
@@ -604,7 +591,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("pu-adapter.toml");
         std::fs::write(&file, text).expect("write");
-        Config::from_file(&file)
+        Config::load(Config::default(), Some(&file))
     }
 
     #[test]

@@ -11,10 +11,16 @@ use crate::import::{import, ImportSummary};
 use crate::store::{PersonStore, StoreError};
 
 /// The demo persons, one JSON line each.
-pub const PERSONS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/persons.jsonl"));
+pub(crate) const PERSONS: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/persons.jsonl"));
 
 /// One demo person's contact information: (personnummer, sms, email, optoutPaperNotification).
-type DemoContact = (&'static str, Option<&'static str>, Option<&'static str>, Option<bool>);
+type DemoContact = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<bool>,
+);
 
 /// Demo contact information.
 const CONTACTS: &[DemoContact] = &[

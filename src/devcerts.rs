@@ -8,17 +8,17 @@ use rcgen::{
 use std::path::Path;
 
 /// HSA-id of the client authorised for every restricted contract.
-pub const CONSUMER_HSA_ID: &str = "SE2321000016-1001";
+pub(crate) const CONSUMER_HSA_ID: &str = "SE2321000016-1001";
 /// HSA-id of the client also allowed the Unrestricted contracts.
-pub const EXTENDED_HSA_ID: &str = "SE2321000016-1002";
+pub(crate) const EXTENDED_HSA_ID: &str = "SE2321000016-1002";
 /// HSA-id of a trusted client that is allowed nothing.
-pub const UNAUTHORISED_HSA_ID: &str = "SE2321000016-1003";
+pub(crate) const UNAUTHORISED_HSA_ID: &str = "SE2321000016-1003";
 /// HSA-id of the service platform's certificate.
-pub const PLATFORM_HSA_ID: &str = "SE5565594230-1000";
+pub(crate) const PLATFORM_HSA_ID: &str = "SE5565594230-1000";
 /// HSA-id in the expired certificate.
-pub const EXPIRED_HSA_ID: &str = "SE2321000016-1004";
+pub(crate) const EXPIRED_HSA_ID: &str = "SE2321000016-1004";
 /// HSA-id in the certificate of the untrusted CA.
-pub const STRANGER_HSA_ID: &str = "SE2321000016-1005";
+pub(crate) const STRANGER_HSA_ID: &str = "SE2321000016-1005";
 
 /// Why the certificates could not be written.
 #[derive(Debug, thiserror::Error)]

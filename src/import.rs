@@ -62,7 +62,7 @@ pub struct ImportSummary {
 }
 
 /// Reads one line into a person, naming the field that is wrong.
-pub fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, String> {
+pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, String> {
     let l: Line = serde_json::from_str(line).map_err(|e| format!("not a valid record: {e}"))?;
     let id = match &l.person_id {
         IdField::Number(n) => policy.parse_number(n),

@@ -1,5 +1,6 @@
 //! The `pu-adapter` command: serve, import, audit, dev-certs.
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pu_adapter::audit::AuditQuery;
@@ -65,12 +66,12 @@ enum Command {
         /// Only this consumer HSA-id.
         #[arg(long)]
         consumer: Option<String>,
-        /// From this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
-        #[arg(long)]
-        since: Option<String>,
+        /// From this time (RFC 3339 with any offset, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<DateTime<Utc>>,
         /// Until this time (RFC 3339, exclusive).
-        #[arg(long)]
-        until: Option<String>,
+        #[arg(long, value_parser = parse_time)]
+        until: Option<DateTime<Utc>>,
         /// JSON Lines output.
         #[arg(long)]
         json: bool,
@@ -169,7 +170,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
         } => {
             let config = load_config(&common)?;
-            audit(&config, person, consumer, since, until, json)
+            let query = AuditQuery {
+                person: None,
+                consumer,
+                since,
+                until,
+                limit: None,
+            };
+            audit(&config, person.as_deref(), query, json)
         }
         Command::DevCerts { out } => {
             pu_adapter::devcerts::generate(&out).map_err(|e| e.to_string())?;
@@ -208,11 +216,11 @@ fn serve(config: Config) -> Result<ExitCode, String> {
 async fn wait_for_shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return std::future::pending().await;
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {},
             _ = term.recv() => {},
@@ -291,16 +299,14 @@ impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
     fn consume(&mut self, amt: usize) {
         self.count
             .fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
-        self.inner.consume(amt)
+        self.inner.consume(amt);
     }
 }
 
 fn audit(
     config: &Config,
-    person: Option<String>,
-    consumer: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
+    person: Option<&str>,
+    mut query: AuditQuery,
     json: bool,
 ) -> Result<ExitCode, String> {
     let store = pu_adapter::app::open_store(&config.store_settings().map_err(|e| e.to_string())?)
@@ -308,36 +314,19 @@ fn audit(
     let policy = IdentifierPolicy {
         reserve_roots: config.rules.reserve_roots.clone(),
     };
-    let person = person
+    query.person = person
         .map(|p| {
             if p.contains(':') {
-                Ok(p)
+                Ok(p.to_owned())
             } else {
                 policy
-                    .parse_number(&p)
+                    .parse_number(p)
                     .map(|id| id.key())
                     .map_err(|e| format!("--person: {e}"))
             }
         })
         .transpose()?;
-    let since = since
-        .as_deref()
-        .map(|t| parse_time("--since", t))
-        .transpose()?;
-    let until = until
-        .as_deref()
-        .map(|t| parse_time("--until", t))
-        .transpose()?;
-    let entries = store
-        .audit
-        .query(&AuditQuery {
-            person,
-            consumer,
-            since,
-            until,
-            limit: None,
-        })
-        .map_err(|e| e.to_string())?;
+    let entries = store.audit.query(&query).map_err(|e| e.to_string())?;
     for e in &entries {
         if json {
             println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
@@ -365,9 +354,9 @@ fn audit(
     Ok(ExitCode::SUCCESS)
 }
 
-/// An RFC 3339 time with any offset, as UTC.
-fn parse_time(option: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| format!("{option} {value:?}: not an RFC 3339 time such as 2026-11-01T00:00:00Z or 2026-11-01T01:00:00+01:00 ({e})"))
+/// An RFC 3339 time with any offset, as UTC (so `+01:00` compares correctly with stored UTC).
+fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        format!("not an RFC 3339 time such as 2026-11-01T00:00:00Z or 2026-11-01T01:00:00+01:00 ({e})")
+    })
 }

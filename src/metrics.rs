@@ -26,7 +26,7 @@ fn request_histogram() -> Histogram {
 }
 
 /// Counters shared by the SOAP listener and read by `/metrics`.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     handshake_failures: Counter,
@@ -88,24 +88,24 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one request of `contract` that ended with `result` after `elapsed`.
-    pub fn record(&self, contract: &'static str, result: &'static str, elapsed: Duration) {
+    pub(crate) fn record(&self, contract: &'static str, result: &'static str, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels { contract, result })
             .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a failed or timed-out handshake.
-    pub fn handshake_failed(&self) {
+    pub(crate) fn handshake_failed(&self) {
         self.handshake_failures.inc();
     }
 
     /// Counts a connection refused at a cap.
-    pub fn connection_rejected(&self) {
+    pub(crate) fn connection_rejected(&self) {
         self.connections_rejected.inc();
     }
 
     /// A connection opened (`true`) or closed (`false`).
-    pub fn connection_open(&self, open: bool) {
+    pub(crate) fn connection_open(&self, open: bool) {
         if open {
             self.connections_open.inc();
         } else {
@@ -114,7 +114,7 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics could not be rendered");

@@ -1,18 +1,18 @@
 //! Synthetic population shared by the benchmarks.
 #![allow(dead_code)]
 
-pub mod net;
+pub(crate) mod net;
 
 use pu_adapter::contracts::Contract;
 use pu_adapter::service::{Authorisation, Call, Service, ServiceConfig};
 use pu_adapter::store::sqlite::SqliteStore;
-pub use pu_adapter::testkit::{pnr, repo};
+pub(crate) use pu_adapter::testkit::{pnr, repo};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Writes `n` synthetic persons as import JSON Lines.
-pub fn write_population(path: &std::path::Path, n: u64) {
+pub(crate) fn write_population(path: &std::path::Path, n: u64) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..n {
         writeln!(
@@ -27,14 +27,14 @@ pub fn write_population(path: &std::path::Path, n: u64) {
 }
 
 /// A GetPersonsForProfile P3 request envelope for one person.
-pub fn gpfp_request(pnr: &str) -> String {
+pub(crate) fn gpfp_request(pnr: &str) -> String {
     format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><LogicalAddress xmlns="urn:riv:itintegration:registry:1">SE-LA</LogicalAddress></s:Header><s:Body><GetPersonsForProfile xmlns="urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile></s:Body></s:Envelope>"#
     )
 }
 
 /// An UpdatePersonContactInformation envelope giving `pnr` an sms and an email (no version: first update).
-pub fn update_request(pnr: &str, i: u64) -> String {
+pub(crate) fn update_request(pnr: &str, i: u64) -> String {
     format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><LogicalAddress xmlns="urn:riv:itintegration:registry:1">SE-LA</LogicalAddress></s:Header><s:Body><UpdatePersonContactInformation xmlns="urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationResponder:4" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></c:id></actor><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><contactInformation><c:contactType>sms</c:contactType><c:value>+4670{:07}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation><contactInformation><c:contactType>email</c:contactType><c:value>person{i}@example.se</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation><optoutPaperNotification>true</optoutPaperNotification></UpdatePersonContactInformation></s:Body></s:Envelope>"#,
         i % 10_000_000
@@ -42,7 +42,7 @@ pub fn update_request(pnr: &str, i: u64) -> String {
 }
 
 /// Settings allowing the bench consumer GetPersonsForProfile.
-pub fn config() -> ServiceConfig {
+pub(crate) fn config() -> ServiceConfig {
     let mut auth = Authorisation::default();
     auth.allow("SE-BENCH", Contract::GetPersonsForProfile);
     ServiceConfig {
@@ -52,7 +52,11 @@ pub fn config() -> ServiceConfig {
 }
 
 /// p50/p99/p99.9 in µs of `samples` calls for random persons among the first `population`.
-pub fn latency(store: &Arc<SqliteStore>, population: u64, samples: usize) -> (f64, f64, f64) {
+pub(crate) fn latency(
+    store: &Arc<SqliteStore>,
+    population: u64,
+    samples: usize,
+) -> (f64, f64, f64) {
     let service = Service::new(config(), store.into());
     let call = Call {
         contract: Contract::GetPersonsForProfile,
@@ -75,7 +79,7 @@ pub fn latency(store: &Arc<SqliteStore>, population: u64, samples: usize) -> (f6
             answer.body
         );
     }
-    times.sort_by(|a, b| a.total_cmp(b));
+    times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     (at(0.5), at(0.99), at(0.999))
 }

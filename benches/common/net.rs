@@ -12,15 +12,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A client configuration presenting `certs-dev/{cert}.pem`, without session resumption.
-pub fn client_tls_as(cert: &str) -> Arc<rustls::ClientConfig> {
+pub(crate) fn client_tls_as(cert: &str) -> Arc<rustls::ClientConfig> {
     pu_adapter::testkit::client_config(Some(cert), false)
 }
 
 /// An HTTP/1.1 request sender on one connection.
-pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// A new mutual-TLS connection.
-pub async fn handshake(
+pub(crate) async fn handshake(
     addr: SocketAddr,
     tls: &Arc<rustls::ClientConfig>,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
@@ -32,12 +32,12 @@ pub async fn handshake(
 }
 
 /// A new keep-alive HTTP/1.1 connection over mutual TLS.
-pub async fn open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> Sender {
+pub(crate) async fn open(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>) -> Sender {
     try_open(addr, tls).await.expect("connect")
 }
 
 /// As [`open`], returning the error instead of panicking.
-pub async fn try_open(
+pub(crate) async fn try_open(
     addr: SocketAddr,
     tls: &Arc<rustls::ClientConfig>,
 ) -> std::io::Result<Sender> {
@@ -51,7 +51,7 @@ pub async fn try_open(
 }
 
 /// One request; returns the response body length, or None when refused with 503 (overload protection).
-pub async fn send(sender: &mut Sender, path: &str, body: Bytes) -> Option<usize> {
+pub(crate) async fn send(sender: &mut Sender, path: &str, body: Bytes) -> Option<usize> {
     let (status, body) = exchange(sender, path, body).await.expect("response");
     if status == hyper::StatusCode::SERVICE_UNAVAILABLE {
         return None;
@@ -61,7 +61,7 @@ pub async fn send(sender: &mut Sender, path: &str, body: Bytes) -> Option<usize>
 }
 
 /// One POST; the status and body whatever they are, or the transport error.
-pub async fn exchange(
+pub(crate) async fn exchange(
     sender: &mut Sender,
     path: &str,
     body: Bytes,
@@ -79,7 +79,7 @@ pub async fn exchange(
 
 /// What one load run measured.
 #[derive(Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Requests answered with 2xx.
     pub count: u64,
     /// Requests refused with 503.
@@ -94,12 +94,12 @@ pub struct Stats {
 
 impl Stats {
     /// Answered requests per second.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.count as f64 / self.elapsed
     }
     /// Latency quantile in µs.
-    pub fn quantile(&mut self, q: f64) -> f64 {
-        self.latencies_us.sort_by(|a, b| a.total_cmp(b));
+    pub(crate) fn quantile(&mut self, q: f64) -> f64 {
+        self.latencies_us.sort_by(f64::total_cmp);
         let n = self.latencies_us.len();
         if n == 0 {
             return f64::NAN;
@@ -110,7 +110,7 @@ impl Stats {
 
 /// `conns` keep-alive connections, each sending requests from `bodies`; closed loop when
 /// `rate` is None, otherwise paced to `rate` requests/s in total.
-pub async fn load(
+pub(crate) async fn load(
     addr: SocketAddr,
     path: &'static str,
     bodies: Arc<Vec<Bytes>>,
@@ -122,7 +122,7 @@ pub async fn load(
 }
 
 /// As [`load`], presenting `certs-dev/{cert}.pem`.
-pub async fn load_as(
+pub(crate) async fn load_as(
     cert: &str,
     addr: SocketAddr,
     path: &'static str,
@@ -178,7 +178,7 @@ pub async fn load_as(
 }
 
 /// Lets `tasks` run for `secs`, stops them through `stop`, and adds up what they measured.
-pub async fn run_for(
+pub(crate) async fn run_for(
     secs: u64,
     stop: &AtomicBool,
     tasks: Vec<tokio::task::JoinHandle<Stats>>,
@@ -199,7 +199,7 @@ pub async fn run_for(
 }
 
 /// New mutual-TLS connections per second from `workers` concurrent connectors.
-pub async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
+pub(crate) async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
     let tls = client_tls_as("consumer");
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
@@ -226,7 +226,7 @@ pub async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f64 {
 }
 
 /// A free loopback port.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -235,7 +235,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits up to 60 s for `port` to accept connections.
-pub fn wait_for_port(port: u16) {
+pub(crate) fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "port {port} never opened");
@@ -244,7 +244,7 @@ pub fn wait_for_port(port: u16) {
 }
 
 /// Builds the release binary and returns its path.
-pub fn adapter_binary() -> PathBuf {
+pub(crate) fn adapter_binary() -> PathBuf {
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--bin", "pu-adapter"])
         .current_dir(repo())
@@ -256,7 +256,7 @@ pub fn adapter_binary() -> PathBuf {
 
 /// Starts the adapter on `port` over `data`, configured as an operator would: the dev
 /// certificates, `consumer` and `extended` allowed every contract, `limits` as TOML lines.
-pub fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) -> Child {
+pub(crate) fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) -> Child {
     let certs = repo().join("certs-dev");
     let config = data.with_file_name("bench.toml");
     std::fs::write(
@@ -283,18 +283,18 @@ pub fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) -> Child 
 }
 
 /// Peak resident memory of `pid` (VmHWM).
-pub fn peak_rss_mib(pid: u32) -> f64 {
+pub(crate) fn peak_rss_mib(pid: u32) -> f64 {
     proc_status_mib(pid, "VmHWM:")
 }
 
 /// Current resident memory of `pid` (VmRSS).
-pub fn rss_mib(pid: u32) -> f64 {
+pub(crate) fn rss_mib(pid: u32) -> f64 {
     proc_status_mib(pid, "VmRSS:")
 }
 
 /// Resident memory of `pid` split into heap/stacks (RssAnon) and mapped files (RssFile + RssShmem).
 #[allow(dead_code)] // only the soak uses it
-pub fn rss_split_mib(pid: u32) -> (f64, f64) {
+pub(crate) fn rss_split_mib(pid: u32) -> (f64, f64) {
     (
         proc_status_mib(pid, "RssAnon:"),
         proc_status_mib(pid, "RssFile:") + proc_status_mib(pid, "RssShmem:"),

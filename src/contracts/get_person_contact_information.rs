@@ -8,7 +8,7 @@ use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `personId`.
-    pub person_id: Ii,
+    pub(crate) person_id: Ii,
 }
 
 /// Reads the request element of `contract` (either twin).
@@ -21,7 +21,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> 
 }
 
 /// Writes the response payload; `record` is absent for an unknown person or one with nothing stored.
-pub fn encode(contract: Contract, record: Option<ContactRecordView<'_>>) -> String {
+pub(crate) fn encode(contract: Contract, record: Option<ContactRecordView<'_>>) -> String {
     let mut w = XmlWriter::with_capacity(1024);
     let name = contract.response_element();
     open_payload(&mut w, &name, contract.responder_ns());

@@ -6,17 +6,17 @@ use crate::xml::decode::{boolean, text};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
 /// Most identities in one request (CONTRACT.md).
-pub const MAX_PERSON_IDS: usize = 500;
+pub(crate) const MAX_PERSON_IDS: usize = 500;
 
 /// The request as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `personId`, in order.
-    pub person_ids: Vec<Ii>,
+    pub(crate) person_ids: Vec<Ii>,
     /// `profile` as sent (P1 … P10).
-    pub profile: String,
+    pub(crate) profile: String,
     /// `ignoreReferredIdentity`.
-    pub ignore_referred_identity: bool,
+    pub(crate) ignore_referred_identity: bool,
 }
 
 /// Reads the request element of `contract` (either twin).

@@ -10,10 +10,10 @@ pub mod update_person_contact_information;
 use crate::domain::Access;
 
 /// Namespace of our machine-readable additions (errorCode, ruleId, logId) in `xs:any` slots.
-pub const RESULT_NS: &str = "urn:pu-adapter:result:1";
+pub(crate) const RESULT_NS: &str = "urn:pu-adapter:result:1";
 
 /// Namespace of the core types of all five PU contracts.
-pub const CORE_NS: &str = "urn:riv:strategicresourcemanagement:persons:person:5";
+pub(crate) const CORE_NS: &str = "urn:riv:strategicresourcemanagement:persons:person:5";
 
 /// The seven contracts this producer serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,7 +40,6 @@ struct Spec {
     major: u32,
     minor: u32,
     responder_ns: &'static str,
-    interaction_ns: &'static str,
     path: &'static str,
 }
 
@@ -55,13 +54,6 @@ macro_rules! pu_spec {
                 $name,
                 "Responder:",
                 $major
-            ),
-            interaction_ns: concat!(
-                "urn:riv:strategicresourcemanagement:persons:person:",
-                $name,
-                ":",
-                $major,
-                ":rivtabp21"
             ),
             path: concat!("/", $name, "/", $major, "/rivtabp21"),
         }
@@ -80,7 +72,6 @@ const SPECS: [Spec; 7] = [
         major: 1,
         minor: 0,
         responder_ns: "urn:riv:itintegration:monitoring:PingForConfigurationResponder:1",
-        interaction_ns: "urn:riv:itintegration:monitoring:PingForConfiguration:1:rivtabp21",
         path: "/PingForConfiguration/1/rivtabp21",
     },
 ];
@@ -116,28 +107,23 @@ impl Contract {
         self.spec().responder_ns
     }
 
-    /// The interaction namespace (WSDL target namespace).
-    pub fn interaction_ns(self) -> &'static str {
-        self.spec().interaction_ns
-    }
-
     /// The endpoint path.
     pub fn path(self) -> &'static str {
         self.spec().path
     }
 
     /// The contract served at `path`.
-    pub fn from_path(path: &str) -> Option<Contract> {
+    pub(crate) fn from_path(path: &str) -> Option<Contract> {
         Self::ALL.into_iter().find(|c| c.path() == path)
     }
 
     /// The contract with this name.
-    pub fn from_name(name: &str) -> Option<Contract> {
+    pub(crate) fn from_name(name: &str) -> Option<Contract> {
         Self::ALL.into_iter().find(|c| c.name() == name)
     }
 
     /// The SOAPAction the WSDL declares.
-    pub fn soap_action(self) -> String {
+    pub(crate) fn soap_action(self) -> String {
         format!("{}:{}", self.responder_ns(), self.name())
     }
 
@@ -147,7 +133,7 @@ impl Contract {
     }
 
     /// The WSDL file name under `wsdl/`.
-    pub fn wsdl_file(self) -> String {
+    pub(crate) fn wsdl_file(self) -> String {
         format!(
             "{}Interaction_{}_RIVTABP21.wsdl",
             self.name(),
@@ -156,7 +142,7 @@ impl Contract {
     }
 
     /// The responder schema file name under `xsd/`.
-    pub fn xsd_file(self) -> String {
+    pub(crate) fn xsd_file(self) -> String {
         format!("{}Responder_{}.xsd", self.name(), self.version())
     }
 
@@ -180,7 +166,6 @@ mod tests {
     fn names_namespaces_and_paths_follow_the_contract_table() {
         let c = Contract::UpdatePersonContactInformationUnrestricted;
         assert_eq!(c.responder_ns(), "urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationUnrestrictedResponder:4");
-        assert_eq!(c.interaction_ns(), "urn:riv:strategicresourcemanagement:persons:person:UpdatePersonContactInformationUnrestricted:4:rivtabp21");
         assert_eq!(
             c.path(),
             "/UpdatePersonContactInformationUnrestricted/4/rivtabp21"

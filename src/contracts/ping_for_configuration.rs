@@ -8,7 +8,7 @@ use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `serviceContractNamespace`.
-    pub service_contract_namespace: String,
+    pub(crate) service_contract_namespace: String,
     /// `logicalAddress`.
     pub logical_address: String,
 }
@@ -35,7 +35,11 @@ pub fn decode(el: &Element) -> Result<Request, DecodeError> {
 }
 
 /// Writes the response payload.
-pub fn encode(version: &str, ping_date_time: &str, configuration: &[(&str, String)]) -> String {
+pub(crate) fn encode(
+    version: &str,
+    ping_date_time: &str,
+    configuration: &[(&str, String)],
+) -> String {
     let c = Contract::PingForConfiguration;
     let name = c.response_element();
     let mut w = XmlWriter::with_capacity(512);

@@ -20,7 +20,7 @@ pub struct Ii {
 
 impl Ii {
     /// Reads an `IIType`.
-    pub fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
         let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
         let extension = s
@@ -33,7 +33,7 @@ impl Ii {
 }
 
 /// Writes an `IIType` element named `qname`.
-pub fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
+pub(crate) fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
     w.open(qname)
         .leaf("p:root", root)
         .leaf_opt("p:extension", extension)
@@ -41,7 +41,7 @@ pub fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&s
 }
 
 /// Reads a `ContactInformationType` into the domain's unvalidated input.
-pub fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, DecodeError> {
+pub(crate) fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, DecodeError> {
     let mut s = Seq::new(el, CORE_NS, path)?;
     let contact_type = bounded(
         s.required("contactType")?,
@@ -97,16 +97,16 @@ fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
 
 /// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActorXml {
+pub(crate) struct ActorXml {
     /// `id`.
     pub id: Ii,
     /// `professional/organizationId`.
-    pub organization: Option<Ii>,
+    pub(crate) organization: Option<Ii>,
 }
 
 impl ActorXml {
     /// Reads an `ActorType`.
-    pub fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
         let id = Ii::decode(s.required("id")?, &format!("{path}/id"))?;
         let organization = match s.optional("professional")? {
@@ -131,7 +131,7 @@ impl ActorXml {
 }
 
 /// Writes `ContactInformationType`: only contactType, value and digitalNotification (CT-2, DN-1).
-pub fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry) {
+pub(crate) fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry) {
     w.open(qname)
         .leaf("p:contactType", entry.channel.contact_type())
         .leaf("p:value", entry.channel.value())
@@ -140,7 +140,7 @@ pub fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry) {
 }
 
 /// Writes `ActorType` for the stored provenance.
-pub fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
+pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
     let actor = &record.provenance.actor;
     w.open(qname);
     write_ii(w, "p:id", actor.id_root(), Some(actor.id_extension()));
@@ -165,17 +165,17 @@ pub fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
 
 /// What a `ContactInformationRecordType` shows: decided by the domain's rules, not here.
 #[derive(Debug, Clone, Copy)]
-pub struct ContactRecordView<'a> {
+pub(crate) struct ContactRecordView<'a> {
     /// The person.
     pub person: &'a Person,
     /// The stored record.
-    pub record: &'a ContactRecord,
+    pub(crate) record: &'a ContactRecord,
     /// False when the rules withhold the contact data (PR-3, PR-4).
-    pub show_contacts: bool,
+    pub(crate) show_contacts: bool,
 }
 
 /// Writes a `ContactInformationRecordType`; `contactPerson` is never written (CT-6).
-pub fn write_contact_record(w: &mut XmlWriter, qname: &str, view: ContactRecordView<'_>) {
+pub(crate) fn write_contact_record(w: &mut XmlWriter, qname: &str, view: ContactRecordView<'_>) {
     let ContactRecordView {
         person,
         record,
@@ -224,7 +224,7 @@ pub struct PersonRecordView<'a> {
 }
 
 /// Writes a `PersonRecordType` in the published element order.
-pub fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordView<'_>) {
+pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordView<'_>) {
     let PersonRecordView {
         person,
         profile,
@@ -303,7 +303,7 @@ fn write_birth_and_address(w: &mut XmlWriter, person: &Person) {
 
 /// The outcome written as `ResultType`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResultXml {
+pub(crate) enum ResultXml {
     /// `OK`.
     Ok,
     /// `ERROR` with the rule's code, rule ID, message and log id.
@@ -320,7 +320,7 @@ pub enum ResultXml {
 }
 
 /// Writes a `ResultType` element named `qname`.
-pub fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
+pub(crate) fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
     w.open(qname);
     match result {
         ResultXml::Ok => {
@@ -347,6 +347,6 @@ pub fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
 }
 
 /// Opens a payload element: responder namespace as default, core namespace as `p`.
-pub fn open_payload(w: &mut XmlWriter, name: &str, responder_ns: &str) {
+pub(crate) fn open_payload(w: &mut XmlWriter, name: &str, responder_ns: &str) {
     w.open_with(name, &[("xmlns", responder_ns), ("xmlns:p", CORE_NS)]);
 }

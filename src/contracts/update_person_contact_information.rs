@@ -47,7 +47,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
 }
 
 /// The result element's name: the Unrestricted response capitalises it, as published.
-pub fn result_element(contract: Contract) -> &'static str {
+pub(crate) fn result_element(contract: Contract) -> &'static str {
     match contract {
         Contract::UpdatePersonContactInformationUnrestricted => {
             "UpdatePersonContactInformationUnrestrictedResult"
@@ -57,7 +57,7 @@ pub fn result_element(contract: Contract) -> &'static str {
 }
 
 /// Writes the response payload: the result and, on OK, the new state.
-pub fn encode(
+pub(crate) fn encode(
     contract: Contract,
     result: &ResultXml,
     record: Option<ContactRecordView<'_>>,

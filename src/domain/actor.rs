@@ -23,16 +23,16 @@ pub enum Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActorInput {
     /// `actor/id/root`.
-    pub id_root: String,
+    pub(crate) id_root: String,
     /// `actor/id/extension`.
-    pub id_extension: Option<String>,
+    pub(crate) id_extension: Option<String>,
     /// `actor/professional/organizationId` as (root, extension), when sent.
-    pub organization: Option<(String, Option<String>)>,
+    pub(crate) organization: Option<(String, Option<String>)>,
 }
 
 impl Actor {
     /// The identifier root as written in `actor/id/root`.
-    pub fn id_root(&self) -> &str {
+    pub(crate) fn id_root(&self) -> &str {
         match self {
             Actor::Person(p) => p.root(),
             Actor::Professional { .. } => ROOT_HSA_ID,
@@ -40,7 +40,7 @@ impl Actor {
     }
 
     /// The identifier as written in `actor/id/extension`.
-    pub fn id_extension(&self) -> &str {
+    pub(crate) fn id_extension(&self) -> &str {
         match self {
             Actor::Person(p) => p.extension(),
             Actor::Professional { hsa_id, .. } => hsa_id,
@@ -49,7 +49,7 @@ impl Actor {
 }
 
 /// Validates the actor of an update of `subject` (CO-1).
-pub fn validate_actor(
+pub(crate) fn validate_actor(
     input: &ActorInput,
     subject: &PersonId,
     policy: &IdentifierPolicy,

@@ -17,7 +17,7 @@ pub enum Channel {
 
 impl Channel {
     /// The contract's `contactType` code.
-    pub fn contact_type(&self) -> &'static str {
+    pub(crate) fn contact_type(&self) -> &'static str {
         match self {
             Channel::Sms(_) => "sms",
             Channel::Email(_) => "email",
@@ -79,26 +79,26 @@ pub struct ContactRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContactInput {
     /// `contactType` as sent.
-    pub contact_type: String,
+    pub(crate) contact_type: String,
     /// `value` as sent.
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
     /// Which qualifiers (CT-2) were present.
-    pub qualifiers: Qualifiers,
+    pub(crate) qualifiers: Qualifiers,
     /// `digitalNotification` as sent.
-    pub digital_notification: Option<bool>,
+    pub(crate) digital_notification: Option<bool>,
 }
 
 /// Presence of the contact qualifiers that CT-2 forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Qualifiers {
     /// `use` was sent.
-    pub use_: bool,
+    pub(crate) use_: bool,
     /// `rank` was sent.
-    pub rank: bool,
+    pub(crate) rank: bool,
     /// `comment` was sent.
-    pub comment: bool,
+    pub(crate) comment: bool,
     /// `period` was sent.
-    pub period: bool,
+    pub(crate) period: bool,
 }
 
 impl Qualifiers {
@@ -116,7 +116,7 @@ impl Qualifiers {
 }
 
 /// Validates a complete contact set (CT-1 … CT-5, DN-1, DN-2); the first violation wins.
-pub fn validate_contacts(
+pub(crate) fn validate_contacts(
     inputs: &[ContactInput],
     optout_paper_notification: Option<bool>,
 ) -> Result<Vec<ContactEntry>, Violation> {
@@ -221,14 +221,6 @@ fn check_optout_has_digital_channel(
         return Err(Violation::DigitalNotificationRequired);
     }
     Ok(())
-}
-
-/// DN-1: the number to send sms to, if the person allows sms notifications on it.
-pub fn sms_notification_number(record: &ContactRecord) -> Option<&PhoneNumber> {
-    record.entries.iter().find_map(|e| match &e.channel {
-        Channel::Sms(p) if e.digital_notification => Some(p),
-        _ => None,
-    })
 }
 
 #[cfg(test)]
@@ -344,27 +336,11 @@ mod tests {
             validate_contacts(&[missing], None).unwrap_err().rule(),
             "DN-1"
         );
+        // A number with false is stored as such: consumers may call it but never send sms to it.
         let entries = validate_contacts(&[sms("+46701234567", false)], None).unwrap();
-        let record = |entries| ContactRecord {
-            version: Version::parse("20260101120000").unwrap(),
-            entries,
-            optout_paper_notification: None,
-            provenance: Provenance {
-                actor: Actor::Professional {
-                    hsa_id: "SE2321000016-1234".into(),
-                    organization_root: "1.2.752.29.6.2.1".into(),
-                    organization_id: "SE2321000016-0001".into(),
-                },
-                update_time: Version::parse("20260101120000").unwrap(),
-                consumer_hsa_id: "SE1".into(),
-            },
-        };
-        assert_eq!(sms_notification_number(&record(entries)), None);
+        assert!(!entries[0].digital_notification);
         let entries = validate_contacts(&[sms("+46701234567", true)], None).unwrap();
-        assert_eq!(
-            sms_notification_number(&record(entries)).map(|p| p.as_str()),
-            Some("+46701234567")
-        );
+        assert!(entries[0].digital_notification);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The longest address accepted, in characters.
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub(crate) const MAX_EMAIL_CHARS: usize = 254;
 const MAX_LOCAL_OCTETS: usize = 64;
 const MAX_LABEL_OCTETS: usize = 63;
 const ATEXT_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";

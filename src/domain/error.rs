@@ -37,7 +37,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in CONTRACT.md order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub(crate) const ALL: [ErrorCode; 13] = [
         Self::InvalidPersonId,
         Self::PersonNotFound,
         Self::ContactTypeNotAllowed,
@@ -301,7 +301,7 @@ impl Violation {
     }
 
     /// The rule ID of RULES.md that refused the request.
-    pub fn rule(&self) -> RuleId {
+    pub(crate) fn rule(&self) -> RuleId {
         match self {
             Self::InvalidPersonId {
                 problem: IdProblem::UnknownRoot(_),

@@ -5,13 +5,13 @@ use super::person::Person;
 use chrono::NaiveDate;
 
 /// Below this age messages go to the guardians only.
-pub const GUARDIANS_ONLY_BELOW: u32 = 13;
+pub(crate) const GUARDIANS_ONLY_BELOW: u32 = 13;
 /// From this age the person's own contact information may be used.
-pub const OWN_CONTACTS_FROM: u32 = 16;
+pub(crate) const OWN_CONTACTS_FROM: u32 = 16;
 
 /// Where a message about a person should be sent (GU-1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContactRoute {
+pub(crate) enum ContactRoute {
     /// 16 or older: the person's own contact information.
     Own,
     /// Under 13: each current guardian's own contact information, never the child's.
@@ -31,7 +31,11 @@ pub enum ContactRoute {
 ///
 /// `register` holds the population records the caller could find; a guardian named on
 /// the person but without a current record of their own is not used.
-pub fn contact_route(person: &Person, today: NaiveDate, register: &[Person]) -> ContactRoute {
+pub(crate) fn contact_route(
+    person: &Person,
+    today: NaiveDate,
+    register: &[Person],
+) -> ContactRoute {
     let Some(age) = person
         .effective_birth_date()
         .and_then(|born| today.years_since(born))

@@ -10,7 +10,7 @@ pub const ROOT_SAMORDNINGSNUMMER: &str = "1.2.752.129.2.1.3.3";
 /// Root OID of the national reserve number.
 pub const ROOT_NATIONAL_RESERVE: &str = "1.2.752.74.9.1";
 /// Root OID of a professional's HSA-id.
-pub const ROOT_HSA_ID: &str = "1.2.752.29.6.2.1";
+pub(crate) const ROOT_HSA_ID: &str = "1.2.752.29.6.2.1";
 
 /// A validated identifier of a person.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,11 +151,6 @@ impl PersonId {
             PersonId::Samordningsnummer(n) => date_of(n, 60),
             PersonId::Reserve { .. } => None,
         }
-    }
-
-    /// True for personnummer and samordningsnummer: identifiers of a private person.
-    pub fn is_national_number(&self) -> bool {
-        !matches!(self, PersonId::Reserve { .. })
     }
 
     /// A stable text key `root:extension` used by storage and the audit trail.

@@ -1,16 +1,16 @@
 //! The domain: identifiers, contact rules, protection and guardians. No XML, no I/O.
 
-pub mod actor;
-pub mod contact;
+pub(crate) mod actor;
+pub(crate) mod contact;
 pub mod email;
-pub mod error;
-pub mod guardians;
+pub(crate) mod error;
+pub(crate) mod guardians;
 pub mod identifier;
-pub mod person;
+pub(crate) mod person;
 pub mod phone;
-pub mod protection;
+pub(crate) mod protection;
 pub mod update;
-pub mod version;
+pub(crate) mod version;
 
 pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
@@ -18,5 +18,5 @@ pub use error::{ErrorCode, RuleId, Violation};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
 pub use person::{Deregistration, DeregistrationReason, Name, Person, PostalAddress};
 pub use protection::{disclosure, Access, Disclosure, Profile, ProfileProblem, Protection};
-pub use update::{UpdateAccess, UpdateInput, ValidatedUpdate};
+pub use update::{UpdateAccess, UpdateInput};
 pub use version::Version;

@@ -29,9 +29,9 @@ pub struct Person {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deregistration {
     /// Why the person was deregistered.
-    pub reason: DeregistrationReason,
+    pub(crate) reason: DeregistrationReason,
     /// From when, if the register says.
-    pub date: Option<NaiveDate>,
+    pub(crate) date: Option<NaiveDate>,
 }
 
 /// The population register's deregistration reason codes (avregistreringsorsak).
@@ -55,7 +55,7 @@ pub enum DeregistrationReason {
 
 impl DeregistrationReason {
     /// Every code, for error texts.
-    pub const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::Deceased,
         Self::Emigrated,
         Self::Missing,
@@ -79,7 +79,7 @@ impl DeregistrationReason {
     }
 
     /// Reads a register code; `None` for a code the register does not use.
-    pub fn from_code(code: &str) -> Option<Self> {
+    pub(crate) fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 }
@@ -110,12 +110,12 @@ pub struct PostalAddress {
 
 impl Person {
     /// The birth date: the register's, else the one the identifier encodes.
-    pub fn effective_birth_date(&self) -> Option<NaiveDate> {
+    pub(crate) fn effective_birth_date(&self) -> Option<NaiveDate> {
         self.birth_date.or_else(|| self.id.birth_date())
     }
 
     /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).
-    pub fn is_deceased(&self) -> bool {
+    pub(crate) fn is_deceased(&self) -> bool {
         self.deregistration
             .is_some_and(|d| d.reason == DeregistrationReason::Deceased)
     }

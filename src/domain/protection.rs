@@ -6,14 +6,14 @@ use super::person::Person;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Protection {
     /// Sekretessmarkering (`protectedPersonIndicator`).
-    pub sekretessmarkering: bool,
+    pub(crate) sekretessmarkering: bool,
     /// Skyddad folkbokföring, formerly kvarskrivning (`protectedPopulationRecord`).
-    pub skyddad_folkbokforing: bool,
+    pub(crate) skyddad_folkbokforing: bool,
 }
 
 impl Protection {
     /// True when either flag is set.
-    pub fn is_protected(self) -> bool {
+    pub(crate) fn is_protected(self) -> bool {
         self.sekretessmarkering || self.skyddad_folkbokforing
     }
 }
@@ -64,18 +64,18 @@ impl Profile {
     }
 
     /// Address and birth are shown.
-    pub fn includes_address(self) -> bool {
+    pub(crate) fn includes_address(self) -> bool {
         self >= Self::P2
     }
 
     /// Contact information, opt-out and actor are shown.
-    pub fn includes_contacts(self) -> bool {
+    pub(crate) fn includes_contacts(self) -> bool {
         self >= Self::P3
     }
 }
 
 /// The profile actually returned: P1 for a protected person on a restricted contract (PR-3).
-pub fn effective_profile(asked: Profile, protection: Protection, access: Access) -> Profile {
+pub(crate) fn effective_profile(asked: Profile, protection: Protection, access: Access) -> Profile {
     if protection.is_protected() && access == Access::Restricted {
         Profile::P1
     } else {
@@ -85,7 +85,7 @@ pub fn effective_profile(asked: Profile, protection: Protection, access: Access)
 
 /// Whether stored contact information may be shown (PR-3, PR-4: withheld as soon as
 /// protected; PR-6: never for a deceased person, on any contract).
-pub fn may_show_contacts(person: &Person, access: Access) -> bool {
+pub(crate) fn may_show_contacts(person: &Person, access: Access) -> bool {
     !person.is_deceased() && (!person.protection.is_protected() || access == Access::Unrestricted)
 }
 
@@ -94,11 +94,11 @@ pub fn may_show_contacts(person: &Person, access: Access) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disclosure {
     /// The profile actually answered.
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// Stored contact information may be shown (when the profile includes it).
     pub contacts: bool,
     /// The person's guardians may be shown (not for a protected person on a restricted contract).
-    pub guardians: bool,
+    pub(crate) guardians: bool,
 }
 
 /// Decides what a read of `person` through `access`, asking for `asked`, may disclose.
@@ -114,7 +114,7 @@ pub fn disclosure(person: &Person, asked: Profile, access: Access) -> Disclosure
 }
 
 /// Whether contact information may be entered for this person (PR-2).
-pub fn may_update_contacts(
+pub(crate) fn may_update_contacts(
     protection: Protection,
     access: Access,
     unrestricted_may_update_protected: bool,

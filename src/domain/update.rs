@@ -13,19 +13,19 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateInput {
     /// The actor.
-    pub actor: ActorInput,
+    pub(crate) actor: ActorInput,
     /// `personId/root`.
-    pub person_root: String,
+    pub(crate) person_root: String,
     /// `personId/extension`.
-    pub person_extension: Option<String>,
+    pub(crate) person_extension: Option<String>,
     /// `versionToUpdate`.
-    pub version_to_update: Option<String>,
+    pub(crate) version_to_update: Option<String>,
     /// `contactInformation`, in order.
     pub contacts: Vec<ContactInput>,
     /// How many `contactPerson` elements were sent (CT-6).
-    pub contact_person_count: usize,
+    pub(crate) contact_person_count: usize,
     /// `optoutPaperNotification`.
-    pub optout_paper_notification: Option<bool>,
+    pub(crate) optout_paper_notification: Option<bool>,
 }
 
 /// An update that passed every rule that does not depend on stored state.
@@ -34,22 +34,22 @@ pub struct ValidatedUpdate {
     /// Whose contact information is replaced.
     pub person: PersonId,
     /// Who gave it.
-    pub actor: Actor,
+    pub(crate) actor: Actor,
     /// The version the caller read.
-    pub version_to_update: Option<String>,
+    pub(crate) version_to_update: Option<String>,
     /// The complete new contact set (CO-2: replaces what is stored).
     pub entries: Vec<ContactEntry>,
     /// The person-level opt-out of paper.
-    pub optout_paper_notification: Option<bool>,
+    pub(crate) optout_paper_notification: Option<bool>,
 }
 
 /// How the update arrived: which contract, and whether protected persons may be updated there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpdateAccess {
     /// Restricted or Unrestricted contract.
-    pub access: Access,
+    pub(crate) access: Access,
     /// The deployment lets the Unrestricted contract update protected persons.
-    pub unrestricted_may_update_protected: bool,
+    pub(crate) unrestricted_may_update_protected: bool,
 }
 
 /// Checks identifier, CT-6, contacts, DN and actor: everything that needs no stored state.
@@ -78,7 +78,7 @@ pub fn validate_update(
 }
 
 /// Decides the new stored record from the current state (ID-2, PR-2, CO-3); pure, so it can run inside a transaction.
-pub fn apply_update(
+pub(crate) fn apply_update(
     update: ValidatedUpdate,
     person: Option<&Person>,
     stored: Option<&ContactRecord>,

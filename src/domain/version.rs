@@ -18,7 +18,7 @@ impl Version {
     }
 
     /// The version for a new change: now, or one second after `last` if the clock has not moved past it.
-    pub fn next_after(last: Option<Version>, now: DateTime<Utc>) -> Self {
+    pub(crate) fn next_after(last: Option<Version>, now: DateTime<Utc>) -> Self {
         let candidate = Self::at(now);
         match last {
             Some(prev) if prev >= candidate => Self(prev.0 + Duration::seconds(1)),

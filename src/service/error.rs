@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 /// A request that cannot be answered with data; each variant maps to one Fault.
 #[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
+pub(crate) enum ServiceError {
     /// Not XML, not SOAP 1.1, no LogicalAddress, a mandatory header not understood.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
@@ -71,7 +71,7 @@ pub enum ServiceError {
 
 impl ServiceError {
     /// Who is at fault.
-    pub fn fault_code(&self) -> FaultCode {
+    pub(crate) fn fault_code(&self) -> FaultCode {
         match self {
             ServiceError::Envelope(EnvelopeError::Soap12) | ServiceError::Soap12ContentType => {
                 FaultCode::VersionMismatch
@@ -86,12 +86,12 @@ impl ServiceError {
     }
 
     /// The Fault to send, with a fresh log id.
-    pub fn to_fault(&self) -> Fault {
+    pub(crate) fn to_fault(&self) -> Fault {
         Fault::new(self.fault_code(), self.to_string())
     }
 
     /// The kind the audit trail records.
-    pub fn fault_kind(&self) -> FaultKind {
+    pub(crate) fn fault_kind(&self) -> FaultKind {
         match self {
             ServiceError::Envelope(_)
             | ServiceError::Soap12ContentType

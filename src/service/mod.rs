@@ -10,9 +10,9 @@ mod get_persons_for_profile;
 mod ping_for_configuration;
 mod update_person_contact_information;
 
-pub use crate::contracts::Contract;
-pub use crate::soap::{Fault, FaultCode};
-pub use error::ServiceError;
+pub(crate) use crate::contracts::Contract;
+pub(crate) use crate::soap::{Fault, FaultCode};
+pub(crate) use error::ServiceError;
 
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
 use crate::domain::IdentifierPolicy;
@@ -50,7 +50,7 @@ impl Authorisation {
     }
 
     /// Whether `consumer` may call `contract`.
-    pub fn is_allowed(&self, consumer: &str, contract: Contract) -> bool {
+    pub(crate) fn is_allowed(&self, consumer: &str, contract: Contract) -> bool {
         self.allowed
             .get(&contract)
             .is_some_and(|c| c.contains(consumer))
@@ -181,12 +181,12 @@ impl Service {
     }
 
     /// The contract served at an endpoint path.
-    pub fn contract_at(path: &str) -> Option<Contract> {
+    pub(crate) fn contract_at(path: &str) -> Option<Contract> {
         Contract::from_path(path)
     }
 
     /// `?wsdl` or `?xsd=<file>` of `contract`, with `endpoint` as its address.
-    pub fn contract_file(&self, contract: Contract, query: &str, endpoint: &str) -> Option<String> {
+    pub(crate) fn contract_file(contract: Contract, query: &str, endpoint: &str) -> Option<String> {
         if query.eq_ignore_ascii_case("wsdl") {
             wsdl::wsdl(contract, endpoint)
         } else {
@@ -212,7 +212,7 @@ impl Service {
 
     /// The Fault answer for a request refused before or outside `handle` (content type,
     /// overload, timeout): logged by the transport, not audited, as no call was read from it.
-    pub fn transport_fault(err: &ServiceError) -> Answer {
+    pub(crate) fn transport_fault(err: &ServiceError) -> Answer {
         Answer::fault(err.to_fault(), None)
     }
 

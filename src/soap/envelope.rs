@@ -7,7 +7,7 @@ use crate::xml::{parse, Element, Limits, XmlError};
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// Header entries, in order.
-    pub headers: Vec<Element>,
+    pub(crate) headers: Vec<Element>,
     /// The single child of Body.
     pub body: Element,
 }

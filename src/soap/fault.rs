@@ -35,14 +35,14 @@ pub struct Fault {
     /// Who is at fault.
     pub code: FaultCode,
     /// What went wrong; never personal data.
-    pub message: String,
+    pub(crate) message: String,
     /// The id under which the fault is logged.
     pub log_id: Uuid,
 }
 
 impl Fault {
     /// A fault with a fresh log id.
-    pub fn new(code: FaultCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: FaultCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -51,12 +51,12 @@ impl Fault {
     }
 
     /// The faultstring: the message and the log id.
-    pub fn fault_string(&self) -> String {
+    pub(crate) fn fault_string(&self) -> String {
         format!("{} (logId {})", self.message, self.log_id)
     }
 
     /// The complete SOAP 1.1 envelope carrying this fault.
-    pub fn to_envelope(&self) -> String {
+    pub(crate) fn to_envelope(&self) -> String {
         let mut w = XmlWriter::with_capacity(512);
         w.raw(r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>"#);
         w.leaf("faultcode", self.code.as_qname());

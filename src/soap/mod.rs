@@ -1,15 +1,15 @@
 //! SOAP 1.1 / RIVTA BP 2.1: the envelope, the LogicalAddress header and faults.
 
-pub mod envelope;
-pub mod fault;
-pub mod wsdl;
+pub(crate) mod envelope;
+pub(crate) mod fault;
+pub(crate) mod wsdl;
 
 pub use envelope::{read_envelope, wrap_body, Envelope, EnvelopeError};
-pub use fault::{Fault, FaultCode};
+pub(crate) use fault::{Fault, FaultCode};
 
 /// SOAP 1.1 envelope namespace.
-pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub(crate) const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// SOAP 1.2 envelope namespace (recognised only to refuse it clearly).
-pub const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub(crate) const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// Namespace of the LogicalAddress header.
-pub const REGISTRY_NS: &str = "urn:riv:itintegration:registry:1";
+pub(crate) const REGISTRY_NS: &str = "urn:riv:itintegration:registry:1";

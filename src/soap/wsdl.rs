@@ -40,7 +40,7 @@ const CORE_XSD: &str = "strategicresourcemanagement_persons_person_5.0.xsd";
 const REGISTRY_XSD: &str = "itintegration_registry_1.0.xsd";
 
 /// The contract's WSDL with `endpoint` (e.g. `https://host:8443/GetPersonsForProfile/5/rivtabp21`) filled in.
-pub fn wsdl(contract: Contract, endpoint: &str) -> Option<String> {
+pub(crate) fn wsdl(contract: Contract, endpoint: &str) -> Option<String> {
     let text = file(&format!("wsdl/{}", contract.wsdl_file()))?;
     let xsd = contract.xsd_file();
     let text = replace_address(text, endpoint)
@@ -56,7 +56,7 @@ pub fn wsdl(contract: Contract, endpoint: &str) -> Option<String> {
 }
 
 /// A schema the contract's WSDL imports, by file name, with its own imports rewritten.
-pub fn xsd(contract: Contract, name: &str, endpoint: &str) -> Option<String> {
+pub(crate) fn xsd(contract: Contract, name: &str, endpoint: &str) -> Option<String> {
     let allowed = [
         contract.xsd_file(),
         CORE_XSD.to_owned(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PersonRow {
     /// `root:extension`.
-    pub(crate) key: String,
+    pub key: String,
     /// Given name.
     pub(crate) given_name: String,
     /// Middle name.
@@ -43,9 +43,9 @@ pub(crate) struct PersonRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContactRow {
     /// `YYYYMMDDhhmmss`.
-    pub(crate) version: String,
+    pub version: String,
     /// JSON array of entries.
-    pub(crate) entries: String,
+    pub entries: String,
     /// optoutPaperNotification.
     pub(crate) optout: Option<bool>,
     /// `person` or `professional`.

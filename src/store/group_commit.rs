@@ -14,14 +14,14 @@ const MAX_BATCH: usize = 4_096;
 type Ack = Sender<Result<(), Arc<StoreError>>>;
 
 /// Wraps an audit log; appends are batched across callers.
-pub struct GroupCommit {
+pub(crate) struct GroupCommit {
     inner: Arc<dyn AuditLog>,
     queue: Mutex<Sender<(Vec<AuditEntry>, Ack)>>,
 }
 
 impl GroupCommit {
     /// Starts the committer thread for `inner`.
-    pub fn new(inner: Arc<dyn AuditLog>) -> Result<Self, StoreError> {
+    pub(crate) fn new(inner: Arc<dyn AuditLog>) -> Result<Self, StoreError> {
         let (tx, rx) = channel();
         let log = inner.clone();
         std::thread::Builder::new()

@@ -6,7 +6,7 @@
 /// Domain values to column values and back, shared by both backends.
 mod codec;
 /// Batched, durable audit appends.
-pub mod group_commit;
+pub(crate) mod group_commit;
 /// The blocking connection pool both backends use.
 mod pool;
 /// PostgreSQL backend.
@@ -133,7 +133,7 @@ impl StoreError {
 }
 
 /// Decides the new contact record from the current state, or refuses (the domain's `apply_update`).
-pub type Decide<'a> =
+pub(crate) type Decide<'a> =
     &'a dyn Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation>;
 
 /// Population data and contact records; implementations are interchangeable.

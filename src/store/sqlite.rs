@@ -30,9 +30,9 @@ const CHECKPOINTER_CACHE_KIB: u64 = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqliteTuning {
     /// Reader connections at most; reads beyond wait for one instead of opening more.
-    pub readers: usize,
+    pub(crate) readers: usize,
     /// Page cache of all connections together, in KiB: half for the writer, half shared by the readers.
-    pub cache_kib: u64,
+    pub(crate) cache_kib: u64,
 }
 
 impl Default for SqliteTuning {
@@ -105,7 +105,7 @@ impl SqliteStore {
     }
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
-    pub fn open_tuned(path: &Path, tuning: SqliteTuning) -> Result<Self, StoreError> {
+    pub(crate) fn open_tuned(path: &Path, tuning: SqliteTuning) -> Result<Self, StoreError> {
         let in_file = |e: StoreError| e.in_file(path);
         let mut writer = open_connection(path, tuning.writer_cache_kib()).map_err(in_file)?;
         in_transaction(&mut writer, sql::migrate).map_err(in_file)?;

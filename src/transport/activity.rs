@@ -10,14 +10,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Milliseconds since `epoch` of the last read or write.
 #[derive(Debug, Clone)]
-pub struct Activity {
+pub(crate) struct Activity {
     epoch: Instant,
     last_ms: Arc<AtomicU64>,
 }
 
 impl Activity {
     /// Starts the clock now.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             epoch: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
@@ -30,7 +30,7 @@ impl Activity {
     }
 
     /// How long since bytes last moved.
-    pub fn idle_for(&self) -> std::time::Duration {
+    pub(crate) fn idle_for(&self) -> std::time::Duration {
         let now = self.epoch.elapsed().as_millis() as u64;
         std::time::Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
     }
@@ -43,14 +43,14 @@ impl Default for Activity {
 }
 
 /// Wraps an I/O object and touches `activity` on every transfer.
-pub struct ActivityIo<T> {
+pub(crate) struct ActivityIo<T> {
     inner: T,
     activity: Activity,
 }
 
 impl<T> ActivityIo<T> {
     /// Wraps `inner`.
-    pub fn new(inner: T, activity: Activity) -> Self {
+    pub(crate) fn new(inner: T, activity: Activity) -> Self {
         Self { inner, activity }
     }
 }

@@ -21,25 +21,25 @@ use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 /// The correlation header of the service platform.
-pub const CORRELATION_HEADER: &str = "x-skltp-correlation-id";
+pub(crate) const CORRELATION_HEADER: &str = "x-skltp-correlation-id";
 
 /// HTTP limits; every one configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpLimits {
+pub(crate) struct HttpLimits {
     /// Largest request body; larger gets 413.
     pub max_body_bytes: usize,
     /// Time to receive a request's headers.
-    pub header_read_timeout: Duration,
+    pub(crate) header_read_timeout: Duration,
     /// A keep-alive connection with no traffic this long is closed.
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     /// Time to answer one request once read.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Time to complete the TLS handshake.
-    pub handshake_timeout: Duration,
+    pub(crate) handshake_timeout: Duration,
     /// Connections open at once; more are closed on accept.
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
     /// Requests being answered at once; more get 503 with Retry-After.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// Requests of one consumer being answered at once; more get 503 with Retry-After.
     pub max_in_flight_per_consumer: usize,
     /// Connections open at once with one client certificate (the platform's excepted).
@@ -63,19 +63,19 @@ impl Default for HttpLimits {
 }
 
 /// Everything a connection needs.
-pub struct AppState {
+pub(crate) struct AppState {
     /// The service: the only thing past this layer the transport talks to.
-    pub service: Arc<Service>,
+    pub(crate) service: Arc<Service>,
     /// HTTP limits.
     pub limits: HttpLimits,
     /// HSA-ids of the service platform's certificates.
-    pub platform_ids: Vec<String>,
+    pub(crate) platform_ids: Vec<String>,
     /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Request metrics.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
     /// Overload protection.
-    pub limiter: Arc<Limiter>,
+    pub(crate) limiter: Arc<Limiter>,
 }
 
 /// A running server.
@@ -95,7 +95,7 @@ impl ServerHandle {
 }
 
 /// Starts serving on `listener`.
-pub fn serve(
+pub(crate) fn serve(
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     state: Arc<AppState>,
@@ -333,7 +333,7 @@ fn serve_contract_file(
             "GET needs ?wsdl or ?xsd=<file>; SOAP requests use POST",
         );
     }
-    match state.service.contract_file(contract, query, &endpoint) {
+    match Service::contract_file(contract, query, &endpoint) {
         Some(text) => xml(StatusCode::OK, text),
         None => plain(StatusCode::NOT_FOUND, "no such schema for this contract"),
     }

@@ -5,10 +5,10 @@
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// The header in which the service platform names the original consumer.
-pub const ORIGINAL_CONSUMER_HEADER: &str = "x-rivta-original-serviceconsumer-hsaid";
+pub(crate) const ORIGINAL_CONSUMER_HEADER: &str = "x-rivta-original-serviceconsumer-hsaid";
 
 /// The `serialNumber` of a DER certificate's subject, decoded as the platform does.
-pub fn serial_number_of(cert_der: &[u8]) -> Option<String> {
+pub(crate) fn serial_number_of(cert_der: &[u8]) -> Option<String> {
     let (_, cert) = X509Certificate::from_der(cert_der).ok()?;
     let attr = cert
         .subject()
@@ -24,7 +24,7 @@ pub fn serial_number_of(cert_der: &[u8]) -> Option<String> {
 }
 
 /// RFC 4514 renders some values as `#` + hex of their BER encoding; the platform reads those back.
-pub fn decode_hex_form(value: &str) -> Option<String> {
+pub(crate) fn decode_hex_form(value: &str) -> Option<String> {
     let hex = value.strip_prefix('#')?;
     if hex.len() % 2 != 0 {
         return None;
@@ -43,7 +43,7 @@ pub fn decode_hex_form(value: &str) -> Option<String> {
 }
 
 /// Decides the consumer: a platform certificate may name another consumer in the header.
-pub fn consumer_of(
+pub(crate) fn consumer_of(
     cert_serial: Option<&str>,
     header: Option<&str>,
     platform_ids: &[String],
@@ -77,13 +77,13 @@ pub fn consumer_of(
 
 /// The consumer of a call and how it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsumerIdentity {
+pub(crate) struct ConsumerIdentity {
     /// The consumer's HSA-id, if any could be read.
     pub consumer: Option<String>,
     /// The call came through the service platform.
-    pub via_platform: bool,
+    pub(crate) via_platform: bool,
     /// A platform header came from a certificate that is not the platform's and was ignored.
-    pub ignored_header: bool,
+    pub(crate) ignored_header: bool,
 }
 
 #[cfg(test)]

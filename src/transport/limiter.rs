@@ -7,7 +7,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why a request or connection was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The service as a whole has too many requests in flight.
     Busy,
     /// This consumer has too many requests in flight.
@@ -15,7 +15,7 @@ pub enum Refusal {
 }
 
 /// Counts requests and connections in flight.
-pub struct Limiter {
+pub(crate) struct Limiter {
     global: Arc<Semaphore>,
     per_consumer: usize,
     consumers: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -24,13 +24,13 @@ pub struct Limiter {
 }
 
 /// Held while a request is being answered.
-pub struct RequestPermit {
+pub(crate) struct RequestPermit {
     _global: OwnedSemaphorePermit,
     _consumer: Option<OwnedSemaphorePermit>,
 }
 
 /// Held while a connection is open; releases its slot when dropped.
-pub struct ConnectionSlot {
+pub(crate) struct ConnectionSlot {
     limiter: Arc<Limiter>,
     key: String,
 }
@@ -50,7 +50,7 @@ impl Drop for ConnectionSlot {
 
 impl Limiter {
     /// `max_in_flight` requests in all, `per_consumer` per consumer, `per_certificate` connections per certificate.
-    pub fn new(max_in_flight: usize, per_consumer: usize, per_certificate: usize) -> Self {
+    pub(crate) fn new(max_in_flight: usize, per_consumer: usize, per_certificate: usize) -> Self {
         Self {
             global: Arc::new(Semaphore::new(max_in_flight)),
             per_consumer,
@@ -61,7 +61,7 @@ impl Limiter {
     }
 
     /// A slot for one request of `consumer`, or why not; never waits.
-    pub fn admit(&self, consumer: Option<&str>) -> Result<RequestPermit, Refusal> {
+    pub(crate) fn admit(&self, consumer: Option<&str>) -> Result<RequestPermit, Refusal> {
         let global = self
             .global
             .clone()
@@ -87,7 +87,7 @@ impl Limiter {
     }
 
     /// A connection slot for the certificate named `key`, or None when it has too many.
-    pub fn connect(self: &Arc<Self>, key: &str) -> Option<ConnectionSlot> {
+    pub(crate) fn connect(self: &Arc<Self>, key: &str) -> Option<ConnectionSlot> {
         let mut c = self.connections.lock().ok()?;
         let n = c.entry(key.to_owned()).or_insert(0);
         if *n >= self.per_certificate {

@@ -1,10 +1,10 @@
 //! Transport: mutual TLS, the client certificate's identity, and HTTP with its limits.
 
-pub mod activity;
+pub(crate) mod activity;
 mod dev_trust;
-pub mod http;
-pub mod identity;
-pub mod limiter;
+pub(crate) mod http;
+pub(crate) mod identity;
+pub(crate) mod limiter;
 pub mod tls;
 
-pub use http::{serve, HttpLimits, ServerHandle};
+pub(crate) use http::{serve, HttpLimits, ServerHandle};

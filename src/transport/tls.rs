@@ -49,7 +49,7 @@ fn pem_error(path: &Path, e: impl std::fmt::Display) -> TlsError {
 }
 
 /// Reads every certificate of a PEM file.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub(crate) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| pem_error(path, e))?
         .collect::<Result<Vec<_>, _>>()
@@ -61,7 +61,7 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
 }
 
 /// Reads a private key, warning when the file is readable by others.
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     warn_if_key_is_exposed(path);
     PrivateKeyDer::from_pem_file(path).map_err(|e| pem_error(path, e))
 }

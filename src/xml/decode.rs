@@ -13,12 +13,12 @@ pub struct DecodeError {
     /// Element path, e.g. `GetPersonsForProfile/personId[2]/root`.
     pub path: String,
     /// What is wrong, in words.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl DecodeError {
     /// An error at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
@@ -135,7 +135,7 @@ impl<'a> Seq<'a> {
     }
 
     /// Counts consecutive `name` children without decoding them (for elements only ever refused).
-    pub fn count(&mut self, name: &str) -> Result<usize, DecodeError> {
+    pub(crate) fn count(&mut self, name: &str) -> Result<usize, DecodeError> {
         let mut n = 0;
         while self.optional(name)?.is_some() {
             n += 1;
@@ -144,7 +144,7 @@ impl<'a> Seq<'a> {
     }
 
     /// Ends the sequence: anything left in our namespace is out of order or unknown.
-    pub fn finish(mut self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(mut self) -> Result<(), DecodeError> {
         self.skip_foreign()?;
         match self.parent.children.get(self.pos) {
             None => Ok(()),
@@ -206,7 +206,7 @@ pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
 }
 
 /// An `xs:string` restricted to at most `max` characters.
-pub fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, DecodeError> {
+pub(crate) fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() > max {
         return Err(DecodeError::new(
@@ -218,7 +218,7 @@ pub fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, D
 }
 
 /// A `Timestamp`: exactly 14 characters.
-pub fn timestamp<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
+pub(crate) fn timestamp<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() != 14 {
         return Err(DecodeError::new(

@@ -2,9 +2,9 @@
 //! sequence decoder that follows the XSD's element order, and a writer.
 
 pub mod decode;
-pub mod reader;
-pub mod writer;
+pub(crate) mod reader;
+pub(crate) mod writer;
 
 pub use decode::{DecodeError, Seq};
 pub use reader::{parse, Element, Limits, XmlError};
-pub use writer::XmlWriter;
+pub(crate) use writer::XmlWriter;

@@ -15,13 +15,13 @@ const XINCLUDE_NS: &str = "http://www.w3.org/2001/XInclude";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Deepest element nesting accepted.
-    pub max_depth: usize,
+    pub(crate) max_depth: usize,
     /// Most elements in one document.
-    pub max_elements: usize,
+    pub(crate) max_elements: usize,
     /// Most attributes on one element.
-    pub max_attributes: usize,
+    pub(crate) max_attributes: usize,
     /// Most bytes of character data in one element.
-    pub max_text_bytes: usize,
+    pub(crate) max_text_bytes: usize,
 }
 
 impl Default for Limits {
@@ -41,26 +41,26 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
     /// Namespace URI, `None` when unqualified.
-    pub ns: Option<Arc<str>>,
+    pub(crate) ns: Option<Arc<str>>,
     /// Local name.
     pub name: String,
     /// Attributes other than namespace declarations.
-    pub attrs: Vec<Attr>,
+    pub(crate) attrs: Vec<Attr>,
     /// Concatenated character data (text, CDATA, references).
     pub text: String,
     /// Child elements in document order.
-    pub children: Vec<Element>,
+    pub(crate) children: Vec<Element>,
 }
 
 /// One attribute with its resolved namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attr {
+pub(crate) struct Attr {
     /// Namespace URI, `None` for unprefixed attributes.
-    pub ns: Option<Arc<str>>,
+    pub(crate) ns: Option<Arc<str>>,
     /// Local name.
     pub name: String,
     /// Unescaped value.
-    pub value: String,
+    pub(crate) value: String,
 }
 
 /// Why a document was not read. Texts never quote document content.
@@ -164,7 +164,7 @@ impl TreeBuilder {
         loop {
             let (ns, event) = match reader.read_resolved_event() {
                 Ok((resolved, event)) => (self.namespace_of(resolved)?, event),
-                Err(e) => return Err(malformed(&reader, e)),
+                Err(e) => return Err(malformed(&reader, &e)),
             };
             match event {
                 Event::Start(start) => self.open(ns, &start, &reader)?,
@@ -337,7 +337,7 @@ fn check_declared_encoding(decl: &quick_xml::events::BytesDecl<'_>) -> Result<()
     Ok(())
 }
 
-fn malformed(reader: &NsReader<&[u8]>, e: quick_xml::Error) -> XmlError {
+fn malformed(reader: &NsReader<&[u8]>, e: &quick_xml::Error) -> XmlError {
     XmlError::Malformed {
         position: reader.error_position(),
         message: e.to_string(),
@@ -362,17 +362,18 @@ fn truncate(s: &str, max: usize) -> String {
 
 impl Element {
     /// True when the element has namespace `ns` and local name `name`.
-    pub fn is(&self, ns: &str, name: &str) -> bool {
+    pub(crate) fn is(&self, ns: &str, name: &str) -> bool {
         self.name == name && self.ns.as_deref() == Some(ns)
     }
 
     /// The first child with this namespace and name.
-    pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
+    #[cfg(test)]
+    pub(crate) fn child(&self, ns: &str, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.is(ns, name))
     }
 
     /// The value of an attribute by namespace and local name.
-    pub fn attr(&self, ns: Option<&str>, name: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, ns: Option<&str>, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|a| a.name == name && a.ns.as_deref() == ns)
@@ -380,7 +381,7 @@ impl Element {
     }
 
     /// `{namespace}name`, for messages.
-    pub fn qualified_name(&self) -> String {
+    pub(crate) fn qualified_name(&self) -> String {
         match &self.ns {
             Some(ns) => format!("{{{ns}}}{}", self.name),
             None => self.name.clone(),

@@ -4,20 +4,20 @@ use std::fmt::Write as _;
 
 /// Builds an XML fragment into a `String`.
 #[derive(Debug, Default)]
-pub struct XmlWriter {
+pub(crate) struct XmlWriter {
     buf: String,
 }
 
 impl XmlWriter {
     /// A writer with room for `capacity` bytes.
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
             buf: String::with_capacity(capacity),
         }
     }
 
     /// `<qname attr="value" …>`; attribute values are escaped.
-    pub fn open_with(&mut self, qname: &str, attrs: &[(&str, &str)]) -> &mut Self {
+    pub(crate) fn open_with(&mut self, qname: &str, attrs: &[(&str, &str)]) -> &mut Self {
         self.buf.push('<');
         self.buf.push_str(qname);
         for (name, value) in attrs {
@@ -32,12 +32,12 @@ impl XmlWriter {
     }
 
     /// `<qname>`.
-    pub fn open(&mut self, qname: &str) -> &mut Self {
+    pub(crate) fn open(&mut self, qname: &str) -> &mut Self {
         self.open_with(qname, &[])
     }
 
     /// `</qname>`.
-    pub fn close(&mut self, qname: &str) -> &mut Self {
+    pub(crate) fn close(&mut self, qname: &str) -> &mut Self {
         self.buf.push_str("</");
         self.buf.push_str(qname);
         self.buf.push('>');
@@ -45,14 +45,14 @@ impl XmlWriter {
     }
 
     /// `<qname>text</qname>` with the text escaped.
-    pub fn leaf(&mut self, qname: &str, text: &str) -> &mut Self {
+    pub(crate) fn leaf(&mut self, qname: &str, text: &str) -> &mut Self {
         self.open(qname);
         self.buf.push_str(&quick_xml::escape::partial_escape(text));
         self.close(qname)
     }
 
     /// A leaf only when `text` is present.
-    pub fn leaf_opt(&mut self, qname: &str, text: Option<&str>) -> &mut Self {
+    pub(crate) fn leaf_opt(&mut self, qname: &str, text: Option<&str>) -> &mut Self {
         if let Some(t) = text {
             self.leaf(qname, t);
         }
@@ -60,18 +60,18 @@ impl XmlWriter {
     }
 
     /// A boolean leaf (`true`/`false`).
-    pub fn leaf_bool(&mut self, qname: &str, value: bool) -> &mut Self {
+    pub(crate) fn leaf_bool(&mut self, qname: &str, value: bool) -> &mut Self {
         self.leaf(qname, if value { "true" } else { "false" })
     }
 
     /// Appends markup that is already well-formed (e.g. another writer's output).
-    pub fn raw(&mut self, markup: &str) -> &mut Self {
+    pub(crate) fn raw(&mut self, markup: &str) -> &mut Self {
         self.buf.push_str(markup);
         self
     }
 
     /// The finished text.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.buf
     }
 }

@@ -78,7 +78,9 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
         .unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(
-        audit[0].error_code.map(|c| c.as_str()),
+        audit[0]
+            .error_code
+            .map(pu_adapter::audit::AuditCode::as_str),
         Some("UNAUTHORISED")
     );
     server.running.server.shutdown().await;

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A started test server and what it needs to stay alive.
-pub struct TestServer {
+pub(crate) struct TestServer {
     /// The running service.
     pub running: pu_adapter::app::Running,
     /// Its data directory.
@@ -19,13 +19,13 @@ pub struct TestServer {
 
 impl TestServer {
     /// Where it listens.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.running.server.local_addr
     }
 }
 
 /// The development configuration on a free port, in a temporary directory.
-pub fn test_config(dir: &std::path::Path) -> Config {
+pub(crate) fn test_config(dir: &std::path::Path) -> Config {
     let certs = super::repo().join("certs-dev");
     let mut c = Config::development();
     c.listen = "127.0.0.1:0".into();
@@ -38,7 +38,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
 }
 
 /// Starts a server with `tweak` applied to the test configuration.
-pub async fn start_server(tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub(crate) async fn start_server(tweak: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     tweak(&mut config);
@@ -49,7 +49,7 @@ pub async fn start_server(tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 /// A client configuration presenting `certs-dev/<name>.pem` (or no certificate).
-pub fn client_config(name: Option<&str>) -> Arc<rustls::ClientConfig> {
+pub(crate) fn client_config(name: Option<&str>) -> Arc<rustls::ClientConfig> {
     let certs = super::repo().join("certs-dev");
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
@@ -77,7 +77,7 @@ pub fn client_config(name: Option<&str>) -> Arc<rustls::ClientConfig> {
 
 /// A parsed HTTP response.
 #[derive(Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Header lines, lower-cased names.
@@ -88,7 +88,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -97,7 +97,7 @@ impl HttpResponse {
 }
 
 /// Opens a mutual-TLS connection as `cert`.
-pub async fn connect(
+pub(crate) async fn connect(
     addr: SocketAddr,
     cert: Option<&str>,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
@@ -112,7 +112,7 @@ pub async fn connect(
 }
 
 /// Sends one request on a connection and reads one response.
-pub async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+pub(crate) async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     stream: &mut S,
     request: &[u8],
 ) -> std::io::Result<HttpResponse> {
@@ -121,7 +121,7 @@ pub async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length.
-pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(
+pub(crate) async fn read_response<S: tokio::io::AsyncRead + Unpin>(
     stream: &mut S,
 ) -> std::io::Result<HttpResponse> {
     let mut buf = Vec::new();
@@ -171,7 +171,7 @@ pub async fn read_response<S: tokio::io::AsyncRead + Unpin>(
 }
 
 /// A POST of a SOAP body with optional extra header lines.
-pub fn soap_post(path: &str, body: &str, extra_headers: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn soap_post(path: &str, body: &str, extra_headers: &[(&str, &str)]) -> Vec<u8> {
     let mut req = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n", body.len());
     for (n, v) in extra_headers {
         req.push_str(&format!("{n}: {v}\r\n"));
@@ -183,7 +183,7 @@ pub fn soap_post(path: &str, body: &str, extra_headers: &[(&str, &str)]) -> Vec<
 }
 
 /// One request on a fresh connection.
-pub async fn post(
+pub(crate) async fn post(
     addr: SocketAddr,
     cert: &str,
     path: &str,
