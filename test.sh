@@ -22,19 +22,50 @@ fi
 
 log=$(mktemp)
 status=0
-cargo test --locked 2>&1 | tee "$log" || status=$?
-cargo build --locked --benches --quiet 2>&1 || { echo "benchmarks do not build" >&2; status=1; }
-# Interoperability: zeep (live and published WSDLs), Node soap, raw wire, xmllint on every message.
+extra_failed=0
+# --no-fail-fast: every test binary runs, so the total counts them all.
+cargo test --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+# A test binary that dies (abort, signal) prints no result line, and a build error none at
+# all: each target cargo reports failed beyond those with a FAILED result line counts as one.
+failed_targets=$(grep -Ec '^error: (test|doctest) failed, to rerun pass' "$log" || true)
+failed_results=$(grep -Ec '^test result: FAILED\.' "$log" || true)
+if [ "$failed_targets" -gt "$failed_results" ]; then
+  echo "cargo test: $((failed_targets - failed_results)) test target(s) failed without a result line (crashed?): counted as failed" >&2
+  extra_failed=$((extra_failed + failed_targets - failed_results))
+elif [ $status -ne 0 ] && [ "$failed_targets" -eq 0 ] && [ "$failed_results" -eq 0 ]; then
+  echo "cargo test failed before any test ran (a build error?): counted as 1 failed" >&2
+  extra_failed=$((extra_failed + 1))
+fi
+cargo build --locked --benches --quiet 2>&1 || { echo "benchmarks do not build: counted as 1 failed" >&2; status=1; extra_failed=$((extra_failed + 1)); }
+# Interoperability: zeep (live and published WSDLs), Node soap, raw wire, xmllint on every
+# message. Each suite prints "interop: SUITE: P checks passed, F failed" (tests/interop/run.sh).
+interop_log=$(mktemp)
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && command -v xmllint >/dev/null 2>&1 && python3 -c 'import venv' 2>/dev/null; then
-  tests/interop/run.sh 2>&1 | tee -a "$log" || status=1
+  interop_status=0
+  tests/interop/run.sh 2>&1 | tee "$interop_log" || interop_status=$?
+  if [ $interop_status -ne 0 ]; then
+    status=1
+    if ! grep -Eq '^interop: [^:]+: [0-9]+ checks passed, [1-9][0-9]* failed$' "$interop_log"; then
+      echo "interop: tests/interop/run.sh failed (status $interop_status) without a failed suite: counted as 1 failed" >&2
+      extra_failed=$((extra_failed + 1))
+    fi
+  fi
 elif [ -n "${CI:-}" ]; then
-  echo "interop: python3, node/npm and xmllint are required in CI" >&2; status=1
+  echo "interop: python3, node/npm and xmllint are required in CI: counted as 1 failed" >&2; status=1; extra_failed=$((extra_failed + 1))
 else
   echo "skipped: interop suites need python3 (venv), node/npm and xmllint" >&2
 fi
 
-passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-rm -f "$log"
-echo "total: ${passed} passed, ${failed} failed"
+# cargo: "test result: ok. 12 passed; 0 failed; ..."; interop: "interop: zeep: 74 checks passed, 0 failed".
+cargo_passed=$(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+cargo_failed=$(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
+interop_passed=$(sed -nE 's/^interop: [^:]+: ([0-9]+) checks passed, ([0-9]+) failed$/\1/p' "$interop_log" | awk '{s+=$1} END {print s+0}')
+interop_failed=$(sed -nE 's/^interop: [^:]+: ([0-9]+) checks passed, ([0-9]+) failed$/\2/p' "$interop_log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log" "$interop_log"
+passed=$((cargo_passed + interop_passed))
+failed=$((cargo_failed + interop_failed + extra_failed))
+[ $failed -eq 0 ] || status=1
+other=""
+[ $extra_failed -eq 0 ] || other="; ${extra_failed} other failures, see above"
+echo "total: ${passed} passed, ${failed} failed (cargo test ${cargo_passed} passed, ${cargo_failed} failed; interop ${interop_passed} checks passed, ${interop_failed} failed${other})"
 exit $status

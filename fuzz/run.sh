@@ -18,7 +18,19 @@ for target in envelope validators; do
   work=$(mktemp -d)
   mkdir -p "artifacts/$target"
   out=$("$CARGO_TARGET_DIR/$triple/release/$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 -artifact_prefix="artifacts/$target/" "$work" "corpus/$target" 2>&1) || { echo "$out" | tail -30; echo "fuzz: $target FAILED" >&2; exit 1; }
-  runs=$(echo "$out" | grep -Eo 'Done [0-9]+ runs' | grep -Eo '[0-9]+' || echo 0)
+  # libFuzzer ends a bounded run with "Done N runs in S second(s)": without that line, or
+  # with N = 0, nothing was fuzzed and the run must not pass.
+  runs=$(printf '%s\n' "$out" | grep -Eo 'Done [0-9]+ runs' | tail -n 1 | grep -Eo '[0-9]+' || true)
+  if [ -z "$runs" ]; then
+    printf '%s\n' "$out" | tail -30
+    echo "fuzz: $target FAILED: no \"Done N runs\" line from libFuzzer, so no executions were reported" >&2
+    exit 1
+  fi
+  if [ "$runs" -eq 0 ]; then
+    printf '%s\n' "$out" | tail -30
+    echo "fuzz: $target FAILED: 0 executions (Done 0 runs)" >&2
+    exit 1
+  fi
   echo "fuzz: $target: $runs executions in ${seconds}s, no crash"
   total=$((total + runs))
   rm -rf "$work"

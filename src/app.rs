@@ -81,14 +81,21 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     if settings.load_demo {
         let s = stores.persons.clone();
         let policy = settings.service.identifiers.clone();
-        let summary = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy))
+        let loaded = tokio::task::spawn_blocking(move || crate::demo::load(s.as_ref(), &policy))
             .await
             .map_err(|e| StartError::Other(e.to_string()))??;
-        tracing::info!(
-            inserted = summary.inserted,
-            updated = summary.updated,
-            "demo persons loaded"
-        );
+        match loaded {
+            crate::demo::DemoLoad::Loaded(summary) => {
+                tracing::info!(
+                    inserted = summary.inserted,
+                    "empty store: demo persons loaded"
+                );
+            }
+            crate::demo::DemoLoad::Skipped { persons } => tracing::info!(
+                persons,
+                "the store already holds a population: demo persons not loaded, nothing changed"
+            ),
+        }
     }
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(&settings.listen)

@@ -129,6 +129,11 @@ impl FaultKind {
     }
 }
 
+const ERASURES: [crate::domain::Erasure; 2] = [
+    crate::domain::Erasure::Protected,
+    crate::domain::Erasure::Deceased,
+];
+
 /// The code an entry carries: the rule's error code, or the kind of Fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditCode {
@@ -136,6 +141,8 @@ pub enum AuditCode {
     Rule(ErrorCode),
     /// Why the request was Faulted.
     Fault(FaultKind),
+    /// Stored contact information erased by a rule (PR-4, PR-6).
+    Erased(crate::domain::Erasure),
 }
 
 impl AuditCode {
@@ -144,6 +151,8 @@ impl AuditCode {
         match self {
             AuditCode::Rule(code) => code.as_str(),
             AuditCode::Fault(kind) => kind.as_str(),
+            AuditCode::Erased(crate::domain::Erasure::Protected) => "ERASED_PROTECTED_PR-4",
+            AuditCode::Erased(crate::domain::Erasure::Deceased) => "ERASED_DECEASED_PR-6",
         }
     }
 
@@ -158,6 +167,12 @@ impl AuditCode {
                     .into_iter()
                     .find(|k| k.as_str() == s)
                     .map(AuditCode::Fault)
+            })
+            .or_else(|| {
+                ERASURES
+                    .into_iter()
+                    .map(AuditCode::Erased)
+                    .find(|c| c.as_str() == s)
             })
     }
 }
@@ -316,6 +331,7 @@ mod tests {
             .into_iter()
             .map(AuditCode::Rule)
             .chain(FaultKind::ALL.into_iter().map(AuditCode::Fault))
+            .chain(ERASURES.into_iter().map(AuditCode::Erased))
         {
             let back = AuditCode::parse(code.as_str()).unwrap();
             assert_eq!(back.as_str(), code.as_str());

@@ -2,7 +2,10 @@
 //! A line for an existing person replaces their population data, never their contact
 //! information; a person who becomes protected is protected for every later request (PR-4).
 
-use crate::domain::{IdentifierPolicy, Name, Person, PersonId, PostalAddress, Protection};
+use crate::domain::{
+    Deregistration, DeregistrationReason, IdentifierPolicy, Name, Person, PersonId, PostalAddress,
+    Protection,
+};
 use crate::store::{PersonStore, StoreError, Upserted};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -23,6 +26,14 @@ struct Line {
     protection: Option<ProtectionJson>,
     test_indicator: Option<bool>,
     guardians: Option<Vec<String>>,
+    deregistration: Option<DeregistrationJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DeregistrationJson {
+    reason_code: String,
+    date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,10 +94,7 @@ pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person
     let birth_date = l
         .birth_date
         .as_deref()
-        .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| "birthDate: must be a real date YYYY-MM-DD".to_owned())
-        })
+        .map(|d| date_field("birthDate", d))
         .transpose()?;
     let name = Name {
         given: text("givenName", l.given_name, 80)?,
@@ -106,8 +114,31 @@ pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person
         protection,
         test_indicator: l.test_indicator.unwrap_or(false),
         guardians,
-        deregistration: None,
+        deregistration: l.deregistration.map(deregistration).transpose()?,
     })
+}
+
+/// `deregistration`: a register reason code and an optional date.
+fn deregistration(d: DeregistrationJson) -> Result<Deregistration, String> {
+    let reason = DeregistrationReason::from_code(&d.reason_code).ok_or_else(|| {
+        let codes: Vec<&str> = DeregistrationReason::ALL.iter().map(|r| r.code()).collect();
+        format!(
+            "deregistration.reasonCode: {:?} is not a population-register code ({})",
+            d.reason_code,
+            codes.join(", ")
+        )
+    })?;
+    let date = d
+        .date
+        .as_deref()
+        .map(|t| date_field("deregistration.date", t))
+        .transpose()?;
+    Ok(Deregistration { reason, date })
+}
+
+fn date_field(field: &str, text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{field}: must be a real date YYYY-MM-DD"))
 }
 
 fn address(a: AddressJson) -> Result<PostalAddress, String> {

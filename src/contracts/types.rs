@@ -260,6 +260,14 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
             write_contact(w, "p:contactInformation", e);
         }
     }
+    if let Some(d) = person.deregistration {
+        w.open("p:deregistration")
+            .leaf("p:deregistrationReasonCode", d.reason.code());
+        if let Some(date) = d.date {
+            write_partial_date(w, "p:deregistrationDate", date);
+        }
+        w.close("p:deregistration");
+    }
     if show_guardians {
         for g in &person.guardians {
             w.open("p:relationship").open("p:relationshipId");
@@ -284,11 +292,9 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
 
 fn write_birth_and_address(w: &mut XmlWriter, person: &Person) {
     if let Some(born) = person.effective_birth_date() {
-        w.open("p:birth")
-            .open("p:dateOfBirth")
-            .leaf("p:format", "YYYY-MM-DD")
-            .leaf("p:value", &born.format("%Y-%m-%d").to_string());
-        w.close("p:dateOfBirth").close("p:birth");
+        w.open("p:birth");
+        write_partial_date(w, "p:dateOfBirth", born);
+        w.close("p:birth");
     }
     if let Some(a) = &person.address {
         w.open("p:addressInformation").open("p:residentialAddress");
@@ -349,4 +355,12 @@ pub(crate) fn write_result(w: &mut XmlWriter, qname: &str, result: &ResultXml) {
 /// Opens a payload element: responder namespace as default, core namespace as `p`.
 pub(crate) fn open_payload(w: &mut XmlWriter, name: &str, responder_ns: &str) {
     w.open_with(name, &[("xmlns", responder_ns), ("xmlns:p", CORE_NS)]);
+}
+
+/// A `PartialDateType` with day precision.
+fn write_partial_date(w: &mut XmlWriter, qname: &str, date: chrono::NaiveDate) {
+    w.open(qname)
+        .leaf("p:format", "YYYY-MM-DD")
+        .leaf("p:value", &date.format("%Y-%m-%d").to_string())
+        .close(qname);
 }

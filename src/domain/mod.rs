@@ -15,8 +15,11 @@ pub(crate) mod version;
 pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
 pub use error::{ErrorCode, RuleId, Violation};
+pub use guardians::{notification_route, route_needed, NotificationRoute, Route};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
 pub use person::{Deregistration, DeregistrationReason, Name, Person, PostalAddress};
-pub use protection::{disclosure, Access, Disclosure, Profile, ProfileProblem, Protection};
+pub use protection::{
+    disclosure, erasure_due, Access, Disclosure, Erasure, Profile, ProfileProblem, Protection,
+};
 pub use update::{UpdateAccess, UpdateInput};
 pub use version::Version;

@@ -113,6 +113,36 @@ pub fn disclosure(person: &Person, asked: Profile, access: Access) -> Disclosure
     }
 }
 
+/// Why stored contact information must be erased now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erasure {
+    /// The person became protected (PR-4): never used again, even when protection ends.
+    Protected,
+    /// The person died (PR-6): no messages go to the deceased.
+    Deceased,
+}
+
+impl Erasure {
+    /// The rule that demands it.
+    pub fn rule(self) -> super::RuleId {
+        match self {
+            Erasure::Protected => super::RuleId::Pr4,
+            Erasure::Deceased => super::RuleId::Pr6,
+        }
+    }
+}
+
+/// Whether population data like this forces any stored contact information to be erased.
+pub fn erasure_due(person: &Person) -> Option<Erasure> {
+    if person.is_deceased() {
+        Some(Erasure::Deceased)
+    } else if person.protection.is_protected() {
+        Some(Erasure::Protected)
+    } else {
+        None
+    }
+}
+
 /// Whether contact information may be entered for this person (PR-2).
 pub(crate) fn may_update_contacts(
     protection: Protection,
@@ -188,6 +218,37 @@ mod tests {
             &person(Protection::default(), None),
             Access::Restricted
         ));
+    }
+
+    #[test]
+    fn pr4_becoming_protected_erases_and_pr6_dying_erases_too() {
+        assert_eq!(
+            erasure_due(&person(PROTECTED, None)),
+            Some(Erasure::Protected)
+        );
+        assert_eq!(
+            erasure_due(&person(KVARSKRIVEN, None)),
+            Some(Erasure::Protected)
+        );
+        assert_eq!(
+            erasure_due(&person(PROTECTED, Some(DeregistrationReason::Deceased))),
+            Some(Erasure::Deceased)
+        );
+        assert_eq!(
+            erasure_due(&person(
+                Protection::default(),
+                Some(DeregistrationReason::Emigrated)
+            )),
+            None
+        );
+        assert_eq!(erasure_due(&person(Protection::default(), None)), None);
+        assert_eq!(
+            (
+                Erasure::Protected.rule().as_str(),
+                Erasure::Deceased.rule().as_str()
+            ),
+            ("PR-4", "PR-6")
+        );
     }
 
     #[test]

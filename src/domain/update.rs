@@ -90,11 +90,15 @@ pub(crate) fn apply_update(
     if person.is_deceased() {
         return Err(Violation::PersonDeceased);
     }
-    if !may_update_contacts(
-        person.protection,
-        access.access,
-        access.unrestricted_may_update_protected,
-    ) {
+    // PR-2/CO-2: removing everything withdraws consent, allowed for anyone, revealing nothing.
+    let withdrawal = update.entries.is_empty() && update.optout_paper_notification != Some(true);
+    if !withdrawal
+        && !may_update_contacts(
+            person.protection,
+            access.access,
+            access.unrestricted_may_update_protected,
+        )
+    {
         return Err(Violation::ProtectedPerson);
     }
     check_version(

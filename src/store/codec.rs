@@ -2,8 +2,8 @@
 
 use super::StoreError;
 use crate::domain::{
-    Actor, Channel, ContactEntry, ContactRecord, Name, Person, PersonId, PostalAddress, Protection,
-    Provenance, Version,
+    Actor, Channel, ContactEntry, ContactRecord, Deregistration, DeregistrationReason, Name,
+    Person, PersonId, PostalAddress, Protection, Provenance, Version,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,8 @@ pub(crate) struct PersonRow {
     pub(crate) test_indicator: bool,
     /// JSON array of guardian keys.
     pub(crate) guardians: String,
+    /// JSON of the register data beyond the columns (deregistration, …); NULL when none.
+    pub(crate) register: Option<String>,
 }
 
 /// A `contact_records` row.
@@ -90,6 +92,7 @@ impl PersonRow {
             skyddad_folkbokforing: p.protection.skyddad_folkbokforing,
             test_indicator: p.test_indicator,
             guardians: serde_json::to_string(&guardians).unwrap_or_else(|_| "[]".into()),
+            register: RegisterJson::of(p).to_column(),
         }
     }
 
@@ -131,7 +134,8 @@ impl PersonRow {
             },
             test_indicator: self.test_indicator,
             guardians,
-            deregistration: None,
+            deregistration: RegisterJson::from_column(self.register.as_deref())?
+                .deregistration()?,
         })
     }
 }
@@ -214,5 +218,57 @@ impl ContactRow {
                 consumer_hsa_id: self.consumer_hsa_id,
             },
         })
+    }
+}
+
+/// The register data kept as JSON: added fields need no new column in either backend.
+#[derive(Serialize, Deserialize, Default)]
+struct RegisterJson {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deregistration: Option<DeregistrationJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeregistrationJson {
+    reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+}
+
+impl RegisterJson {
+    fn of(p: &Person) -> Self {
+        Self {
+            deregistration: p.deregistration.map(|d| DeregistrationJson {
+                reason: d.reason.code().to_owned(),
+                date: d.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            }),
+        }
+    }
+
+    fn to_column(&self) -> Option<String> {
+        self.deregistration.as_ref()?;
+        serde_json::to_string(self).ok()
+    }
+
+    fn from_column(text: Option<&str>) -> Result<Self, StoreError> {
+        text.map_or(Ok(Self::default()), |t| {
+            serde_json::from_str(t).map_err(|e| StoreError::Corrupt(format!("register: {e}")))
+        })
+    }
+
+    fn deregistration(&self) -> Result<Option<Deregistration>, StoreError> {
+        self.deregistration
+            .as_ref()
+            .map(|d| {
+                let reason = DeregistrationReason::from_code(&d.reason).ok_or_else(|| {
+                    StoreError::Corrupt(format!("deregistration reason {:?}", d.reason))
+                })?;
+                let date = d
+                    .date
+                    .as_deref()
+                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
+                Ok(Deregistration { reason, date })
+            })
+            .transpose()
     }
 }

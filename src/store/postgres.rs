@@ -15,6 +15,54 @@ const MIGRATION_LOCK: i64 = 7_262_001;
 /// PostgreSQL behind a connection pool.
 pub struct PostgresStore {
     pool: Pool<Client>,
+    vacuum: Vacuumer,
+}
+
+/// How soon after a committed removal the removed row versions are vacuumed (CO-2).
+const VACUUM_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A thread with its own connection that vacuums `contact_records` after removals: a
+/// dead row version keeps the removed value readable in the table until VACUUM prunes it.
+struct Vacuumer {
+    removed: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+}
+
+impl Vacuumer {
+    fn start(url: String) -> Result<Self, StoreError> {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("postgres-vacuum".into())
+            .spawn(move || {
+                let mut client: Option<Client> = None;
+                // Each removal (or burst of them) gets one VACUUM at most VACUUM_WITHIN later.
+                while rx.recv().is_ok() {
+                    std::thread::sleep(VACUUM_WITHIN / 2);
+                    while rx.try_recv().is_ok() {}
+                    if let Err(e) = vacuum(&mut client, &url) {
+                        client = None;
+                        tracing::warn!(error = %e, "VACUUM of contact_records after a removal failed");
+                    }
+                }
+            })
+            .map_err(|source| StoreError::Thread { what: "vacuum", source })?;
+        Ok(Self {
+            removed: std::sync::Mutex::new(tx),
+        })
+    }
+
+    fn removed(&self) {
+        if let Ok(tx) = self.removed.lock() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn vacuum(client: &mut Option<Client>, url: &str) -> Result<(), StoreError> {
+    let c = match client {
+        Some(c) if !c.is_closed() => c,
+        _ => client.insert(Client::connect(url, NoTls)?),
+    };
+    Ok(c.batch_execute("VACUUM contact_records")?)
 }
 
 impl Drop for PostgresStore {
@@ -30,6 +78,7 @@ impl Drop for PostgresStore {
 impl PostgresStore {
     /// Connects, applies migrations and keeps up to `pool_size` connections.
     pub fn open(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let vacuum = Vacuumer::start(url.to_owned())?;
         let url = url.to_owned();
         let connect = move || Ok(Client::connect(&url, NoTls)?);
         // A broken connection is dropped on return, so the service recovers when the database does.
@@ -37,6 +86,7 @@ impl PostgresStore {
             pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| {
                 !c.is_closed()
             }),
+            vacuum,
         };
         store.pool.with(|c| {
             in_transaction(c, |tx| {
@@ -153,16 +203,25 @@ impl PersonStore for PostgresStore {
         decide: Decide<'_>,
         audit: &AuditEntry,
     ) -> Result<Result<PersonState, Violation>, StoreError> {
-        self.pool
-            .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, id, decide, audit)))
+        let (outcome, removed) = self
+            .pool
+            .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, id, decide, audit)))?;
+        if removed {
+            self.vacuum.removed();
+        }
+        Ok(outcome)
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        self.pool.with(|c| {
+        let outcomes: Vec<(Upserted, bool)> = self.pool.with(|c| {
             in_transaction(c, |tx| {
                 persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
             })
-        })
+        })?;
+        if outcomes.iter().any(|(_, erased)| *erased) {
+            self.vacuum.removed();
+        }
+        Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {

@@ -9,9 +9,9 @@
 use super::codec::{ContactRow, PersonRow};
 use super::{Decide, PersonState, StoreError, Upserted};
 use crate::audit::{
-    parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Outcome, Source,
+    parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Caller, Outcome, Source,
 };
-use crate::domain::{PersonId, Violation};
+use crate::domain::{erasure_due, Erasure, PersonId, Violation};
 
 /// Where the two SQL dialects differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +94,9 @@ pub(crate) trait Sql {
 }
 
 /// Versioned migrations; `{bool}`, `{serial}` and `{append_only_audit}` are filled per dialect.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
     "CREATE TABLE persons (
         person_key TEXT PRIMARY KEY,
         given_name TEXT NOT NULL, middle_name TEXT, surname TEXT NOT NULL,
@@ -118,7 +119,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX audit_by_person ON audit(person_key, id);
     CREATE INDEX audit_by_time ON audit(at);
     {append_only_audit}",
-)];
+    ),
+    // Register data beyond the first columns (deregistration, …) as JSON.
+    (2, "ALTER TABLE persons ADD COLUMN register TEXT"),
+];
 
 fn migration_sql(dialect: Dialect, template: &str) -> String {
     template
@@ -150,7 +154,7 @@ pub(crate) fn migrate(db: &mut dyn Sql) -> Result<(), StoreError> {
     Ok(())
 }
 
-const PERSON_COLUMNS: [&str; 13] = [
+const PERSON_COLUMNS: [&str; 14] = [
     "person_key",
     "given_name",
     "middle_name",
@@ -164,6 +168,7 @@ const PERSON_COLUMNS: [&str; 13] = [
     "skyddad_folkbokforing",
     "test_indicator",
     "guardians",
+    "register",
 ];
 
 const CONTACT_COLUMNS: [&str; 11] = [
@@ -233,6 +238,7 @@ fn person_row(r: &dyn SqlRow) -> Result<PersonRow, StoreError> {
         skyddad_folkbokforing: r.boolean(10)?,
         test_indicator: r.boolean(11)?,
         guardians: r.text(12)?,
+        register: r.opt_text(13)?,
     })
 }
 
@@ -334,11 +340,15 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
     Ok(())
 }
 
-/// Inserts or replaces one person's population data; says which it was.
+/// Who the trail names for changes made by the population import.
+pub(crate) const IMPORT_CONSUMER: &str = "pu-adapter-import";
+
+/// Inserts or replaces one person's population data, erasing contact information the new
+/// data forbids (PR-4, PR-6); says which it was and whether anything was erased.
 pub(crate) fn upsert_person(
     db: &mut dyn Sql,
     p: &crate::domain::Person,
-) -> Result<Upserted, StoreError> {
+) -> Result<(Upserted, bool), StoreError> {
     let r = PersonRow::from_person(p);
     let existed = first(
         db,
@@ -363,13 +373,43 @@ pub(crate) fn upsert_person(
             Value::Bool(r.skyddad_folkbokforing),
             Value::Bool(r.test_indicator),
             Value::Text(&r.guardians),
+            Value::OptText(r.register.as_deref()),
         ],
     )?;
-    Ok(if existed {
+    let erased = match erasure_due(p) {
+        Some(reason) => erase_contacts(db, &r.key, reason)?,
+        None => false,
+    };
+    let upserted = if existed {
         Upserted::Updated
     } else {
         Upserted::Inserted
-    })
+    };
+    Ok((upserted, erased))
+}
+
+/// Deletes a person's contact record (PR-4, PR-6) and audits why, never the values; says
+/// whether there was one.
+fn erase_contacts(db: &mut dyn Sql, key: &str, reason: Erasure) -> Result<bool, StoreError> {
+    let deleted = db.execute(
+        "DELETE FROM contact_records WHERE person_key = $1",
+        &[Value::Text(key)],
+    )?;
+    if deleted > 0 {
+        let caller = Caller {
+            consumer: IMPORT_CONSUMER,
+            source: Source::Import,
+            logical_address: "-",
+            correlation_id: "-",
+        };
+        let entry = AuditEntry::now(&caller, key.to_owned()).with_outcome(
+            Outcome::Ok,
+            Some(AuditCode::Erased(reason)),
+            None,
+        );
+        insert_audit(db, &entry)?;
+    }
+    Ok(deleted > 0)
 }
 
 /// The update algorithm, inside one write transaction: read with the row lock, decide,
@@ -379,7 +419,7 @@ pub(crate) fn update_contacts(
     id: &PersonId,
     decide: Decide<'_>,
     audit: &AuditEntry,
-) -> Result<Result<PersonState, Violation>, StoreError> {
+) -> Result<(Result<PersonState, Violation>, bool), StoreError> {
     let key = id.key();
     let state = read_state(tx, &key, true)?;
     match (
@@ -392,17 +432,25 @@ pub(crate) fn update_contacts(
         (Ok(record), Some(state)) => {
             write_contacts(tx, &key, &ContactRow::from_record(&record))?;
             insert_audit(tx, &audit.decided(None))?;
-            Ok(Ok(PersonState {
-                person: state.person,
-                contacts: Some(record),
-            }))
+            // A value stored before and not now: its bytes must be scrubbed from the files (CO-2).
+            let removed = state
+                .contacts
+                .as_ref()
+                .is_some_and(|old| old.entries.iter().any(|e| !record.entries.contains(e)));
+            Ok((
+                Ok(PersonState {
+                    person: state.person,
+                    contacts: Some(record),
+                }),
+                removed,
+            ))
         }
         (Ok(_), None) => Err(StoreError::Invariant(
             "the domain accepted an update of an unknown person",
         )),
         (Err(violation), _) => {
             insert_audit(tx, &audit.decided(Some(&violation)))?;
-            Ok(Err(violation))
+            Ok((Err(violation), false))
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::domain::{Person, PersonId, Violation};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, ToSql, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,6 +60,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Pool<Connection>,
+    /// Set when a committed change removed a value; the checkpointer then truncates the WAL.
+    scrub: Arc<AtomicBool>,
     _checkpointer: Checkpointer,
 }
 
@@ -71,17 +74,29 @@ impl Checkpointer {
     /// Every CHECKPOINT_EVERY: a PASSIVE checkpoint on `conn` while writes go on, then one on
     /// the writer under its lock, which has little left to copy and so completes; the next
     /// write then restarts the WAL from its beginning.
-    fn start(conn: Connection, writer: Arc<Mutex<Connection>>) -> Result<Self, StoreError> {
+    ///
+    /// After a removal (`scrub`), the checkpoint under the writer lock is a TRUNCATE: the WAL
+    /// still holds the page images with the removed value until the file is cut (CO-2).
+    fn start(
+        conn: Connection,
+        writer: Arc<Mutex<Connection>>,
+        scrub: Arc<AtomicBool>,
+    ) -> Result<Self, StoreError> {
         let (alive, dropped) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = dropped.recv_timeout(CHECKPOINT_EVERY) {
+                    let truncate = scrub.swap(false, Ordering::AcqRel);
                     let finished = passive_checkpoint(&conn).and_then(|()| match writer.lock() {
+                        Ok(w) if truncate => truncate_wal(&w),
                         Ok(w) => passive_checkpoint(&w),
                         Err(_) => Ok(()), // a poisoned writer fails every request already
                     });
                     if let Err(e) = finished {
+                        if truncate {
+                            scrub.store(true, Ordering::Release);
+                        }
                         tracing::warn!(error = %e, "background WAL checkpoint failed; retrying");
                     }
                 }
@@ -96,6 +111,20 @@ impl Checkpointer {
 
 fn passive_checkpoint(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+}
+
+/// Copies the whole WAL into the main file and cuts the WAL to zero bytes; fails (busy)
+/// rather than succeeding half-way if a reader still needs the WAL.
+fn truncate_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy == 0 {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("a reader kept the WAL; truncation retried next round".into()),
+        ))
+    }
 }
 
 impl SqliteStore {
@@ -114,16 +143,26 @@ impl SqliteStore {
             .map_err(StoreError::from)
             .map_err(in_file)?;
         let writer = Arc::new(Mutex::new(writer));
+        let scrub = Arc::new(AtomicBool::new(false));
         let checkpointer = Checkpointer::start(
             open_connection(path, CHECKPOINTER_CACHE_KIB).map_err(in_file)?,
             writer.clone(),
+            scrub.clone(),
         )?;
         Ok(Self {
             path: path.to_owned(),
             writer,
             readers: reader_pool(path, tuning),
+            scrub,
             _checkpointer: checkpointer,
         })
+    }
+
+    /// After a committed removal: the checkpointer truncates the WAL within a second.
+    fn scrub_if(&self, removed: bool) {
+        if removed {
+            self.scrub.store(true, Ordering::Release);
+        }
     }
 
     /// The database file.
@@ -299,17 +338,21 @@ impl PersonStore for SqliteStore {
         decide: Decide<'_>,
         audit: &AuditEntry,
     ) -> Result<Result<PersonState, Violation>, StoreError> {
-        self.with_writer(|conn| {
+        let (outcome, removed) = self.with_writer(|conn| {
             in_transaction(conn, |tx| sql::update_contacts(tx, id, decide, audit))
-        })
+        })?;
+        self.scrub_if(removed);
+        Ok(outcome)
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        self.with_writer(|conn| {
+        let outcomes: Vec<(Upserted, bool)> = self.with_writer(|conn| {
             in_transaction(conn, |tx| {
                 persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
             })
-        })
+        })?;
+        self.scrub_if(outcomes.iter().any(|(_, erased)| *erased));
+        Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {

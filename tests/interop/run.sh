@@ -3,11 +3,23 @@
 # loopback port with the dev certificates, runs the zeep suite (live and published WSDLs),
 # the Node soap suite and the raw-wire cases, validates every captured message with
 # xmllint, and stops the server. Needs python3 (venv), node/npm, xmllint.
+# Every suite runs even when an earlier one fails, and each prints one line
+#   interop: SUITE: P checks passed, F failed
+# which test.sh adds to its total; a suite that exits non-zero without reporting a failure
+# gets a line with one failed check here. The exit status is non-zero when any failed.
+# The server is ${PU_ADAPTER_BIN:-${CARGO_TARGET_DIR:-target}/debug/pu-adapter}, built
+# first (cargo build --locked) unless PU_ADAPTER_BIN names it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+target_dir=${CARGO_TARGET_DIR:-target}
 work=$(mktemp -d /tmp/pu-interop.XXXXXX)
-bin=${PU_ADAPTER_BIN:-target/debug/pu-adapter}
-[ -x "$bin" ] || cargo build --quiet
+if [ -n "${PU_ADAPTER_BIN:-}" ]; then
+  bin=$PU_ADAPTER_BIN
+else
+  bin=$target_dir/debug/pu-adapter
+  cargo build --locked --quiet --bin pu-adapter
+fi
+[ -x "$bin" ] || { echo "interop: no server binary at $bin" >&2; exit 1; }
 shared=../shared
 [ -d "$shared" ] || { echo "interop: skipped the published WSDLs: ../shared not present"; shared=""; }
 
@@ -22,22 +34,53 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 
-venv=target/interop-venv
+venv=$target_dir/interop-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
 (cd tests/interop/node && npm ci --no-audit --no-fund --silent >/dev/null)
 
+failed_suites=0
+# suite NAME COMMAND...: runs one suite, shows its output, and makes sure a failure counts.
+suite() {
+  local name=$1 rc=0 line
+  shift
+  "$@" 2>&1 | tee "$work/suite.out" || rc=$?
+  line=$(grep -E "^interop: $name: [0-9]+ checks passed, [0-9]+ failed$" "$work/suite.out" | tail -n 1 || true)
+  if [ $rc -ne 0 ]; then
+    failed_suites=$((failed_suites + 1))
+    if [ -z "$line" ] || [[ "$line" =~ ", 0 failed"$ ]]; then
+      echo "interop: $name: 0 checks passed, 1 failed"
+      echo "interop: $name exited with status $rc without reporting its failure" >&2
+    fi
+  elif [ -z "$line" ]; then
+    failed_suites=$((failed_suites + 1))
+    echo "interop: $name: 0 checks passed, 1 failed"
+    echo "interop: $name reported no count of its checks" >&2
+  fi
+}
+
 base="https://localhost:$port"
-"$venv/bin/python" tests/interop/zeep_suite.py "$base" certs-dev "$work/out/zeep" $shared
-node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
-"$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
-"$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
+suite zeep "$venv/bin/python" tests/interop/zeep_suite.py "$base" certs-dev "$work/out/zeep" $shared
+suite "node soap" node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
+suite "raw wire" "$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
+suite "schema check" "$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
+
 # No contact value or name may reach the info-level log (CO-2, issue: secrets and logs).
-leaks=0
-for needle in tolvan@example.se +46701234567 +46701112233 hanna@domän.se hanna.holm@example.se hanna.cdata@example.se \
-              anna@exempel.se +46761234569 0701112233 +46731234560 Tolvansson Tolvan Eriksson "Hanna Holm"; do
-  if grep -qF -- "$needle" "$work/server.log"; then echo "interop: the server log contains $needle" >&2; leaks=1; fi
-done
-[ $leaks = 0 ] || exit 1
-echo "interop: server log ($(wc -l <"$work/server.log") lines at info) holds no contact value or name"
+leak_check() {
+  local leaks=0 needles=0
+  for needle in tolvan@example.se +46701234567 +46701112233 hanna@domän.se hanna.holm@example.se hanna.cdata@example.se \
+                raw.accepted@example.se anna@exempel.se +46761234569 0701112233 +46731234560 Tolvansson Tolvan Eriksson "Hanna Holm"; do
+    needles=$((needles + 1))
+    if grep -qF -- "$needle" "$work/server.log"; then echo "interop: the server log contains $needle" >&2; leaks=$((leaks + 1)); fi
+  done
+  echo "interop: server log ($(wc -l <"$work/server.log") lines at info) checked for $needles contact values and names"
+  echo "interop: server log: $((needles - leaks)) checks passed, $leaks failed"
+  [ $leaks = 0 ]
+}
+suite "server log" leak_check
+
+if [ $failed_suites -ne 0 ]; then
+  echo "interop: $failed_suites suite(s) failed" >&2
+  exit 1
+fi
 echo "interop: all suites passed"

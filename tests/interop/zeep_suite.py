@@ -2,11 +2,13 @@
 TLS with the dev certificates) and from the published WSDLs in ../shared, asserting on
 the decoded values. Usage: zeep_suite.py BASE_URL CERT_DIR OUT_DIR [SHARED_DIR]"""
 import os
+import re
 import sys
 
 import requests
 import zeep
 from lxml import etree
+from zeep.helpers import serialize_object
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 
@@ -32,6 +34,7 @@ def transport(cert):
     return Transport(session=s)
 
 
+SAMORDNINGSNUMMER = "1.2.752.129.2.1.3.3"
 PATHS = {
     "GetPersonsForProfile": "/GetPersonsForProfile/5/rivtabp21",
     "GetPersonsForProfileUnrestricted": "/GetPersonsForProfileUnrestricted/5/rivtabp21",
@@ -65,7 +68,8 @@ def fault_of(op, **kw):
 
 
 def pid(n):
-    return {"root": PNR, "extension": n}
+    # A samordningsnummer (day of month + 60) has its own root (ID-1).
+    return {"root": SAMORDNINGSNUMMER if n[6:8].isdigit() and int(n[6:8]) > 60 else PNR, "extension": n}
 
 
 def gpfp(ids, profile, contract="GetPersonsForProfile", cert="consumer"):
@@ -113,7 +117,8 @@ t.check(f is not None and "[ID-2]" in f.message and f.code.endswith("Client"), "
 
 # --- Unrestricted reads (PR-5) ---
 p = gpfp(["197001013452"], "P3", "GetPersonsForProfileUnrestricted", "extended").requestedPersonRecord[0].personRecord
-t.check(values(p) == [("sms", "+46761234569", True)] and p.protectedPersonIndicator is True, "PR-5 Unrestricted P3 shows withheld contacts")
+# Erik's contact information was erased when he became protected (PR-4): P3, with birth, and no contacts.
+t.check(values(p) == [] and p.protectedPersonIndicator is True and p.birth is not None, "PR-5 Unrestricted P3 for a protected person (contacts erased, PR-4)")
 f = fault_of(service("GetPersonsForProfileUnrestricted", "consumer"), personId=[pid("197001013452")], profile="P3", ignoreReferredIdentity=False)
 t.check(f is not None and "Obehörigt anrop för system SE2321000016-1001" in f.message, "PR-5 Unrestricted refused for plain consumer")
 
@@ -123,9 +128,11 @@ rec = call(gpci, personId=pid("191212121212")).contactInformationRecord
 t.check(rec is not None and values(rec) == [("sms", "+46701234567", True), ("email", "tolvan@example.se", True)], "GPCI Tolvan")
 t.check(call(gpci, personId=pid("199002026780")).contactInformationRecord is None, "GPCI nothing stored: no record")
 rec = call(gpci, personId=pid("197001013452")).contactInformationRecord
-t.check(rec is not None and rec.protectedPersonIndicator is True and values(rec) == [], "GPCI protected: flags, no contacts")
+t.check(rec is None, "GPCI protected: nothing kept (erased when protected, PR-4)")
 rec = call(service("GetPersonContactInformationUnrestricted", "extended"), personId=pid("197001013452")).contactInformationRecord
-t.check(values(rec) == [("sms", "+46761234569", True)], "GPCI Unrestricted shows withheld contacts")
+t.check(rec is None, "GPCI Unrestricted: nothing comes back after erasure (PR-4)")
+rec = call(gpci, personId=pid("194003031129")).contactInformationRecord
+t.check(rec is None, "GPCI deceased: no contact information (PR-6)")
 
 # --- UpdatePersonContactInformation ---
 upd = service("UpdatePersonContactInformation")
@@ -156,9 +163,49 @@ def unwrap(response):
     raise AssertionError(f"no result element in {response}")
 
 
+# Every person in the demo register with a personal identity number: a refusal must leave
+# all of them as they were, not only the person named in the request.
+PEOPLE = ["191212121212", "198503142385", "198309214578", "201806051239", "201202102461",
+          "197001013452", "197505055678", "197010632391", HANNA]
+gpci_all = service("GetPersonContactInformationUnrestricted", "extended")
+
+
+def plain(v):
+    """A zeep value as plain data that compares by value (xs:any elements as canonical XML)."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    if isinstance(v, etree._Element):
+        return etree.tostring(v, method="c14n")
+    return v
+
+
 def state(person):
-    rec = call(gpci, personId=pid(person)).contactInformationRecord
-    return None if rec is None else (rec.version, values(rec), rec.optoutPaperNotification)
+    """What the server holds for PERSON, read through the Unrestricted contract so that
+    protected persons' contacts are included: the whole record, or None when nothing is
+    stored. A refused read yields its fault code and text (without the per-call logId)."""
+    try:
+        rec = call(gpci_all, personId=pid(person)).contactInformationRecord
+    except zeep.exceptions.Fault as f:
+        return ("fault", f.code, re.sub(r"logId\W*[-\w]+", "logId", f.message or ""))
+    return None if rec is None else plain(serialize_object(rec, dict))
+
+
+def state_record(person):
+    """The record the Unrestricted read returns for PERSON (None when nothing is stored)."""
+    return call(gpci_all, personId=pid(person)).contactInformationRecord
+
+
+def snapshot(person):
+    return {p: state(p) for p in dict.fromkeys(PEOPLE + [person])}
+
+
+def unchanged(what, person, before):
+    """Checks that nothing stored changed since BEFORE (a snapshot), absence included."""
+    after = snapshot(person)
+    changed = {p: (before[p], after[p]) for p in before if before[p] != after[p]}
+    t.check(not changed, f"{what}: storage changed (before, after): {changed}")
 
 
 refusals = [
@@ -174,36 +221,47 @@ refusals = [
     ("ACTOR_INVALID", dict(contacts=[entry("sms", "+46701112233")], actor=actor("191212121212"))),
     ("PROTECTED_PERSON", dict(person="197505055678", contacts=[entry("sms", "+46701112233")])),
 ]
+# Most refusals are aimed at Hanna while she has nothing stored, so a server that wrongly
+# stored one would turn that absence into a record: make sure the absence is real.
+t.check(state(HANNA) is None, f"Hanna has nothing stored before the refusals: {state(HANNA)}")
 for code, kw in refusals:
     person = kw.get("person", HANNA)
-    before = state(person) if code not in ("INVALID_PERSON_ID", "PERSON_NOT_FOUND") else None
+    before = snapshot(person)
     res = update(**kw)
     t.check(res.result.resultCode == "ERROR" and error_code(res.result) == code, f"{code}: got {res.result.resultCode} {error_code(res.result)} {res.result.resultText}")
     t.check(res.contactInformationRecord is None, f"{code}: no record on ERROR")
-    if before is not None or code == "ACTOR_INVALID":
-        t.check(state(person) == before, f"{code}: storage unchanged")
+    unchanged(code, person, before)
 
 res = update(contacts=[entry("sms", "+46701112233"), entry("email", "hanna@domän.se", False)], optoutPaperNotification=True)
 t.check(res.result.resultCode == "OK" and values(res.contactInformationRecord) == [("sms", "+46701112233", True), ("email", "hanna@domän.se", False)], "valid replace")
 v1 = res.contactInformationRecord.version
 t.check(res.contactInformationRecord.updatePersonContactInformationActor.id.extension == HANNA, "actor recorded")
+before = snapshot(HANNA)
+t.check(values(state_record(HANNA)) == [("sms", "+46701112233", True), ("email", "hanna@domän.se", False)], "valid replace: read back")
 res = update(contacts=[entry("sms", "+46701112299")])
 t.check(error_code(res.result) == "VERSION_CONFLICT", "VERSION_CONFLICT without version")
-t.check(state(HANNA)[1] == [("sms", "+46701112233", True), ("email", "hanna@domän.se", False)], "conflict: storage unchanged")
+unchanged("VERSION_CONFLICT", HANNA, before)
 res = update(contacts=[entry("email", "hanna.holm@example.se")], version=v1)
 t.check(res.result.resultCode == "OK" and res.contactInformationRecord.version > v1, "replace with version")
 res = update(contacts=[], version=res.contactInformationRecord.version)
 t.check(res.result.resultCode == "OK" and values(res.contactInformationRecord) == [], "removal")
-after = state(HANNA)
-t.check(after is not None and after[1] == [], "read after removal: empty record with version")
+after = state_record(HANNA)
+t.check(after is not None and values(after) == [] and after.version, "read after removal: empty record with version")
 
 updu = service("UpdatePersonContactInformationUnrestricted", "extended")
-res = update(op=updu, person="198309214578", contacts=[entry("sms", "+46731234560")], version=state("198309214578")[0])
+bertil = state_record("198309214578")
+res = update(op=updu, person="198309214578", contacts=[entry("sms", "+46731234560")], version=bertil.version if bertil else None)
 t.check(res.result.resultCode == "OK", f"Unrestricted update OK: {res.result.resultText}")
+before = snapshot("197505055678")
 res = update(op=updu, person="197505055678", contacts=[entry("sms", "+46701112233")])
 t.check(error_code(res.result) == "PROTECTED_PERSON", "Unrestricted update still refuses protected persons")
-f = fault_of(service("UpdatePersonContactInformationUnrestricted", "consumer"), actor=actor(), personId=pid(HANNA), contactInformation=[])
+unchanged("Unrestricted PROTECTED_PERSON", "197505055678", before)
+# With Hanna's current version, so that the update would have gone through had it not
+# been refused.
+before = snapshot(HANNA)
+f = fault_of(service("UpdatePersonContactInformationUnrestricted", "consumer"), actor=actor(), personId=pid(HANNA), versionToUpdate=after.version, contactInformation=[])
 t.check(f is not None and "Obehörigt anrop" in f.message, "Unrestricted update refused for plain consumer")
+unchanged("Unrestricted update by a plain consumer", HANNA, before)
 
 # --- PingForConfiguration ---
 ping = call(service("PingForConfiguration"), serviceContractNamespace="urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5", logicalAddress=LA)
@@ -224,8 +282,11 @@ if SHARED and os.path.isdir(SHARED):
     svc = pub.create_service(f"{{{P}:UpdatePersonContactInformationUnrestricted:4:rivtabp21}}UpdatePersonContactInformationUnrestrictedResponderBinding", BASE + PATHS["UpdatePersonContactInformationUnrestricted"])
     res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), contactInformation=[entry("sms", "+46701234500")]))
     t.check(res.result.resultCode == "OK" and values(res.contactInformationRecord) == [("sms", "+46701234500", True)], f"published WSDL: Unrestricted update {res.result.resultText}")
-    res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), contactInformation=[entry("sms", "+46 70 123 45 00")]))
+    before = snapshot("201202102461")
+    version = res.contactInformationRecord.version if res.contactInformationRecord else None
+    res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), versionToUpdate=version, contactInformation=[entry("sms", "+46 70 123 45 00")]))
     t.check(error_code(res.result) == "INVALID_PHONE_NUMBER" and "[CT-4]" in res.result.resultText, "published WSDL: error code readable")
+    unchanged("published WSDL: INVALID_PHONE_NUMBER", "201202102461", before)
 else:
     print("zeep: skipped the published WSDLs: ../shared not present")
 

@@ -449,7 +449,7 @@ fn co2_removed_values_are_gone_from_the_database_files() {
 
 // PR-4: a person who becomes protected is protected for the very next request.
 #[test]
-fn pr4_protection_from_an_import_applies_at_once() {
+fn pr4_protection_from_an_import_erases_contact_information_at_once_for_good() {
     for b in backends() {
         let s = &b.store;
         let before = call(
@@ -508,9 +508,52 @@ fn pr4_protection_from_an_import_applies_at_once() {
         );
         assert_eq!(
             text_of(&ext.body, "contactType"),
-            Some("sms"),
-            "{}: stored data is kept, only withheld",
-            b.name
+            None,
+            "{}: erased at once, not only withheld: {}",
+            b.name,
+            ext.body
+        );
+        // The erasure is in the trail, with its reason and never the values.
+        let trail = s
+            .audit
+            .query(&AuditQuery {
+                person: Some(key("191212121212")),
+                ..Default::default()
+            })
+            .unwrap();
+        let erasure = trail
+            .iter()
+            .find(|e| e.error_code.map(|c| c.as_str()) == Some("ERASED_PROTECTED_PR-4"));
+        let erasure = erasure.unwrap_or_else(|| panic!("{}: no erasure in {trail:?}", b.name));
+        assert_eq!(
+            (erasure.contract.as_str(), erasure.consumer.as_str()),
+            ("import", "pu-adapter-import")
+        );
+        // Protection lifted: what was erased does not come back (PR-4).
+        let lifted = r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","testIndicator":true}"#;
+        pu_adapter::import::import(
+            lifted.as_bytes(),
+            s.persons.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
+        let again = call(
+            s,
+            Contract::GetPersonsForProfile,
+            CONSUMER,
+            &read_payload("191212121212"),
+        );
+        assert_eq!(
+            text_of(&again.body, "protectedPersonIndicator"),
+            Some("false")
+        );
+        assert_eq!(
+            text_of(&again.body, "contactType"),
+            None,
+            "{}: {}",
+            b.name,
+            again.body
         );
     }
 }
