@@ -114,12 +114,12 @@ pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person
         protection,
         test_indicator: l.test_indicator.unwrap_or(false),
         guardians,
-        deregistration: l.deregistration.map(deregistration).transpose()?,
+        deregistration: l.deregistration.as_ref().map(deregistration).transpose()?,
     })
 }
 
 /// `deregistration`: a register reason code and an optional date.
-fn deregistration(d: DeregistrationJson) -> Result<Deregistration, String> {
+fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, String> {
     let reason = DeregistrationReason::from_code(&d.reason_code).ok_or_else(|| {
         let codes: Vec<&str> = DeregistrationReason::ALL.iter().map(|r| r.code()).collect();
         format!(
