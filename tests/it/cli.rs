@@ -416,3 +416,88 @@ fn every_key_can_be_set_from_the_environment_and_bad_values_name_the_variable() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// PR-4: the audit listing shows an erasure with its reason; --since accepts any offset.
+#[test]
+fn pr4_the_audit_listing_shows_each_erasure_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = pu_adapter::store::sqlite::SqliteStore::open(&dir.path().join("pu-adapter.db"))
+            .unwrap();
+        pu_adapter::demo::load(&store, &Default::default()).unwrap();
+    }
+    let file = dir.path().join("protected.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","protection":{"sekretessmarkering":true}}"#,
+    )
+    .unwrap();
+    let out = bin()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = bin()
+        .args(["audit", "--person", "191212121212"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listing.stdout);
+    let erasure = text
+        .lines()
+        .find(|l| l.contains("ERASED_PROTECTED_PR-4"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        erasure.contains("import") && erasure.contains("pu-adapter-import"),
+        "{erasure}"
+    );
+    assert!(
+        !text.contains("tolvan@example.se") && !text.contains("+46701234567"),
+        "values in the trail: {text}"
+    );
+    // The same instant written with an offset: one hour ahead of UTC is still before now.
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(30))
+        .with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
+        .to_rfc3339();
+    let recent = bin()
+        .args(["audit", "--person", "191212121212", "--since", &since])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&recent.stdout).contains("ERASED_PROTECTED_PR-4"),
+        "--since {since}: {}",
+        String::from_utf8_lossy(&recent.stdout)
+    );
+    let future = (chrono::Utc::now() + chrono::Duration::minutes(30))
+        .with_timezone(&chrono::FixedOffset::west_opt(5 * 3600).unwrap())
+        .to_rfc3339();
+    let none = bin()
+        .args(["audit", "--person", "191212121212", "--since", &future])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("0 entries"),
+        "--since {future}: {}",
+        String::from_utf8_lossy(&none.stdout)
+    );
+    let bad = bin()
+        .args(["audit", "--since", "yesterday"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an RFC 3339 time"));
+}

@@ -9,6 +9,7 @@ mod common;
 mod contract_messages;
 mod crash;
 mod hostile;
+mod lifecycle;
 mod multi_instance;
 mod overload;
 mod properties;

@@ -521,9 +521,9 @@ fn pr4_protection_from_an_import_erases_contact_information_at_once_for_good() {
                 ..Default::default()
             })
             .unwrap();
-        let erasure = trail
-            .iter()
-            .find(|e| e.error_code.map(pu_adapter::audit::AuditCode::as_str) == Some("ERASED_PROTECTED_PR-4"));
+        let erasure = trail.iter().find(|e| {
+            e.error_code.map(pu_adapter::audit::AuditCode::as_str) == Some("ERASED_PROTECTED_PR-4")
+        });
         let erasure = erasure.unwrap_or_else(|| panic!("{}: no erasure in {trail:?}", b.name));
         assert_eq!(
             (erasure.contract.as_str(), erasure.consumer.as_str()),

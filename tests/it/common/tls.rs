@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 
 use pu_adapter::config::Config;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -50,29 +49,7 @@ pub(crate) async fn start_server(tweak: impl FnOnce(&mut Config)) -> TestServer 
 
 /// A client configuration presenting `certs-dev/<name>.pem` (or no certificate).
 pub(crate) fn client_config(name: Option<&str>) -> Arc<rustls::ClientConfig> {
-    let certs = super::repo().join("certs-dev");
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots);
-    let mut config = match name {
-        Some(n) => {
-            let chain: Vec<_> = CertificateDer::pem_file_iter(certs.join(format!("{n}.pem")))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            let key = PrivateKeyDer::from_pem_file(certs.join(format!("{n}.key"))).unwrap();
-            builder.with_client_auth_cert(chain, key).unwrap()
-        }
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
+    pu_adapter::testkit::client_config(name, true)
 }
 
 /// A parsed HTTP response.
