@@ -21,10 +21,10 @@ mod common;
 
 use bytes::Bytes;
 use common::net::*;
-use common::{gpfp_request, pnr, repo, write_population};
+use common::{gpfp_request, pnr, write_population};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,16 +49,7 @@ fn main() {
     let data = dir.path().join("data");
     let population = dir.path().join("population.jsonl");
     write_population(&population, POPULATION);
-    let import = Command::new(&bin)
-        .arg("import")
-        .arg(&population)
-        .arg("--data-dir")
-        .arg(&data)
-        .current_dir(repo())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(import.success(), "import failed");
+    import_population(&bin, &population, &data);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -363,7 +354,9 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
             .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
             .collect(),
     );
-    let max = load(addr, GPFP, bodies.clone(), 16, 5, None).await.rate();
+    let max = load_as("consumer", addr, GPFP, bodies.clone(), 16, 5, None)
+        .await
+        .rate();
     let half = max / 2.0;
     println!();
     println!("### Soak: GetPersonsForProfile P3 at half of the measured maximum ({max:.0} req/s → {half:.0} req/s), 16 connections, {secs} s");
@@ -376,7 +369,16 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
     while started.elapsed() < Duration::from_secs(secs) {
         window += 1;
         // `load` panics on any answer other than 200 or 503; 503s are counted as errors here.
-        let mut s = load(addr, GPFP, bodies.clone(), 16, WINDOW.min(secs), Some(half)).await;
+        let mut s = load_as(
+            "consumer",
+            addr,
+            GPFP,
+            bodies.clone(),
+            16,
+            WINDOW.min(secs),
+            Some(half),
+        )
+        .await;
         total += s.count;
         rss.push(rss_mib(pid));
         let (anon, files) = rss_split_mib(pid);

@@ -165,7 +165,8 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
-        let mut s = rt.block_on(load(
+        let mut s = rt.block_on(load_as(
+            "consumer",
             ([127, 0, 0, 1], port).into(),
             "/GetPersonsForProfile/5/rivtabp21",
             bodies,
@@ -191,16 +192,7 @@ fn main() {
     let population = dir.path().join("population.jsonl");
     write_population(&population, POPULATION);
     let t = Instant::now();
-    let import = Command::new(&bin)
-        .arg("import")
-        .arg(&population)
-        .arg("--data-dir")
-        .arg(&data)
-        .current_dir(repo())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(import.success());
+    import_population(&bin, &population, &data);
     println!(
         "setup: imported {POPULATION} persons with `pu-adapter import` in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -274,7 +266,8 @@ fn main() {
     let mut adapter_rate = [0.0; 3];
     for (k, conns) in [1usize, 16, 64].into_iter().enumerate() {
         base_rate[k] = rt
-            .block_on(load(
+            .block_on(load_as(
+                "consumer",
                 baseline_addr,
                 GPFP,
                 read_bodies.clone(),
@@ -283,7 +276,8 @@ fn main() {
                 None,
             ))
             .rate();
-        let mut s = rt.block_on(load(
+        let mut s = rt.block_on(load_as(
+            "consumer",
             adapter_addr,
             GPFP,
             read_bodies.clone(),
@@ -304,7 +298,8 @@ fn main() {
         ));
     }
     let half = adapter_rate[1] / 2.0;
-    let mut paced = rt.block_on(load(
+    let mut paced = rt.block_on(load_as(
+        "consumer",
         adapter_addr,
         GPFP,
         read_bodies.clone(),
@@ -317,7 +312,8 @@ fn main() {
         paced.quantile(0.99),
         paced.quantile(0.999),
     );
-    let mut paced_contacts = rt.block_on(load(
+    let mut paced_contacts = rt.block_on(load_as(
+        "consumer",
         adapter_addr,
         GPFP,
         with_contacts.clone(),
@@ -330,7 +326,8 @@ fn main() {
     let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
 
     let rss_before = peak_rss_mib(adapter.id());
-    let mut rss_load = rt.block_on(load(
+    let mut rss_load = rt.block_on(load_as(
+        "consumer",
         adapter_addr,
         GPFP,
         read_bodies.clone(),
@@ -342,7 +339,8 @@ fn main() {
 
     let peer_port = free_port();
     let peer = node_peer(peer_port).map(|mut child| {
-        let mut s = rt.block_on(load(
+        let mut s = rt.block_on(load_as(
+            "consumer",
             ([127, 0, 0, 1], peer_port).into(),
             GPFP,
             read_bodies.clone(),

@@ -9,7 +9,7 @@ use crate::domain::{
     UpdateInput, Violation,
 };
 use crate::import::{import, ImportSummary};
-use crate::store::{PersonStore, StoreError};
+use crate::store::{ContactUpdate, PersonStore, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// The demo persons, one JSON line each.
@@ -122,7 +122,12 @@ fn seed_contacts(
         logical_address: "-",
         correlation_id: "demo-load",
     };
-    let _ = store.update_contacts(&id, &decide, &AuditEntry::now(&caller, id.key()))?;
+    let audit = AuditEntry::now(&caller, id.key());
+    let _ = store.update_contacts(ContactUpdate {
+        id: &id,
+        decide: &decide,
+        audit: &audit,
+    })?;
     Ok(())
 }
 

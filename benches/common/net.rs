@@ -108,20 +108,8 @@ impl Stats {
     }
 }
 
-/// `conns` keep-alive connections, each sending requests from `bodies`; closed loop when
-/// `rate` is None, otherwise paced to `rate` requests/s in total.
-pub(crate) async fn load(
-    addr: SocketAddr,
-    path: &'static str,
-    bodies: Arc<Vec<Bytes>>,
-    conns: usize,
-    secs: u64,
-    rate: Option<f64>,
-) -> Stats {
-    load_as("consumer", addr, path, bodies, conns, secs, rate).await
-}
-
-/// As [`load`], presenting `certs-dev/{cert}.pem`.
+/// `conns` keep-alive connections presenting `certs-dev/{cert}.pem`, each sending requests
+/// from `bodies`; closed loop when `rate` is None, otherwise paced to `rate` requests/s in total.
 pub(crate) async fn load_as(
     cert: &str,
     addr: SocketAddr,
@@ -309,4 +297,18 @@ fn proc_status_mib(pid: u32, field: &str) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|k| k.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Imports `population` into `data` with the adapter binary `bin`.
+pub(crate) fn import_population(bin: &Path, population: &Path, data: &Path) {
+    let status = Command::new(bin)
+        .arg("import")
+        .arg(population)
+        .arg("--data-dir")
+        .arg(data)
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .status()
+        .expect("run pu-adapter import");
+    assert!(status.success(), "import failed");
 }

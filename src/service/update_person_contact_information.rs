@@ -9,7 +9,7 @@ use crate::contracts::update_person_contact_information::{decode, encode};
 use crate::contracts::Contract;
 use crate::domain::update::{apply_update, validate_update};
 use crate::domain::{Access, ContactRecord, Person, UpdateAccess, Violation};
-use crate::store::StoreError;
+use crate::store::{ContactUpdate, StoreError};
 use crate::xml::Element;
 use uuid::Uuid;
 
@@ -40,11 +40,11 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| {
         apply_update(validated.clone(), person, stored, access, consumer, now)
     };
-    match ctx
-        .stores
-        .persons
-        .update_contacts(&person_id, &decide, &audit)?
-    {
+    match ctx.stores.persons.update_contacts(ContactUpdate {
+        id: &person_id,
+        decide: &decide,
+        audit: &audit,
+    })? {
         Ok(state) => {
             let record = state
                 .contacts

@@ -133,8 +133,22 @@ impl StoreError {
 }
 
 /// Decides the new contact record from the current state, or refuses (the domain's `apply_update`).
-pub(crate) type Decide<'a> =
+pub type Decide<'a> =
     &'a dyn Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation>;
+
+/// One update of a person's contact information, as the store applies it.
+#[derive(Clone, Copy)]
+pub struct ContactUpdate<'a> {
+    /// Whose.
+    pub id: &'a PersonId,
+    /// The domain's decision from the stored state.
+    pub decide: Decide<'a>,
+    /// The audit entry, completed with the outcome.
+    pub audit: &'a AuditEntry,
+}
+
+/// The new state, or the rule that refused the update; or a storage failure.
+pub type UpdateResult = Result<Result<PersonState, Violation>, StoreError>;
 
 /// Population data and contact records; implementations are interchangeable.
 pub trait PersonStore: Send + Sync + 'static {
@@ -150,12 +164,7 @@ pub trait PersonStore: Send + Sync + 'static {
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,
     /// replaces the stored one and appends `audit` with the outcome (OK, or the refusal's
     /// code). A refusal changes nothing but the audit trail.
-    fn update_contacts(
-        &self,
-        id: &PersonId,
-        decide: Decide<'_>,
-        audit: &AuditEntry,
-    ) -> Result<Result<PersonState, Violation>, StoreError>;
+    fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult;
 
     /// Inserts or replaces population data, never contact information.
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError>;

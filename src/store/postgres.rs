@@ -2,11 +2,14 @@
 //! of one person serialise on a row lock (`SELECT … FOR UPDATE`).
 
 use super::pool::Pool;
-use super::sql::{self, Dialect, Sql, SqlRow, Value};
-use super::{AuditLog, Decide, PersonState, PersonStore, StoreError, StoreKind, Upserted};
+use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
+use super::{
+    AuditLog, ContactUpdate, PersonState, PersonStore, StoreError, StoreKind, UpdateResult,
+    Upserted,
+};
 use crate::audit::{AuditEntry, AuditQuery};
-use crate::domain::{Person, PersonId, Violation};
-use postgres::types::ToSql;
+use crate::domain::{Person, PersonId};
+use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls};
 
 /// Serialises migrations of instances that start together.
@@ -131,20 +134,22 @@ fn bind<'a>(params: &'a [Value<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 impl SqlRow for postgres::Row {
-    fn text(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
-        Ok(self.try_get(i)?)
+    fn column(&self, i: usize) -> Result<Column, StoreError> {
+        let kind = self.columns().get(i).map(|c| c.type_().clone());
+        Ok(match kind {
+            Some(Type::BOOL) => self
+                .try_get::<_, Option<bool>>(i)?
+                .map_or(Column::Null, Column::Bool),
+            Some(Type::INT8) => self
+                .try_get::<_, Option<i64>>(i)?
+                .map_or(Column::Null, Column::Int),
+            Some(Type::INT4) => self
+                .try_get::<_, Option<i32>>(i)?
+                .map_or(Column::Null, |n| Column::Int(n.into())),
+            _ => self
+                .try_get::<_, Option<String>>(i)?
+                .map_or(Column::Null, Column::Text),
+        })
     }
 }
 
@@ -161,12 +166,7 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
         Ok(self.0.execute(sql, &bind(params))?)
     }
 
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[Value<'_>],
-        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn query(&mut self, sql: &str, params: &[Value<'_>], each: EachRow<'_>) -> SqlResult<()> {
         for row in self.0.query(sql, &bind(params))? {
             each(&row)?;
         }
@@ -197,15 +197,10 @@ impl PersonStore for PostgresStore {
         })
     }
 
-    fn update_contacts(
-        &self,
-        id: &PersonId,
-        decide: Decide<'_>,
-        audit: &AuditEntry,
-    ) -> Result<Result<PersonState, Violation>, StoreError> {
+    fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
         let (outcome, removed) = self
             .pool
-            .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, id, decide, audit)))?;
+            .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, update)))?;
         if removed {
             self.vacuum.removed();
         }

@@ -7,11 +7,11 @@
 //! that is only compared with NULL, which PostgreSQL cannot infer and SQLite does not need.
 
 use super::codec::{ContactRow, PersonRow};
-use super::{Decide, PersonState, StoreError, Upserted};
+use super::{ContactUpdate, PersonState, StoreError, Upserted};
 use crate::audit::{
     parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Caller, Outcome, Source,
 };
-use crate::domain::{erasure_due, Erasure, PersonId, Violation};
+use crate::domain::{erasure_due, Erasure, Violation};
 
 /// Where the two SQL dialects differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +68,65 @@ pub(crate) enum Value<'a> {
     Int(i64),
 }
 
-/// One result row, read by column index.
-pub(crate) trait SqlRow {
-    fn text(&self, i: usize) -> Result<String, StoreError>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
-    fn boolean(&self, i: usize) -> Result<bool, StoreError>;
-    fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError>;
-    fn int(&self, i: usize) -> Result<i64, StoreError>;
+/// A column value as either backend returns it; SQLite's booleans arrive as integers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Column {
+    Null,
+    Text(String),
+    Bool(bool),
+    Int(i64),
 }
+
+/// One result row: a backend says only how to read one column; the typed reads are here.
+pub(crate) trait SqlRow {
+    fn column(&self, i: usize) -> Result<Column, StoreError>;
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.column(i)? {
+            Column::Null => Ok(None),
+            Column::Text(t) => Ok(Some(t)),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: text expected, found {other:?}"
+            ))),
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.opt_text(i)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i}: NULL")))
+    }
+
+    fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        match self.column(i)? {
+            Column::Null => Ok(None),
+            Column::Bool(b) => Ok(Some(b)),
+            Column::Int(n) => Ok(Some(n != 0)),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: boolean expected, found {other:?}"
+            ))),
+        }
+    }
+
+    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
+        self.opt_bool(i)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i}: NULL")))
+    }
+
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        match self.column(i)? {
+            Column::Int(n) => Ok(n),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: integer expected, found {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A result of the store.
+pub(crate) type SqlResult<T> = Result<T, StoreError>;
+
+/// What a query hands each row to.
+pub(crate) type EachRow<'a> = &'a mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>;
 
 /// A connection or transaction of either backend.
 pub(crate) trait Sql {
@@ -85,12 +136,7 @@ pub(crate) trait Sql {
     /// Runs one statement.
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError>;
     /// Runs one query and hands each row to `each`.
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[Value<'_>],
-        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError>;
+    fn query(&mut self, sql: &str, params: &[Value<'_>], each: EachRow<'_>) -> SqlResult<()>;
 }
 
 /// Versioned migrations; `{bool}`, `{serial}` and `{append_only_audit}` are filled per dialect.
@@ -416,9 +462,7 @@ fn erase_contacts(db: &mut dyn Sql, key: &str, reason: Erasure) -> Result<bool, 
 /// write the new record and its audit entry, or only the refusal's audit entry.
 pub(crate) fn update_contacts(
     tx: &mut dyn Sql,
-    id: &PersonId,
-    decide: Decide<'_>,
-    audit: &AuditEntry,
+    ContactUpdate { id, decide, audit }: ContactUpdate<'_>,
 ) -> Result<(Result<PersonState, Violation>, bool), StoreError> {
     let key = id.key();
     let state = read_state(tx, &key, true)?;

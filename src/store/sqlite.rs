@@ -9,11 +9,14 @@
 //! (the 10-minute soak grew it to 7 GB before this second step existed).
 
 use super::pool::Pool;
-use super::sql::{self, Dialect, Sql, SqlRow, Value};
-use super::{AuditLog, Decide, PersonState, PersonStore, StoreError, StoreKind, Upserted};
+use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
+use super::{
+    AuditLog, ContactUpdate, PersonState, PersonStore, StoreError, StoreKind, UpdateResult,
+    Upserted,
+};
 use crate::audit::{AuditEntry, AuditQuery};
-use crate::domain::{Person, PersonId, Violation};
-use rusqlite::types::ToSqlOutput;
+use crate::domain::{Person, PersonId};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -261,20 +264,18 @@ fn numbered(sql: &str) -> String {
 }
 
 impl SqlRow for rusqlite::Row<'_> {
-    fn text(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn opt_bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
-        Ok(self.get(i)?)
+    fn column(&self, i: usize) -> Result<Column, StoreError> {
+        Ok(match self.get_ref(i)? {
+            ValueRef::Null => Column::Null,
+            ValueRef::Integer(n) => Column::Int(n),
+            ValueRef::Text(t) => Column::Text(String::from_utf8_lossy(t).into_owned()),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "column {i}: {:?}",
+                    other.data_type()
+                )))
+            }
+        })
     }
 }
 
@@ -295,12 +296,7 @@ impl Sql for SqliteSql<'_> {
         Ok(n as u64)
     }
 
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[Value<'_>],
-        each: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn query(&mut self, sql: &str, params: &[Value<'_>], each: EachRow<'_>) -> SqlResult<()> {
         let mut stmt = self.0.prepare_cached(&numbered(sql))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = rows.next()? {
@@ -332,15 +328,9 @@ impl PersonStore for SqliteStore {
         })
     }
 
-    fn update_contacts(
-        &self,
-        id: &PersonId,
-        decide: Decide<'_>,
-        audit: &AuditEntry,
-    ) -> Result<Result<PersonState, Violation>, StoreError> {
-        let (outcome, removed) = self.with_writer(|conn| {
-            in_transaction(conn, |tx| sql::update_contacts(tx, id, decide, audit))
-        })?;
+    fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
+        let (outcome, removed) =
+            self.with_writer(|conn| in_transaction(conn, |tx| sql::update_contacts(tx, update)))?;
         self.scrub_if(removed);
         Ok(outcome)
     }

@@ -51,6 +51,19 @@ pub fn envelope(payload: &str) -> String {
     )
 }
 
+/// The same request for a contract's Unrestricted twin: element and namespace renamed.
+pub fn unrestricted(request: &str, restricted: Contract) -> String {
+    let name = restricted.name();
+    request
+        .replace(
+            &format!("{name}Responder"),
+            &format!("{name}UnrestrictedResponder"),
+        )
+        .replace(&format!("<{name} "), &format!("<{name}Unrestricted "))
+        .replace(&format!("<{name}>"), &format!("<{name}Unrestricted>"))
+        .replace(&format!("</{name}>"), &format!("</{name}Unrestricted>"))
+}
+
 /// The payload element of a response envelope.
 pub fn payload_of(envelope: &str) -> &str {
     let start = envelope

@@ -6,12 +6,6 @@ use pu_adapter::contracts::Contract;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pu-adapter"));
-    c.current_dir(repo()).env("PU_ADAPTER_LOG", "warn");
-    c
-}
-
 #[test]
 fn import_reports_rejected_lines_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,16 +108,7 @@ fn serve_exits_0_after_sigterm() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = bin()
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-listen",
-            "",
-        ])
-        .arg("--data-dir")
-        .arg(dir.path())
+    let mut child = serve_command(dir.path(), port)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -5,7 +5,7 @@
 use crate::common::tls::*;
 use crate::common::*;
 use pu_adapter::contracts::Contract;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const HANNA: &str = "199002026780";
@@ -19,19 +19,8 @@ fn free_port() -> u16 {
 }
 
 fn start(data: &std::path::Path, port: u16, env: &[(&str, String)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pu-adapter"))
+    serve_command(data, port)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-listen",
-            "",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .current_dir(repo())
-        .env("PU_ADAPTER_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

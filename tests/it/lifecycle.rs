@@ -316,3 +316,33 @@ async fn a_development_start_never_touches_an_imported_population() {
     );
     running.server.shutdown().await;
 }
+
+// PR-1: protection comes from the population register only: an update cannot carry it.
+#[tokio::test]
+async fn pr1_protection_flags_come_only_from_the_population_import() {
+    let server = start_server(|_| {}).await;
+    let c = Contract::UpdatePersonContactInformation;
+    let with_flag = update(c, HANNA, None, &[("sms", "+46701234567")]).replace(
+        "</UpdatePersonContactInformation>",
+        "<protectedPersonIndicator>false</protectedPersonIndicator></UpdatePersonContactInformation>",
+    );
+    let refused = post(server.addr(), "consumer", c.path(), &with_flag, &[]).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(refused.body.contains("soap:Client"), "{}", refused.body);
+    let g = Contract::GetPersonsForProfile;
+    let erik = post(
+        server.addr(),
+        "consumer",
+        g.path(),
+        &read(g, ERIK, Some("P1")),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        text_of(&erik.body, "protectedPersonIndicator"),
+        Some("true"),
+        "imported flag: {}",
+        erik.body
+    );
+    server.running.server.shutdown().await;
+}

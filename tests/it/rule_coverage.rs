@@ -60,6 +60,19 @@ fn tests_naming(id: &str, sources: &[(String, String)]) -> Vec<String> {
     found
 }
 
+/// Each file's name and text.
+fn read_all(files: &[std::path::PathBuf]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .map(|f| {
+            (
+                f.display().to_string(),
+                std::fs::read_to_string(f).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_rule_in_rules_md_has_a_test() {
     let Some(shared) = crate::common::shared() else {
@@ -71,15 +84,7 @@ fn every_rule_in_rules_md_has_a_test() {
     let mut files = Vec::new();
     rust_files(&crate::common::repo().join("src"), &mut files);
     rust_files(&crate::common::repo().join("tests"), &mut files);
-    let sources: Vec<(String, String)> = files
-        .iter()
-        .map(|f| {
-            (
-                f.display().to_string(),
-                std::fs::read_to_string(f).unwrap_or_default(),
-            )
-        })
-        .collect();
+    let sources = read_all(&files);
     let missing: Vec<&String> = ids
         .iter()
         .filter(|id| tests_naming(id, &sources).is_empty())
@@ -89,4 +94,44 @@ fn every_rule_in_rules_md_has_a_test() {
         "rules with no test naming them: {missing:?}"
     );
     eprintln!("{} rule IDs, each named by at least one test", ids.len());
+}
+
+/// Example messages `tests/messages/<Contract>/refused-<ID>-*.xml`: the replay test sends each
+/// through the service and checks the answer's ruleId is that ID.
+fn refused_examples_naming(id: &str) -> usize {
+    let prefix = format!("refused-{id}-");
+    std::fs::read_dir(crate::common::repo().join("tests/messages"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|contract| {
+            std::fs::read_dir(contract.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|f| f.file_name().to_string_lossy().starts_with(&prefix))
+        .count()
+}
+
+/// A unit test can name a rule while testing a helper that nothing calls (GU-1 once did):
+/// each rule must also be exercised end to end, through the service or the command line,
+/// by an integration test that names it or by a refused example message replayed there.
+#[test]
+fn every_rule_is_exercised_end_to_end() {
+    let Some(shared) = crate::common::shared() else {
+        return;
+    };
+    let ids = rule_ids(&std::fs::read_to_string(shared.join("RULES.md")).expect("RULES.md"));
+    let mut files = Vec::new();
+    rust_files(&crate::common::repo().join("tests/it"), &mut files);
+    let sources = read_all(&files);
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| tests_naming(id, &sources).is_empty() && refused_examples_naming(id) == 0)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules with no end-to-end test: {missing:?}"
+    );
 }

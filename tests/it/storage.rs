@@ -124,20 +124,7 @@ fn ac2_every_access_is_audited_and_listable_per_person() {
             s,
             Contract::GetPersonsForProfileUnrestricted,
             EXTENDED,
-            &read_payload(HANNA)
-                .replace(
-                    "GetPersonsForProfileResponder",
-                    "GetPersonsForProfileUnrestrictedResponder",
-                )
-                .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-                .replace(
-                    "</GetPersonsForProfile>",
-                    "</GetPersonsForProfileUnrestricted>",
-                )
-                .replace(
-                    "<GetPersonsForProfile ",
-                    "<GetPersonsForProfileUnrestricted ",
-                ),
+            &unrestricted(&read_payload(HANNA), Contract::GetPersonsForProfile),
         );
         let entries = s
             .audit
@@ -490,16 +477,10 @@ fn pr4_protection_from_an_import_erases_contact_information_at_once_for_good() {
             text_of(&after.body, "protectedPersonIndicator"),
             Some("true")
         );
-        let unrestricted = read_payload("191212121212")
-            .replace(
-                "GetPersonsForProfileResponder",
-                "GetPersonsForProfileUnrestrictedResponder",
-            )
-            .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-            .replace(
-                "</GetPersonsForProfile>",
-                "</GetPersonsForProfileUnrestricted>",
-            );
+        let unrestricted = unrestricted(
+            &read_payload("191212121212"),
+            Contract::GetPersonsForProfile,
+        );
         let ext = call(
             s,
             Contract::GetPersonsForProfileUnrestricted,

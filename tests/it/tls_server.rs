@@ -91,16 +91,7 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
 async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
     let server = start_server(|_| {}).await;
     let c = Contract::GetPersonsForProfileUnrestricted;
-    let body = gpfp("197001013452", "P3")
-        .replace(
-            "GetPersonsForProfileResponder",
-            "GetPersonsForProfileUnrestrictedResponder",
-        )
-        .replace("GetPersonsForProfile ", "GetPersonsForProfileUnrestricted ")
-        .replace(
-            "</GetPersonsForProfile>",
-            "</GetPersonsForProfileUnrestricted>",
-        );
+    let body = unrestricted(&gpfp("197001013452", "P3"), Contract::GetPersonsForProfile);
     let refused = post(server.addr(), "consumer", c.path(), &body, &[]).await;
     assert_eq!(refused.status, 500);
     assert!(refused
