@@ -45,6 +45,15 @@ pub enum PhoneProblem {
     /// The country code does not exist.
     #[error("\"{0}\" does not start with an assigned country code")]
     UnknownCountryCode(String),
+    /// A possible number, but not written in its canonical E.164 form (a national trunk
+    /// prefix kept after the country code, `+460701234567`).
+    #[error("\"{given}\" is not the number's canonical E.164 form (a national trunk prefix 0 does not follow the country code): send {canonical}")]
+    NotCanonical {
+        /// The value as sent.
+        given: String,
+        /// The E.164 formatting of the same number, itself valid.
+        canonical: String,
+    },
     /// Well-formed but not a number that can exist in that country's numbering plan.
     #[error("\"{0}\" is not a possible number in the numbering plan of country code +{1}")]
     NotPossibleForCountry(String, u16),
@@ -58,6 +67,7 @@ impl PhoneNumber {
         }
         check_e164_syntax(value)?;
         check_numbering_plan(value)?;
+        check_canonical(value)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -88,14 +98,14 @@ fn check_e164_syntax(value: &str) -> Result<(), PhoneProblem> {
     if compact != value && is_plain_e164(&compact) {
         return Err(PhoneProblem::Separators {
             given: given(),
-            suggestion: compact,
+            suggestion: suggestion(compact),
         });
     }
     if let Some(rest) = value.strip_prefix("00") {
         if all_digits(rest) && !rest.is_empty() {
             return Err(PhoneProblem::DoubleZeroPrefix {
                 given: given(),
-                suggestion: format!("+{rest}"),
+                suggestion: suggestion(format!("+{rest}")),
             });
         }
     }
@@ -103,7 +113,7 @@ fn check_e164_syntax(value: &str) -> Result<(), PhoneProblem> {
         if all_digits(rest) && !rest.starts_with('0') && !rest.is_empty() {
             return Err(PhoneProblem::NationalForm {
                 given: given(),
-                suggestion: format!("+46{rest}"),
+                suggestion: suggestion(format!("+46{rest}")),
             });
         }
     }
@@ -135,6 +145,39 @@ fn check_numbering_plan(value: &str) -> Result<(), PhoneProblem> {
     Ok(())
 }
 
+/// The value must equal its number's E.164 formatting: `+460701234567` parses as the same
+/// number as `+46701234567`, but only the second is E.164.
+fn check_canonical(value: &str) -> Result<(), PhoneProblem> {
+    let parsed = phonenumber::parse(None, value).map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
+    let canonical = phonenumber::format(&parsed).mode(phonenumber::Mode::E164).to_string();
+    if canonical == value {
+        Ok(())
+    } else if passes(&canonical) {
+        Err(PhoneProblem::NotCanonical { given: value.to_owned(), canonical })
+    } else {
+        Err(PhoneProblem::NotE164(value.to_owned()))
+    }
+}
+
+/// A suggestion is only made when it would itself be accepted.
+fn passes(candidate: &str) -> bool {
+    check_e164_syntax(candidate).is_ok() && check_numbering_plan(candidate).is_ok() && {
+        phonenumber::parse(None, candidate).is_ok_and(|p| phonenumber::format(&p).mode(phonenumber::Mode::E164).to_string() == candidate)
+    }
+}
+
+/// `candidate` when it would pass, else a valid example.
+fn suggestion(candidate: String) -> String {
+    if passes(&candidate) {
+        candidate
+    } else {
+        EXAMPLE.to_owned()
+    }
+}
+
+/// A number that passes every check, for error texts.
+const EXAMPLE: &str = "+46701234567";
+
 fn is_plain_e164(s: &str) -> bool {
     s.strip_prefix('+')
         .is_some_and(|d| all_digits(d) && !d.is_empty() && d.len() <= 15)
@@ -162,6 +205,36 @@ mod tests {
                 "{n}: {:?}",
                 PhoneNumber::parse(n)
             );
+        }
+    }
+
+    #[test]
+    fn ct4_a_trunk_zero_after_the_country_code_is_refused_with_the_canonical_form() {
+        let e = PhoneNumber::parse("+460701234567").unwrap_err();
+        assert_eq!(
+            e,
+            PhoneProblem::NotCanonical { given: "+460701234567".into(), canonical: "+46701234567".into() }
+        );
+        assert!(PhoneNumber::parse("+46701234567").is_ok());
+        assert!(e.to_string().contains("send +46701234567"), "{e}");
+    }
+
+    proptest::proptest! {
+        // CT-4: whatever is sent, a number an error text suggests is itself accepted.
+        #[test]
+        fn ct4_every_suggestion_an_error_makes_passes(value in "(\\+|00|0)?[0-9 ()-]{0,16}") {
+            if let Err(problem) = PhoneNumber::parse(&value) {
+                let suggested = match &problem {
+                    PhoneProblem::NationalForm { suggestion, .. }
+                    | PhoneProblem::DoubleZeroPrefix { suggestion, .. }
+                    | PhoneProblem::Separators { suggestion, .. } => Some(suggestion.clone()),
+                    PhoneProblem::NotCanonical { canonical, .. } => Some(canonical.clone()),
+                    _ => None,
+                };
+                if let Some(s) = suggested {
+                    proptest::prop_assert!(PhoneNumber::parse(&s).is_ok(), "{value:?} suggested {s:?}: {:?}", PhoneNumber::parse(&s));
+                }
+            }
         }
     }
 
