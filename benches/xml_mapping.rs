@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench --bench xml_mapping`
 
-use pu_adapter::contracts::get_persons_for_profile::{encode, RecordOut};
+use pu_adapter::contracts::get_persons_for_profile::{encode, Found, RecordOut};
 use pu_adapter::contracts::types::{Ii as IiIn, PersonRecordView};
 use pu_adapter::contracts::Contract;
 use pu_adapter::domain::{
@@ -298,6 +298,7 @@ fn demo_state() -> (Person, ContactRecord) {
         test_indicator: true,
         guardians: vec![],
         deregistration: None,
+        register: Default::default(),
     };
     let version = Version::parse("20261101120000").unwrap();
     let record = ContactRecord {
@@ -345,11 +346,11 @@ fn main() {
             Contract::GetPersonsForProfile,
             &[RecordOut {
                 requested: &requested,
-                record: Some(PersonRecordView {
+                found: Found::Record(PersonRecordView {
                     person: &person,
                     profile: Profile::P3,
                     contacts: Some(&record),
-                    show_guardians: true,
+                    guardians: Vec::new(),
                 }),
             }],
         )

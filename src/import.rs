@@ -3,8 +3,8 @@
 //! information; a person who becomes protected is protected for every later request (PR-4).
 
 use crate::domain::{
-    Deregistration, DeregistrationReason, IdentifierPolicy, Name, Person, PersonId, PostalAddress,
-    Protection,
+    CountryCode, Deregistration, DeregistrationReason, Gender, IdentifierPolicy, MaritalCode,
+    MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
 use crate::store::{PersonStore, StoreError, Upserted};
 use chrono::NaiveDate;
@@ -27,6 +27,25 @@ struct Line {
     test_indicator: Option<bool>,
     guardians: Option<Vec<String>>,
     deregistration: Option<DeregistrationJson>,
+    gender: Option<String>,
+    citizenship: Option<Vec<String>>,
+    marital_status: Option<MaritalJson>,
+    referred_identities: Option<Vec<IdJson>>,
+    linked_identities: Option<Vec<IdJson>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MaritalJson {
+    code: String,
+    date: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdJson {
+    root: String,
+    extension: String,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +134,20 @@ pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person
         test_indicator: l.test_indicator.unwrap_or(false),
         guardians,
         deregistration: l.deregistration.as_ref().map(deregistration).transpose()?,
+        register: RegisterData {
+            gender: l.gender.as_deref().map(gender).transpose()?,
+            citizenship: l
+                .citizenship
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| country(i, c))
+                .collect::<Result<_, _>>()?,
+            marital_status: l.marital_status.as_ref().map(marital).transpose()?,
+            referred: identities("referredIdentities", l.referred_identities, policy, true)?,
+            linked: identities("linkedIdentities", l.linked_identities, policy, false)?,
+            address_history: Vec::new(),
+        },
     })
 }
 
@@ -134,6 +167,58 @@ fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, String> {
         .map(|t| date_field("deregistration.date", t))
         .transpose()?;
     Ok(Deregistration { reason, date })
+}
+
+fn gender(code: &str) -> Result<Gender, String> {
+    Gender::from_code(code)
+        .ok_or_else(|| format!("gender: {code:?} is not a register code (K or M)"))
+}
+
+fn country(i: usize, code: &str) -> Result<CountryCode, String> {
+    CountryCode::parse(code).ok_or_else(|| {
+        format!("citizenship[{i}]: {code:?} is not an ISO 3166 alpha-2 code such as SE")
+    })
+}
+
+fn marital(m: &MaritalJson) -> Result<MaritalStatus, String> {
+    let code = MaritalCode::from_code(&m.code).ok_or_else(|| {
+        let codes: Vec<&str> = MaritalCode::ALL.iter().map(|c| c.code()).collect();
+        format!(
+            "maritalStatus.code: {:?} is not a register code ({})",
+            m.code,
+            codes.join(", ")
+        )
+    })?;
+    let date = m
+        .date
+        .as_deref()
+        .map(|d| date_field("maritalStatus.date", d))
+        .transpose()?;
+    Ok(MaritalStatus { code, date })
+}
+
+/// Referred identities are personnummer/samordningsnummer; linked ones are reserve ids.
+fn identities(
+    field: &str,
+    ids: Option<Vec<IdJson>>,
+    policy: &IdentifierPolicy,
+    national: bool,
+) -> Result<Vec<PersonId>, String> {
+    ids.unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, ii)| {
+            let id = policy.parse(&ii.root, Some(&ii.extension)).map_err(|e| format!("{field}[{i}]: {e}"))?;
+            let is_national = !matches!(id, PersonId::Reserve { .. });
+            if is_national == national {
+                Ok(id)
+            } else if national {
+                Err(format!("{field}[{i}]: must be a personnummer or samordningsnummer; reserve ids go in linkedIdentities"))
+            } else {
+                Err(format!("{field}[{i}]: must be a reserve identity; personnummer and samordningsnummer go in referredIdentities"))
+            }
+        })
+        .collect()
 }
 
 fn date_field(field: &str, text: &str) -> Result<NaiveDate, String> {

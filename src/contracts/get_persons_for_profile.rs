@@ -1,7 +1,8 @@
 //! GetPersonsForProfile 5.0 and GetPersonsForProfileUnrestricted 5.0: the request and response mapping.
 
 use super::types::{open_payload, write_ii, write_person_record, Ii, PersonRecordView};
-use super::Contract;
+use super::{Contract, RESULT_NS};
+use crate::domain::ErrorCode;
 use crate::xml::decode::{boolean, text};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -45,13 +46,27 @@ pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> 
     })
 }
 
-/// One `requestedPersonRecord`: the echoed identity and, when known, what to show.
-#[derive(Debug, Clone, Copy)]
+/// What one requested id gets: its record, or why not (contract rule #1: never a Fault).
+#[derive(Debug, Clone)]
+pub enum Found<'a> {
+    /// The person's record as the rules allow it.
+    Record(PersonRecordView<'a>),
+    /// No record: `INVALID_PERSON_ID` or `PERSON_NOT_FOUND`, with words for a person.
+    Refused {
+        /// The stable code.
+        code: ErrorCode,
+        /// resultText.
+        text: String,
+    },
+}
+
+/// One `requestedPersonRecord`: the echoed identity and what it got.
+#[derive(Debug, Clone)]
 pub struct RecordOut<'a> {
     /// The identity as requested.
     pub requested: &'a Ii,
-    /// The record, absent for an unknown person.
-    pub record: Option<PersonRecordView<'a>>,
+    /// Its record or its error.
+    pub found: Found<'a>,
 }
 
 /// Writes the response payload element.
@@ -67,8 +82,17 @@ pub fn encode(contract: Contract, records: &[RecordOut<'_>]) -> String {
             &r.requested.root,
             r.requested.extension.as_deref(),
         );
-        if let Some(view) = r.record {
-            write_person_record(&mut w, "p:personRecord", view);
+        match &r.found {
+            Found::Record(view) => write_person_record(&mut w, "p:personRecord", view),
+            Found::Refused { code, text } => {
+                let ns = [("xmlns:r", RESULT_NS)];
+                w.open_with("r:errorCode", &ns)
+                    .raw(code.as_str())
+                    .close("r:errorCode");
+                w.open_with("r:resultText", &ns);
+                w.text(text);
+                w.close("r:resultText");
+            }
         }
         w.close("requestedPersonRecord");
     }

@@ -3,8 +3,8 @@
 
 use super::{CORE_NS, RESULT_NS};
 use crate::domain::{
-    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, Profile, Qualifiers,
-    RuleId,
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, PostalAddress, Profile,
+    Qualifiers, RuleId,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
@@ -210,8 +210,8 @@ pub(crate) fn write_contact_record(w: &mut XmlWriter, qname: &str, view: Contact
     w.close(qname);
 }
 
-/// What a `PersonRecordType` shows: the effective profile and, for P3, the contact record.
-#[derive(Debug, Clone, Copy)]
+/// What a `PersonRecordType` shows: decided by the domain (`disclosure`, `guardians_shown`).
+#[derive(Debug, Clone)]
 pub struct PersonRecordView<'a> {
     /// The person.
     pub person: &'a Person,
@@ -219,18 +219,21 @@ pub struct PersonRecordView<'a> {
     pub profile: Profile,
     /// The stored contact record, when the profile and rules allow showing it.
     pub contacts: Option<&'a ContactRecord>,
-    /// Whether guardians are shown (not for a protected person on a restricted contract).
-    pub show_guardians: bool,
+    /// The guardians to name as relationships (P4).
+    pub guardians: Vec<&'a Person>,
 }
 
-/// Writes a `PersonRecordType` in the published element order.
-pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRecordView<'_>) {
+/// Writes a `PersonRecordType` in the published element order, each element only from the
+/// profile that includes it.
+pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonRecordView<'_>) {
     let PersonRecordView {
         person,
         profile,
         contacts,
-        show_guardians,
+        guardians,
     } = view;
+    let register = &person.register;
+    let p4 = profile.includes_relations();
     w.open(qname);
     write_ii(
         w,
@@ -238,6 +241,9 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
         person.id.root(),
         Some(person.id.extension()),
     );
+    if let Some(g) = register.gender.filter(|_| p4) {
+        w.leaf("p:gender", g.code());
+    }
     w.leaf_bool(
         "p:protectedPersonIndicator",
         person.protection.sekretessmarkering,
@@ -247,18 +253,56 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
     if let Some(record) = contacts {
         w.leaf("p:version", &record.version.to_string());
     }
-    w.open("p:name")
-        .leaf("p:givenName", &person.name.given)
-        .leaf_opt("p:middleName", person.name.middle.as_deref())
-        .leaf("p:surname", &person.name.surname)
-        .close("p:name");
-    if profile.includes_address() {
-        write_birth_and_address(w, person);
+    write_name(w, "p:name", person);
+    for linked in &register.linked {
+        w.open("p:linkedIdentity");
+        write_ii(
+            w,
+            "p:referredPersonalIdentity",
+            linked.root(),
+            Some(linked.extension()),
+        );
+        w.leaf("p:assuranceLevel", "")
+            .leaf_bool("p:primaryIdentity", false)
+            .close("p:linkedIdentity");
     }
-    if let Some(record) = contacts {
-        for e in &record.entries {
-            write_contact(w, "p:contactInformation", e);
-        }
+    for referred in &register.referred {
+        w.open("p:referredPersonalIdentities");
+        write_ii(
+            w,
+            "p:referredPersonalIdentity",
+            referred.root(),
+            Some(referred.extension()),
+        );
+        w.close("p:referredPersonalIdentities");
+    }
+    if let Some(born) = person.effective_birth_date() {
+        w.open("p:birth");
+        write_partial_date(w, "p:dateOfBirth", born);
+        w.close("p:birth");
+    }
+    if let Some(earlier) = register
+        .address_history
+        .first()
+        .filter(|_| profile.includes_history())
+    {
+        w.open("p:populationRegistrationRecord")
+            .open("p:historicalRecords");
+        write_address(w, "p:historicalAddress", &earlier.address);
+        w.close("p:historicalRecords")
+            .close("p:populationRegistrationRecord");
+    }
+    if let Some(a) = person
+        .address
+        .as_ref()
+        .filter(|_| profile.includes_address())
+    {
+        w.open("p:addressInformation");
+        write_address(w, "p:residentialAddress", a);
+        w.close("p:addressInformation");
+    }
+    for e in contacts.iter().flat_map(|r| &r.entries) {
+        write_contact(w, "p:contactInformation", e);
     }
     if let Some(d) = person.deregistration {
         w.open("p:deregistration")
@@ -268,14 +312,21 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
         }
         w.close("p:deregistration");
     }
-    if show_guardians {
-        for g in &person.guardians {
-            w.open("p:relationship").open("p:relationshipId");
-            write_ii(w, "p:personalIdentity", g.root(), Some(g.extension()));
-            w.close("p:relationshipId")
-                .leaf("p:relationshipType", "V")
-                .close("p:relationship");
+    if let Some(m) = register.marital_status.filter(|_| p4) {
+        w.open("p:maritalStatus")
+            .leaf("p:maritalStatusCode", m.code.code());
+        if let Some(date) = m.date {
+            write_partial_date(w, "p:maritalStatusDate", date);
         }
+        w.close("p:maritalStatus");
+    }
+    for c in register.citizenship.iter().filter(|_| p4) {
+        w.open("p:citizenship")
+            .leaf("p:citizenshipCountryCode", c.as_str())
+            .close("p:citizenship");
+    }
+    for g in guardians {
+        write_guardian(w, person, g);
     }
     if let Some(record) = contacts {
         write_actor(w, "p:updatePersonContactInformationActor", record);
@@ -290,21 +341,44 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: PersonRe
     w.close(qname);
 }
 
-fn write_birth_and_address(w: &mut XmlWriter, person: &Person) {
-    if let Some(born) = person.effective_birth_date() {
-        w.open("p:birth");
+fn write_name(w: &mut XmlWriter, qname: &str, person: &Person) {
+    w.open(qname)
+        .leaf("p:givenName", &person.name.given)
+        .leaf_opt("p:middleName", person.name.middle.as_deref())
+        .leaf("p:surname", &person.name.surname)
+        .close(qname);
+}
+
+/// A legal guardian (relationshipType V) from birth until the child's 18th birthday.
+fn write_guardian(w: &mut XmlWriter, child: &Person, guardian: &Person) {
+    w.open("p:relationship").open("p:relationshipId");
+    write_ii(
+        w,
+        "p:personalIdentity",
+        guardian.id.root(),
+        Some(guardian.id.extension()),
+    );
+    if let Some(born) = guardian.effective_birth_date() {
         write_partial_date(w, "p:dateOfBirth", born);
-        w.close("p:birth");
     }
-    if let Some(a) = &person.address {
-        w.open("p:addressInformation").open("p:residentialAddress");
-        w.leaf_opt("p:careOf", a.care_of.as_deref())
-            .leaf_opt("p:postalAddress2", a.street.as_deref());
-        w.leaf_opt("p:postalCode", a.postal_code.as_deref())
-            .leaf_opt("p:city", a.city.as_deref());
-        w.close("p:residentialAddress")
-            .close("p:addressInformation");
+    w.close("p:relationshipId").leaf("p:relationshipType", "V");
+    if let Some(born) = child.effective_birth_date() {
+        write_partial_date(w, "p:relationshipFromDate", born);
     }
+    if let Some(adult) = child.adult_from() {
+        write_partial_date(w, "p:relationshipToDate", adult);
+    }
+    write_name(w, "p:name", guardian);
+    w.close("p:relationship");
+}
+
+fn write_address(w: &mut XmlWriter, qname: &str, a: &PostalAddress) {
+    w.open(qname);
+    w.leaf_opt("p:careOf", a.care_of.as_deref())
+        .leaf_opt("p:postalAddress2", a.street.as_deref());
+    w.leaf_opt("p:postalCode", a.postal_code.as_deref())
+        .leaf_opt("p:city", a.city.as_deref());
+    w.close(qname);
 }
 
 /// The outcome written as `ResultType`.

@@ -113,6 +113,7 @@ mod tests {
                 .map(|g| PersonId::Personnummer((*g).into()))
                 .collect(),
             deregistration: None,
+            register: Default::default(),
         }
     }
 

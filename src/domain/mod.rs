@@ -17,9 +17,13 @@ pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance
 pub use error::{ErrorCode, RuleId, Violation};
 pub use guardians::{notification_route, route_needed, NotificationRoute, Route};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
-pub use person::{Deregistration, DeregistrationReason, Name, Person, PostalAddress};
+pub use person::{
+    CountryCode, Deregistration, DeregistrationReason, Gender, HistoricalAddress, MaritalCode,
+    MaritalStatus, Name, Person, PostalAddress, RegisterData,
+};
 pub use protection::{
-    disclosure, erasure_due, Access, Disclosure, Erasure, Profile, ProfileProblem, Protection,
+    disclosure, erasure_due, guardians_shown, Access, Disclosure, Erasure, Profile, ProfileProblem,
+    Protection,
 };
 pub use update::{UpdateAccess, UpdateInput};
 pub use version::Version;

@@ -23,6 +23,136 @@ pub struct Person {
     pub guardians: Vec<PersonId>,
     /// Avregistrering from the population register (death, emigration, …), if any (PR-6).
     pub deregistration: Option<Deregistration>,
+    /// The rest of the register data the profiles show (P1 identities, P4, P5).
+    pub register: RegisterData,
+}
+
+/// Register data beyond name, address and protection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegisterData {
+    /// Gender (P4).
+    pub gender: Option<Gender>,
+    /// Citizenships (P4).
+    pub citizenship: Vec<CountryCode>,
+    /// Marital status (P4).
+    pub marital_status: Option<MaritalStatus>,
+    /// Earlier or later personnummer/samordningsnummer of this person (P1, contract rule #2).
+    pub referred: Vec<PersonId>,
+    /// Reserve identities linked to this person (P1, contract rule #2).
+    pub linked: Vec<PersonId>,
+    /// Earlier addresses, newest first, with the day each stopped applying (P5).
+    pub address_history: Vec<HistoricalAddress>,
+}
+
+/// The register's gender code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    /// `K` (kvinna).
+    Female,
+    /// `M` (man).
+    Male,
+}
+
+impl Gender {
+    /// The register's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Female => "K",
+            Gender::Male => "M",
+        }
+    }
+
+    /// Reads a register code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Gender::Female, Gender::Male]
+            .into_iter()
+            .find(|g| g.code() == code)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`SE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Two ASCII capital letters.
+    pub fn parse(code: &str) -> Option<Self> {
+        (code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
+            .then(|| Self(code.to_owned()))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Civilstånd with the day it began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaritalStatus {
+    /// The register's code.
+    pub code: MaritalCode,
+    /// From when, if known.
+    pub date: Option<NaiveDate>,
+}
+
+/// The register's marital status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaritalCode {
+    /// `OG` ogift.
+    Unmarried,
+    /// `G` gift.
+    Married,
+    /// `S` skild.
+    Divorced,
+    /// `Ä` änka/änkling.
+    Widowed,
+    /// `RP` registrerad partner.
+    RegisteredPartner,
+    /// `SP` skild partner.
+    DivorcedPartner,
+    /// `EP` efterlevande partner.
+    SurvivingPartner,
+}
+
+impl MaritalCode {
+    /// Every code, for error texts.
+    pub const ALL: [Self; 7] = [
+        Self::Unmarried,
+        Self::Married,
+        Self::Divorced,
+        Self::Widowed,
+        Self::RegisteredPartner,
+        Self::DivorcedPartner,
+        Self::SurvivingPartner,
+    ];
+
+    /// The register's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unmarried => "OG",
+            Self::Married => "G",
+            Self::Divorced => "S",
+            Self::Widowed => "Ä",
+            Self::RegisteredPartner => "RP",
+            Self::DivorcedPartner => "SP",
+            Self::SurvivingPartner => "EP",
+        }
+    }
+
+    /// Reads a register code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
+/// An address the person had before, and the day it stopped applying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoricalAddress {
+    /// The address.
+    pub address: PostalAddress,
+    /// The last day it applied.
+    pub until: NaiveDate,
 }
 
 /// A deregistration (avregistrering) as the population register records it.
@@ -112,6 +242,33 @@ impl Person {
     /// The birth date: the register's, else the one the identifier encodes.
     pub(crate) fn effective_birth_date(&self) -> Option<NaiveDate> {
         self.birth_date.or_else(|| self.id.birth_date())
+    }
+
+    /// New population data for a person who had `previous`: an address that changed is kept
+    /// as history (P5), newest first, ending `today`.
+    pub fn with_history_from(mut self, previous: &Person, today: NaiveDate) -> Person {
+        let mut history = previous.register.address_history.clone();
+        if let Some(old) = previous
+            .address
+            .as_ref()
+            .filter(|old| self.address.as_ref() != Some(*old))
+        {
+            history.insert(
+                0,
+                HistoricalAddress {
+                    address: old.clone(),
+                    until: today,
+                },
+            );
+        }
+        self.register.address_history = history;
+        self
+    }
+
+    /// The 18th birthday, when guardianship ends (GU-1).
+    pub fn adult_from(&self) -> Option<NaiveDate> {
+        self.effective_birth_date()
+            .and_then(|born| born.checked_add_months(chrono::Months::new(18 * 12)))
     }
 
     /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).

@@ -148,12 +148,18 @@ fn check_numbering_plan(value: &str) -> Result<(), PhoneProblem> {
 /// The value must equal its number's E.164 formatting: `+460701234567` parses as the same
 /// number as `+46701234567`, but only the second is E.164.
 fn check_canonical(value: &str) -> Result<(), PhoneProblem> {
-    let parsed = phonenumber::parse(None, value).map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
-    let canonical = phonenumber::format(&parsed).mode(phonenumber::Mode::E164).to_string();
+    let parsed = phonenumber::parse(None, value)
+        .map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
+    let canonical = phonenumber::format(&parsed)
+        .mode(phonenumber::Mode::E164)
+        .to_string();
     if canonical == value {
         Ok(())
     } else if passes(&canonical) {
-        Err(PhoneProblem::NotCanonical { given: value.to_owned(), canonical })
+        Err(PhoneProblem::NotCanonical {
+            given: value.to_owned(),
+            canonical,
+        })
     } else {
         Err(PhoneProblem::NotE164(value.to_owned()))
     }
@@ -162,7 +168,12 @@ fn check_canonical(value: &str) -> Result<(), PhoneProblem> {
 /// A suggestion is only made when it would itself be accepted.
 fn passes(candidate: &str) -> bool {
     check_e164_syntax(candidate).is_ok() && check_numbering_plan(candidate).is_ok() && {
-        phonenumber::parse(None, candidate).is_ok_and(|p| phonenumber::format(&p).mode(phonenumber::Mode::E164).to_string() == candidate)
+        phonenumber::parse(None, candidate).is_ok_and(|p| {
+            phonenumber::format(&p)
+                .mode(phonenumber::Mode::E164)
+                .to_string()
+                == candidate
+        })
     }
 }
 
@@ -213,7 +224,10 @@ mod tests {
         let e = PhoneNumber::parse("+460701234567").unwrap_err();
         assert_eq!(
             e,
-            PhoneProblem::NotCanonical { given: "+460701234567".into(), canonical: "+46701234567".into() }
+            PhoneProblem::NotCanonical {
+                given: "+460701234567".into(),
+                canonical: "+46701234567".into()
+            }
         );
         assert!(PhoneNumber::parse("+46701234567").is_ok());
         assert!(e.to_string().contains("send +46701234567"), "{e}");

@@ -27,25 +27,30 @@ pub enum Access {
     Unrestricted,
 }
 
-/// A lookup profile of GetPersonsForProfile that we serve.
+/// A lookup profile of GetPersonsForProfile (the contract description, chapter 8); each
+/// contains the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Profile {
-    /// Identity, flags, name, guardians.
+    /// Identity, flags, name, birth, linked and referred identities, deregistration.
     P1,
-    /// P1 + address and birth.
+    /// P1 + the current address.
     P2,
     /// P2 + contact information, optoutPaperNotification and the contact actor.
     P3,
+    /// P3 + relationships (legal guardians), gender, citizenship, marital status.
+    P4,
+    /// P4 + historical records (earlier addresses).
+    P5,
 }
 
-/// A profile we cannot serve.
+/// A profile that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProfileProblem {
-    /// A published profile (P4–P10) this producer does not serve.
-    #[error("profile {0} is not supported by this producer; supported profiles are P1, P2 and P3")]
-    Unsupported(String),
+    /// P6–P10: named in the schema's enumeration, defined by no profile table.
+    #[error("profile {0} is not defined by the contract description; use P1, P2, P3, P4 or P5")]
+    Undefined(String),
     /// Not a profile name at all.
-    #[error("profile \"{0}\" is not one of P1…P10; supported profiles are P1, P2 and P3")]
+    #[error("profile \"{0}\" is not a profile; use P1, P2, P3, P4 or P5")]
     Unknown(String),
 }
 
@@ -56,14 +61,14 @@ impl Profile {
             "P1" => Ok(Self::P1),
             "P2" => Ok(Self::P2),
             "P3" => Ok(Self::P3),
-            "P4" | "P5" | "P6" | "P7" | "P8" | "P9" | "P10" => {
-                Err(ProfileProblem::Unsupported(s.to_owned()))
-            }
+            "P4" => Ok(Self::P4),
+            "P5" => Ok(Self::P5),
+            "P6" | "P7" | "P8" | "P9" | "P10" => Err(ProfileProblem::Undefined(s.to_owned())),
             _ => Err(ProfileProblem::Unknown(s.to_owned())),
         }
     }
 
-    /// Address and birth are shown.
+    /// The current address is shown.
     pub(crate) fn includes_address(self) -> bool {
         self >= Self::P2
     }
@@ -71,6 +76,16 @@ impl Profile {
     /// Contact information, opt-out and actor are shown.
     pub(crate) fn includes_contacts(self) -> bool {
         self >= Self::P3
+    }
+
+    /// Relationships, gender, citizenship and marital status are shown.
+    pub(crate) fn includes_relations(self) -> bool {
+        self >= Self::P4
+    }
+
+    /// Historical records are shown.
+    pub(crate) fn includes_history(self) -> bool {
+        self >= Self::P5
     }
 }
 
@@ -97,20 +112,35 @@ pub struct Disclosure {
     pub(crate) profile: Profile,
     /// Stored contact information may be shown (when the profile includes it).
     pub contacts: bool,
-    /// The person's guardians may be shown (not for a protected person on a restricted contract).
+    /// The person's guardians may be shown (P4; not for a protected person on a restricted
+    /// contract, whose answer is P1).
     pub(crate) guardians: bool,
 }
 
 /// Decides what a read of `person` through `access`, asking for `asked`, may disclose.
 pub fn disclosure(person: &Person, asked: Profile, access: Access) -> Disclosure {
-    let restricted_view_of_protected =
-        person.protection.is_protected() && access == Access::Restricted;
     let profile = effective_profile(asked, person.protection, access);
     Disclosure {
         profile,
         contacts: profile.includes_contacts() && may_show_contacts(person, access),
-        guardians: !restricted_view_of_protected,
+        guardians: profile.includes_relations(),
     }
+}
+
+/// The guardians a P4 answer about `child` may name (GU-1: current, until 18; a protected
+/// guardian never on a restricted contract).
+pub fn guardians_shown<'a>(
+    child: &Person,
+    guardians: &'a [Person],
+    access: Access,
+    today: chrono::NaiveDate,
+) -> Vec<&'a Person> {
+    let current = child.adult_from().is_some_and(|adult| today < adult);
+    guardians
+        .iter()
+        .filter(|g| current && child.guardians.contains(&g.id))
+        .filter(|g| !g.protection.is_protected() || access == Access::Unrestricted)
+        .collect()
 }
 
 /// Why stored contact information must be erased now.
@@ -201,6 +231,7 @@ mod tests {
             test_indicator: true,
             guardians: vec![],
             deregistration: deregistration.map(|reason| Deregistration { reason, date: None }),
+            register: Default::default(),
         }
     }
 
@@ -218,6 +249,31 @@ mod tests {
             &person(Protection::default(), None),
             Access::Restricted
         ));
+    }
+
+    // PR-3: a protected guardian is never named on a restricted contract; GU-1: guardianship ends at 18.
+    #[test]
+    fn pr3_a_protected_guardian_is_left_out_of_the_relationships_on_restricted_contracts() {
+        let mut child = person(Protection::default(), None);
+        child.id = PersonId::Personnummer("201806051239".into());
+        let mut mother = person(PROTECTED, None);
+        mother.id = PersonId::Personnummer("198503142385".into());
+        let mut father = person(Protection::default(), None);
+        father.id = PersonId::Personnummer("198309214578".into());
+        child.guardians = vec![mother.id.clone(), father.id.clone()];
+        let both = [mother, father];
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let restricted: Vec<_> = guardians_shown(&child, &both, Access::Restricted, today)
+            .iter()
+            .map(|g| g.id.clone())
+            .collect();
+        assert_eq!(restricted, vec![both[1].id.clone()]);
+        assert_eq!(
+            guardians_shown(&child, &both, Access::Unrestricted, today).len(),
+            2
+        );
+        let adult_day = chrono::NaiveDate::from_ymd_opt(2036, 6, 5).unwrap();
+        assert!(guardians_shown(&child, &both, Access::Unrestricted, adult_day).is_empty());
     }
 
     #[test]
@@ -288,12 +344,15 @@ mod tests {
     }
 
     #[test]
-    fn profiles_p4_to_p10_are_unsupported() {
+    fn profiles_p1_to_p5_are_served_and_p6_to_p10_are_undefined() {
         assert_eq!(Profile::parse("P3"), Ok(Profile::P3));
-        assert!(matches!(
-            Profile::parse("P4"),
-            Err(ProfileProblem::Unsupported(_))
-        ));
+        assert_eq!(Profile::parse("P5"), Ok(Profile::P5));
+        let undefined = Profile::parse("P6").unwrap_err();
+        assert!(matches!(undefined, ProfileProblem::Undefined(_)));
+        assert!(
+            undefined.to_string().contains("P1, P2, P3, P4 or P5"),
+            "{undefined}"
+        );
         assert!(matches!(
             Profile::parse("p1"),
             Err(ProfileProblem::Unknown(_))

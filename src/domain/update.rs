@@ -179,6 +179,7 @@ mod tests {
             test_indicator: true,
             guardians: vec![],
             deregistration: None,
+            register: Default::default(),
         }
     }
 

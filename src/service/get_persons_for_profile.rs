@@ -1,12 +1,28 @@
-//! GetPersonsForProfile(Unrestricted): each person's record under the profile the domain allows.
+//! GetPersonsForProfile(Unrestricted): one answer per requested id (contract rule #1), each
+//! under the profile the domain allows; referred and linked identities answered with the
+//! current identity's record unless the caller asks otherwise (rule #2).
 
 use super::{Context, Handled, RequestResult, ServiceError};
-use crate::audit::{AuditCode, Outcome};
-use crate::contracts::get_persons_for_profile::{decode, encode, RecordOut, MAX_PERSON_IDS};
-use crate::contracts::types::PersonRecordView;
-use crate::domain::{disclosure, Access, ErrorCode, Profile};
+use crate::audit::{AuditCode, AuditEntry, Outcome};
+use crate::contracts::get_persons_for_profile::{decode, encode, Found, RecordOut, MAX_PERSON_IDS};
+use crate::contracts::types::{Ii, PersonRecordView};
+use crate::domain::{
+    disclosure, guardians_shown, Access, ErrorCode, IdProblem, Person, PersonId, Profile, Violation,
+};
 use crate::store::PersonState;
 use crate::xml::Element;
+use chrono_tz::Europe::Stockholm;
+
+/// What one requested id resolved to.
+enum Lookup {
+    /// Not a valid identifier.
+    Invalid(IdProblem),
+    /// A valid id; the identity whose record answers it, if any.
+    Valid {
+        asked: PersonId,
+        answered_by: PersonId,
+    },
+}
 
 pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
     let contract = ctx.call.contract;
@@ -15,67 +31,195 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
         return Err(ServiceError::TooManyIds(req.person_ids.len()));
     }
     let profile = Profile::parse(&req.profile)?;
-    let ids = req
-        .person_ids
-        .iter()
-        .enumerate()
-        .map(|(i, ii)| {
-            ctx.config
-                .identifiers
-                .parse(&ii.root, ii.extension.as_deref())
-                .map_err(|problem| ServiceError::InvalidIdentifier {
-                    path: format!("{}/personId[{}]", contract.name(), i + 1),
-                    problem,
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let states = ctx.stores.persons.load(&ids)?;
     let access = contract.access().unwrap_or(Access::Restricted);
+    let lookups = resolve(ctx, &req.person_ids, req.ignore_referred_identity)?;
+    let wanted: Vec<PersonId> = lookups
+        .iter()
+        .filter_map(|l| match l {
+            Lookup::Valid { answered_by, .. } => Some(answered_by.clone()),
+            Lookup::Invalid(_) => None,
+        })
+        .collect();
+    let states = ctx.stores.persons.load(&wanted)?;
+    let guardians = guardian_states(ctx, &states, profile)?;
+    let mut found = states.iter();
+    let mut audit = Vec::with_capacity(lookups.len());
     let records: Vec<RecordOut<'_>> = req
         .person_ids
         .iter()
-        .zip(&states)
-        .map(|(ii, state)| RecordOut {
-            requested: ii,
-            record: state.as_ref().map(|s| view(s, profile, access)),
-        })
-        .collect();
-    let payload = encode(contract, &records);
-    let audit = ids
-        .iter()
-        .zip(&states)
-        .map(|(id, state)| {
-            let entry = ctx.audit(id.key());
-            if state.is_none() {
-                entry.with_outcome(
-                    Outcome::Ok,
-                    Some(AuditCode::Rule(ErrorCode::PersonNotFound)),
-                    None,
-                )
-            } else {
-                entry
-            }
+        .zip(&lookups)
+        .enumerate()
+        .map(|(i, (requested, lookup))| {
+            let state = match lookup {
+                Lookup::Valid { .. } => found.next().and_then(Option::as_ref),
+                Lookup::Invalid(_) => None,
+            };
+            let (out, entry) = answer(
+                ctx, i, requested, lookup, state, &guardians, profile, access,
+            );
+            audit.push(entry);
+            out
         })
         .collect();
     Ok(Handled {
-        payload,
+        payload: encode(contract, &records),
         audit,
         result: RequestResult::Ok,
     })
 }
 
+/// Parses every id and, unless the caller ignores them, follows referred and linked identities.
+fn resolve(
+    ctx: &Context<'_>,
+    ids: &[Ii],
+    ignore_referred: bool,
+) -> Result<Vec<Lookup>, ServiceError> {
+    let parsed: Vec<Result<PersonId, IdProblem>> = ids
+        .iter()
+        .map(|ii| {
+            ctx.config
+                .identifiers
+                .parse(&ii.root, ii.extension.as_deref())
+        })
+        .collect();
+    let valid: Vec<PersonId> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    let current = if ignore_referred {
+        vec![None; valid.len()]
+    } else {
+        ctx.stores.persons.resolve_aliases(&valid)?
+    };
+    let mut current = current.into_iter();
+    Ok(parsed
+        .into_iter()
+        .map(|p| match p {
+            Err(problem) => Lookup::Invalid(problem),
+            Ok(asked) => {
+                let answered_by = current.next().flatten().unwrap_or_else(|| asked.clone());
+                Lookup::Valid { asked, answered_by }
+            }
+        })
+        .collect())
+}
+
+/// The guardians' records, for P4 and up.
+fn guardian_states(
+    ctx: &Context<'_>,
+    states: &[Option<PersonState>],
+    profile: Profile,
+) -> Result<Vec<Person>, ServiceError> {
+    if profile < Profile::P4 {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<PersonId> = states
+        .iter()
+        .flatten()
+        .flat_map(|s| s.person.guardians.iter().cloned())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(ctx
+        .stores
+        .persons
+        .load(&ids)?
+        .into_iter()
+        .flatten()
+        .map(|s| s.person)
+        .collect())
+}
+
+/// One id's record or error, and its audit entry.
+#[allow(clippy::too_many_arguments)]
+fn answer<'a>(
+    ctx: &Context<'_>,
+    index: usize,
+    requested: &'a Ii,
+    lookup: &Lookup,
+    state: Option<&'a PersonState>,
+    guardians: &'a [Person],
+    profile: Profile,
+    access: Access,
+) -> (RecordOut<'a>, AuditEntry) {
+    let refused = |code: ErrorCode, text: String| Found::Refused { code, text };
+    match (lookup, state) {
+        (Lookup::Invalid(problem), _) => {
+            let path = format!("{}/personId[{}]", ctx.call.contract.name(), index + 1);
+            let text = Violation::InvalidPersonId {
+                path,
+                problem: problem.clone(),
+            }
+            .to_string();
+            let key = format!(
+                "{}:{}",
+                requested.root,
+                requested.extension.as_deref().unwrap_or("")
+            );
+            let entry = ctx.audit(key).with_outcome(
+                Outcome::Error,
+                Some(AuditCode::Rule(ErrorCode::InvalidPersonId)),
+                None,
+            );
+            (
+                RecordOut {
+                    requested,
+                    found: refused(ErrorCode::InvalidPersonId, text),
+                },
+                entry,
+            )
+        }
+        (Lookup::Valid { asked, .. }, None) => {
+            let entry = ctx.audit(asked.key()).with_outcome(
+                Outcome::Ok,
+                Some(AuditCode::Rule(ErrorCode::PersonNotFound)),
+                None,
+            );
+            (
+                RecordOut {
+                    requested,
+                    found: refused(
+                        ErrorCode::PersonNotFound,
+                        Violation::PersonNotFound.to_string(),
+                    ),
+                },
+                entry,
+            )
+        }
+        (Lookup::Valid { .. }, Some(s)) => (
+            RecordOut {
+                requested,
+                found: Found::Record(view(s, guardians, profile, access)),
+            },
+            ctx.audit(s.person.id.key()),
+        ),
+    }
+}
+
 /// The XML view of what the domain lets this read disclose.
-fn view(state: &PersonState, asked: Profile, access: Access) -> PersonRecordView<'_> {
+fn view<'a>(
+    state: &'a PersonState,
+    guardians: &'a [Person],
+    asked: Profile,
+    access: Access,
+) -> PersonRecordView<'a> {
     let shown = disclosure(&state.person, asked, access);
     let contacts = if shown.contacts {
         state.contacts.as_ref()
     } else {
         None
     };
+    let today = chrono::Utc::now().with_timezone(&Stockholm).date_naive();
+    let guardians = if shown.guardians {
+        guardians_shown(&state.person, guardians, access, today)
+    } else {
+        Vec::new()
+    };
     PersonRecordView {
         person: &state.person,
         profile: shown.profile,
         contacts,
-        show_guardians: shown.guardians,
+        guardians,
     }
 }

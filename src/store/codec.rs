@@ -2,8 +2,9 @@
 
 use super::StoreError;
 use crate::domain::{
-    Actor, Channel, ContactEntry, ContactRecord, Deregistration, DeregistrationReason, Name,
-    Person, PersonId, PostalAddress, Protection, Provenance, Version,
+    Actor, Channel, ContactEntry, ContactRecord, CountryCode, Deregistration, DeregistrationReason,
+    Gender, HistoricalAddress, MaritalCode, MaritalStatus, Name, Person, PersonId, PostalAddress,
+    Protection, Provenance, RegisterData, Version,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,7 @@ impl PersonRow {
             .birth_date
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let register = RegisterJson::from_column(self.register.as_deref())?;
         let has_address = self.care_of.is_some()
             || self.street.is_some()
             || self.postal_code.is_some()
@@ -134,8 +136,8 @@ impl PersonRow {
             },
             test_indicator: self.test_indicator,
             guardians,
-            deregistration: RegisterJson::from_column(self.register.as_deref())?
-                .deregistration()?,
+            deregistration: register.deregistration()?,
+            register: register.register()?,
         })
     }
 }
@@ -225,29 +227,97 @@ impl ContactRow {
 #[derive(Serialize, Deserialize, Default)]
 struct RegisterJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    deregistration: Option<DeregistrationJson>,
+    deregistration: Option<DatedCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gender: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    citizenship: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    marital: Option<DatedCode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    referred: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    linked: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<HistoryJson>,
 }
 
+/// A register code and the day it applies from.
 #[derive(Serialize, Deserialize)]
-struct DeregistrationJson {
-    reason: String,
+struct DatedCode {
+    #[serde(alias = "reason")]
+    code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     date: Option<String>,
 }
 
+#[derive(Serialize, Deserialize)]
+struct HistoryJson {
+    until: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    care_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))
+}
+
+fn ids(keys: &[String]) -> Result<Vec<PersonId>, StoreError> {
+    keys.iter()
+        .map(|k| {
+            PersonId::from_key(k).ok_or_else(|| StoreError::Corrupt(format!("identity {k:?}")))
+        })
+        .collect()
+}
+
 impl RegisterJson {
     fn of(p: &Person) -> Self {
+        let r = &p.register;
         Self {
-            deregistration: p.deregistration.map(|d| DeregistrationJson {
-                reason: d.reason.code().to_owned(),
-                date: d.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            deregistration: p.deregistration.map(|d| DatedCode {
+                code: d.reason.code().to_owned(),
+                date: d.date.map(day),
             }),
+            gender: r.gender.map(|g| g.code().to_owned()),
+            citizenship: r
+                .citizenship
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+            marital: r.marital_status.map(|m| DatedCode {
+                code: m.code.code().to_owned(),
+                date: m.date.map(day),
+            }),
+            referred: r.referred.iter().map(PersonId::key).collect(),
+            linked: r.linked.iter().map(PersonId::key).collect(),
+            history: r
+                .address_history
+                .iter()
+                .map(|h| HistoryJson {
+                    until: day(h.until),
+                    care_of: h.address.care_of.clone(),
+                    street: h.address.street.clone(),
+                    postal_code: h.address.postal_code.clone(),
+                    city: h.address.city.clone(),
+                })
+                .collect(),
         }
     }
 
+    /// NULL when there is nothing beyond the columns.
     fn to_column(&self) -> Option<String> {
-        self.deregistration.as_ref()?;
-        serde_json::to_string(self).ok()
+        serde_json::to_string(self).ok().filter(|json| json != "{}")
     }
 
     fn from_column(text: Option<&str>) -> Result<Self, StoreError> {
@@ -260,15 +330,59 @@ impl RegisterJson {
         self.deregistration
             .as_ref()
             .map(|d| {
-                let reason = DeregistrationReason::from_code(&d.reason).ok_or_else(|| {
-                    StoreError::Corrupt(format!("deregistration reason {:?}", d.reason))
+                let reason = DeregistrationReason::from_code(&d.code).ok_or_else(|| {
+                    StoreError::Corrupt(format!("deregistration reason {:?}", d.code))
                 })?;
-                let date = d
-                    .date
-                    .as_deref()
-                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
-                Ok(Deregistration { reason, date })
+                Ok(Deregistration {
+                    reason,
+                    date: d.date.as_deref().map(parse_day).transpose()?,
+                })
             })
             .transpose()
+    }
+
+    fn register(&self) -> Result<RegisterData, StoreError> {
+        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v:?}"));
+        Ok(RegisterData {
+            gender: self
+                .gender
+                .as_deref()
+                .map(|g| Gender::from_code(g).ok_or_else(|| corrupt("gender", g)))
+                .transpose()?,
+            citizenship: self
+                .citizenship
+                .iter()
+                .map(|c| CountryCode::parse(c).ok_or_else(|| corrupt("country", c)))
+                .collect::<Result<_, _>>()?,
+            marital_status: self
+                .marital
+                .as_ref()
+                .map(|m| {
+                    let code = MaritalCode::from_code(&m.code)
+                        .ok_or_else(|| corrupt("marital status", &m.code))?;
+                    Ok::<_, StoreError>(MaritalStatus {
+                        code,
+                        date: m.date.as_deref().map(parse_day).transpose()?,
+                    })
+                })
+                .transpose()?,
+            referred: ids(&self.referred)?,
+            linked: ids(&self.linked)?,
+            address_history: self
+                .history
+                .iter()
+                .map(|h| {
+                    Ok(HistoricalAddress {
+                        address: PostalAddress {
+                            care_of: h.care_of.clone(),
+                            street: h.street.clone(),
+                            postal_code: h.postal_code.clone(),
+                            city: h.city.clone(),
+                        },
+                        until: parse_day(&h.until)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        })
     }
 }

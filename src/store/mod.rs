@@ -161,6 +161,10 @@ pub trait PersonStore: Send + Sync + 'static {
     /// Loads persons by identifier, one slot per id, in order.
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError>;
 
+    /// For each id: the current identity it refers to when it is a referred or linked
+    /// identity of another person (contract rule #2), else `None`.
+    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError>;
+
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,
     /// replaces the stored one and appends `audit` with the outcome (OK, or the refusal's
     /// code). A refusal changes nothing but the audit trail.

@@ -197,6 +197,14 @@ impl PersonStore for PostgresStore {
         })
     }
 
+    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
+        self.pool.with(|c| {
+            ids.iter()
+                .map(|id| sql::resolve_alias(&mut PgSql(c), id))
+                .collect()
+        })
+    }
+
     fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
         let (outcome, removed) = self
             .pool

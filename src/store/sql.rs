@@ -11,7 +11,7 @@ use super::{ContactUpdate, PersonState, StoreError, Upserted};
 use crate::audit::{
     parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Caller, Outcome, Source,
 };
-use crate::domain::{erasure_due, Erasure, Violation};
+use crate::domain::{erasure_due, Erasure, PersonId, Violation};
 
 /// Where the two SQL dialects differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +168,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     // Register data beyond the first columns (deregistration, …) as JSON.
     (2, "ALTER TABLE persons ADD COLUMN register TEXT"),
+    // Referred and linked identities: each alias answers for one current identity.
+    (
+        3,
+        "CREATE TABLE person_aliases (alias_key TEXT PRIMARY KEY, person_key TEXT NOT NULL);
+         CREATE INDEX person_aliases_by_person ON person_aliases(person_key);",
+    ),
 ];
 
 fn migration_sql(dialect: Dialect, template: &str) -> String {
@@ -395,14 +401,17 @@ pub(crate) fn upsert_person(
     db: &mut dyn Sql,
     p: &crate::domain::Person,
 ) -> Result<(Upserted, bool), StoreError> {
+    let previous = read_state(db, &p.id.key(), true)?;
+    let existed = previous.is_some();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    let p = &match previous {
+        Some(old) => p.clone().with_history_from(&old.person, today),
+        None => p.clone(),
+    };
     let r = PersonRow::from_person(p);
-    let existed = first(
-        db,
-        "SELECT 1 FROM persons WHERE person_key = $1",
-        &[Value::Text(&r.key)],
-        |_| Ok(()),
-    )?
-    .is_some();
+    write_aliases(db, p)?;
     db.execute(
         &upsert_statement("persons", &PERSON_COLUMNS),
         &[
@@ -432,6 +441,42 @@ pub(crate) fn upsert_person(
         Upserted::Inserted
     };
     Ok((upserted, erased))
+}
+
+/// The person's referred and linked identities, each answering for this person from now on.
+fn write_aliases(db: &mut dyn Sql, p: &crate::domain::Person) -> Result<(), StoreError> {
+    let key = p.id.key();
+    db.execute(
+        "DELETE FROM person_aliases WHERE person_key = $1",
+        &[Value::Text(&key)],
+    )?;
+    for alias in p.register.referred.iter().chain(&p.register.linked) {
+        let alias_key = alias.key();
+        db.execute(
+            &upsert_statement("person_aliases", &["alias_key", "person_key"]),
+            &[Value::Text(&alias_key), Value::Text(&key)],
+        )?;
+    }
+    Ok(())
+}
+
+/// The current identity an id refers to (contract rule #2), if it is a referred or linked one.
+pub(crate) fn resolve_alias(
+    db: &mut dyn Sql,
+    id: &PersonId,
+) -> Result<Option<PersonId>, StoreError> {
+    let key = id.key();
+    let found = first(
+        db,
+        "SELECT person_key FROM person_aliases WHERE alias_key = $1",
+        &[Value::Text(&key)],
+        |r| r.text(0),
+    )?;
+    found
+        .map(|k| {
+            PersonId::from_key(&k).ok_or_else(|| StoreError::Corrupt(format!("alias target {k:?}")))
+        })
+        .transpose()
 }
 
 /// Deletes a person's contact record (PR-4, PR-6) and audits why, never the values; says

@@ -328,6 +328,14 @@ impl PersonStore for SqliteStore {
         })
     }
 
+    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
+        self.with_reader(|c| {
+            ids.iter()
+                .map(|id| sql::resolve_alias(&mut SqliteSql(c), id))
+                .collect()
+        })
+    }
+
     fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
         let (outcome, removed) =
             self.with_writer(|conn| in_transaction(conn, |tx| sql::update_contacts(tx, update)))?;

@@ -64,6 +64,12 @@ impl XmlWriter {
         self.leaf(qname, if value { "true" } else { "false" })
     }
 
+    /// Escaped character data inside the element just opened.
+    pub(crate) fn text(&mut self, text: &str) -> &mut Self {
+        self.buf.push_str(&quick_xml::escape::partial_escape(text));
+        self
+    }
+
     /// Appends markup that is already well-formed (e.g. another writer's output).
     pub(crate) fn raw(&mut self, markup: &str) -> &mut Self {
         self.buf.push_str(markup);

@@ -72,8 +72,8 @@ def pid(n):
     return {"root": SAMORDNINGSNUMMER if n[6:8].isdigit() and int(n[6:8]) > 60 else PNR, "extension": n}
 
 
-def gpfp(ids, profile, contract="GetPersonsForProfile", cert="consumer"):
-    return call(service(contract, cert), personId=[pid(i) for i in ids], profile=profile, ignoreReferredIdentity=False)
+def gpfp(ids, profile, contract="GetPersonsForProfile", cert="consumer", ignore=False):
+    return call(service(contract, cert), personId=[i if isinstance(i, dict) else pid(i) for i in ids], profile=profile, ignoreReferredIdentity=ignore)
 
 
 def values(record):
@@ -97,10 +97,22 @@ t.check(p.updatePersonContactInformationActor.id.extension == "191212121212", "P
 p = gpfp(["199002026780"], "P3").requestedPersonRecord[0].personRecord
 t.check(values(p) == [] and p.version is None, "P3 person without contact information")
 p = gpfp(["201806051239"], "P1").requestedPersonRecord[0].personRecord
-t.check(sorted(x.relationshipId.personalIdentity.extension for x in p.relationship) == ["198309214578", "198503142385"], "P1 child guardians")
-t.check(all(x.relationshipType == "V" for x in p.relationship) and p.addressInformation is None and p.birth is None, "P1: guardians V, no address")
+t.check(p.relationship == [] and p.addressInformation is None and p.birth.dateOfBirth.value == "2018-06-05", "P1: birth, no guardians, no address")
 p = gpfp(["201806051239"], "P2").requestedPersonRecord[0].personRecord
 t.check(p.birth.dateOfBirth.value == "2018-06-05" and p.addressInformation is not None and values(p) == [], "P2 child: birth+address, no contacts")
+p = gpfp(["201806051239"], "P4").requestedPersonRecord[0].personRecord
+t.check(sorted(x.relationshipId.personalIdentity.extension for x in p.relationship) == ["198309214578", "198503142385"], "P4 child guardians")
+t.check(all(x.relationshipType == "V" and x.relationshipToDate.value == "2036-06-05" and x.name.givenName for x in p.relationship), "P4 guardians: V, until 18, named")
+p = gpfp(["198309214578"], "P4").requestedPersonRecord[0].personRecord
+t.check(p.gender == "M" and sorted(c.citizenshipCountryCode for c in p.citizenship) == ["DK", "SE"] and p.maritalStatus.maritalStatusCode == "G", "P4 gender, citizenship, marital status")
+p = gpfp(["198309214578"], "P5").requestedPersonRecord[0].personRecord
+t.check(p.gender == "M" and p.relationship == [], "P5 adult (history appears after an address change)")
+p = gpfp(["194003031129"], "P1").requestedPersonRecord[0].personRecord
+t.check(p.deregistration.deregistrationReasonCode == "AV", "P1 deceased: deregistration AV (PR-6)")
+r = gpfp(["199601011100", {"root": "1.2.752.74.9.1", "extension": "R2026000002"}], "P1").requestedPersonRecord
+t.check([x.requestedPersonalIdentity.extension for x in r] == ["199601011100", "R2026000002"] and [x.personRecord.personalIdentity.extension for x in r] == ["199601011118", "197010632391"], "referred and linked ids answered with the current identity")
+r = gpfp(["199601011100"], "P1", ignore=True).requestedPersonRecord[0]
+t.check(r.personRecord is None and error_code(r) == "PERSON_NOT_FOUND", "ignoreReferredIdentity=true: only the asked id's own record")
 p = gpfp(["197001013452"], "P3").requestedPersonRecord[0].personRecord
 t.check(p.protectedPersonIndicator is True and values(p) == [] and p.addressInformation is None and p.relationship == [], "PR-3 protected person gets P1 on restricted")
 r = gpfp(["200112121215"], "P3").requestedPersonRecord[0]
@@ -110,10 +122,10 @@ t.check([x.requestedPersonalIdentity.extension for x in r.requestedPersonRecord]
 t.check([x.personRecord is not None for x in r.requestedPersonRecord] == [True, False, True], "several ids: known/unknown")
 f = fault_of(service("GetPersonsForProfile"), personId=[pid("191212121212")] * 501, profile="P1", ignoreReferredIdentity=False)
 t.check(f is not None and "at most 500" in f.message and "logId" in f.message, f"501 ids fault: {f and f.message}")
-f = fault_of(service("GetPersonsForProfile"), personId=[pid("191212121212")], profile="P4", ignoreReferredIdentity=False)
-t.check(f is not None and "P1, P2 and P3" in f.message, "P4 fault")
-f = fault_of(service("GetPersonsForProfile"), personId=[pid("191212121213")], profile="P1", ignoreReferredIdentity=False)
-t.check(f is not None and "[ID-2]" in f.message and f.code.endswith("Client"), "invalid id fault")
+f = fault_of(service("GetPersonsForProfile"), personId=[pid("191212121212")], profile="P6", ignoreReferredIdentity=False)
+t.check(f is not None and "P1, P2, P3, P4 or P5" in f.message, "P6 fault names P1-P5")
+r = gpfp(["191212121213", "191212121212"], "P1").requestedPersonRecord
+t.check(r[0].personRecord is None and error_code(r[0]) == "INVALID_PERSON_ID" and r[1].personRecord is not None, "a bad id is answered in its own record, the batch is not Faulted")
 
 # --- Unrestricted reads (PR-5) ---
 p = gpfp(["197001013452"], "P3", "GetPersonsForProfileUnrestricted", "extended").requestedPersonRecord[0].personRecord
@@ -274,10 +286,10 @@ if SHARED and os.path.isdir(SHARED):
     P = "urn:riv:strategicresourcemanagement:persons:person"
     pub = zeep.Client(os.path.join(base, "GetPersonsForProfileInteraction/GetPersonsForProfileInteraction_5.0_RIVTABP21.wsdl"), transport=transport("consumer"), plugins=[CapturePlugin()])
     svc = pub.create_service(f"{{{P}:GetPersonsForProfile:5:rivtabp21}}GetPersonsForProfileResponderBinding", BASE + PATHS["GetPersonsForProfile"])
-    r = call(svc.GetPersonsForProfile, personId=[pid("191212121212"), pid("201806051239")], profile="P3", ignoreReferredIdentity=False)
+    r = call(svc.GetPersonsForProfile, personId=[pid("191212121212"), pid("201806051239")], profile="P4", ignoreReferredIdentity=False)
     p = r.requestedPersonRecord[0].personRecord
-    t.check(values(p) == [("sms", "+46701234567", True), ("email", "tolvan@example.se", True)], "published WSDL: P3 values")
-    t.check(len(r.requestedPersonRecord[1].personRecord.relationship) == 2, "published WSDL: guardians")
+    t.check(values(p) == [("sms", "+46701234567", True), ("email", "tolvan@example.se", True)], "published WSDL: P4 includes P3 values")
+    t.check(len(r.requestedPersonRecord[1].personRecord.relationship) == 2, "published WSDL: P4 guardians")
     pub = zeep.Client(os.path.join(base, "UpdatePersonContactInformationUnrestrictedInteraction/UpdatePersonContactInformationUnrestrictedInteraction_4.0_RIVTABP21.wsdl"), transport=transport("extended"), plugins=[CapturePlugin()])
     svc = pub.create_service(f"{{{P}:UpdatePersonContactInformationUnrestricted:4:rivtabp21}}UpdatePersonContactInformationUnrestrictedResponderBinding", BASE + PATHS["UpdatePersonContactInformationUnrestricted"])
     res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), contactInformation=[entry("sms", "+46701234500")]))

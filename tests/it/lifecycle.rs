@@ -197,7 +197,7 @@ async fn pr6_a_deceased_person_shows_the_deregistration_and_gets_no_messages() {
     );
     assert_eq!(
         texts_of(&p1.body, "value"),
-        vec!["2026-02-01"],
+        vec!["1940-03-03", "2026-02-01"],
         "deregistrationDate: {}",
         p1.body
     );

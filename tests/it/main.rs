@@ -12,6 +12,7 @@ mod hostile;
 mod lifecycle;
 mod multi_instance;
 mod overload;
+mod profiles;
 mod properties;
 mod robustness;
 mod rule_coverage;

@@ -198,19 +198,16 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     )
     .await;
     assert_eq!(odd_action.status, 200);
-    let p4 = post(
+    let p6 = post(
         server.addr(),
         "consumer",
         GPFP,
-        &gpfp("191212121212", "P4"),
+        &gpfp("191212121212", "P6"),
         &[],
     )
     .await;
-    assert!(
-        p4.body.contains("supported profiles are P1, P2 and P3"),
-        "{}",
-        p4.body
-    );
+    assert_eq!(p6.status, 500);
+    assert!(p6.body.contains("use P1, P2, P3, P4 or P5"), "{}", p6.body);
     let bad_id = post(
         server.addr(),
         "consumer",
@@ -219,6 +216,12 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
         &[],
     )
     .await;
+    // Contract rule #1: a bad id is answered in its own record, never Faulted.
+    assert_eq!(bad_id.status, 200, "{}", bad_id.body);
+    assert_eq!(
+        text_of(&bad_id.body, "errorCode"),
+        Some("INVALID_PERSON_ID")
+    );
     assert!(
         bad_id
             .body
@@ -226,6 +229,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
         "{}",
         bad_id.body
     );
+    assert!(!bad_id.body.contains("personRecord>"), "{}", bad_id.body);
     let ids: String = (0..501).map(|_| "<personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></personId>").collect();
     let many = gpfp("191212121212", "P1").replacen("<personId>", &format!("{ids}<personId>"), 1);
     let r = post(server.addr(), "consumer", GPFP, &many, &[]).await;
@@ -235,8 +239,13 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
         r.body
     );
     if xmllint_available() {
-        for f in [&r.body, &other.body, &p4.body, &bad_id.body] {
+        for f in [&r.body, &other.body, &p6.body, &bad_id.body] {
             xmllint(&envelope_schema(), f).unwrap();
+        }
+        let mut schemas = vec![our_schema(Contract::GetPersonsForProfile)];
+        schemas.extend(published_schema(Contract::GetPersonsForProfile));
+        for schema in schemas {
+            xmllint(&schema, payload_of(&bad_id.body)).unwrap();
         }
     }
     server.running.server.shutdown().await;
@@ -362,7 +371,6 @@ async fn pr3_protected_person_gets_p1_on_the_restricted_contract() {
     for absent in [
         "contactInformation",
         "addressInformation",
-        "birth",
         "relationship",
         "updatePersonContactInformationActor",
     ] {

@@ -86,9 +86,17 @@ const faultString = (f) => (f && f.root && f.root.Envelope && f.root.Envelope.Bo
   check(values(prot).length === 0 && String(prot.protectedPersonIndicator) === 'true' && !prot.addressInformation, 'PR-3 protected P1');
   r = await call(gpfp, 'GetPersonsForProfile', { personId: [pid('201806051239'), pid('200112121215')], profile: 'P1', ignoreReferredIdentity: false });
   const recs = asList(r.result.requestedPersonRecord);
-  check(recs.length === 2 && asList(recs[0].personRecord.relationship).length === 2 && !recs[1].personRecord, 'guardians + unknown person');
+  check(recs.length === 2 && asList(recs[0].personRecord.relationship).length === 0 && !recs[1].personRecord, 'P1: no guardians; unknown person');
+  r = await call(gpfp, 'GetPersonsForProfile', { personId: [pid('201806051239')], profile: 'P4', ignoreReferredIdentity: false });
+  check(asList(asList(r.result.requestedPersonRecord)[0].personRecord.relationship).length === 2, 'P4: guardians');
+  r = await call(gpfp, 'GetPersonsForProfile', { personId: [pid('199601011100')], profile: 'P5', ignoreReferredIdentity: false });
+  const referred = asList(r.result.requestedPersonRecord)[0];
+  check(referred.requestedPersonalIdentity.extension === '199601011100' && referred.personRecord.personalIdentity.extension === '199601011118', 'P5 referred id answered with the current identity');
+  r = await call(gpfp, 'GetPersonsForProfile', { personId: [pid('191212121213'), pid('191212121212')], profile: 'P1', ignoreReferredIdentity: false });
+  const batch = asList(r.result.requestedPersonRecord);
+  check(!r.fault && batch.length === 2 && !batch[0].personRecord && batch[1].personRecord, 'bad id answered per id, no Fault');
   r = await call(gpfp, 'GetPersonsForProfile', { personId: [pid('191212121212')], profile: 'P7', ignoreReferredIdentity: false });
-  check(r.fault && /P1, P2 and P3/.test(faultString(r.fault)), `P7 fault: ${faultString(r.fault)}`);
+  check(r.fault && /P1, P2, P3, P4 or P5/.test(faultString(r.fault)), `P7 fault: ${faultString(r.fault)}`);
 
   const gpci = await client('/GetPersonContactInformation/4/rivtabp21');
   r = await call(gpci, 'GetPersonContactInformation', { personId: pid('191212121212') });
