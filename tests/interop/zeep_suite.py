@@ -275,6 +275,20 @@ f = fault_of(service("UpdatePersonContactInformationUnrestricted", "consumer"), 
 t.check(f is not None and "Obehörigt anrop" in f.message, "Unrestricted update refused for plain consumer")
 unchanged("Unrestricted update by a plain consumer", HANNA, before)
 
+# --- The privacy lifecycle through a generated client ---
+# PR-2: a protected person withdraws consent (an empty list); entering is refused.
+res = update(person="197001013452", contacts=[entry("sms", "+46761234569")])
+t.check(res.result.resultCode == "ERROR" and error_code(res.result) == "PROTECTED_PERSON", "PR-2 protected: entering refused")
+res = update(person="197001013452", contacts=[])
+t.check(res.result.resultCode == "OK" and values(res.contactInformationRecord) == [], "PR-2 protected: withdrawal accepted, nothing revealed")
+# PR-6: the deceased cannot be updated.
+res = update(person="194003031129", contacts=[entry("sms", "+46701234567")])
+t.check(error_code(res.result) == "PERSON_DEREGISTERED", "PR-6 deceased: update refused")
+# GU-1: the child's route arrives in the response's xs:any slot, which generated clients keep as raw XML.
+resp = call(gpci, personId=pid("201806051239"))
+route = next((el for el in (resp._value_1 or []) if getattr(el, "tag", None) == f"{{{RESULT_NS}}}notificationRoute"), None)
+t.check(route is not None and route.findtext(f"{{{RESULT_NS}}}route") == "guardians" and len(route.findall(f"{{{RESULT_NS}}}guardian")) == 2, "GU-1 route with both guardians via zeep")
+
 # --- PingForConfiguration ---
 ping = call(service("PingForConfiguration"), serviceContractNamespace="urn:riv:strategicresourcemanagement:persons:person:GetPersonsForProfileResponder:5", logicalAddress=LA)
 conf = {c.name: c.value for c in ping.configuration}
