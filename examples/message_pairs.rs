@@ -24,10 +24,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = service(&store.into());
     let pairs = [
         (Contract::GetPersonsForProfile, "valid-p3-one-person.xml"),
-        (Contract::GetPersonsForProfile, "valid-p4-child-with-guardians.xml"),
+        (
+            Contract::GetPersonsForProfile,
+            "valid-p4-child-with-guardians.xml",
+        ),
         (Contract::GetPersonsForProfile, "valid-p5-adult.xml"),
-        (Contract::GetPersonsForProfile, "valid-batch-with-bad-and-unknown-ids.xml"),
-        (Contract::GetPersonsForProfile, "valid-referred-and-linked-ids.xml"),
+        (
+            Contract::GetPersonsForProfile,
+            "valid-batch-with-bad-and-unknown-ids.xml",
+        ),
+        (
+            Contract::GetPersonsForProfile,
+            "valid-referred-and-linked-ids.xml",
+        ),
         (Contract::GetPersonsForProfile, "valid-deceased-person.xml"),
         (
             Contract::GetPersonsForProfileUnrestricted,

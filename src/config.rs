@@ -26,7 +26,7 @@ pub struct Config {
     /// Admin listener (`/health`, `/metrics`); empty disables it.
     pub admin_listen: String,
     /// Base URL written into `soap:address`; by default taken from the Host header.
-    pub(crate) public_url: Option<String>,
+    pub public_url: Option<String>,
     /// Directory for the SQLite file.
     pub data_dir: PathBuf,
     /// Load the demo persons at start.
@@ -42,7 +42,7 @@ pub struct Config {
     /// Rule settings.
     pub rules: RulesConfig,
     /// Consumers and the contracts each may call.
-    pub(crate) consumers: Vec<ConsumerConfig>,
+    pub consumers: Vec<ConsumerConfig>,
 }
 
 /// TLS material. A configuration file must name all three files: the development
@@ -57,9 +57,9 @@ pub struct TlsConfig {
     /// Trust anchors for client certificates (PEM bundle).
     pub client_ca: Option<PathBuf>,
     /// HSA-ids of the service platform's certificates.
-    pub(crate) platform_hsa_ids: Vec<String>,
+    pub platform_hsa_ids: Vec<String>,
     /// Accept the published development CA and server key of `certs-dev/` (development only).
-    pub(crate) allow_development_certificates: bool,
+    pub allow_development_certificates: bool,
 }
 
 impl TlsConfig {
@@ -108,15 +108,15 @@ pub struct StoreConfig {
     /// `sqlite` or `postgresql`.
     pub kind: StoreKind,
     /// SQLite file; default `<data_dir>/pu-adapter.db`.
-    pub(crate) sqlite_file: Option<PathBuf>,
+    pub sqlite_file: Option<PathBuf>,
     /// PostgreSQL connection string (`host=… user=… dbname=…`).
     pub postgres_url: Option<String>,
     /// PostgreSQL connections per instance.
     pub postgres_pool_size: usize,
     /// SQLite reader connections at most; more concurrent reads wait for one.
-    pub(crate) sqlite_readers: usize,
+    pub sqlite_readers: usize,
     /// SQLite page cache of all connections together, in MiB (bounds the store's memory).
-    pub(crate) sqlite_cache_mib: u64,
+    pub sqlite_cache_mib: u64,
 }
 
 /// Limits.
@@ -128,25 +128,25 @@ pub struct LimitsConfig {
     /// Header read timeout, ms.
     pub header_read_timeout_ms: u64,
     /// Idle keep-alive timeout, ms.
-    pub(crate) idle_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
     /// Request handling timeout, ms.
-    pub(crate) request_timeout_ms: u64,
+    pub request_timeout_ms: u64,
     /// TLS handshake timeout, ms.
-    pub(crate) handshake_timeout_ms: u64,
+    pub handshake_timeout_ms: u64,
     /// Open connections at most.
-    pub(crate) max_connections: usize,
+    pub max_connections: usize,
     /// Requests in flight at most; more get 503 with Retry-After.
-    pub(crate) max_in_flight: usize,
+    pub max_in_flight: usize,
     /// Requests in flight per consumer at most; more get 503 with Retry-After.
     pub max_in_flight_per_consumer: usize,
     /// Open connections per client certificate (the platform's excepted).
     pub max_connections_per_certificate: usize,
     /// XML nesting depth at most.
-    pub(crate) max_xml_depth: usize,
+    pub max_xml_depth: usize,
     /// XML elements per request at most.
-    pub(crate) max_xml_elements: usize,
+    pub max_xml_elements: usize,
     /// Bytes of text in one XML element at most.
-    pub(crate) max_xml_text_bytes: usize,
+    pub max_xml_text_bytes: usize,
 }
 
 /// Rule settings.
@@ -154,7 +154,7 @@ pub struct LimitsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RulesConfig {
     /// Let the Unrestricted update contract write for protected persons (PR-2).
-    pub(crate) unrestricted_may_update_protected: bool,
+    pub unrestricted_may_update_protected: bool,
     /// Accepted reserve-identity roots.
     pub reserve_roots: Vec<String>,
 }
@@ -162,11 +162,11 @@ pub struct RulesConfig {
 /// One consumer.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ConsumerConfig {
+pub struct ConsumerConfig {
     /// The consumer's HSA-id.
-    pub(crate) hsa_id: String,
+    pub hsa_id: String,
     /// Contract names; `*` means every restricted contract and PingForConfiguration.
-    pub(crate) contracts: Vec<Grant>,
+    pub contracts: Vec<Grant>,
 }
 
 /// How log lines are written.
@@ -183,7 +183,7 @@ pub enum LogFormat {
 /// One entry of a consumer's `contracts`: a contract by name, or `*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(try_from = "String", into = "String")]
-pub(crate) enum Grant {
+pub enum Grant {
     /// `*`: every restricted contract and PingForConfiguration, never an Unrestricted one (PR-5).
     AllRestricted,
     /// One contract.
@@ -293,25 +293,25 @@ pub enum ConfigError {
 
 /// The configuration, validated: what the service starts with.
 #[derive(Debug, Clone)]
-pub(crate) struct Settings {
+pub struct Settings {
     /// SOAP listener address.
     pub listen: String,
     /// Admin listener address, if enabled.
     pub admin_listen: Option<String>,
     /// Base URL written into `soap:address`.
-    pub(crate) public_url: Option<String>,
+    pub public_url: Option<String>,
     /// Load the demo persons into an empty store at start.
     pub load_demo: bool,
     /// The TLS files.
     pub tls: TlsFiles,
     /// HSA-ids of the service platform's certificates.
-    pub(crate) platform_hsa_ids: Vec<String>,
+    pub platform_hsa_ids: Vec<String>,
     /// The store.
     pub store: StoreSettings,
     /// HTTP limits.
-    pub(crate) http: HttpLimits,
+    pub http: HttpLimits,
     /// What the service needs: identifiers, rules, XML limits, authorisation.
-    pub(crate) service: ServiceConfig,
+    pub service: ServiceConfig,
 }
 
 /// Which store, with what it needs.

@@ -25,21 +25,21 @@ pub(crate) const CORRELATION_HEADER: &str = "x-skltp-correlation-id";
 
 /// HTTP limits; every one configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct HttpLimits {
+pub struct HttpLimits {
     /// Largest request body; larger gets 413.
     pub max_body_bytes: usize,
     /// Time to receive a request's headers.
-    pub(crate) header_read_timeout: Duration,
+    pub header_read_timeout: Duration,
     /// A keep-alive connection with no traffic this long is closed.
-    pub(crate) idle_timeout: Duration,
+    pub idle_timeout: Duration,
     /// Time to answer one request once read.
-    pub(crate) request_timeout: Duration,
+    pub request_timeout: Duration,
     /// Time to complete the TLS handshake.
-    pub(crate) handshake_timeout: Duration,
+    pub handshake_timeout: Duration,
     /// Connections open at once; more are closed on accept.
-    pub(crate) max_connections: usize,
+    pub max_connections: usize,
     /// Requests being answered at once; more get 503 with Retry-After.
-    pub(crate) max_in_flight: usize,
+    pub max_in_flight: usize,
     /// Requests of one consumer being answered at once; more get 503 with Retry-After.
     pub max_in_flight_per_consumer: usize,
     /// Connections open at once with one client certificate (the platform's excepted).
@@ -197,25 +197,40 @@ async fn serve_connection(
     let activity = Activity::new();
     let io = TokioIo::new(ActivityIo::new(tls, activity.clone()));
     let st = state.clone();
+    let on_request = activity.clone();
     let svc = hyper::service::service_fn(move |req| {
         let (st, serial) = (st.clone(), serial.clone());
-        async move { Ok::<_, std::convert::Infallible>(route(req, st, serial, local_addr).await) }
+        let answering = on_request.request_started();
+        async move {
+            let resp = route(req, st, serial, local_addr).await;
+            drop(answering);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timer would also close idle keep-alive connections; ours below
+    // runs only while a request head is arriving.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(state.limits.header_read_timeout)
+        .header_read_timeout(None)
         .keep_alive(true)
         .max_buf_size(64 * 1024);
     let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);
-    let tick = (state.limits.idle_timeout / 4).max(Duration::from_millis(50));
+    let limits = &state.limits;
+    let tick =
+        (limits.idle_timeout.min(limits.header_read_timeout) / 4).max(Duration::from_millis(25));
     let mut closing = false;
     loop {
         tokio::select! {
             _ = conn.as_mut() => break,
-            _ = tokio::time::sleep(tick), if !closing => {
-                if activity.idle_for() >= state.limits.idle_timeout {
+            _ = tokio::time::sleep(tick) => {
+                if activity.head_pending_for().is_some_and(|t| t >= limits.header_read_timeout) {
+                    // A head that does not arrive in time: drop the connection, no answer owed.
+                    tracing::debug!("request head not received within the header-read timeout: connection closed");
+                    break;
+                }
+                if !closing && !activity.busy() && activity.head_pending_for().is_none() && activity.idle_for() >= limits.idle_timeout {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 }

@@ -451,3 +451,38 @@ async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
     );
     server.running.server.shutdown().await;
 }
+
+/// A keep-alive connection outlives the header-read timeout while idle and is closed after
+/// the idle timeout: the two are independent.
+#[tokio::test]
+async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idle_timeout() {
+    let server = start_server(|c| {
+        c.limits.header_read_timeout_ms = 300;
+        c.limits.idle_timeout_ms = 2_000;
+    })
+    .await;
+    let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
+    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    assert_eq!(first.status, 200);
+    tokio::time::sleep(Duration::from_millis(1_200)).await; // 4× the header timeout, idle
+    let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    assert_eq!(again.expect("the idle connection was closed before the idle timeout").status, 200);
+    tokio::time::sleep(Duration::from_millis(3_000)).await; // past the idle timeout
+    let closed = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    assert!(closed.is_err(), "still open after the idle timeout: {closed:?}");
+    server.running.server.shutdown().await;
+}
+
+/// The documented defaults: 15 s idle (longer than the 10 s header timeout), then a request
+/// on the same connection is answered.
+#[tokio::test]
+async fn a_keep_alive_connection_idle_for_15_s_still_answers_on_the_defaults() {
+    let server = start_server(|_| {}).await;
+    let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
+    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    assert_eq!(first.status, 200);
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    assert_eq!(again.expect("closed after 15 s idle, before the 60 s idle timeout").status, 200);
+    server.running.server.shutdown().await;
+}
