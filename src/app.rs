@@ -2,7 +2,6 @@
 
 use crate::admin;
 use crate::config::{Config, StoreSettings};
-use crate::metrics::Metrics;
 use crate::service::Service;
 use crate::store::group_commit::GroupCommit;
 use crate::store::sqlite::SqliteStore;
@@ -97,7 +96,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             ),
         }
     }
-    let metrics = Arc::new(Metrics::default());
+    let metrics = crate::metrics::global();
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
@@ -106,7 +105,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         limits: settings.http,
         platform_ids: settings.platform_hsa_ids.clone(),
         public_url: settings.public_url.clone(),
-        metrics: metrics.clone(),
+        metrics,
         limiter: {
             let l = settings.http;
             Arc::new(crate::transport::limiter::Limiter::new(

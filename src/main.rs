@@ -208,6 +208,8 @@ fn serve(config: Config) -> Result<ExitCode, String> {
         );
         wait_for_shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
+        // Orchestrators stop routing here before the listener closes.
+        pu_adapter::metrics::global().health().start_draining();
         running.server.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })

@@ -1,5 +1,8 @@
-//! Prometheus metrics (prometheus-client): per-contract request counts and durations by
-//! result, connection counters, build information. Read by the admin listener's `/metrics`.
+//! Prometheus metrics (prometheus-client) and the health the probes read: per-contract
+//! request durations by result, requests in flight, `soap:Server` answers by cause,
+//! audit-commit latency, connection-pool use, connections, build information; whether the
+//! service is draining and whether the store failed more recently than it succeeded.
+//! One process-wide instance, so any layer can record without plumbing.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -7,6 +10,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -20,18 +25,88 @@ struct BuildLabels {
     version: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CauseLabels {
+    cause: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: &'static str,
+}
+
+/// 50 µs to ~0.4 s: one fsync'd commit of an audit batch.
+fn commit_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 14))
+}
+
 /// 100 µs to ~3.3 s: a read answers in about a millisecond, a timeout is 10 s.
 fn request_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
 }
 
 /// Counters shared by the SOAP listener and read by `/metrics`.
-pub(crate) struct Metrics {
+pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     handshake_failures: Counter,
     connections_rejected: Counter,
     connections_open: Gauge,
+    in_flight: Gauge,
+    server_faults: Family<CauseLabels, Counter>,
+    audit_commit: Histogram,
+    pool_in_use: Family<PoolLabels, Gauge>,
+    health: Health,
+}
+
+/// What the readiness probe needs to know.
+#[derive(Debug, Default)]
+pub struct Health {
+    draining: AtomicBool,
+    store_failed_ms: AtomicU64,
+    store_ok_ms: AtomicU64,
+}
+
+impl Health {
+    /// The service stopped accepting and is finishing its requests.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Whether it is draining.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// A store operation failed now.
+    pub fn store_failed(&self) {
+        self.store_failed_ms.store(now_ms(), Ordering::Release);
+    }
+
+    /// A store operation succeeded now.
+    pub fn store_ok(&self) {
+        self.store_ok_ms.store(now_ms(), Ordering::Release);
+    }
+
+    /// The last store operation failed (e.g. a full disk): not ready until one succeeds.
+    pub fn store_failing(&self) -> bool {
+        self.store_failed_ms.load(Ordering::Acquire) > self.store_ok_ms.load(Ordering::Acquire)
+    }
+}
+
+fn now_ms() -> u64 {
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+    let ms = EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX).saturating_add(1)
+}
+
+/// The process-wide metrics.
+pub fn global() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::default)
 }
 
 impl std::fmt::Debug for Metrics {
@@ -69,6 +144,30 @@ impl Default for Metrics {
             "Connections open now",
             connections_open.clone(),
         );
+        let in_flight = Gauge::default();
+        registry.register(
+            "requests_in_flight",
+            "SOAP requests being answered now",
+            in_flight.clone(),
+        );
+        let server_faults = Family::<CauseLabels, Counter>::default();
+        registry.register(
+            "server_faults",
+            "soap:Server answers by cause (storage, timeout, internal, overload)",
+            server_faults.clone(),
+        );
+        let audit_commit = commit_histogram();
+        registry.register(
+            "audit_commit_seconds",
+            "Durable commits of audit batches",
+            audit_commit.clone(),
+        );
+        let pool_in_use = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_connections_in_use",
+            "Store connections lent out, by pool",
+            pool_in_use.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -82,30 +181,35 @@ impl Default for Metrics {
             handshake_failures,
             connections_rejected,
             connections_open,
+            in_flight,
+            server_faults,
+            audit_commit,
+            pool_in_use,
+            health: Health::default(),
         }
     }
 }
 
 impl Metrics {
     /// Counts one request of `contract` that ended with `result` after `elapsed`.
-    pub(crate) fn record(&self, contract: &'static str, result: &'static str, elapsed: Duration) {
+    pub fn record(&self, contract: &'static str, result: &'static str, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels { contract, result })
             .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a failed or timed-out handshake.
-    pub(crate) fn handshake_failed(&self) {
+    pub fn handshake_failed(&self) {
         self.handshake_failures.inc();
     }
 
     /// Counts a connection refused at a cap.
-    pub(crate) fn connection_rejected(&self) {
+    pub fn connection_rejected(&self) {
         self.connections_rejected.inc();
     }
 
     /// A connection opened (`true`) or closed (`false`).
-    pub(crate) fn connection_open(&self, open: bool) {
+    pub fn connection_open(&self, open: bool) {
         if open {
             self.connections_open.inc();
         } else {
@@ -113,8 +217,44 @@ impl Metrics {
         }
     }
 
+    /// A request started (`true`) or ended (`false`) being answered.
+    pub fn in_flight(&self, started: bool) {
+        if started {
+            self.in_flight.inc();
+        } else {
+            self.in_flight.dec();
+        }
+    }
+
+    /// Counts a `soap:Server` answer.
+    pub fn server_fault(&self, cause: &'static str) {
+        self.server_faults
+            .get_or_create(&CauseLabels { cause })
+            .inc();
+    }
+
+    /// Records one audit batch commit.
+    pub fn audit_committed(&self, took: Duration) {
+        self.audit_commit.observe(took.as_secs_f64());
+    }
+
+    /// A connection of `pool` was lent (`true`) or returned (`false`).
+    pub fn pool_lent(&self, pool: &'static str, lent: bool) {
+        let g = self.pool_in_use.get_or_create(&PoolLabels { pool });
+        if lent {
+            g.inc();
+        } else {
+            g.dec();
+        }
+    }
+
+    /// The health the probes read.
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
     /// The OpenMetrics text exposition.
-    pub(crate) fn render(&self) -> String {
+    pub fn render(&self) -> String {
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics could not be rendered");

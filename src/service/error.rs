@@ -120,3 +120,46 @@ pub(crate) fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
         log_id: log_id.to_string(),
     }
 }
+
+/// Every `soap:Server` answer is logged with its underlying cause (ERROR, or WARN when it is
+/// expected, as overload is), counted by cause, and a store failure marks the store failing
+/// for the readiness probe. Callers' errors are not ours to log loudly.
+pub(crate) fn report(err: &ServiceError, fault: &Fault) {
+    let metrics = crate::metrics::global();
+    let log_id = fault.log_id;
+    match err {
+        ServiceError::Overloaded(reason) => {
+            metrics.server_fault("overload");
+            tracing::warn!(%log_id, reason, "soap:Server: overloaded");
+        }
+        ServiceError::Storage(e) => {
+            metrics.server_fault("storage");
+            metrics.health().store_failed();
+            tracing::error!(%log_id, cause = %chain(e), "soap:Server: the store failed; nothing was changed");
+        }
+        ServiceError::Timeout => {
+            metrics.server_fault("timeout");
+            tracing::error!(%log_id, "soap:Server: the request did not complete within the request timeout");
+        }
+        ServiceError::Internal(cause) => {
+            metrics.server_fault("internal");
+            tracing::error!(%log_id, cause, "soap:Server: the handler ended without an answer");
+        }
+        _ => {}
+    }
+}
+
+/// An error and every cause under it, `: `-separated (e.g. `database error: database or disk is full`).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -218,6 +218,7 @@ impl Service {
 
     fn refuse(&self, call: &Call, err: &ServiceError, logical_address: Option<String>) -> Answer {
         let fault = err.to_fault();
+        error::report(err, &fault);
         self.audit_fault(call, err, &fault, logical_address.as_deref());
         Answer::fault(fault, logical_address)
     }
@@ -250,6 +251,8 @@ impl Service {
         if !handled.audit.is_empty() {
             self.stores.audit.append(&handled.audit)?;
         }
+        // The store answered and committed: ready again after a failure (a freed disk).
+        crate::metrics::global().health().store_ok();
         Ok(handled)
     }
 

@@ -55,6 +55,7 @@ fn commit_loop(log: &dyn AuditLog, rx: &Receiver<(Vec<AuditEntry>, Ack)>) {
         let entries: Vec<AuditEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
         let started = std::time::Instant::now();
         let outcome = log.append(&entries).map_err(Arc::new);
+        crate::metrics::global().audit_committed(started.elapsed());
         tracing::debug!(
             submissions = batch.len(),
             entries = entries.len(),

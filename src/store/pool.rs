@@ -38,6 +38,7 @@ impl<C> Drop for Lease<'_, C> {
         if let Some(conn) = self.conn.take() {
             self.pool.give_back(conn);
         }
+        crate::metrics::global().pool_lent(self.pool.what, false);
     }
 }
 
@@ -68,6 +69,7 @@ impl<C> Pool<C> {
         f: impl FnOnce(&mut C) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut lease = self.lend()?;
+        crate::metrics::global().pool_lent(self.what, true);
         match lease.conn.as_mut() {
             Some(conn) => f(conn),
             None => Err(StoreError::Invariant("a pool lease without a connection")),

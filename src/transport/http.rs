@@ -73,7 +73,7 @@ pub(crate) struct AppState {
     /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
     pub(crate) public_url: Option<String>,
     /// Request metrics.
-    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) metrics: &'static Metrics,
     /// Overload protection.
     pub(crate) limiter: Arc<Limiter>,
 }
@@ -514,12 +514,14 @@ async fn serve_soap(
             return overloaded(refusal, identity.consumer.as_deref());
         }
     };
+    state.metrics.in_flight(true);
     let call = Call {
         contract,
         consumer: identity.consumer.clone(),
         correlation_id: correlation_id.to_owned(),
     };
     let answer = answer_in_time(call, body, state).await;
+    state.metrics.in_flight(false);
     log_request(
         contract,
         identity.consumer.as_deref(),

@@ -11,6 +11,7 @@ mod crash;
 mod hostile;
 mod lifecycle;
 mod multi_instance;
+mod operations;
 mod overload;
 mod profiles;
 mod properties;

@@ -462,14 +462,24 @@ async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idl
     })
     .await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
-    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
+        .await
+        .unwrap();
     assert_eq!(first.status, 200);
     tokio::time::sleep(Duration::from_millis(1_200)).await; // 4× the header timeout, idle
     let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
-    assert_eq!(again.expect("the idle connection was closed before the idle timeout").status, 200);
+    assert_eq!(
+        again
+            .expect("the idle connection was closed before the idle timeout")
+            .status,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(3_000)).await; // past the idle timeout
     let closed = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
-    assert!(closed.is_err(), "still open after the idle timeout: {closed:?}");
+    assert!(
+        closed.is_err(),
+        "still open after the idle timeout: {closed:?}"
+    );
     server.running.server.shutdown().await;
 }
 
@@ -479,10 +489,17 @@ async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idl
 async fn a_keep_alive_connection_idle_for_15_s_still_answers_on_the_defaults() {
     let server = start_server(|_| {}).await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
-    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await.unwrap();
+    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
+        .await
+        .unwrap();
     assert_eq!(first.status, 200);
     tokio::time::sleep(Duration::from_secs(15)).await;
     let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
-    assert_eq!(again.expect("closed after 15 s idle, before the 60 s idle timeout").status, 200);
+    assert_eq!(
+        again
+            .expect("closed after 15 s idle, before the 60 s idle timeout")
+            .status,
+        200
+    );
     server.running.server.shutdown().await;
 }
