@@ -50,6 +50,7 @@ fn run_baseline_server(port: u16, size: usize) {
                 key: certs.join("server.key"),
                 client_ca: certs.join("ca.pem"),
                 allow_development_certificates: true,
+                crls: Vec::new(),
             })
             .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);

@@ -60,6 +60,9 @@ pub struct TlsConfig {
     pub platform_hsa_ids: Vec<String>,
     /// Accept the published development CA and server key of `certs-dev/` (development only).
     pub allow_development_certificates: bool,
+    /// Certificate revocation lists (PEM) for client certificates; a revoked one is refused
+    /// in the handshake.
+    pub crls: Vec<PathBuf>,
 }
 
 impl TlsConfig {
@@ -71,6 +74,7 @@ impl TlsConfig {
             client_ca: Some("certs-dev/ca.pem".into()),
             platform_hsa_ids: vec![devcerts::PLATFORM_HSA_ID.into()],
             allow_development_certificates: true,
+            crls: vec!["certs-dev/ca.crl.pem".into()],
         }
     }
 
@@ -91,6 +95,7 @@ impl TlsConfig {
                 key: key.clone(),
                 client_ca: client_ca.clone(),
                 allow_development_certificates: self.allow_development_certificates,
+                crls: self.crls.clone(),
             }),
             _ => Err(ConfigError::Invalid(format!(
                 "{} not set: a configuration file must name the server certificate, its key and the CA that issues consumer certificates \

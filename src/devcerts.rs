@@ -2,8 +2,9 @@
 //! tests only, never production). External test suites rely on these file names.
 
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber,
 };
 use std::path::Path;
 
@@ -19,6 +20,8 @@ pub(crate) const PLATFORM_HSA_ID: &str = "SE5565594230-1000";
 pub(crate) const EXPIRED_HSA_ID: &str = "SE2321000016-1004";
 /// HSA-id in the certificate of the untrusted CA.
 pub(crate) const STRANGER_HSA_ID: &str = "SE2321000016-1005";
+/// A consumer whose certificate the development CA has revoked (`ca.crl.pem`).
+pub(crate) const REVOKED_HSA_ID: &str = "SE2321000016-1006";
 
 /// Why the certificates could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -135,5 +138,30 @@ pub fn generate(dir: &Path) -> Result<(), DevCertError> {
     let stranger = client_params("pu-adapter dev stranger", STRANGER_HSA_ID, false)?
         .signed_by(&stranger_key, &other)?;
     write_pair(dir, "stranger", &stranger.pem(), &stranger_key)?;
+    write_revocation(dir, &ca)
+}
+
+/// A consumer certificate (`revoked.pem`) and the CA's CRL revoking it (`ca.crl.pem`).
+pub fn write_revocation(dir: &Path, ca: &Issuer<'_, KeyPair>) -> Result<(), DevCertError> {
+    let serial = SerialNumber::from(0x1006_u64);
+    let key = KeyPair::generate()?;
+    let mut params = client_params("pu-adapter dev revoked", REVOKED_HSA_ID, false)?;
+    params.serial_number = Some(serial.clone());
+    write_pair(dir, "revoked", &params.signed_by(&key, ca)?.pem(), &key)?;
+    let crl = CertificateRevocationListParams {
+        this_update: date_time_ymd(2025, 1, 1),
+        next_update: date_time_ymd(2055, 1, 1),
+        crl_number: SerialNumber::from(1_u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: serial,
+            revocation_time: date_time_ymd(2025, 6, 1),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(ca)?;
+    std::fs::write(dir.join("ca.crl.pem"), crl.pem()?)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod check;
 pub mod config;
 pub mod contracts;
 pub mod demo;

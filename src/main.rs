@@ -76,6 +76,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a configuration (TLS files, key and certificate, CA, expiry, store) and print
+    /// the effective configuration with secrets redacted; exit 1 on any problem.
+    CheckConfig {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {
         /// Output directory.
@@ -178,6 +184,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 limit: None,
             };
             audit(&config, person.as_deref(), query, json)
+        }
+        Command::CheckConfig { common } => {
+            let config = load_config(&common)?;
+            let report = pu_adapter::check::check(&config);
+            println!("{}", report.effective);
+            for fact in &report.facts {
+                println!("# {fact}");
+            }
+            for problem in &report.problems {
+                eprintln!("problem: {problem}");
+            }
+            Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::DevCerts { out } => {
             pu_adapter::devcerts::generate(&out).map_err(|e| e.to_string())?;

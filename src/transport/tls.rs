@@ -5,7 +5,7 @@
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -60,6 +60,24 @@ pub(crate) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
     Ok(certs)
 }
 
+/// Reads every CRL of the configured files.
+fn load_crls(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
+    let mut out = Vec::new();
+    for path in files {
+        let crls = CertificateRevocationListDer::pem_file_iter(path)
+            .map_err(|e| pem_error(path, format!("tls.crls: {e}")))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pem_error(path, format!("tls.crls: {e}")))?;
+        if crls.is_empty() {
+            return Err(pem_error(path, "tls.crls: no CRL found"));
+        }
+        out.extend(crls);
+    }
+    Ok(out)
+}
+
 /// Reads a private key, warning when the file is readable by others.
 pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     warn_if_key_is_exposed(path);
@@ -90,6 +108,8 @@ pub struct TlsFiles {
     pub client_ca: std::path::PathBuf,
     /// Whether the development CA and server key may be used.
     pub allow_development_certificates: bool,
+    /// CRLs checked for every client certificate.
+    pub crls: Vec<std::path::PathBuf>,
 }
 
 /// Refuses the published development material unless the configuration allows it.
@@ -115,6 +135,7 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
         key,
         client_ca,
         allow_development_certificates,
+        crls,
     } = files;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let anchors = load_certs(client_ca)?;
@@ -127,7 +148,16 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     for ca in anchors {
         roots.add(ca).map_err(|e| pem_error(client_ca, e))?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let mut verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if !crls.is_empty() {
+        // The consumer's own certificate is checked; CAs without a CRL here are not a reason to refuse.
+        verifier = verifier
+            .with_crls(load_crls(crls)?)
+            .only_check_end_entity_revocation()
+            .allow_unknown_revocation_status();
+    }
+    let verifier = verifier
         .build()
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)

@@ -136,7 +136,7 @@ fn serve_exits_0_after_sigterm() {
 fn help_documents_every_command() {
     let out = bin().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["serve", "import", "audit", "dev-certs"] {
+    for cmd in ["serve", "import", "audit", "check-config", "dev-certs"] {
         assert!(help.contains(cmd), "{help}");
     }
     let serve = String::from_utf8_lossy(&bin().args(["serve", "--help"]).output().unwrap().stdout)
@@ -485,4 +485,91 @@ fn pr4_the_audit_listing_shows_each_erasure_with_its_reason() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not an RFC 3339 time"));
+}
+
+#[test]
+fn check_config_names_what_is_wrong_and_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("own");
+    pu_adapter::devcerts::generate(&own).unwrap();
+    let other = dir.path().join("other");
+    pu_adapter::devcerts::generate(&other).unwrap();
+    let check = |tls: String, extra: &str| {
+        let file = config_file(dir.path(), &format!("{extra}\n{tls}"));
+        bin()
+            .arg("check-config")
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let tls = |cert: &std::path::Path, key: &std::path::Path, ca: &std::path::Path| {
+        format!("[tls]\ncert = {cert:?}\nkey = {key:?}\nclient_ca = {ca:?}")
+    };
+    let ok = check(
+        tls(
+            &own.join("server.pem"),
+            &own.join("server.key"),
+            &own.join("ca.pem"),
+        ),
+        "",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        stdout.contains("# tls:") && stdout.contains("valid for"),
+        "{stdout}"
+    );
+    // A key that belongs to another certificate.
+    let mismatch = check(
+        tls(
+            &own.join("server.pem"),
+            &other.join("server.key"),
+            &own.join("ca.pem"),
+        ),
+        "",
+    );
+    assert_eq!(mismatch.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&mismatch.stderr);
+    assert!(
+        stderr.contains("problem: tls:") && stderr.to_lowercase().contains("key"),
+        "{stderr}"
+    );
+    // A CA file that does not exist is named.
+    let missing = check(
+        tls(
+            &own.join("server.pem"),
+            &own.join("server.key"),
+            &dir.path().join("nope.pem"),
+        ),
+        "",
+    );
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("nope.pem"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    // The PostgreSQL password never appears.
+    let pg = check(
+        tls(&own.join("server.pem"), &own.join("server.key"), &own.join("ca.pem")),
+        "[store]\nkind = \"postgresql\"\npostgres_url = \"host=127.0.0.1 port=1 user=pu password=s3cret connect_timeout=1\"",
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&pg.stdout),
+        String::from_utf8_lossy(&pg.stderr)
+    );
+    assert!(
+        !all.contains("s3cret") && all.contains("password=[redacted]"),
+        "{all}"
+    );
+    assert_eq!(
+        pg.status.code(),
+        Some(1),
+        "an unreachable store is a problem: {all}"
+    );
 }

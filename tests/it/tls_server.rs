@@ -503,3 +503,36 @@ async fn a_keep_alive_connection_idle_for_15_s_still_answers_on_the_defaults() {
     );
     server.running.server.shutdown().await;
 }
+
+/// A client certificate the CA revoked (`certs-dev/ca.crl.pem`) is refused in the handshake,
+/// before any HTTP; a missing CRL file stops the start, naming it.
+#[tokio::test]
+async fn a_revoked_client_certificate_is_refused_in_the_handshake() {
+    let server = start_server(|_| {}).await;
+    let revoked = async {
+        let mut tls = connect(server.addr(), Some("revoked")).await?;
+        exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await
+    }
+    .await;
+    let err = revoked.expect_err("a revoked certificate got through");
+    assert!(err.to_string().to_lowercase().contains("revoked"), "{err}");
+    let ok = post(
+        server.addr(),
+        "consumer",
+        GPFP,
+        &gpfp("191212121212", "P1"),
+        &[],
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    server.running.server.shutdown().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.tls.crls = vec![dir.path().join("missing.crl.pem")];
+    let refused = pu_adapter::app::start(&config)
+        .await
+        .err()
+        .expect("started without its CRL");
+    assert!(refused.to_string().contains("missing.crl.pem"), "{refused}");
+}
