@@ -39,6 +39,33 @@ pub struct Running {
     pub admin_addr: Option<SocketAddr>,
     /// The stores (audit appends group-committed).
     pub stores: Stores,
+    state: Arc<AppState>,
+}
+
+impl Running {
+    /// SIGHUP: re-reads certificates, CA, CRLs, consumers and rules from `config`. Open
+    /// connections keep working; a reload that fails changes nothing and says why. The
+    /// listen addresses, the store and the platform HSA-ids need a restart.
+    pub fn reload(&self, config: &Config) -> Result<(), StartError> {
+        let settings = config.settings()?;
+        let tls = tls::server_config(&settings.tls)?;
+        self.state.replace_tls(tls);
+        self.state.service.reconfigure(settings.service);
+        record_certificate_expiry(&settings.tls);
+        Ok(())
+    }
+}
+
+/// `pu_adapter_certificate_expiry_seconds` for the server certificate and the client CAs.
+fn record_certificate_expiry(files: &tls::TlsFiles) {
+    for (name, path) in [
+        ("tls.cert", &files.cert),
+        ("tls.client_ca", &files.client_ca),
+    ] {
+        if let Some(seconds) = tls::seconds_until_expiry(path) {
+            crate::metrics::global().certificate_expiry(name, seconds);
+        }
+    }
 }
 
 /// Opens the configured store, applying migrations.
@@ -100,7 +127,9 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
+    record_certificate_expiry(&settings.tls);
     let state = Arc::new(AppState {
+        tls: std::sync::RwLock::new(tls_config),
         service: Arc::new(Service::new(settings.service.clone(), stores.clone())),
         limits: settings.http,
         platform_ids: settings.platform_hsa_ids.clone(),
@@ -115,8 +144,8 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             ))
         },
     });
-    let server = serve(listener, tls_config, state)
-        .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
+    let server =
+        serve(listener, state.clone()).map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
     let admin_addr = if let Some(admin_listen) = &settings.admin_listen {
         let admin = tokio::net::TcpListener::bind(admin_listen)
             .await
@@ -131,5 +160,6 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         server,
         admin_addr,
         stores,
+        state,
     })
 }

@@ -160,7 +160,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 config.load_demo = false;
             }
             init_logging(config.log_format);
-            serve(config)
+            // SIGHUP reads the same layers again (file, environment) for what a reload covers.
+            let reread = move || load_config(&common);
+            serve(config, reread)
         }
         Command::Import { common, file } => {
             let config = load_config(&common)?;
@@ -212,7 +214,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn serve(config: Config) -> Result<ExitCode, String> {
+fn serve(
+    config: Config,
+    reread: impl Fn() -> Result<Config, String> + Send + 'static,
+) -> Result<ExitCode, String> {
     // Handlers run on blocking threads (SQLite); a cap keeps a connection flood from becoming
     // hundreds of parked threads: excess requests queue instead.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -228,13 +233,46 @@ fn serve(config: Config) -> Result<ExitCode, String> {
             running.server.local_addr,
             running.admin_addr.map_or("-".to_owned(), |a| a.to_string())
         );
+        let running = std::sync::Arc::new(running);
+        let reloads = tokio::spawn(reload_on_sighup(running.clone(), reread));
         wait_for_shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         // Orchestrators stop routing here before the listener closes.
         pu_adapter::metrics::global().health().start_draining();
-        running.server.shutdown().await;
+        reloads.abort();
+        let _ = reloads.await;
+        match std::sync::Arc::try_unwrap(running) {
+            Ok(running) => running.server.shutdown().await,
+            Err(_) => tracing::warn!("a reload was still running at shutdown"),
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Each SIGHUP re-reads certificates, CA, CRLs, consumers and rules; a failed reload keeps
+/// the running configuration and logs why.
+async fn reload_on_sighup(
+    running: std::sync::Arc<pu_adapter::app::Running>,
+    reread: impl Fn() -> Result<Config, String>,
+) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("SIGHUP cannot be handled: reload by restarting");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match reread().and_then(|config| running.reload(&config).map_err(|e| e.to_string())) {
+                Ok(()) => tracing::info!("reloaded: certificates, CA, CRLs, consumers and rules"),
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed: the running configuration is kept")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (running, reread);
 }
 
 async fn wait_for_shutdown_signal() {

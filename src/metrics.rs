@@ -56,7 +56,13 @@ pub struct Metrics {
     server_faults: Family<CauseLabels, Counter>,
     audit_commit: Histogram,
     pool_in_use: Family<PoolLabels, Gauge>,
+    certificate_expiry: Family<CertLabels, Gauge>,
     health: Health,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CertLabels {
+    file: &'static str,
 }
 
 /// What the readiness probe needs to know.
@@ -168,6 +174,12 @@ impl Default for Metrics {
             "Store connections lent out, by pool",
             pool_in_use.clone(),
         );
+        let certificate_expiry = Family::<CertLabels, Gauge>::default();
+        registry.register(
+            "certificate_expiry_seconds",
+            "Seconds until the first certificate of each configured file expires",
+            certificate_expiry.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -185,6 +197,7 @@ impl Default for Metrics {
             server_faults,
             audit_commit,
             pool_in_use,
+            certificate_expiry,
             health: Health::default(),
         }
     }
@@ -246,6 +259,13 @@ impl Metrics {
         } else {
             g.dec();
         }
+    }
+
+    /// Seconds until the certificates of a configured file expire.
+    pub fn certificate_expiry(&self, file: &'static str, seconds: i64) {
+        self.certificate_expiry
+            .get_or_create(&CertLabels { file })
+            .set(seconds);
     }
 
     /// The health the probes read.

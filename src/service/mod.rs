@@ -165,14 +165,35 @@ impl Context<'_> {
 
 /// The service: settings and stores. Cheap to share behind an `Arc`.
 pub struct Service {
-    config: ServiceConfig,
+    /// Swapped whole by a reload; each request works with the settings it started with.
+    config: std::sync::RwLock<std::sync::Arc<ServiceConfig>>,
     stores: Stores,
 }
 
 impl Service {
     /// A service over `stores`.
     pub fn new(config: ServiceConfig, stores: Stores) -> Self {
-        Self { config, stores }
+        Self {
+            config: std::sync::RwLock::new(std::sync::Arc::new(config)),
+            stores,
+        }
+    }
+
+    /// The settings now (a reload may replace them for later requests).
+    fn settings(&self) -> std::sync::Arc<ServiceConfig> {
+        // A poisoned lock still holds a whole value: settings are only ever swapped whole.
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the settings (consumers, rules, limits) for every later request.
+    pub fn reconfigure(&self, config: ServiceConfig) {
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(config);
     }
 
     /// The stores (for health checks).
@@ -229,22 +250,19 @@ impl Service {
         body: &[u8],
         la_out: &mut Option<String>,
     ) -> Result<Handled, ServiceError> {
-        let envelope = read_envelope(body, self.config.xml_limits)?;
+        let config = self.settings();
+        let envelope = read_envelope(body, config.xml_limits)?;
         let logical_address = envelope.logical_address()?.to_owned();
         *la_out = Some(logical_address.clone());
         let consumer = call.consumer.as_deref().ok_or(ServiceError::NoConsumerId)?;
-        if !self
-            .config
-            .authorisation
-            .is_allowed(consumer, call.contract)
-        {
+        if !config.authorisation.is_allowed(consumer, call.contract) {
             return Err(ServiceError::Unauthorised(consumer.to_owned()));
         }
         check_operation(&envelope.body, call.contract)?;
         let ctx = Context {
             call,
             logical_address: &logical_address,
-            config: &self.config,
+            config: &config,
             stores: &self.stores,
         };
         let handled = dispatch(&ctx, &envelope.body)?;

@@ -64,6 +64,8 @@ impl Default for HttpLimits {
 
 /// Everything a connection needs.
 pub(crate) struct AppState {
+    /// The TLS configuration new connections get; a reload replaces it.
+    pub(crate) tls: std::sync::RwLock<Arc<ServerConfig>>,
     /// The service: the only thing past this layer the transport talks to.
     pub(crate) service: Arc<Service>,
     /// HTTP limits.
@@ -76,6 +78,24 @@ pub(crate) struct AppState {
     pub(crate) metrics: &'static Metrics,
     /// Overload protection.
     pub(crate) limiter: Arc<Limiter>,
+}
+
+impl AppState {
+    /// The TLS configuration for a new connection.
+    pub(crate) fn current_tls(&self) -> Arc<ServerConfig> {
+        self.tls
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the TLS configuration for every later connection.
+    pub(crate) fn replace_tls(&self, tls: Arc<ServerConfig>) {
+        *self
+            .tls
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tls;
+    }
 }
 
 /// A running server.
@@ -95,20 +115,10 @@ impl ServerHandle {
 }
 
 /// Starts serving on `listener`.
-pub(crate) fn serve(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
-    state: Arc<AppState>,
-) -> std::io::Result<ServerHandle> {
+pub(crate) fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<ServerHandle> {
     let local_addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let join = tokio::spawn(accept_loop(
-        listener,
-        TlsAcceptor::from(tls),
-        state,
-        rx,
-        local_addr,
-    ));
+    let join = tokio::spawn(accept_loop(listener, state, rx, local_addr));
     Ok(ServerHandle {
         local_addr,
         shutdown: tx,
@@ -118,7 +128,6 @@ pub(crate) fn serve(
 
 async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
     state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
     local_addr: SocketAddr,
@@ -139,7 +148,10 @@ async fn accept_loop(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (acceptor, state, shutdown) = (acceptor.clone(), state.clone(), shutdown.clone());
+        // Each connection takes the TLS configuration current when it arrives: a reload
+        // affects new connections only, open ones keep theirs.
+        let acceptor = TlsAcceptor::from(state.current_tls());
+        let (state, shutdown) = (state.clone(), shutdown.clone());
         tokio::spawn(async move {
             state.metrics.connection_open(true);
             serve_connection(stream, acceptor, &state, shutdown, local_addr).await;

@@ -78,6 +78,22 @@ fn load_crls(
     Ok(out)
 }
 
+/// Seconds until the first certificate of `path` to expire does (negative: expired).
+pub fn seconds_until_expiry(path: &Path) -> Option<i64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    load_certs(path)
+        .ok()?
+        .iter()
+        .filter_map(|c| x509_parser::parse_x509_certificate(c.as_ref()).ok())
+        .map(|(_, parsed)| {
+            parsed.validity().not_after.timestamp() - i64::try_from(now).unwrap_or(i64::MAX)
+        })
+        .min()
+}
+
 /// Reads a private key, warning when the file is readable by others.
 pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     warn_if_key_is_exposed(path);

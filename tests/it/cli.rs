@@ -117,6 +117,16 @@ fn serve_exits_0_after_sigterm() {
         assert!(Instant::now() < deadline, "serve did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // SIGHUP reloads; it must not end the process (its default action would).
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the server"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

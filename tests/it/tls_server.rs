@@ -536,3 +536,85 @@ async fn a_revoked_client_certificate_is_refused_in_the_handshake() {
         .expect("started without its CRL");
     assert!(refused.to_string().contains("missing.crl.pem"), "{refused}");
 }
+
+/// SIGHUP's reload under load: new certificate and consumer list for new connections,
+/// open connections keep working, no request fails; a reload that fails changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_under_load_fails_no_request_and_a_bad_reload_changes_nothing() {
+    let server = start_server(|_| {}).await;
+    let addr = server.addr();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (mut sent, mut failed) = (0u32, Vec::new());
+            let mut tls = connect(addr, Some("consumer")).await.unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if sent % 5 == 0 {
+                    tls = connect(addr, Some("consumer")).await.unwrap(); // new connections too
+                }
+                match exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await {
+                    Ok(r) if r.status == 200 => {}
+                    other => failed.push(format!("{other:?}")),
+                }
+                sent += 1;
+            }
+            (sent, failed)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A new server certificate from the development CA, and the extended consumer removed.
+    let certs = repo().join("certs-dev");
+    let ca_key =
+        rcgen::KeyPair::from_pem(&std::fs::read_to_string(certs.join("ca.key")).unwrap()).unwrap();
+    let ca = rcgen::Issuer::from_ca_cert_pem(
+        &std::fs::read_to_string(certs.join("ca.pem")).unwrap(),
+        ca_key,
+    )
+    .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let (cert_file, key_file) = (
+        server.dir.path().join("new.pem"),
+        server.dir.path().join("new.key"),
+    );
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let mut reloaded = test_config(server.dir.path());
+    reloaded.tls.cert = Some(cert_file);
+    reloaded.tls.key = Some(key_file);
+    reloaded
+        .consumers
+        .retain(|c| c.hsa_id != "SE2321000016-1002");
+    server.running.reload(&reloaded).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut bad = reloaded.clone();
+    bad.tls.client_ca = Some(server.dir.path().join("missing-ca.pem"));
+    let refused = server.running.reload(&bad).unwrap_err().to_string();
+    assert!(refused.contains("missing-ca.pem"), "{refused}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (sent, failed) = load.await.unwrap();
+    assert!(
+        sent > 20 && failed.is_empty(),
+        "{} of {sent} requests failed across the reloads: {failed:?}",
+        failed.len()
+    );
+    // New connections get the new certificate (the failed reload kept it).
+    let tls = connect(addr, Some("consumer")).await.unwrap();
+    let presented = tls.get_ref().1.peer_certificates().unwrap()[0].clone();
+    assert_eq!(presented.as_ref(), cert.der().as_ref());
+    let u = Contract::GetPersonsForProfileUnrestricted;
+    let body = unrestricted(&gpfp("191212121212", "P1"), Contract::GetPersonsForProfile);
+    let r = post(addr, "extended", u.path(), &body, &[]).await;
+    assert!(
+        r.body
+            .contains("Obehörigt anrop för system SE2321000016-1002"),
+        "{}",
+        r.body
+    );
+    server.running.server.shutdown().await;
+}
