@@ -266,7 +266,7 @@ async fn reload_on_sighup(
             match reread().and_then(|config| running.reload(&config).map_err(|e| e.to_string())) {
                 Ok(()) => tracing::info!("reloaded: certificates, CA, CRLs, consumers and rules"),
                 Err(e) => {
-                    tracing::error!(error = %e, "reload failed: the running configuration is kept")
+                    tracing::error!(error = %e, "reload failed: the running configuration is kept");
                 }
             }
         }
