@@ -56,6 +56,9 @@ else
   echo "skipped: interop suites need python3 (venv), node/npm and xmllint" >&2
 fi
 
+# Packaging: the Containerfile (hadolint) and the systemd unit (systemd-analyze verify).
+packaging/lint.sh 2>&1 | tee -a "$interop_log" || status=1
+
 # cargo: "test result: ok. 12 passed; 0 failed; ..."; interop: "interop: zeep: 74 checks passed, 0 failed".
 cargo_passed=$(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 cargo_failed=$(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
