@@ -15,9 +15,17 @@ case "$cmd" in
     dir=$(mktemp -d /tmp/pu-adapter-pg.XXXXXX)
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "'$bin/initdb' -D '$dir' -A trust -U postgres -E UTF8 >'$dir.initdb.log' 2>&1"
-    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on\" start >/dev/null"
+    # TLS on, with the development server certificate (SAN 127.0.0.1, from certs-dev/ca.pem):
+    # the storage suite connects through it and verifies it (verify-full).
+    repo=$(cd "$(dirname "$0")/.." && pwd)
+    cp "$repo/certs-dev/server.pem" "$dir/server.crt"
+    cp "$repo/certs-dev/server.key" "$dir/server.key"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir/server.crt" "$dir/server.key"
+    chmod 600 "$dir/server.key"
+    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key\" start >/dev/null"
     echo "export PGDATA_DIR='$dir'"
     echo "export PU_ADAPTER_TEST_POSTGRES_URL='host=127.0.0.1 port=$port user=postgres'"
+    echo "export PU_ADAPTER_TEST_POSTGRES_CA='$repo/certs-dev/ca.pem'"
     ;;
   pause)
     dir=${2:?data directory}
@@ -26,7 +34,7 @@ case "$cmd" in
   resume)
     dir=${2:?data directory}
     port=${port:?PGPORT}
-    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1\" start >/dev/null"
+    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key\" start >/dev/null"
     ;;
   stop)
     dir=${2:?data directory}

@@ -84,8 +84,8 @@ pub fn open_store(settings: &StoreSettings) -> Result<Stores, StartError> {
                 file, *tuning,
             )?)))
         }
-        StoreSettings::Postgresql { url, pool_size } => Ok(Stores::direct(Arc::new(
-            crate::store::postgres::PostgresStore::open(url, *pool_size)?,
+        StoreSettings::Postgresql { url, pool_size, ca } => Ok(Stores::direct(Arc::new(
+            crate::store::postgres::PostgresStore::open(url, *pool_size, ca.as_deref())?,
         ))),
     }
 }

@@ -118,30 +118,11 @@ fn store_reachable(store: &StoreSettings) -> Result<String, String> {
                 ))
             }
         }
-        StoreSettings::Postgresql { url, .. } => {
-            let url = url.clone();
-            // The sync client runs a runtime of its own: never on an async thread.
-            std::thread::spawn(move || {
-                postgres::Client::connect(&url, postgres::NoTls)
-                    .and_then(|mut c| c.simple_query("SELECT 1").map(|_| ()))
-            })
-            .join()
-            .map_err(|_| "store: the connection check panicked".to_owned())?
-            .map(|()| {
-                format!(
-                    "store: PostgreSQL answers at {}",
-                    redact_url(store_url(store))
-                )
-            })
-            .map_err(|e| format!("store.postgres_url = {}: {e}", redact_url(store_url(store))))
+        StoreSettings::Postgresql { url, ca, .. } => {
+            crate::store::postgres::reachable(url, ca.as_deref())
+                .map(|()| format!("store: PostgreSQL answers at {}", redact_url(url)))
+                .map_err(|e| format!("store.postgres_url = {}: {e}", redact_url(url)))
         }
-    }
-}
-
-fn store_url(store: &StoreSettings) -> &str {
-    match store {
-        StoreSettings::Postgresql { url, .. } => url,
-        StoreSettings::Sqlite { .. } => "",
     }
 }
 

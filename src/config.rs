@@ -116,6 +116,9 @@ pub struct StoreConfig {
     pub sqlite_file: Option<PathBuf>,
     /// PostgreSQL connection string (`host=… user=… dbname=…`).
     pub postgres_url: Option<String>,
+    /// CA (PEM) the PostgreSQL server's certificate must come from; set: TLS with
+    /// verify-full semantics, unset: plain connections (loopback or a local socket only).
+    pub postgres_ca: Option<PathBuf>,
     /// PostgreSQL connections per instance.
     pub postgres_pool_size: usize,
     /// SQLite reader connections at most; more concurrent reads wait for one.
@@ -248,6 +251,7 @@ impl Default for StoreConfig {
             kind: StoreKind::Sqlite,
             sqlite_file: None,
             postgres_url: None,
+            postgres_ca: None,
             postgres_pool_size: 16,
             sqlite_readers: sqlite.readers,
             sqlite_cache_mib: sqlite.cache_kib / 1024,
@@ -335,6 +339,8 @@ pub enum StoreSettings {
         url: String,
         /// Connections per instance.
         pool_size: usize,
+        /// CA for verify-full TLS, if any.
+        ca: Option<PathBuf>,
     },
 }
 
@@ -347,15 +353,18 @@ const ENV_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Variables with the prefix that are not configuration keys (read by the CLI itself).
-const ENV_NOT_KEYS: &[&str] = &["CONFIG", "LOG", "TEST_POSTGRES_URL", "BENCH_PERSONS"];
+const ENV_NOT_KEYS: &[&str] = &["CONFIG", "LOG", "BIN"];
+
+/// Prefixes of variables read by the test and benchmark harnesses, not by the service.
+const ENV_HARNESS_PREFIXES: &[&str] = &["TEST_", "BENCH_"];
 
 /// `PU_ADAPTER_<KEY>`, nested keys joined by `__` (`PU_ADAPTER_LIMITS__MAX_IN_FLIGHT=512`).
 fn env_layer() -> Env {
     Env::prefixed("PU_ADAPTER_")
         .filter(|k| {
-            !ENV_NOT_KEYS
-                .iter()
-                .any(|n| k.as_str().eq_ignore_ascii_case(n))
+            let upper = k.as_str().to_ascii_uppercase();
+            !ENV_NOT_KEYS.iter().any(|n| upper == *n)
+                && !ENV_HARNESS_PREFIXES.iter().any(|p| upper.starts_with(p))
         })
         .map(|k| {
             let upper = k.as_str().to_ascii_uppercase();
@@ -517,6 +526,11 @@ impl Config {
                 Some(url) if !url.trim().is_empty() => Ok(StoreSettings::Postgresql {
                     url: url.clone(),
                     pool_size: self.store.postgres_pool_size.max(1),
+                    ca: self
+                        .store
+                        .postgres_ca
+                        .clone()
+                        .filter(|p| !p.as_os_str().is_empty()),
                 }),
                 _ => Err(ConfigError::Invalid(
                     "store.kind = postgresql needs store.postgres_url".into(),

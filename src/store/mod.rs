@@ -78,6 +78,9 @@ pub enum StoreError {
         #[source]
         source: Box<StoreError>,
     },
+    /// The TLS material for the database connection is unusable.
+    #[error("database TLS: {0}")]
+    Tls(String),
     /// SQLite did not switch to write-ahead logging.
     #[error("could not switch {} to WAL (journal_mode={mode})", path.display())]
     NoWal {

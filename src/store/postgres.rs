@@ -11,6 +11,7 @@ use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{Person, PersonId};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls};
+use rustls_pki_types::pem::PemObject;
 
 /// Serialises migrations of instances that start together.
 const MIGRATION_LOCK: i64 = 7_262_001;
@@ -31,7 +32,7 @@ struct Vacuumer {
 }
 
 impl Vacuumer {
-    fn start(url: String) -> Result<Self, StoreError> {
+    fn start(url: String, tls: Connector) -> Result<Self, StoreError> {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("postgres-vacuum".into())
@@ -41,7 +42,7 @@ impl Vacuumer {
                 while rx.recv().is_ok() {
                     std::thread::sleep(VACUUM_WITHIN / 2);
                     while rx.try_recv().is_ok() {}
-                    if let Err(e) = vacuum(&mut client, &url) {
+                    if let Err(e) = vacuum(&mut client, &url, &tls) {
                         client = None;
                         tracing::warn!(error = %e, "VACUUM of contact_records after a removal failed");
                     }
@@ -60,10 +61,10 @@ impl Vacuumer {
     }
 }
 
-fn vacuum(client: &mut Option<Client>, url: &str) -> Result<(), StoreError> {
+fn vacuum(client: &mut Option<Client>, url: &str, tls: &Connector) -> Result<(), StoreError> {
     let c = match client {
         Some(c) if !c.is_closed() => c,
-        _ => client.insert(Client::connect(url, NoTls)?),
+        _ => client.insert(tls.connect(url)?),
     };
     Ok(c.batch_execute("VACUUM contact_records")?)
 }
@@ -80,10 +81,19 @@ impl Drop for PostgresStore {
 
 impl PostgresStore {
     /// Connects, applies migrations and keeps up to `pool_size` connections.
-    pub fn open(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let vacuum = Vacuumer::start(url.to_owned())?;
+    ///
+    /// With `ca`, every connection is TLS and the server must present a certificate from
+    /// that CA for the host it was asked for (libpq's `sslmode=verify-full`); without, the
+    /// connections are plain (a local socket or loopback only).
+    pub fn open(
+        url: &str,
+        pool_size: usize,
+        ca: Option<&std::path::Path>,
+    ) -> Result<Self, StoreError> {
+        let tls = Connector::new(ca)?;
+        let vacuum = Vacuumer::start(url.to_owned(), tls.clone())?;
         let url = url.to_owned();
-        let connect = move || Ok(Client::connect(&url, NoTls)?);
+        let connect = move || tls.connect(&url);
         // A broken connection is dropped on return, so the service recovers when the database does.
         let store = Self {
             pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| {
@@ -101,6 +111,70 @@ impl PostgresStore {
             })
         })?;
         Ok(store)
+    }
+}
+
+/// Whether the server answers, connecting as the store would; changes nothing.
+pub fn reachable(url: &str, ca: Option<&std::path::Path>) -> Result<(), StoreError> {
+    let tls = Connector::new(ca)?;
+    let url = url.to_owned();
+    // The sync client runs a runtime of its own: never on an async thread.
+    std::thread::spawn(move || {
+        tls.connect(&url)
+            .and_then(|mut c| Ok(c.simple_query("SELECT 1").map(|_| ())?))
+    })
+    .join()
+    .map_err(|_| StoreError::Invariant("the connection check panicked"))?
+}
+
+/// How connections are made: plain, or TLS verified against a CA (verify-full).
+#[derive(Clone)]
+enum Connector {
+    Plain,
+    Verified(tokio_postgres_rustls::MakeRustlsConnect),
+}
+
+impl Connector {
+    fn new(ca: Option<&std::path::Path>) -> Result<Self, StoreError> {
+        let Some(ca) = ca else {
+            return Ok(Connector::Plain);
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(ca)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| StoreError::Tls(format!("store.postgres_ca = {}: {e}", ca.display())))?;
+        if certs.is_empty() {
+            return Err(StoreError::Tls(format!(
+                "store.postgres_ca = {}: no certificate found",
+                ca.display()
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                StoreError::Tls(format!("store.postgres_ca = {}: {e}", ca.display()))
+            })?;
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StoreError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Connector::Verified(
+            tokio_postgres_rustls::MakeRustlsConnect::new(config),
+        ))
+    }
+
+    fn connect(&self, url: &str) -> Result<Client, StoreError> {
+        Ok(match self {
+            Connector::Plain => Client::connect(url, NoTls)?,
+            // require: the connection fails rather than falling back to plain text.
+            Connector::Verified(tls) => {
+                let mut config: postgres::Config = url.parse()?;
+                config.ssl_mode(postgres::config::SslMode::Require);
+                config.connect(tls.clone())?
+            }
+        })
     }
 }
 

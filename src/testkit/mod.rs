@@ -272,6 +272,13 @@ pub fn fresh_postgres_database(prefix: &str) -> Option<String> {
     Some(format!("{url} dbname={db}"))
 }
 
+/// The CA of the test PostgreSQL server's certificate when it runs with TLS
+/// (`PU_ADAPTER_TEST_POSTGRES_CA`, set by `.ci/postgres.sh`): the suite then connects
+/// through TLS, verified.
+pub fn test_postgres_ca() -> Option<PathBuf> {
+    std::env::var_os("PU_ADAPTER_TEST_POSTGRES_CA").map(PathBuf::from)
+}
+
 /// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
 pub fn pnr(i: u64) -> String {
     let day_index = i % (80 * 336);

@@ -83,6 +83,12 @@ async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
     let env = [
         ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
         ("PU_ADAPTER_POSTGRES_URL", db_url.clone()),
+        (
+            "PU_ADAPTER_STORE__POSTGRES_CA",
+            test_postgres_ca()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
     ];
     let acknowledged = kill_during_updates_and_restart(dir.path(), &env).await;
     let audited: i64 = tokio::task::spawn_blocking(move || {

@@ -14,6 +14,7 @@ async fn an_update_through_one_instance_is_read_through_the_other() {
         c.store.kind = pu_adapter::store::StoreKind::Postgresql;
         c.store.postgres_url = Some(shared_url.clone());
         c.store.postgres_pool_size = 4;
+        c.store.postgres_ca = test_postgres_ca();
     };
     let a = start_server(use_pg).await;
     let b = start_server(use_pg).await;
@@ -108,6 +109,7 @@ async fn an_unreachable_database_gives_server_faults_and_the_service_recovers() 
         c.store.kind = pu_adapter::store::StoreKind::Postgresql;
         c.store.postgres_url = Some(url.clone());
         c.store.postgres_pool_size = 2;
+        c.store.postgres_ca = test_postgres_ca();
     })
     .await;
     let read = envelope(&format!(

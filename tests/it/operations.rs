@@ -153,9 +153,13 @@ async fn a_failing_store_is_logged_with_its_cause_counted_and_reflected_by_readi
     let Some(url) = fresh_postgres_database("pu_ops") else {
         return;
     };
+    let ca = test_postgres_ca()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let server = start(&[
         ("PU_ADAPTER_STORE_KIND", "postgresql"),
         ("PU_ADAPTER_POSTGRES_URL", &url),
+        ("PU_ADAPTER_STORE__POSTGRES_CA", &ca),
     ]);
     let addr = ([127, 0, 0, 1], server.port).into();
     let admin_sql = |sql: &'static str| {

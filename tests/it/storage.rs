@@ -51,7 +51,12 @@ fn fresh_postgres(url: &str) -> PostgresStore {
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
-    PostgresStore::open(&format!("{url} dbname={name}"), 8).unwrap()
+    PostgresStore::open(
+        &format!("{url} dbname={name}"),
+        8,
+        test_postgres_ca().as_deref(),
+    )
+    .unwrap()
 }
 
 const HANNA: &str = "199002026780";
@@ -582,4 +587,30 @@ fn migrations_apply_from_empty_and_again_on_restart() {
         let pg = fresh_postgres(&url);
         assert_eq!(pg.count_persons().unwrap(), 0);
     }
+}
+
+/// The PostgreSQL half of this suite goes through TLS, verified like libpq's verify-full:
+/// the test server's certificate passes with its CA and fails with any other.
+#[test]
+fn postgresql_connections_are_tls_verified_against_the_configured_ca() {
+    let Ok(url) = std::env::var("PU_ADAPTER_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: PU_ADAPTER_TEST_POSTGRES_URL not set");
+        return;
+    };
+    let Some(ca) = test_postgres_ca() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI's PostgreSQL runs with TLS (.ci/postgres.sh)"
+        );
+        eprintln!("skipped: the test PostgreSQL runs without TLS");
+        return;
+    };
+    pu_adapter::store::postgres::reachable(&url, Some(&ca)).expect("TLS with the right CA");
+    let wrong = repo().join("certs-dev/other-ca.pem");
+    let refused = pu_adapter::store::postgres::reachable(&url, Some(&wrong))
+        .expect_err("a server certificate from another CA was accepted");
+    assert!(
+        refused.to_string().to_lowercase().contains("certificate"),
+        "{refused}"
+    );
 }
