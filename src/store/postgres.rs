@@ -141,7 +141,7 @@ impl Connector {
         };
         let mut roots = rustls::RootCertStore::empty();
         let certs = rustls_pki_types::CertificateDer::pem_file_iter(ca)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| StoreError::Tls(format!("store.postgres_ca = {}: {e}", ca.display())))?;
         if certs.is_empty() {
             return Err(StoreError::Tls(format!(
