@@ -1,12 +1,20 @@
 //! Population import (`pu-adapter import FILE`): JSON Lines of population-register data.
 //! A line for an existing person replaces their population data, never their contact
-//! information; a person who becomes protected is protected for every later request (PR-4).
+//! information, unless the line carries contact information itself (seeding a staging
+//! store): that is checked by exactly the rules of an update, and a line that breaks one
+//! is rejected whole, naming the rule.
 
+use crate::audit::{AuditEntry, Caller, Source};
+use crate::domain::update::{apply_update, validate_update, ValidatedUpdate};
+use crate::domain::{
+    Access, ActorInput, ContactInput, ContactRecord, Qualifiers, UpdateAccess, UpdateInput,
+    Violation,
+};
 use crate::domain::{
     CountryCode, Deregistration, DeregistrationReason, Gender, IdentifierPolicy, MaritalCode,
     MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
-use crate::store::{PersonStore, StoreError, Upserted};
+use crate::store::{ContactUpdate, PersonStore, StoreError, Upserted};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -28,10 +36,25 @@ struct Line {
     guardians: Option<Vec<String>>,
     deregistration: Option<DeregistrationJson>,
     gender: Option<String>,
+    contact_information: Option<Vec<ContactJson>>,
+    optout_paper_notification: Option<bool>,
     citizenship: Option<Vec<String>>,
     marital_status: Option<MaritalJson>,
     referred_identities: Option<Vec<IdJson>>,
     linked_identities: Option<Vec<IdJson>>,
+}
+
+/// A `contactInformation` entry as an update sends it (qualifiers included, to be refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ContactJson {
+    contact_type: String,
+    value: Option<String>,
+    digital_notification: Option<bool>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    rank: Option<i32>,
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -89,11 +112,92 @@ pub struct ImportSummary {
     pub updated: u64,
     /// Rejected lines: (1-based line number, reason).
     pub rejected: Vec<(u64, String)>,
+    /// Persons whose contact information the import entered.
+    pub contacts_seeded: u64,
+}
+
+/// One accepted line: the person and, when the line carried it, contact information that
+/// passed every rule of an update.
+struct Accepted {
+    person: Person,
+    contacts: Option<ValidatedUpdate>,
 }
 
 /// Reads one line into a person, naming the field that is wrong.
-pub(crate) fn parse_line(line: &str, policy: &IdentifierPolicy) -> Result<Person, String> {
-    let l: Line = serde_json::from_str(line).map_err(|e| format!("not a valid record: {e}"))?;
+fn parse_accepted(line: &str, policy: &IdentifierPolicy) -> Result<Accepted, String> {
+    let mut l: Line = serde_json::from_str(line).map_err(|e| format!("not a valid record: {e}"))?;
+    let optout = l.optout_paper_notification;
+    let seed = match l.contact_information.take() {
+        Some(entries) => Some((entries, optout)),
+        None => optout.map(|o| (Vec::new(), Some(o))),
+    };
+    let person = person_of(l, policy)?;
+    let contacts = seed
+        .map(|(entries, optout)| seed_update(&person, entries, optout, policy))
+        .transpose()?;
+    Ok(Accepted { person, contacts })
+}
+
+/// The line's contact information as an update by the person themself would be, checked
+/// by every rule of one that needs no stored state (CT-*, DN-*, CO-1, PR-2, PR-6).
+fn seed_update(
+    person: &Person,
+    entries: Vec<ContactJson>,
+    optout: Option<bool>,
+    policy: &IdentifierPolicy,
+) -> Result<ValidatedUpdate, String> {
+    let input = UpdateInput {
+        actor: ActorInput {
+            id_root: person.id.root().into(),
+            id_extension: Some(person.id.extension().into()),
+            organization: None,
+        },
+        person_root: person.id.root().into(),
+        person_extension: Some(person.id.extension().into()),
+        version_to_update: None,
+        contacts: entries
+            .into_iter()
+            .map(|e| ContactInput {
+                contact_type: e.contact_type,
+                value: e.value,
+                digital_notification: e.digital_notification,
+                qualifiers: Qualifiers {
+                    use_: e.use_.is_some(),
+                    rank: e.rank.is_some(),
+                    comment: e.comment.is_some(),
+                    period: false,
+                },
+            })
+            .collect(),
+        contact_person_count: 0,
+        optout_paper_notification: optout,
+    };
+    let refused =
+        |v: Violation| format!("contactInformation: {v} (errorCode {})", v.code().as_str());
+    let valid = validate_update(&input, policy).map_err(refused)?;
+    // The rules that depend on the person (PR-2, PR-6) are decided on the line's own data.
+    apply_update(
+        valid.clone(),
+        Some(person),
+        None,
+        SEED_ACCESS,
+        IMPORT_CONSUMER,
+        chrono::Utc::now(),
+    )
+    .map_err(refused)?;
+    Ok(valid)
+}
+
+/// Seeding is an update on the restricted contract: a protected person gets none (PR-2).
+const SEED_ACCESS: UpdateAccess = UpdateAccess {
+    access: Access::Restricted,
+    unrestricted_may_update_protected: false,
+};
+
+/// Who the audit trail names for what the import does.
+const IMPORT_CONSUMER: &str = "pu-adapter-import";
+
+fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, String> {
     let id = match &l.person_id {
         IdField::Number(n) => policy.parse_number(n),
         IdField::Ii { root, extension } => policy.parse(root, Some(extension)),
@@ -282,7 +386,7 @@ pub fn import(
         if line.trim().is_empty() {
             continue;
         }
-        match parse_line(&line, policy) {
+        match parse_accepted(&line, policy) {
             Ok(p) => batch.push(p),
             Err(reason) => summary.rejected.push((number, reason)),
         }
@@ -297,15 +401,50 @@ pub fn import(
 
 fn flush(
     store: &dyn PersonStore,
-    batch: &mut Vec<Person>,
+    batch: &mut Vec<Accepted>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
-    for outcome in store.upsert_persons(batch)? {
+    let persons: Vec<Person> = batch.iter().map(|a| a.person.clone()).collect();
+    for outcome in store.upsert_persons(&persons)? {
         match outcome {
             Upserted::Inserted => summary.inserted += 1,
             Upserted::Updated => summary.updated += 1,
         }
     }
-    batch.clear();
+    for accepted in batch.drain(..) {
+        if let Some(update) = accepted.contacts {
+            seed_contacts(store, &accepted.person.id, update)?;
+            summary.contacts_seeded += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Enters seeded contact information over whatever is stored (the import states the whole
+/// set, as an update does), in the store's update transaction, audited as the import.
+fn seed_contacts(
+    store: &dyn PersonStore,
+    id: &PersonId,
+    update: ValidatedUpdate,
+) -> Result<(), StoreError> {
+    let now = chrono::Utc::now();
+    let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| {
+        let mut update = update.clone();
+        update.version_to_update = stored.map(|r| r.version.to_string());
+        apply_update(update, person, stored, SEED_ACCESS, IMPORT_CONSUMER, now)
+    };
+    let caller = Caller {
+        consumer: IMPORT_CONSUMER,
+        source: Source::Import,
+        logical_address: "-",
+        correlation_id: "-",
+    };
+    let audit = AuditEntry::now(&caller, id.key());
+    // Refusals were ruled out when the line was read; one here is recorded by the store.
+    let _ = store.update_contacts(ContactUpdate {
+        id,
+        decide: &decide,
+        audit: &audit,
+    })?;
     Ok(())
 }

@@ -332,6 +332,12 @@ fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
         summary.updated,
         summary.rejected.len()
     );
+    if summary.contacts_seeded > 0 {
+        println!(
+            "contact information entered for {} persons",
+            summary.contacts_seeded
+        );
+    }
     Ok(if summary.rejected.is_empty() {
         ExitCode::SUCCESS
     } else {

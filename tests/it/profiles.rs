@@ -320,3 +320,82 @@ fn population_fields_are_validated_per_line_and_unknown_fields_stay_errors() {
         );
     }
 }
+
+// CT-4: seeding through the import follows the update rules exactly; a refused line names
+// its rule and is not imported; seeding is audited as the import.
+#[test]
+fn ct4_contact_information_in_the_import_is_checked_by_the_update_rules() {
+    let (_dir, store) = demo_store();
+    let lines = [
+        r#"{"personId":"199002026780","givenName":"Hanna","surname":"Holm","contactInformation":[{"contactType":"sms","value":"+46701112233","digitalNotification":true}],"optoutPaperNotification":true}"#,
+        r#"{"personId":"191212121212","givenName":"Tolvan","surname":"T","contactInformation":[{"contactType":"sms","value":"0701234567","digitalNotification":true}]}"#,
+        r#"{"personId":"197505055678","givenName":"Frida","surname":"F","protection":{"skyddadFolkbokforing":true},"contactInformation":[{"contactType":"email","value":"f@example.se","digitalNotification":true}]}"#,
+        r#"{"personId":"198309214578","givenName":"Bertil","surname":"A","contactInformation":[{"contactType":"phone","value":"+46731234568","digitalNotification":true}]}"#,
+    ]
+    .join("\n");
+    let summary = pu_adapter::import::import(
+        lines.as_bytes(),
+        store.as_ref(),
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(summary.contacts_seeded, 1, "{summary:?}");
+    let reasons: Vec<(u64, &str)> = summary
+        .rejected
+        .iter()
+        .map(|(n, r)| (*n, r.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].0 == 2
+            && reasons[0].1.contains("[CT-4]")
+            && reasons[0].1.contains("+46701234567"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == 3 && reasons[1].1.contains("[PR-2]"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].0 == 4 && reasons[2].1.contains("[CT-1]"),
+        "{reasons:?}"
+    );
+    let gpci = Contract::GetPersonContactInformation;
+    let hanna = ask(
+        &store,
+        gpci,
+        CONSUMER,
+        &format!(
+            r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>{PNR}</c:root><c:extension>199002026780</c:extension></personId></GetPersonContactInformation>"#,
+            gpci.responder_ns()
+        ),
+    );
+    assert_eq!(text_of(&hanna, "value"), Some("+46701112233"), "{hanna}");
+    assert_eq!(text_of(&hanna, "optoutPaperNotification"), Some("true"));
+    // The refused line changed nothing: Tolvan keeps the demo record.
+    let tolvan = ask(
+        &store,
+        gpci,
+        CONSUMER,
+        &format!(
+            r#"<GetPersonContactInformation xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>{PNR}</c:root><c:extension>191212121212</c:extension></personId></GetPersonContactInformation>"#,
+            gpci.responder_ns()
+        ),
+    );
+    assert_eq!(text_of(&tolvan, "value"), Some("+46701234567"), "{tolvan}");
+    let trail = pu_adapter::store::AuditLog::query(
+        store.as_ref(),
+        &pu_adapter::audit::AuditQuery {
+            person: Some(format!("{PNR}:199002026780")),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.contract.as_str() == "import" && e.consumer == "pu-adapter-import"),
+        "{trail:?}"
+    );
+}
