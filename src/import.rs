@@ -413,7 +413,7 @@ fn flush(
     }
     for accepted in batch.drain(..) {
         if let Some(update) = accepted.contacts {
-            seed_contacts(store, &accepted.person.id, update)?;
+            seed_contacts(store, &accepted.person.id, &update)?;
             summary.contacts_seeded += 1;
         }
     }
@@ -425,7 +425,7 @@ fn flush(
 fn seed_contacts(
     store: &dyn PersonStore,
     id: &PersonId,
-    update: ValidatedUpdate,
+    update: &ValidatedUpdate,
 ) -> Result<(), StoreError> {
     let now = chrono::Utc::now();
     let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| {
