@@ -85,6 +85,12 @@ fn write_pair(dir: &Path, name: &str, cert_pem: &str, key: &KeyPair) -> Result<(
 
 /// Writes the development CA, server and client certificates into `dir`.
 pub fn generate(dir: &Path) -> Result<(), DevCertError> {
+    generate_with_names(dir, &[])
+}
+
+/// As [`generate`], the server certificate also valid for `names` (e.g. `pu-adapter`, the
+/// name of a container in a compose file, so that clients' hostname checks pass).
+pub fn generate_with_names(dir: &Path, names: &[String]) -> Result<(), DevCertError> {
     std::fs::create_dir_all(dir)?;
     let ca_key = KeyPair::generate()?;
     let ca_p = ca_params("pu-adapter development CA")?;
@@ -92,11 +98,19 @@ pub fn generate(dir: &Path) -> Result<(), DevCertError> {
     let ca = Issuer::new(ca_p, ca_key);
 
     let server_key = KeyPair::generate()?;
-    let mut server = CertificateParams::new(vec![
+    let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
-    ])?;
+    ];
+    sans.extend(
+        names
+            .iter()
+            .filter(|n| !sans.contains(n))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let mut server = CertificateParams::new(sans)?;
     server
         .distinguished_name
         .push(DnType::CommonName, "localhost");

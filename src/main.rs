@@ -48,6 +48,10 @@ enum Command {
         /// Do not load the demo persons.
         #[arg(long)]
         no_demo: bool,
+        /// A throw-away SQLite store in a temporary directory, removed at exit (staging,
+        /// test suites); the demo persons are loaded into it unless --no-demo.
+        #[arg(long)]
+        ephemeral: bool,
     },
     /// Import population data from a JSON Lines file (see README, "Population import").
     Import {
@@ -87,6 +91,10 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "certs-dev")]
         out: PathBuf,
+        /// Extra host names or addresses the server certificate is valid for (e.g. the
+        /// service name in a compose file).
+        #[arg(long, num_args = 1..)]
+        san: Vec<String>,
     },
 }
 
@@ -145,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             admin_listen,
             log_format,
             no_demo,
+            ephemeral,
         } => {
             let mut config = load_config(&common)?;
             if let Some(l) = listen {
@@ -160,6 +169,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 config.load_demo = false;
             }
             init_logging(config.log_format);
+            // Kept until serve returns: dropping it removes the throw-away store.
+            let _throwaway = if ephemeral {
+                Some(use_throwaway_store(&mut config)?)
+            } else {
+                None
+            };
             // SIGHUP reads the same layers again (file, environment) for what a reload covers.
             let reread = move || load_config(&common);
             serve(config, reread)
@@ -203,8 +218,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::FAILURE
             })
         }
-        Command::DevCerts { out } => {
-            pu_adapter::devcerts::generate(&out).map_err(|e| e.to_string())?;
+        Command::DevCerts { out, san } => {
+            pu_adapter::devcerts::generate_with_names(&out, &san).map_err(|e| e.to_string())?;
             println!(
                 "wrote development certificates to {} (for development and tests only)",
                 out.display()
@@ -247,6 +262,24 @@ fn serve(
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `--ephemeral`: the SQLite store goes to a new temporary directory, removed when it drops.
+fn use_throwaway_store(config: &mut Config) -> Result<tempfile::TempDir, String> {
+    if config.store.kind != pu_adapter::store::StoreKind::Sqlite {
+        return Err("--ephemeral needs the SQLite store (store.kind = \"sqlite\")".into());
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("pu-adapter-ephemeral-")
+        .tempdir()
+        .map_err(|e| format!("--ephemeral: cannot create a temporary directory: {e}"))?;
+    config.data_dir = dir.path().to_owned();
+    config.store.sqlite_file = None;
+    eprintln!(
+        "pu-adapter: ephemeral store in {} (removed at exit)",
+        dir.path().display()
+    );
+    Ok(dir)
 }
 
 /// Each SIGHUP re-reads certificates, CA, CRLs, consumers and rules; a failed reload keeps

@@ -583,3 +583,96 @@ fn check_config_names_what_is_wrong_and_redacts_secrets() {
         "an unreachable store is a problem: {all}"
     );
 }
+
+#[test]
+fn an_ephemeral_store_is_used_and_removed_at_exit_and_dev_certs_take_extra_names() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = bin()
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-listen",
+            "",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.strip_prefix("pu-adapter: ephemeral store in ") {
+                let _ = tx.send(rest.trim_end_matches(" (removed at exit)").to_owned());
+            }
+        }
+    });
+    let dir = std::path::PathBuf::from(
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("no ephemeral store line"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        dir.join("pu-adapter.db").exists(),
+        "the store is not in {}",
+        dir.display()
+    );
+    assert!(!repo().join("data").join("pu-adapter.db").exists() || dir != repo().join("data"));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!dir.exists(), "{} survived the exit", dir.display());
+
+    let certs = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "dev-certs",
+            "--san",
+            "pu-adapter",
+            "staging.example.se",
+            "--out",
+        ])
+        .arg(certs.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = std::fs::read_to_string(certs.path().join("server.pem")).unwrap();
+    let der = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
+        .map(|c: rustls::pki_types::CertificateDer<'_>| c.to_vec())
+        .unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .unwrap()
+        .unwrap()
+        .value
+        .general_names
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("pu-adapter"))
+            && names.iter().any(|n| n.contains("staging.example.se"))
+            && names.iter().any(|n| n.contains("localhost")),
+        "{names:?}"
+    );
+}
