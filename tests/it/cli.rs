@@ -667,7 +667,7 @@ fn an_ephemeral_store_is_used_and_removed_at_exit_and_dev_certs_take_extra_names
         .value
         .general_names
         .iter()
-        .map(|n| n.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     assert!(
         names.iter().any(|n| n.contains("pu-adapter"))
