@@ -130,7 +130,15 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     record_certificate_expiry(&settings.tls);
     let state = Arc::new(AppState {
         tls: std::sync::RwLock::new(tls_config),
-        service: Arc::new(Service::new(settings.service.clone(), stores.clone())),
+        service: Arc::new(
+            Service::new(settings.service.clone(), stores.clone()).with_control(
+                crate::service::control::Control::new(
+                    config.control.enabled,
+                    config.control.journal_personal_data,
+                    config.control.journal_size,
+                ),
+            ),
+        ),
         limits: settings.http,
         platform_ids: settings.platform_hsa_ids.clone(),
         public_url: settings.public_url.clone(),
@@ -151,7 +159,14 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             .await
             .map_err(|e| StartError::Bind(admin_listen.clone(), e))?;
         let addr = admin.local_addr().ok();
-        tokio::spawn(admin::serve(admin, metrics, stores.persons.clone()));
+        let served = Arc::new(admin::Admin {
+            metrics,
+            store: stores.persons.clone(),
+            service: state.service.clone(),
+            policy: settings.service.identifiers.clone(),
+            token: config.control.token.clone(),
+        });
+        tokio::spawn(admin::serve(admin, served));
         addr
     } else {
         None

@@ -43,6 +43,33 @@ pub struct Config {
     pub rules: RulesConfig,
     /// Consumers and the contracts each may call.
     pub consumers: Vec<ConsumerConfig>,
+    /// The test-control API for staging and conformance suites (off by default).
+    pub control: ControlConfig,
+}
+
+/// The test-control API on the admin listener.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    /// Serve `/control/*` (reset, faults, journal).
+    pub enabled: bool,
+    /// Bearer token required on `/control/*`; needed when the admin listener is not loopback.
+    pub token: Option<String>,
+    /// Calls kept in the journal.
+    pub journal_size: usize,
+    /// Keep request bodies (personal data) in the journal.
+    pub journal_personal_data: bool,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            token: None,
+            journal_size: 1_000,
+            journal_personal_data: false,
+        }
+    }
 }
 
 /// TLS material. A configuration file must name all three files: the development
@@ -240,6 +267,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             rules: RulesConfig::default(),
             consumers: Vec::new(),
+            control: ControlConfig::default(),
         }
     }
 }
@@ -495,6 +523,20 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
             }
+        }
+        let admin_loopback = self
+            .admin_listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback())
+            || self.admin_listen.starts_with("localhost:");
+        if self.control.enabled
+            && !admin_loopback
+            && self.control.token.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "control.enabled with admin_listen = {:?} (not loopback) needs control.token",
+                self.admin_listen
+            )));
         }
         Ok(Settings {
             listen: self.listen.clone(),

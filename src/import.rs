@@ -363,6 +363,34 @@ fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
     }
 }
 
+/// The lines of `text` that would be rejected, with their numbers; nothing is stored.
+pub fn check(text: &str, policy: &IdentifierPolicy) -> Vec<(u64, String)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter_map(|(i, l)| {
+            parse_accepted(l, policy)
+                .err()
+                .map(|reason| (i as u64 + 1, reason))
+        })
+        .collect()
+}
+
+/// Replaces the whole population with `text` (the test-control reset): every line is
+/// checked first, and a file with any bad line changes nothing.
+pub fn reset(
+    text: &str,
+    store: &dyn PersonStore,
+    policy: &IdentifierPolicy,
+) -> Result<Result<ImportSummary, Vec<(u64, String)>>, StoreError> {
+    let bad = check(text, policy);
+    if !bad.is_empty() {
+        return Ok(Err(bad));
+    }
+    store.clear_population()?;
+    import(text.as_bytes(), store, policy, |_| {}).map(Ok)
+}
+
 /// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
 pub fn import(
     reader: impl BufRead,

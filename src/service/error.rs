@@ -61,6 +61,9 @@ pub(crate) enum ServiceError {
     /// A charset other than UTF-8.
     #[error("charset {0:?} is not supported; send UTF-8 (text/xml; charset=utf-8)")]
     UnsupportedCharset(String),
+    /// A fault injected through the test-control API.
+    #[error("soap:Server fault injected by the test-control API")]
+    Injected,
     /// Over an in-flight limit; the text says which.
     #[error("{0}")]
     Overloaded(String),
@@ -80,7 +83,8 @@ impl ServiceError {
             ServiceError::Storage(_)
             | ServiceError::Timeout
             | ServiceError::Overloaded(_)
-            | ServiceError::Internal(_) => FaultCode::Server,
+            | ServiceError::Internal(_)
+            | ServiceError::Injected => FaultCode::Server,
             _ => FaultCode::Client,
         }
     }
@@ -103,9 +107,10 @@ impl ServiceError {
             ServiceError::InvalidIdentifier { .. } => FaultKind::InvalidPersonId,
             ServiceError::Unauthorised(_) => FaultKind::Unauthorised,
             ServiceError::NoConsumerId => FaultKind::NoConsumerId,
-            ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Overloaded(_) => {
-                FaultKind::Storage
-            }
+            ServiceError::Storage(_)
+            | ServiceError::Internal(_)
+            | ServiceError::Overloaded(_)
+            | ServiceError::Injected => FaultKind::Storage,
             ServiceError::Timeout => FaultKind::Timeout,
         }
     }
@@ -140,6 +145,10 @@ pub(crate) fn report(err: &ServiceError, fault: &Fault) {
         ServiceError::Timeout => {
             metrics.server_fault("timeout");
             tracing::error!(%log_id, "soap:Server: the request did not complete within the request timeout");
+        }
+        ServiceError::Injected => {
+            metrics.server_fault("injected");
+            tracing::warn!(%log_id, "soap:Server: injected by the test-control API");
         }
         ServiceError::Internal(cause) => {
             metrics.server_fault("internal");

@@ -4,6 +4,7 @@
 //!
 //! Each contract has a handler module here; its XML mapping lives in `crate::contracts`.
 
+pub mod control;
 mod error;
 mod get_person_contact_information;
 mod get_persons_for_profile;
@@ -167,6 +168,7 @@ impl Context<'_> {
 pub struct Service {
     /// Swapped whole by a reload; each request works with the settings it started with.
     config: std::sync::RwLock<std::sync::Arc<ServiceConfig>>,
+    control: control::Control,
     stores: Stores,
 }
 
@@ -175,8 +177,21 @@ impl Service {
     pub fn new(config: ServiceConfig, stores: Stores) -> Self {
         Self {
             config: std::sync::RwLock::new(std::sync::Arc::new(config)),
+            control: control::Control::new(false, false, 1),
             stores,
         }
+    }
+
+    /// With a test-control plane (fault injection, journal).
+    #[must_use]
+    pub fn with_control(mut self, control: control::Control) -> Self {
+        self.control = control;
+        self
+    }
+
+    /// The test-control plane.
+    pub fn control(&self) -> &control::Control {
+        &self.control
     }
 
     /// The settings now (a reload may replace them for later requests).

@@ -178,6 +178,9 @@ pub trait PersonStore: Send + Sync + 'static {
 
     /// How many persons are stored.
     fn count_persons(&self) -> Result<u64, StoreError>;
+
+    /// Removes every person and contact record (staging reset); the audit trail stays.
+    fn clear_population(&self) -> Result<(), StoreError>;
 }
 
 /// The append-only audit trail (AC-2).

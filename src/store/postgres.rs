@@ -301,6 +301,13 @@ impl PersonStore for PostgresStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
+    fn clear_population(&self) -> Result<(), StoreError> {
+        self.pool
+            .with(|c| in_transaction(c, sql::clear_population))?;
+        self.vacuum.removed();
+        Ok(())
+    }
+
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.pool.with(|c| sql::count_persons(&mut PgSql(c)))
     }

@@ -591,6 +591,12 @@ pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditE
     Ok(out)
 }
 
+/// Removes every person, contact record and alias (the test-control reset); the audit
+/// trail stays, append-only.
+pub(crate) fn clear_population(db: &mut dyn Sql) -> Result<(), StoreError> {
+    db.batch("DELETE FROM contact_records; DELETE FROM person_aliases; DELETE FROM persons;")
+}
+
 /// How many persons are stored.
 pub(crate) fn count_persons(db: &mut dyn Sql) -> Result<u64, StoreError> {
     let n = first(db, "SELECT COUNT(*) FROM persons", &[], |r| r.int(0))?.unwrap_or(0);

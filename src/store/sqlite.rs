@@ -353,6 +353,12 @@ impl PersonStore for SqliteStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
+    fn clear_population(&self) -> Result<(), StoreError> {
+        self.with_writer(|conn| in_transaction(conn, sql::clear_population))?;
+        self.scrub_if(true);
+        Ok(())
+    }
+
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.with_reader(|c| sql::count_persons(&mut SqliteSql(c)))
     }

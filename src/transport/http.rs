@@ -5,6 +5,7 @@ use super::activity::{Activity, ActivityIo};
 use super::identity::{consumer_of, serial_number_of, ORIGINAL_CONSUMER_HEADER};
 use super::limiter::{Limiter, Refusal};
 use crate::metrics::Metrics;
+use crate::service::control::Injection;
 use crate::service::{Answer, Call, Contract, RequestResult, Service, ServiceError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -214,9 +215,10 @@ async fn serve_connection(
         let (st, serial) = (st.clone(), serial.clone());
         let answering = on_request.request_started();
         async move {
+            // An Err closes the connection without an answer (an injected "close").
             let resp = route(req, st, serial, local_addr).await;
             drop(answering);
-            Ok::<_, std::convert::Infallible>(resp)
+            resp
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -262,7 +264,7 @@ async fn route(
     state: Arc<AppState>,
     serial: Option<Arc<str>>,
     local_addr: SocketAddr,
-) -> Resp {
+) -> Result<Resp, InjectedClose> {
     let started = Instant::now();
     let correlation_id = correlation_id_of(&req);
     let contract = Service::contract_at(req.uri().path());
@@ -273,7 +275,7 @@ async fn route(
         ),
         (Some(c), &Method::GET) => serve_contract_file(&req, c, &state, local_addr),
         (Some(c), &Method::POST) => {
-            serve_soap(req, c, &state, serial, &correlation_id, started).await
+            serve_soap(req, c, &state, serial, &correlation_id, started).await?
         }
         (Some(_), _) => {
             let mut r = plain(
@@ -288,8 +290,20 @@ async fn route(
     if let Ok(v) = HeaderValue::from_str(&correlation_id) {
         resp.headers_mut().insert(CORRELATION_HEADER, v);
     }
-    resp
+    Ok(resp)
 }
+
+/// The test-control API asked for this connection to close without an answer.
+#[derive(Debug)]
+pub(crate) struct InjectedClose;
+
+impl std::fmt::Display for InjectedClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by an injected fault")
+    }
+}
+
+impl std::error::Error for InjectedClose {}
 
 /// The caller's correlation id when it is sane, otherwise a new one.
 fn correlation_id_of(req: &Request<Incoming>) -> String {
@@ -403,27 +417,27 @@ async fn serve_soap(
     serial: Option<Arc<str>>,
     correlation_id: &str,
     started: Instant,
-) -> Resp {
+) -> Result<Resp, InjectedClose> {
     match check_content_type(&req) {
         ContentTypeCheck::Soap11 => {}
         ContentTypeCheck::Soap12 => {
-            return fault_response(
+            return Ok(fault_response(
                 contract,
                 state,
                 correlation_id,
                 started,
                 &ServiceError::Soap12ContentType,
-            );
+            ));
         }
         ContentTypeCheck::NotUtf8(cs) => {
             let cs: String = cs.chars().take(32).collect();
-            return fault_response(
+            return Ok(fault_response(
                 contract,
                 state,
                 correlation_id,
                 started,
                 &ServiceError::UnsupportedCharset(cs),
-            );
+            ));
         }
         ContentTypeCheck::Unsupported => {
             log_request(
@@ -434,11 +448,12 @@ async fn serve_soap(
                 RequestResult::UnsupportedMediaType,
                 started,
                 state,
+                &[],
             );
-            return plain(
+            return Ok(plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "SOAP 1.1 requests must have Content-Type: text/xml; charset=utf-8",
-            );
+            ));
         }
     }
     let declared_len = req
@@ -455,8 +470,9 @@ async fn serve_soap(
             RequestResult::TooLarge,
             started,
             state,
+            &[],
         );
-        return too_large(state);
+        return Ok(too_large(state));
     }
     let soap_action = req
         .headers()
@@ -492,8 +508,9 @@ async fn serve_soap(
                 RequestResult::TooLarge,
                 started,
                 state,
+                &[],
             );
-            return too_large(state);
+            return Ok(too_large(state));
         }
         Err(_) => {
             log_request(
@@ -504,11 +521,12 @@ async fn serve_soap(
                 RequestResult::BadRequest,
                 started,
                 state,
+                &[],
             );
-            return plain(
+            return Ok(plain(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read",
-            );
+            ));
         }
     };
     let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
@@ -522,17 +540,52 @@ async fn serve_soap(
                 RequestResult::Overloaded,
                 started,
                 state,
+                &[],
             );
-            return overloaded(refusal, identity.consumer.as_deref());
+            return Ok(overloaded(refusal, identity.consumer.as_deref()));
         }
     };
+    if let Some(injected) = state.service.control().injection(contract, &body) {
+        match injected {
+            Injection::Delay(d) => tokio::time::sleep(d).await,
+            Injection::ServerFault => {
+                return Ok(fault_response(
+                    contract,
+                    state,
+                    correlation_id,
+                    started,
+                    &ServiceError::Injected,
+                ));
+            }
+            Injection::Unavailable => {
+                log_request(
+                    contract,
+                    identity.consumer.as_deref(),
+                    None,
+                    correlation_id,
+                    RequestResult::Overloaded,
+                    started,
+                    state,
+                    &body,
+                );
+                let mut r = plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable: injected by the test-control API",
+                );
+                r.headers_mut()
+                    .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return Ok(r);
+            }
+            Injection::Close => return Err(InjectedClose),
+        }
+    }
     state.metrics.in_flight(true);
     let call = Call {
         contract,
         consumer: identity.consumer.clone(),
         correlation_id: correlation_id.to_owned(),
     };
-    let answer = answer_in_time(call, body, state).await;
+    let answer = answer_in_time(call, body.clone(), state).await;
     state.metrics.in_flight(false);
     log_request(
         contract,
@@ -542,18 +595,19 @@ async fn serve_soap(
         answer.result,
         started,
         state,
+        &body,
     );
     if let Some(f) = &answer.fault {
         tracing::info!(correlation_id, log_id = %f.log_id, fault = f.code.as_qname(), reason = %f.message, "fault");
     }
-    xml(
+    Ok(xml(
         if answer.fault.is_some() {
             StatusCode::INTERNAL_SERVER_ERROR
         } else {
             StatusCode::OK
         },
         answer.body,
-    )
+    ))
 }
 
 /// Runs the blocking handler (XML, rules, SQLite) off the reactor, within the request timeout.
@@ -590,6 +644,7 @@ fn fault_response(
         answer.result,
         started,
         state,
+        &[],
     );
     if let Some(fault) = &answer.fault {
         tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
@@ -629,6 +684,7 @@ fn too_large(state: &AppState) -> Resp {
 }
 
 /// The one structured line per request.
+#[allow(clippy::too_many_arguments)]
 fn log_request(
     contract: Contract,
     consumer: Option<&str>,
@@ -637,8 +693,13 @@ fn log_request(
     result: RequestResult,
     started: Instant,
     state: &AppState,
+    body: &[u8],
 ) {
     let elapsed = started.elapsed();
+    state
+        .service
+        .control()
+        .record(contract, consumer, correlation_id, result, elapsed, body);
     let result = result.as_str();
     state.metrics.record(contract.name(), result, elapsed);
     tracing::info!(

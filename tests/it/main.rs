@@ -7,6 +7,7 @@ mod architecture;
 mod cli;
 mod common;
 mod contract_messages;
+mod control;
 mod crash;
 mod hostile;
 mod lifecycle;
