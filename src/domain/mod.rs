@@ -2,6 +2,7 @@
 
 pub(crate) mod actor;
 pub(crate) mod contact;
+pub(crate) mod disclosure;
 pub mod email;
 pub(crate) mod error;
 pub(crate) mod guardians;
@@ -14,6 +15,7 @@ pub(crate) mod version;
 
 pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
+pub use disclosure::{disclosure, erasure_due, guardians_shown, Disclosure, Erasure};
 pub use error::{ErrorCode, RuleId, Violation};
 pub use guardians::{notification_route, route_needed, NotificationRoute, Route};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
@@ -21,9 +23,6 @@ pub use person::{
     CountryCode, Deregistration, DeregistrationReason, Gender, HistoricalAddress, MaritalCode,
     MaritalStatus, Name, Person, PostalAddress, RegisterData,
 };
-pub use protection::{
-    disclosure, erasure_due, guardians_shown, Access, Disclosure, Erasure, Profile, ProfileProblem,
-    Protection,
-};
+pub use protection::{Access, Profile, ProfileProblem, Protection};
 pub use update::{UpdateAccess, UpdateInput};
 pub use version::Version;

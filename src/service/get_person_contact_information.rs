@@ -6,7 +6,7 @@ use super::{Context, Handled, RequestResult, ServiceError};
 use crate::audit::{AuditCode, Outcome};
 use crate::contracts::get_person_contact_information::{decode, encode, RouteView};
 use crate::contracts::types::ContactRecordView;
-use crate::domain::protection::may_show_contacts;
+use crate::domain::disclosure::may_show_contacts;
 use crate::domain::{
     notification_route, route_needed, Access, ContactRecord, ErrorCode, NotificationRoute, Person,
 };
