@@ -304,6 +304,7 @@ fn journal(admin: &Admin, query: &str) -> Resp {
 pub(crate) async fn serve(listener: tokio::net::TcpListener, admin: Arc<Admin>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let admin = admin.clone();

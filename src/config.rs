@@ -146,6 +146,9 @@ pub struct StoreConfig {
     /// CA (PEM) the PostgreSQL server's certificate must come from; set: TLS with
     /// verify-full semantics, unset: plain connections (loopback or a local socket only).
     pub postgres_ca: Option<PathBuf>,
+    /// Allow a plain-text connection to a PostgreSQL host that is not loopback or a local
+    /// socket (a compose network in staging); never in production.
+    pub postgres_insecure_plaintext: bool,
     /// PostgreSQL connections per instance.
     pub postgres_pool_size: usize,
     /// SQLite reader connections at most; more concurrent reads wait for one.
@@ -280,6 +283,7 @@ impl Default for StoreConfig {
             sqlite_file: None,
             postgres_url: None,
             postgres_ca: None,
+            postgres_insecure_plaintext: false,
             postgres_pool_size: 16,
             sqlite_readers: sqlite.readers,
             sqlite_cache_mib: sqlite.cache_kib / 1024,
@@ -370,6 +374,23 @@ pub enum StoreSettings {
         /// CA for verify-full TLS, if any.
         ca: Option<PathBuf>,
     },
+}
+
+/// Whether every host of a PostgreSQL connection string is loopback or a Unix socket.
+fn local_postgres(url: &str) -> bool {
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return true;
+    }; // reported on connect
+    config.get_hosts().iter().all(|h| match h {
+        postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        postgres::config::Host::Unix(_) => true,
+    })
 }
 
 /// Short environment names kept from before the layering: each is a full key path.
@@ -565,6 +586,17 @@ impl Config {
                 },
             }),
             StoreKind::Postgresql => match &self.store.postgres_url {
+                Some(url)
+                    if self.store.postgres_ca.as_deref().is_none_or(|p| p.as_os_str().is_empty())
+                        && !self.store.postgres_insecure_plaintext
+                        && !local_postgres(url) =>
+                {
+                    Err(ConfigError::Invalid(
+                        "store.postgres_url names a host that is not loopback or a local socket: set store.postgres_ca \
+                         (TLS, verified) or, for a staging network only, store.postgres_insecure_plaintext = true"
+                            .into(),
+                    ))
+                }
                 Some(url) if !url.trim().is_empty() => Ok(StoreSettings::Postgresql {
                     url: url.clone(),
                     pool_size: self.store.postgres_pool_size.max(1),
@@ -696,6 +728,26 @@ mod tests {
         c.public_url = Some("http://pu.example.se".into());
         assert!(c.settings().unwrap_err().to_string().contains("public_url"));
         assert!(Config::development().settings().is_ok());
+    }
+
+    #[test]
+    fn plain_text_postgresql_is_refused_beyond_loopback_unless_asked_for() {
+        let mut c = Config::development();
+        c.store.kind = StoreKind::Postgresql;
+        c.store.postgres_url = Some("host=db.region.se user=pu password=x dbname=pu".into());
+        assert!(c
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("store.postgres_ca"));
+        c.store.postgres_insecure_plaintext = true;
+        assert!(c.settings().is_ok());
+        c.store.postgres_insecure_plaintext = false;
+        c.store.postgres_ca = Some("/etc/pu-adapter/db-ca.pem".into());
+        assert!(c.settings().is_ok());
+        c.store.postgres_ca = None;
+        c.store.postgres_url = Some("host=127.0.0.1 port=5432 user=pu".into());
+        assert!(c.settings().is_ok());
     }
 
     // PR-5: `*` never grants an Unrestricted contract; only naming it does.

@@ -42,9 +42,13 @@ pub fn guardians_shown<'a>(
     today: chrono::NaiveDate,
 ) -> Vec<&'a Person> {
     let current = child.adult_from().is_some_and(|adult| today < adult);
-    guardians
+    // In the register's order, each guardian once, whatever order the records came in.
+    child
+        .guardians
         .iter()
-        .filter(|g| current && child.guardians.contains(&g.id))
+        .filter(|_| current)
+        .filter_map(|id| guardians.iter().find(|g| &g.id == id))
+        .filter(|g| !g.is_deceased())
         .filter(|g| !g.protection.is_protected() || access == Access::Unrestricted)
         .collect()
 }

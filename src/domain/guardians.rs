@@ -170,6 +170,10 @@ mod tests {
             Some(Route::MaturityAssessment)
         );
         assert_eq!(route(&leap, day(2024, 2, 29)), Some(Route::Guardians));
+        // Guardianship (P4's relationshipToDate) ends on the same day the age counts 18.
+        assert_eq!(leap.adult_from(), Some(day(2030, 3, 1)));
+        assert!(route(&leap, day(2030, 2, 28)).is_some());
+        assert_eq!(route(&leap, day(2030, 3, 1)), None);
     }
 
     #[test]

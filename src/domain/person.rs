@@ -267,8 +267,12 @@ impl Person {
 
     /// The 18th birthday, when guardianship ends (GU-1).
     pub fn adult_from(&self) -> Option<NaiveDate> {
-        self.effective_birth_date()
-            .and_then(|born| born.checked_add_months(chrono::Months::new(18 * 12)))
+        use chrono::Datelike;
+        // The day years_since counts 18 complete years: 29 February becomes 1 March.
+        self.effective_birth_date().and_then(|born| {
+            NaiveDate::from_ymd_opt(born.year() + 18, born.month(), born.day())
+                .or_else(|| NaiveDate::from_ymd_opt(born.year() + 18, 3, 1))
+        })
     }
 
     /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).

@@ -57,7 +57,7 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
             let (out, entry) = answer(
                 ctx, i, requested, lookup, state, &guardians, profile, access,
             );
-            audit.push(entry);
+            audit.extend(entry);
             out
         })
         .collect();
@@ -113,11 +113,14 @@ fn guardian_states(
     if profile < Profile::P4 {
         return Ok(Vec::new());
     }
-    let ids: Vec<PersonId> = states
+    let mut ids: Vec<PersonId> = states
         .iter()
         .flatten()
         .flat_map(|s| s.person.guardians.iter().cloned())
         .collect();
+    // Siblings in one request share guardians: each record is loaded (and named) once.
+    ids.sort_by_key(PersonId::key);
+    ids.dedup();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -142,7 +145,7 @@ fn answer<'a>(
     guardians: &'a [Person],
     profile: Profile,
     access: Access,
-) -> (RecordOut<'a>, AuditEntry) {
+) -> (RecordOut<'a>, Vec<AuditEntry>) {
     let refused = |code: ErrorCode, text: String| Found::Refused { code, text };
     match (lookup, state) {
         (Lookup::Invalid(problem), _) => {
@@ -167,7 +170,7 @@ fn answer<'a>(
                     requested,
                     found: refused(ErrorCode::InvalidPersonId, text),
                 },
-                entry,
+                vec![entry],
             )
         }
         (Lookup::Valid { asked, .. }, None) => {
@@ -184,16 +187,22 @@ fn answer<'a>(
                         Violation::PersonNotFound.to_string(),
                     ),
                 },
-                entry,
+                vec![entry],
             )
         }
-        (Lookup::Valid { .. }, Some(s)) => (
-            RecordOut {
-                requested,
-                found: Found::Record(view(s, guardians, profile, access)),
-            },
-            ctx.audit(s.person.id.key()),
-        ),
+        (Lookup::Valid { .. }, Some(s)) => {
+            let shown = view(s, guardians, profile, access);
+            // A guardian named on P4 was read too (AC-2).
+            let mut entries = vec![ctx.audit(s.person.id.key())];
+            entries.extend(shown.guardians.iter().map(|g| ctx.audit(g.id.key())));
+            (
+                RecordOut {
+                    requested,
+                    found: Found::Record(shown),
+                },
+                entries,
+            )
+        }
     }
 }
 

@@ -22,6 +22,9 @@ pub struct PostgresStore {
     vacuum: Vacuumer,
 }
 
+/// Attempts of one VACUUM before the next removal (or autovacuum) has to do it.
+const VACUUM_ATTEMPTS: u32 = 5;
+
 /// How soon after a committed removal the removed row versions are vacuumed (CO-2).
 const VACUUM_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -42,9 +45,16 @@ impl Vacuumer {
                 while rx.recv().is_ok() {
                     std::thread::sleep(VACUUM_WITHIN / 2);
                     while rx.try_recv().is_ok() {}
-                    if let Err(e) = vacuum(&mut client, &url, &tls) {
-                        client = None;
-                        tracing::warn!(error = %e, "VACUUM of contact_records after a removal failed");
+                    // Retried a few times: the removed values must not wait for autovacuum (CO-2).
+                    for attempt in 1..=VACUUM_ATTEMPTS {
+                        match vacuum(&mut client, &url, &tls) {
+                            Ok(()) => break,
+                            Err(e) => {
+                                client = None;
+                                tracing::warn!(error = %e, attempt, "VACUUM of contact_records after a removal failed");
+                                std::thread::sleep(VACUUM_WITHIN);
+                            }
+                        }
                     }
                 }
             })
@@ -261,7 +271,11 @@ impl PersonStore for PostgresStore {
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
         self.pool.with(|c| {
             // One read-only transaction: every id is read from the same snapshot.
-            let mut tx = c.build_transaction().read_only(true).start()?;
+            let mut tx = c
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
             let out = ids
                 .iter()
                 .map(|id| sql::read_state(&mut PgSql(&mut tx), &id.key(), false))

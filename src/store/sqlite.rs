@@ -119,7 +119,13 @@ fn passive_checkpoint(conn: &Connection) -> Result<(), rusqlite::Error> {
 /// Copies the whole WAL into the main file and cuts the WAL to zero bytes; fails (busy)
 /// rather than succeeding half-way if a reader still needs the WAL.
 fn truncate_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
-    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    // Under the writer lock: never wait for readers (that would stall every writer); a busy
+    // result is retried next round.
+    conn.busy_timeout(Duration::ZERO)?;
+    let result: Result<i64, rusqlite::Error> =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let busy = result?;
     if busy == 0 {
         Ok(())
     } else {
@@ -179,7 +185,7 @@ impl SqliteStore {
             .writer
             .lock()
             .map_err(|_| StoreError::Poisoned("SQLite writer"))?;
-        Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
+        Ok(truncate_wal(&conn)?)
     }
 
     fn with_reader<T>(

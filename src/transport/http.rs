@@ -141,6 +141,8 @@ async fn accept_loop(
             _ = shutdown.changed() => break,
         };
         let Ok((stream, _peer)) = accepted else {
+            // Out of descriptors or similar: give the system a moment instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
@@ -293,13 +295,14 @@ async fn route(
     Ok(resp)
 }
 
-/// The test-control API asked for this connection to close without an answer.
+/// The connection closes without an answer: a fault the test-control API injected, or a
+/// request body that did not arrive within the request timeout.
 #[derive(Debug)]
 pub(crate) struct InjectedClose;
 
 impl std::fmt::Display for InjectedClose {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection closed by an injected fault")
+        f.write_str("connection closed without an answer")
     }
 }
 
@@ -491,10 +494,22 @@ async fn serve_soap(
     if identity.ignored_header {
         tracing::info!(correlation_id, certificate = ?serial.as_deref(), "x-rivta-original-serviceconsumer-hsaid ignored: the certificate is not the service platform's");
     }
-    let body = match Limited::new(req.into_body(), state.limits.max_body_bytes)
-        .collect()
-        .await
-    {
+    // A body that trickles in must not hold the connection: it gets the request timeout too.
+    let reading = Limited::new(req.into_body(), state.limits.max_body_bytes).collect();
+    let Ok(read) = tokio::time::timeout(state.limits.request_timeout, reading).await else {
+        log_request(
+            contract,
+            identity.consumer.as_deref(),
+            None,
+            correlation_id,
+            RequestResult::BadRequest,
+            started,
+            state,
+            &[],
+        );
+        return Err(InjectedClose);
+    };
+    let body = match read {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
