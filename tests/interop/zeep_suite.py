@@ -304,6 +304,12 @@ if SHARED and os.path.isdir(SHARED):
     p = r.requestedPersonRecord[0].personRecord
     t.check(values(p) == [("sms", "+46701234567", True), ("email", "tolvan@example.se", True)], "published WSDL: P4 includes P3 values")
     t.check(len(r.requestedPersonRecord[1].personRecord.relationship) == 2, "published WSDL: P4 guardians")
+    for profile in ("P1", "P2", "P3", "P5"):
+        r = call(svc.GetPersonsForProfile, personId=[pid("198309214578")], profile=profile, ignoreReferredIdentity=False)
+        t.check(r.requestedPersonRecord[0].personRecord.name.givenName == "Bertil", f"published WSDL: {profile}")
+    r = call(svc.GetPersonsForProfile, personId=[pid("191212121213"), pid("199601011100")], profile="P1", ignoreReferredIdentity=False)
+    t.check(r.requestedPersonRecord[0].personRecord is None and error_code(r.requestedPersonRecord[0]) == "INVALID_PERSON_ID", "published WSDL: a bad id answered in its own record")
+    t.check(r.requestedPersonRecord[1].personRecord.personalIdentity.extension == "199601011118", "published WSDL: a referred id answered with the current identity")
     pub = zeep.Client(os.path.join(base, "UpdatePersonContactInformationUnrestrictedInteraction/UpdatePersonContactInformationUnrestrictedInteraction_4.0_RIVTABP21.wsdl"), transport=transport("extended"), plugins=[CapturePlugin()])
     svc = pub.create_service(f"{{{P}:UpdatePersonContactInformationUnrestricted:4:rivtabp21}}UpdatePersonContactInformationUnrestrictedResponderBinding", BASE + PATHS["UpdatePersonContactInformationUnrestricted"])
     res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), contactInformation=[entry("sms", "+46701234500")]))
