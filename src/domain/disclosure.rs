@@ -87,17 +87,9 @@ pub fn erasure_due(person: &Person) -> Option<Erasure> {
 mod tests {
     use super::*;
     use crate::domain::person::{Deregistration, DeregistrationReason, Name};
+    use crate::domain::protection::examples::{KVARSKRIVEN, PROTECTED};
     use crate::domain::protection::Protection;
     use crate::domain::PersonId;
-
-    const PROTECTED: Protection = Protection {
-        sekretessmarkering: true,
-        skyddad_folkbokforing: false,
-    };
-    const KVARSKRIVEN: Protection = Protection {
-        sekretessmarkering: false,
-        skyddad_folkbokforing: true,
-    };
 
     fn person(protection: Protection, deregistration: Option<DeregistrationReason>) -> Person {
         Person {

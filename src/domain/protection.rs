@@ -106,18 +106,27 @@ pub(crate) fn may_update_contacts(
         || (access == Access::Unrestricted && unrestricted_may_update_protected)
 }
 
+/// The two kinds of protection, for tests of the rules that use them.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod examples {
+    use super::Protection;
 
-    const PROTECTED: Protection = Protection {
+    /// Sekretessmarkering only.
+    pub(crate) const PROTECTED: Protection = Protection {
         sekretessmarkering: true,
         skyddad_folkbokforing: false,
     };
-    const KVARSKRIVEN: Protection = Protection {
+    /// Skyddad folkbokföring only.
+    pub(crate) const KVARSKRIVEN: Protection = Protection {
         sekretessmarkering: false,
         skyddad_folkbokforing: true,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples::{KVARSKRIVEN, PROTECTED};
+    use super::*;
 
     #[test]
     fn pr1_either_flag_makes_a_person_protected() {

@@ -5,7 +5,7 @@
 use crate::common::tls::*;
 use crate::common::*;
 use pu_adapter::contracts::Contract;
-use std::io::{BufRead, Read, Write};
+use std::io::BufRead;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -84,23 +84,7 @@ fn start(env: &[(&str, &str)]) -> Server {
 
 /// A plain-HTTP GET on the admin listener: (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (
-        status,
-        text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
-    )
+    admin_http(([127, 0, 0, 1], port).into(), "GET", path, "", None)
 }
 
 fn read_request() -> String {
