@@ -86,22 +86,16 @@ pub fn erasure_due(person: &Person) -> Option<Erasure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::person::{Deregistration, DeregistrationReason, Name};
+    use crate::domain::person::{Deregistration, DeregistrationReason};
     use crate::domain::protection::examples::{KVARSKRIVEN, PROTECTED};
     use crate::domain::protection::Protection;
     use crate::domain::PersonId;
 
     fn person(protection: Protection, deregistration: Option<DeregistrationReason>) -> Person {
         Person {
-            id: PersonId::Personnummer("191212121212".into()),
-            name: Name::default(),
-            birth_date: None,
-            address: None,
             protection,
-            test_indicator: true,
-            guardians: vec![],
             deregistration: deregistration.map(|reason| Deregistration { reason, date: None }),
-            register: Default::default(),
+            ..Person::example("191212121212")
         }
     }
 

@@ -275,6 +275,22 @@ impl Person {
         })
     }
 
+    /// A test person with this personnummer and nothing else set.
+    #[cfg(test)]
+    pub(crate) fn example(personnummer: &str) -> Person {
+        Person {
+            id: PersonId::Personnummer(personnummer.into()),
+            name: Name::default(),
+            birth_date: None,
+            address: None,
+            protection: Protection::default(),
+            test_indicator: true,
+            guardians: vec![],
+            deregistration: None,
+            register: RegisterData::default(),
+        }
+    }
+
     /// Deregistered as deceased (`AV`): no messages go to this person (PR-6).
     pub(crate) fn is_deceased(&self) -> bool {
         self.deregistration

@@ -140,7 +140,6 @@ fn check_version(given: Option<&str>, stored: Option<Version>) -> Result<(), Vio
 mod tests {
     use super::*;
     use crate::domain::identifier::ROOT_PERSONNUMMER;
-    use crate::domain::person::Name;
     use crate::domain::protection::Protection;
     use chrono::TimeZone;
 
@@ -171,15 +170,8 @@ mod tests {
 
     fn person(protection: Protection) -> Person {
         Person {
-            id: PersonId::Personnummer(PNR.into()),
-            name: Name::default(),
-            birth_date: None,
-            address: None,
             protection,
-            test_indicator: true,
-            guardians: vec![],
-            deregistration: None,
-            register: Default::default(),
+            ..Person::example(PNR)
         }
     }
 

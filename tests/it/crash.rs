@@ -10,14 +10,6 @@ use std::time::{Duration, Instant};
 
 const HANNA: &str = "199002026780";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start(data: &std::path::Path, port: u16, env: &[(&str, String)]) -> Child {
     serve_command(data, port)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))

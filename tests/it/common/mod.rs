@@ -48,3 +48,12 @@ pub(crate) fn admin_http(
         text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
     )
 }
+
+/// A TCP port free on loopback now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
