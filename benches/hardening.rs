@@ -85,7 +85,7 @@ fn main() {
 }
 
 fn start(bin: &Path, data: &Path, limits: &str) -> (u16, Child) {
-    let port = free_port();
+    let port = pu_adapter::testkit::free_port();
     let child = start_adapter(bin, data, port, limits);
     (port, child)
 }

@@ -204,7 +204,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let adapter_port = free_port();
+    let adapter_port = pu_adapter::testkit::free_port();
     // Room for the 1,000-connection measurement from a single certificate.
     let mut adapter = start_adapter(
         &bin,
@@ -250,7 +250,7 @@ fn main() {
             .expect("one request is never refused")
     });
 
-    let baseline_port = free_port();
+    let baseline_port = pu_adapter::testkit::free_port();
     let mut baseline = Command::new(std::env::current_exe().unwrap())
         .args([
             "--baseline-server",
@@ -338,7 +338,7 @@ fn main() {
     ));
     let rss = peak_rss_mib(adapter.id());
 
-    let peer_port = free_port();
+    let peer_port = pu_adapter::testkit::free_port();
     let peer = node_peer(peer_port).map(|mut child| {
         let mut s = rt.block_on(load_as(
             "consumer",

@@ -213,15 +213,6 @@ pub(crate) async fn handshakes(addr: SocketAddr, workers: usize, secs: u64) -> f
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// A free loopback port.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Waits up to 60 s for `port` to accept connections.
 pub(crate) fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);

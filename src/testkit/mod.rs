@@ -279,6 +279,15 @@ pub fn test_postgres_ca() -> Option<PathBuf> {
     std::env::var_os("PU_ADAPTER_TEST_POSTGRES_CA").map(PathBuf::from)
 }
 
+/// A TCP port free on loopback now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
 /// The i-th synthetic personnummer: a real date in 1930–2009 and a serial.
 pub fn pnr(i: u64) -> String {
     let day_index = i % (80 * 336);
