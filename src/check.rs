@@ -58,15 +58,10 @@ pub fn check(config: &Config) -> Report {
 
 /// Each certificate's expiry in days; expired is a problem, soon a warning fact.
 fn expiry(report: &mut Report, key: &str, path: &Path, now: DateTime<Utc>) {
-    let Ok(certs) = tls::load_certs(path) else {
+    let Some(lifetimes) = tls::cert_lifetimes(path) else {
         return;
     };
-    for cert in certs {
-        let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
-            continue;
-        };
-        let subject = parsed.subject().to_string();
-        let not_after = parsed.validity().not_after.timestamp();
+    for tls::CertLifetime { subject, not_after } in lifetimes {
         let days = (not_after - now.timestamp()).div_euclid(86_400);
         match days {
             d if d < 0 => report.problems.push(format!(

@@ -25,4 +25,4 @@ pub use person::{
 };
 pub use protection::{Access, Profile, ProfileProblem, Protection};
 pub use update::{UpdateAccess, UpdateInput};
-pub use version::Version;
+pub use version::{swedish_date, Version};

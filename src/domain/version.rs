@@ -10,6 +10,11 @@ const FORMAT: &str = "%Y%m%d%H%M%S";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version(NaiveDateTime);
 
+/// The date in Sweden at `now`: ages (GU-1) and the end of an address (P5) count in it.
+pub fn swedish_date(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&Stockholm).date_naive()
+}
+
 impl Version {
     /// Swedish local time of `now`, to the second.
     pub fn at(now: DateTime<Utc>) -> Self {

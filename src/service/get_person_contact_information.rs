@@ -8,11 +8,11 @@ use crate::contracts::get_person_contact_information::{decode, encode, RouteView
 use crate::contracts::types::ContactRecordView;
 use crate::domain::disclosure::may_show_contacts;
 use crate::domain::{
-    notification_route, route_needed, Access, ContactRecord, ErrorCode, NotificationRoute, Person,
+    notification_route, route_needed, swedish_date, Access, ContactRecord, ErrorCode,
+    NotificationRoute, Person,
 };
 use crate::store::PersonState;
 use crate::xml::Element;
-use chrono_tz::Europe::Stockholm;
 
 pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
     let contract = ctx.call.contract;
@@ -32,13 +32,10 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
         .pop()
         .flatten();
     let access = contract.access().unwrap_or(Access::Restricted);
-    let guardians = match &state {
-        Some(s) => guardian_states(ctx, &s.person, access)?,
-        None => Vec::new(),
+    let (route, guardians) = match &state {
+        Some(s) => route_with_guardians(ctx, &s.person, access)?,
+        None => (None, Vec::new()),
     };
-    let route = state
-        .as_ref()
-        .and_then(|s| route_of(&s.person, &guardians, access));
     let guardian_records: Vec<Option<&ContactRecord>> = route
         .as_ref()
         .map_or_else(Vec::new, |r| records_of(&r.guardians, &guardians));
@@ -79,32 +76,26 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     })
 }
 
-/// The guardians' records, when the domain says the person gets a route today.
-fn guardian_states(
+/// The route the domain decides for a child today, with the guardians' records it needs;
+/// nothing (and nothing loaded) for anyone else.
+fn route_with_guardians(
     ctx: &Context<'_>,
     person: &Person,
     access: Access,
-) -> Result<Vec<PersonState>, ServiceError> {
-    let Some(ids) = route_needed(person, today(), access) else {
-        return Ok(Vec::new());
+) -> Result<(Option<NotificationRoute>, Vec<PersonState>), ServiceError> {
+    let today = swedish_date(chrono::Utc::now());
+    let Some(ids) = route_needed(person, today, access) else {
+        return Ok((None, Vec::new()));
     };
-    Ok(ctx
+    let guardians: Vec<PersonState> = ctx
         .stores
         .persons
         .load(ids)?
         .into_iter()
         .flatten()
-        .collect())
-}
-
-fn route_of(
-    person: &Person,
-    guardians: &[PersonState],
-    access: Access,
-) -> Option<NotificationRoute> {
-    route_needed(person, today(), access)?;
+        .collect();
     let register: Vec<Person> = guardians.iter().map(|g| g.person.clone()).collect();
-    notification_route(person, today(), &register)
+    Ok((notification_route(person, today, &register), guardians))
 }
 
 fn records_of<'a>(
@@ -119,9 +110,4 @@ fn records_of<'a>(
                 .and_then(|g| g.contacts.as_ref())
         })
         .collect()
-}
-
-/// Ages are counted on today's date in Sweden.
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&Stockholm).date_naive()
 }

@@ -7,11 +7,11 @@ use crate::audit::{AuditCode, AuditEntry, Outcome};
 use crate::contracts::get_persons_for_profile::{decode, encode, Found, RecordOut, MAX_PERSON_IDS};
 use crate::contracts::types::{Ii, PersonRecordView};
 use crate::domain::{
-    disclosure, guardians_shown, Access, ErrorCode, IdProblem, Person, PersonId, Profile, Violation,
+    disclosure, guardians_shown, swedish_date, Access, ErrorCode, IdProblem, Person, PersonId,
+    Profile, Violation,
 };
 use crate::store::PersonState;
 use crate::xml::Element;
-use chrono_tz::Europe::Stockholm;
 
 /// What one requested id resolved to.
 enum Lookup {
@@ -219,7 +219,7 @@ fn view<'a>(
     } else {
         None
     };
-    let today = chrono::Utc::now().with_timezone(&Stockholm).date_naive();
+    let today = swedish_date(chrono::Utc::now());
     let guardians = if shown.guardians {
         guardians_shown(&state.person, guardians, access, today)
     } else {

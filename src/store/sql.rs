@@ -403,9 +403,7 @@ pub(crate) fn upsert_person(
 ) -> Result<(Upserted, bool), StoreError> {
     let previous = read_state(db, &p.id.key(), true)?;
     let existed = previous.is_some();
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Stockholm)
-        .date_naive();
+    let today = crate::domain::swedish_date(chrono::Utc::now());
     let p = &match previous {
         Some(old) => p.clone().with_history_from(&old.person, today),
         None => p.clone(),

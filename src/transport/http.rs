@@ -494,19 +494,23 @@ async fn serve_soap(
     if identity.ignored_header {
         tracing::info!(correlation_id, certificate = ?serial.as_deref(), "x-rivta-original-serviceconsumer-hsaid ignored: the certificate is not the service platform's");
     }
-    // A body that trickles in must not hold the connection: it gets the request timeout too.
-    let reading = Limited::new(req.into_body(), state.limits.max_body_bytes).collect();
-    let Ok(read) = tokio::time::timeout(state.limits.request_timeout, reading).await else {
+    // Every early refusal logs the same line: no logical address is known yet.
+    let log_refusal = |result: RequestResult, body: &[u8]| {
         log_request(
             contract,
             identity.consumer.as_deref(),
             None,
             correlation_id,
-            RequestResult::BadRequest,
+            result,
             started,
             state,
-            &[],
+            body,
         );
+    };
+    // A body that trickles in must not hold the connection: it gets the request timeout too.
+    let reading = Limited::new(req.into_body(), state.limits.max_body_bytes).collect();
+    let Ok(read) = tokio::time::timeout(state.limits.request_timeout, reading).await else {
+        log_refusal(RequestResult::BadRequest, &[]);
         return Err(InjectedClose);
     };
     let body = match read {
@@ -515,29 +519,11 @@ async fn serve_soap(
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            log_request(
-                contract,
-                identity.consumer.as_deref(),
-                None,
-                correlation_id,
-                RequestResult::TooLarge,
-                started,
-                state,
-                &[],
-            );
+            log_refusal(RequestResult::TooLarge, &[]);
             return Ok(too_large(state));
         }
         Err(_) => {
-            log_request(
-                contract,
-                identity.consumer.as_deref(),
-                None,
-                correlation_id,
-                RequestResult::BadRequest,
-                started,
-                state,
-                &[],
-            );
+            log_refusal(RequestResult::BadRequest, &[]);
             return Ok(plain(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read",
@@ -547,16 +533,7 @@ async fn serve_soap(
     let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
         Ok(p) => p,
         Err(refusal) => {
-            log_request(
-                contract,
-                identity.consumer.as_deref(),
-                None,
-                correlation_id,
-                RequestResult::Overloaded,
-                started,
-                state,
-                &[],
-            );
+            log_refusal(RequestResult::Overloaded, &[]);
             return Ok(overloaded(refusal, identity.consumer.as_deref()));
         }
     };
@@ -573,16 +550,7 @@ async fn serve_soap(
                 ));
             }
             Injection::Unavailable => {
-                log_request(
-                    contract,
-                    identity.consumer.as_deref(),
-                    None,
-                    correlation_id,
-                    RequestResult::Overloaded,
-                    started,
-                    state,
-                    &body,
-                );
+                log_refusal(RequestResult::Overloaded, &body);
                 let mut r = plain(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable: injected by the test-control API",

@@ -78,19 +78,36 @@ fn load_crls(
     Ok(out)
 }
 
+/// One certificate's subject and its `notAfter`, in Unix seconds.
+pub(crate) struct CertLifetime {
+    pub(crate) subject: String,
+    pub(crate) not_after: i64,
+}
+
+/// The lifetime of every parseable certificate in `path`; `None` when the file cannot be read.
+pub(crate) fn cert_lifetimes(path: &Path) -> Option<Vec<CertLifetime>> {
+    let certs = load_certs(path).ok()?;
+    let lifetimes = certs
+        .iter()
+        .filter_map(|c| x509_parser::parse_x509_certificate(c.as_ref()).ok())
+        .map(|(_, parsed)| CertLifetime {
+            subject: parsed.subject().to_string(),
+            not_after: parsed.validity().not_after.timestamp(),
+        })
+        .collect();
+    Some(lifetimes)
+}
+
 /// Seconds until the first certificate of `path` to expire does (negative: expired).
 pub fn seconds_until_expiry(path: &Path) -> Option<i64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    load_certs(path)
-        .ok()?
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    cert_lifetimes(path)?
         .iter()
-        .filter_map(|c| x509_parser::parse_x509_certificate(c.as_ref()).ok())
-        .map(|(_, parsed)| {
-            parsed.validity().not_after.timestamp() - i64::try_from(now).unwrap_or(i64::MAX)
-        })
+        .map(|lifetime| lifetime.not_after - now)
         .min()
 }
 
