@@ -3,7 +3,7 @@
 use crate::admin;
 use crate::config::{Config, StoreSettings};
 use crate::service::Service;
-use crate::store::group_commit::GroupCommit;
+use crate::store::journal::Journal;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, Stores};
 use crate::transport::http::AppState;
@@ -37,7 +37,7 @@ pub struct Running {
     pub server: ServerHandle,
     /// The admin listener's address, when enabled.
     pub admin_addr: Option<SocketAddr>,
-    /// The stores (audit appends group-committed).
+    /// The stores (audit appends through the journal).
     pub stores: Stores,
     state: Arc<AppState>,
 }
@@ -90,6 +90,19 @@ pub fn open_store(settings: &StoreSettings) -> Result<Stores, StartError> {
     }
 }
 
+/// Opens the store for `pu-adapter audit`: journal and index read as one, so records a
+/// server journaled but has not indexed yet (or a crash left unindexed) are indexed first.
+/// A running server keeps its journal; nothing is indexed twice.
+pub fn open_for_audit(config: &Config) -> Result<Stores, StartError> {
+    let stores = open_store(&config.store_settings()?)?;
+    let indexed =
+        crate::store::journal::index_pending(&config.audit_journal_dir(), stores.audit.as_ref())?;
+    if indexed > 0 {
+        tracing::info!(indexed, "audit journal records indexed before the query");
+    }
+    Ok(stores)
+}
+
 /// Starts the SOAP and admin listeners.
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     let settings = config.settings()?;
@@ -97,13 +110,17 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let tls_config = tls::server_config(&settings.tls)?;
     // The PostgreSQL client runs its own runtime: it must be opened off the async threads.
     let store_settings = settings.store.clone();
-    let opened = tokio::task::spawn_blocking(move || open_store(&store_settings))
-        .await
-        .map_err(|e| StartError::Other(e.to_string()))??;
-    let stores = Stores {
-        persons: opened.persons,
-        audit: Arc::new(GroupCommit::new(opened.audit)?),
-    };
+    let journal_dir = settings.audit_journal.clone();
+    // Replaying the journal indexes what a crash left unindexed before the first request.
+    let stores = tokio::task::spawn_blocking(move || {
+        let opened = open_store(&store_settings)?;
+        Ok::<_, StartError>(Stores {
+            persons: opened.persons,
+            audit: Arc::new(Journal::open(&journal_dir, opened.audit)?),
+        })
+    })
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))??;
     if settings.load_demo {
         let s = stores.persons.clone();
         let policy = settings.service.identifiers.clone();

@@ -155,6 +155,9 @@ pub struct StoreConfig {
     pub sqlite_readers: usize,
     /// SQLite page cache of all connections together, in MiB (bounds the store's memory).
     pub sqlite_cache_mib: u64,
+    /// The audit journal's directory (one per instance); default beside the SQLite file
+    /// (`<file without extension>.audit-journal`), or `<data_dir>/audit-journal` with PostgreSQL.
+    pub audit_journal: Option<PathBuf>,
 }
 
 /// Limits.
@@ -287,6 +290,7 @@ impl Default for StoreConfig {
             postgres_pool_size: 16,
             sqlite_readers: sqlite.readers,
             sqlite_cache_mib: sqlite.cache_kib / 1024,
+            audit_journal: None,
         }
     }
 }
@@ -349,6 +353,8 @@ pub struct Settings {
     pub platform_hsa_ids: Vec<String>,
     /// The store.
     pub store: StoreSettings,
+    /// The audit journal's directory.
+    pub audit_journal: PathBuf,
     /// HTTP limits.
     pub http: HttpLimits,
     /// What the service needs: identifiers, rules, XML limits, authorisation.
@@ -567,6 +573,7 @@ impl Config {
             tls: self.tls.files()?,
             platform_hsa_ids: self.tls.platform_hsa_ids.clone(),
             store: self.store_settings()?,
+            audit_journal: self.audit_journal_dir(),
             http,
             service: self.service_config()?,
         })
@@ -664,6 +671,16 @@ impl Config {
             max_in_flight: l.max_in_flight,
             max_in_flight_per_consumer: l.max_in_flight_per_consumer,
             max_connections_per_certificate: l.max_connections_per_certificate,
+        }
+    }
+
+    /// The audit journal's directory: configured, or beside the SQLite file, or in the data
+    /// directory (PostgreSQL: each instance has its own).
+    pub fn audit_journal_dir(&self) -> PathBuf {
+        match (&self.store.audit_journal, self.store.kind) {
+            (Some(dir), _) if !dir.as_os_str().is_empty() => dir.clone(),
+            (_, StoreKind::Sqlite) => self.sqlite_file().with_extension("audit-journal"),
+            (_, StoreKind::Postgresql) => self.data_dir.join("audit-journal"),
         }
     }
 

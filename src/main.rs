@@ -233,7 +233,7 @@ fn serve(
     config: Config,
     reread: impl Fn() -> Result<Config, String> + Send + 'static,
 ) -> Result<ExitCode, String> {
-    // Handlers run on blocking threads (SQLite); a cap keeps a connection flood from becoming
+    // Updates run on blocking threads (SQLite commits); a cap keeps a connection flood from becoming
     // hundreds of parked threads: excess requests queue instead.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(64)
@@ -275,6 +275,7 @@ fn use_throwaway_store(config: &mut Config) -> Result<tempfile::TempDir, String>
         .map_err(|e| format!("--ephemeral: cannot create a temporary directory: {e}"))?;
     config.data_dir = dir.path().to_owned();
     config.store.sqlite_file = None;
+    config.store.audit_journal = None;
     eprintln!(
         "pu-adapter: ephemeral store in {} (removed at exit)",
         dir.path().display()
@@ -410,8 +411,7 @@ fn audit(
     mut query: AuditQuery,
     json: bool,
 ) -> Result<ExitCode, String> {
-    let store = pu_adapter::app::open_store(&config.store_settings().map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let store = pu_adapter::app::open_for_audit(config).map_err(|e| e.to_string())?;
     let policy = IdentifierPolicy {
         reserve_roots: config.rules.reserve_roots.clone(),
     };

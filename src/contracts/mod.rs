@@ -146,6 +146,17 @@ impl Contract {
         format!("{}Responder_{}.xsd", self.name(), self.version())
     }
 
+    /// Whether the contract only reads (its audit entries are the only write).
+    pub(crate) fn is_read(self) -> bool {
+        matches!(
+            self,
+            Contract::GetPersonsForProfile
+                | Contract::GetPersonsForProfileUnrestricted
+                | Contract::GetPersonContactInformation
+                | Contract::GetPersonContactInformationUnrestricted
+        )
+    }
+
     /// Restricted or Unrestricted access; `None` for PingForConfiguration.
     pub fn access(self) -> Option<Access> {
         match self {

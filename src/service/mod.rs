@@ -18,7 +18,7 @@ pub(crate) use error::ServiceError;
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
 use crate::domain::IdentifierPolicy;
 use crate::soap::{read_envelope, wrap_body, wsdl};
-use crate::store::Stores;
+use crate::store::{AuditTicket, Stores};
 use crate::xml::{Element, Limits};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -232,17 +232,83 @@ impl Service {
         }
     }
 
-    /// Handles one request body for `call`: never panics on input, always answers.
+    /// Handles one request body for `call` on this thread: never panics on input, always
+    /// answers. Blocks until the call's audit entries are durable.
     pub fn handle(&self, call: &Call, body: &[u8]) -> Answer {
         let mut logical_address = None;
-        match self.handle_checked(call, body, &mut logical_address) {
-            Ok(handled) => Answer {
-                body: wrap_body(&handled.payload),
-                fault: None,
-                result: handled.result,
-                logical_address,
-            },
-            Err(err) => self.refuse(call, &err, logical_address),
+        let handled = self
+            .handle_checked(call, body, &mut logical_address)
+            .and_then(|mut h| {
+                let entries = std::mem::take(&mut h.audit);
+                self.stores.audit.submit(entries).wait()?;
+                Ok(h)
+            });
+        match handled {
+            Ok(handled) => Self::answered(&handled, logical_address),
+            Err(err) => {
+                let (answer, ticket) = self.refuse(call, &err, logical_address);
+                if let Some(ticket) = ticket {
+                    report_unaudited(ticket.wait(), &answer);
+                }
+                answer
+            }
+        }
+    }
+
+    /// Answers one request. Reads run on this async task where the store reads in-process
+    /// (no hand-off to a blocking thread, no thread switch), and the task is parked, not a
+    /// thread, while the audit journal syncs; updates and network stores run on a blocking
+    /// thread.
+    pub async fn answer(self: std::sync::Arc<Self>, call: Call, body: bytes::Bytes) -> Answer {
+        use tracing::Instrument;
+        // Every log line of the handler carries the request's correlation id.
+        let span = tracing::info_span!("soap", correlation_id = %call.correlation_id, contract = call.contract.name());
+        if call.contract.is_read() && self.stores.persons.reads_inline() {
+            return self.answer_inline(call, body).instrument(span).await;
+        }
+        let work = tokio::task::spawn_blocking(move || span.in_scope(|| self.handle(&call, &body)));
+        work.await.unwrap_or_else(|join| {
+            let failure = ServiceError::Internal(join.to_string());
+            let answer = Self::transport_fault(&failure);
+            if let Some(fault) = &answer.fault {
+                tracing::error!(log_id = %fault.log_id, cause = ?failure, "request failed");
+            }
+            answer
+        })
+    }
+
+    async fn answer_inline(&self, call: Call, body: bytes::Bytes) -> Answer {
+        let mut logical_address = None;
+        let handled = match self.handle_checked(&call, &body, &mut logical_address) {
+            Ok(mut h) => {
+                let entries = std::mem::take(&mut h.audit);
+                match self.stores.audit.submit(entries).durable().await {
+                    Ok(()) => Ok(h),
+                    Err(e) => Err(ServiceError::from(e)),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        match handled {
+            Ok(handled) => Self::answered(&handled, logical_address),
+            Err(err) => {
+                let (answer, ticket) = self.refuse(&call, &err, logical_address);
+                if let Some(ticket) = ticket {
+                    report_unaudited(ticket.durable().await, &answer);
+                }
+                answer
+            }
+        }
+    }
+
+    fn answered(handled: &Handled, logical_address: Option<String>) -> Answer {
+        // The store answered and committed: ready again after a failure (a freed disk).
+        crate::metrics::global().health().store_ok();
+        Answer {
+            body: wrap_body(&handled.payload),
+            fault: None,
+            result: handled.result,
+            logical_address,
         }
     }
 
@@ -252,11 +318,17 @@ impl Service {
         Answer::fault(err.to_fault(), None)
     }
 
-    fn refuse(&self, call: &Call, err: &ServiceError, logical_address: Option<String>) -> Answer {
+    /// The Fault for `err` and the ticket of its audit entry, which the caller waits on.
+    fn refuse(
+        &self,
+        call: &Call,
+        err: &ServiceError,
+        logical_address: Option<String>,
+    ) -> (Answer, Option<AuditTicket>) {
         let fault = err.to_fault();
         error::report(err, &fault);
-        self.audit_fault(call, err, &fault, logical_address.as_deref());
-        Answer::fault(fault, logical_address)
+        let ticket = self.audit_fault(call, err, &fault, logical_address.as_deref());
+        (Answer::fault(fault, logical_address), ticket)
     }
 
     fn handle_checked(
@@ -280,13 +352,7 @@ impl Service {
             config: &config,
             stores: &self.stores,
         };
-        let handled = dispatch(&ctx, &envelope.body)?;
-        if !handled.audit.is_empty() {
-            self.stores.audit.append(&handled.audit)?;
-        }
-        // The store answered and committed: ready again after a failure (a freed disk).
-        crate::metrics::global().health().store_ok();
-        Ok(handled)
+        dispatch(&ctx, &envelope.body)
     }
 
     /// Faults are audited too (AC-2: every access attempt), without a person when none was read.
@@ -296,12 +362,12 @@ impl Service {
         err: &ServiceError,
         fault: &Fault,
         logical_address: Option<&str>,
-    ) {
+    ) -> Option<AuditTicket> {
         // A store that failed cannot record its own failure; the log line carries it.
         if matches!(err, ServiceError::Storage(_))
             || call.contract == Contract::PingForConfiguration
         {
-            return;
+            return None;
         }
         let entry = AuditEntry::now(
             &call.caller(logical_address.unwrap_or_default()),
@@ -312,9 +378,14 @@ impl Service {
             Some(AuditCode::Fault(err.fault_kind())),
             Some(fault.log_id.to_string()),
         );
-        if let Err(e) = self.stores.audit.append(&[entry]) {
-            tracing::error!(log_id = %fault.log_id, error = %e, "could not audit a fault");
-        }
+        Some(self.stores.audit.submit(vec![entry]))
+    }
+}
+
+/// A Fault whose audit entry could not be made durable is still answered; the log says so.
+fn report_unaudited(audited: Result<(), crate::store::StoreError>, answer: &Answer) {
+    if let (Err(e), Some(fault)) = (audited, &answer.fault) {
+        tracing::error!(log_id = %fault.log_id, error = %e, "could not audit a fault");
     }
 }
 

@@ -5,8 +5,8 @@
 
 /// Domain values to column values and back, shared by both backends.
 mod codec;
-/// Batched, durable audit appends.
-pub(crate) mod group_commit;
+/// The append-only audit journal: durable appends first, indexed into the database behind.
+pub(crate) mod journal;
 /// The blocking connection pool both backends use.
 mod pool;
 /// PostgreSQL backend.
@@ -111,6 +111,28 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The audit journal's file system refused a write, a sync or a file.
+    #[error("audit journal {}: {source}", path.display())]
+    Journal {
+        /// The segment, file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the audit journal.
+    #[error("audit journal {} is in use by another pu-adapter process", .0.display())]
+    JournalInUse(PathBuf),
+    /// The index did not catch up with the journal in time (the database is failing).
+    #[error("the audit index of journal {journal} is behind (indexed through {indexed}, journaled through {committed})")]
+    IndexBehind {
+        /// The journal's id.
+        journal: String,
+        /// Indexed through this sequence.
+        indexed: u64,
+        /// Journaled through this one.
+        committed: u64,
+    },
     /// The audit committer thread is gone.
     #[error("the audit committer has stopped")]
     CommitterStopped,
@@ -181,6 +203,13 @@ pub trait PersonStore: Send + Sync + 'static {
 
     /// Removes every person and contact record (staging reset); the audit trail stays.
     fn clear_population(&self) -> Result<(), StoreError>;
+
+    /// Whether a read may run on an async worker thread: true where reads are short
+    /// page-cache lookups in this process; false where the client blocks on a network
+    /// round trip or runs a runtime of its own (the PostgreSQL client does both).
+    fn reads_inline(&self) -> bool {
+        false
+    }
 }
 
 /// The append-only audit trail (AC-2).
@@ -190,6 +219,70 @@ pub trait AuditLog: Send + Sync + 'static {
 
     /// Lists entries, oldest first.
     fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Starts a durable append without blocking: the ticket resolves once the entries
+    /// survive a crash. A store without a journal appends here and now.
+    fn submit(&self, entries: Vec<AuditEntry>) -> AuditTicket {
+        AuditTicket::done(self.append(&entries))
+    }
+
+    /// In one transaction: appends the records of audit journal `journal` above its mark
+    /// and moves the mark to the highest sequence given; returns the mark after.
+    fn index_journal(
+        &self,
+        journal: &str,
+        records: &[(u64, AuditEntry)],
+    ) -> Result<u64, StoreError>;
+
+    /// The last sequence of `journal` indexed (0 when none was).
+    fn journal_mark(&self, journal: &str) -> Result<u64, StoreError>;
+}
+
+/// What a durable append's caller waits on.
+#[must_use = "an audit append is durable only once its ticket resolved"]
+pub struct AuditTicket(Ticket);
+
+enum Ticket {
+    Done(Result<(), StoreError>),
+    Pending(tokio::sync::oneshot::Receiver<Result<(), Arc<StoreError>>>),
+}
+
+impl AuditTicket {
+    /// An append that already ended.
+    pub(crate) fn done(result: Result<(), StoreError>) -> Self {
+        Self(Ticket::Done(result))
+    }
+
+    /// An append a committer thread will acknowledge.
+    pub(crate) fn pending(
+        ack: tokio::sync::oneshot::Receiver<Result<(), Arc<StoreError>>>,
+    ) -> Self {
+        Self(Ticket::Pending(ack))
+    }
+
+    /// Waits on an async task until the entries are durable.
+    pub async fn durable(self) -> Result<(), StoreError> {
+        match self.0 {
+            Ticket::Done(result) => result,
+            Ticket::Pending(ack) => Self::acknowledged(ack.await.ok()),
+        }
+    }
+
+    /// Blocks this (non-async) thread until the entries are durable.
+    pub fn wait(self) -> Result<(), StoreError> {
+        match self.0 {
+            Ticket::Done(result) => result,
+            Ticket::Pending(ack) => Self::acknowledged(ack.blocking_recv().ok()),
+        }
+    }
+
+    fn acknowledged(ack: Option<Result<(), Arc<StoreError>>>) -> Result<(), StoreError> {
+        match ack {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(StoreError::Batch(e)),
+            None => Err(StoreError::CommitterStopped),
+        }
+    }
 }
 
 /// One database serving both roles, as both backends do.
@@ -197,7 +290,7 @@ pub trait Store: PersonStore + AuditLog {}
 
 impl<T: PersonStore + AuditLog> Store for T {}
 
-/// The stores the service works with: the person store, and the audit log (group-committed in a server).
+/// The stores the service works with: the person store, and the audit log (the journal in a server).
 #[derive(Clone)]
 pub struct Stores {
     /// Population data and contact records.

@@ -339,4 +339,18 @@ impl AuditLog for PostgresStore {
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         self.pool.with(|c| sql::query_audit(&mut PgSql(c), q))
     }
+
+    fn index_journal(
+        &self,
+        journal: &str,
+        records: &[(u64, AuditEntry)],
+    ) -> Result<u64, StoreError> {
+        self.pool
+            .with(|c| in_transaction(c, |tx| sql::index_journal(tx, journal, records)))
+    }
+
+    fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
+        self.pool
+            .with(|c| sql::journal_mark(&mut PgSql(c), journal))
+    }
 }

@@ -174,6 +174,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "CREATE TABLE person_aliases (alias_key TEXT PRIMARY KEY, person_key TEXT NOT NULL);
          CREATE INDEX person_aliases_by_person ON person_aliases(person_key);",
     ),
+    // The audit journal's mark: the last journal record indexed into `audit`, per journal,
+    // moved in the same transaction as the rows, so each record is indexed exactly once.
+    (
+        4,
+        "CREATE TABLE audit_journal_marks (journal TEXT PRIMARY KEY, indexed_through BIGINT NOT NULL)",
+    ),
 ];
 
 fn migration_sql(dialect: Dialect, template: &str) -> String {
@@ -392,6 +398,62 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
     Ok(())
 }
 
+/// Indexes journal records `(sequence, entry)` of `journal` into `audit`, skipping those at
+/// or below the journal's mark, and moves the mark; the caller runs this in one transaction.
+/// Two indexers of one journal (the server and `pu-adapter audit`) therefore never index a
+/// record twice: the second waits on the mark's row lock and then skips what the first did.
+pub(crate) fn index_journal(
+    db: &mut dyn Sql,
+    journal: &str,
+    records: &[(u64, AuditEntry)],
+) -> Result<u64, StoreError> {
+    db.execute(
+        "INSERT INTO audit_journal_marks (journal, indexed_through) VALUES ($1, 0) ON CONFLICT (journal) DO NOTHING",
+        &[Value::Text(journal)],
+    )?;
+    let mark = journal_mark_locked(db, journal)?;
+    let mut through = mark;
+    for (seq, entry) in records.iter().filter(|(seq, _)| *seq > mark) {
+        insert_audit(db, entry)?;
+        through = through.max(*seq);
+    }
+    if through > mark {
+        db.execute(
+            "UPDATE audit_journal_marks SET indexed_through = $2 WHERE journal = $1",
+            &[Value::Text(journal), Value::Int(sequence_value(through)?)],
+        )?;
+    }
+    Ok(through)
+}
+
+/// The last record of `journal` indexed into `audit` (0 when none was).
+pub(crate) fn journal_mark(db: &mut dyn Sql, journal: &str) -> Result<u64, StoreError> {
+    let mark = first(
+        db,
+        "SELECT indexed_through FROM audit_journal_marks WHERE journal = $1",
+        &[Value::Text(journal)],
+        |r| r.int(0),
+    )?;
+    sequence_of(mark.unwrap_or(0))
+}
+
+fn journal_mark_locked(db: &mut dyn Sql, journal: &str) -> Result<u64, StoreError> {
+    let sql = format!(
+        "SELECT indexed_through FROM audit_journal_marks WHERE journal = $1{}",
+        db.dialect().for_update()
+    );
+    let mark = first(db, &sql, &[Value::Text(journal)], |r| r.int(0))?;
+    sequence_of(mark.unwrap_or(0))
+}
+
+fn sequence_of(stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored).map_err(|_| StoreError::Corrupt(format!("journal mark {stored}")))
+}
+
+fn sequence_value(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq).map_err(|_| StoreError::Invariant("journal sequence beyond i64"))
+}
+
 /// Who the trail names for changes made by the population import.
 pub(crate) const IMPORT_CONSUMER: &str = "pu-adapter-import";
 
@@ -565,11 +627,12 @@ fn audit_entry(r: &dyn SqlRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
-/// Lists audit entries matching `q`, oldest first.
+/// Lists audit entries matching `q`, oldest first by time: journal records reach the index
+/// after their answer left, so insertion order is not time order.
 pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
     let sql = format!(
         "SELECT {} FROM audit WHERE (CAST($1 AS TEXT) IS NULL OR person_key = $1) AND (CAST($2 AS TEXT) IS NULL OR consumer = $2)
-         AND (CAST($3 AS TEXT) IS NULL OR at >= $3) AND (CAST($4 AS TEXT) IS NULL OR at < $4) ORDER BY id LIMIT $5",
+         AND (CAST($3 AS TEXT) IS NULL OR at >= $3) AND (CAST($4 AS TEXT) IS NULL OR at < $4) ORDER BY at, id LIMIT $5",
         AUDIT_COLUMNS.join(", ")
     );
     let (since, until) = (q.since.map(stored_time), q.until.map(stored_time));

@@ -365,6 +365,12 @@ impl PersonStore for SqliteStore {
         Ok(())
     }
 
+    /// A read is a few B-tree lookups in this process's page cache under WAL (never
+    /// blocked by the writer), so it runs on the async worker instead of a hand-off.
+    fn reads_inline(&self) -> bool {
+        true
+    }
+
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.with_reader(|c| sql::count_persons(&mut SqliteSql(c)))
     }
@@ -381,6 +387,18 @@ impl AuditLog for SqliteStore {
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         self.with_reader(|c| sql::query_audit(&mut SqliteSql(c), q))
+    }
+
+    fn index_journal(
+        &self,
+        journal: &str,
+        records: &[(u64, AuditEntry)],
+    ) -> Result<u64, StoreError> {
+        self.with_writer(|conn| in_transaction(conn, |tx| sql::index_journal(tx, journal, records)))
+    }
+
+    fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
+        self.with_reader(|c| sql::journal_mark(&mut SqliteSql(c), journal))
     }
 }
 

@@ -593,22 +593,20 @@ async fn serve_soap(
     ))
 }
 
-/// Runs the blocking handler (XML, rules, SQLite) off the reactor, within the request timeout.
+/// The service's answer within the request timeout.
 async fn answer_in_time(call: Call, body: Bytes, state: &Arc<AppState>) -> Answer {
-    let service = state.service.clone();
-    // Every log line of the handler carries the request's correlation id.
-    let span = tracing::info_span!("soap", correlation_id = %call.correlation_id, contract = call.contract.name());
-    let work = tokio::task::spawn_blocking(move || span.in_scope(|| service.handle(&call, &body)));
-    let failure = match tokio::time::timeout(state.limits.request_timeout, work).await {
-        Ok(Ok(answer)) => return answer,
-        Ok(Err(join)) => ServiceError::Internal(join.to_string()),
-        Err(_) => ServiceError::Timeout,
-    };
-    let answer = Service::transport_fault(&failure);
-    if let Some(fault) = &answer.fault {
-        tracing::error!(log_id = %fault.log_id, cause = ?failure, "request failed or timed out");
+    let work = state.service.clone().answer(call, body);
+    match tokio::time::timeout(state.limits.request_timeout, work).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            let failure = ServiceError::Timeout;
+            let answer = Service::transport_fault(&failure);
+            if let Some(fault) = &answer.fault {
+                tracing::error!(log_id = %fault.log_id, cause = ?failure, "request timed out");
+            }
+            answer
+        }
     }
-    answer
 }
 
 fn fault_response(

@@ -1,6 +1,8 @@
 //! SIGKILL in the middle of a stream of updates loses no acknowledged update and leaves
-//! no partial one; the restart on the same database is clean. Run on SQLite and, when
-//! PU_ADAPTER_TEST_POSTGRES_URL names a server (CI sets it), on PostgreSQL.
+//! no partial one; in the middle of a stream of reads it loses no answered read's audit
+//! entry (AC-2: the journal is replayed into the index at restart); the restart on the
+//! same database is clean. Run on SQLite and, when PU_ADAPTER_TEST_POSTGRES_URL names a
+//! server (CI sets it), on PostgreSQL.
 
 use crate::common::tls::*;
 use crate::common::*;
@@ -194,4 +196,129 @@ async fn kill_during_updates_and_restart(data: &std::path::Path, env: &[(&str, S
     );
 
     acknowledged.len()
+}
+
+/// A P3 read of Tolvan whose correlation id is `id`.
+fn read_with_id(id: &str) -> Vec<u8> {
+    soap_post(
+        Contract::GetPersonsForProfile.path(),
+        &gpfp("191212121212", "P3"),
+        &[("x-skltp-correlation-id", id)],
+    )
+}
+
+/// Streams reads on four connections, SIGKILLs the service mid-stream, restarts it on the
+/// same store (the restart replays the journal) and stops it again. Returns the
+/// correlation ids of every read answered before the kill.
+#[allow(clippy::zombie_processes)]
+async fn kill_during_reads_and_restart(
+    data: &std::path::Path,
+    env: &[(&str, String)],
+) -> Vec<String> {
+    let port = free_port();
+    let mut child = start(data, port, env);
+    wait_until_up(port).await;
+    let addr = ([127, 0, 0, 1], port).into();
+    let stop_at = Instant::now() + Duration::from_millis(800);
+    let readers: Vec<_> = (0..4)
+        .map(|c| {
+            tokio::spawn(async move {
+                let mut tls = connect(addr, Some("consumer")).await.unwrap();
+                let mut answered = Vec::new();
+                for i in 0.. {
+                    let id = format!("crash-read-{c}-{i}");
+                    // Past the kill the exchange fails: the read was never answered.
+                    match exchange(&mut tls, &read_with_id(&id)).await {
+                        Ok(r) if r.status == 200 => answered.push(id),
+                        _ => break,
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    tokio::time::sleep_until(stop_at.into()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut answered = Vec::new();
+    for r in readers {
+        answered.extend(r.await.unwrap());
+    }
+    assert!(
+        answered.len() > 20,
+        "only {} reads before the kill",
+        answered.len()
+    );
+    let mut child = start(data, port, env);
+    wait_until_up(port).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    answered
+}
+
+fn assert_all_audited(answered: &[String], audited: &std::collections::HashSet<String>) {
+    let missing: Vec<&String> = answered
+        .iter()
+        .filter(|id| !audited.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} answered reads have no audit entry after the restart, e.g. {:?}",
+        missing.len(),
+        answered.len(),
+        missing.first()
+    );
+    eprintln!(
+        "{} reads answered before SIGKILL, every one audited after the restart",
+        answered.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ac2_sigkill_during_reads_loses_no_answered_reads_audit_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let answered = kill_during_reads_and_restart(dir.path(), &[]).await;
+    let conn = rusqlite::Connection::open(dir.path().join("pu-adapter.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT correlation_id FROM audit WHERE contract = 'GetPersonsForProfile'")
+        .unwrap();
+    let audited = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_all_audited(&answered, &audited);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ac2_sigkill_during_reads_loses_no_answered_reads_audit_entry_postgresql() {
+    let Some(db_url) = fresh_postgres_database("pu_crash_reads") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
+        ("PU_ADAPTER_POSTGRES_URL", db_url.clone()),
+        (
+            "PU_ADAPTER_STORE__POSTGRES_CA",
+            test_postgres_ca()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    let answered = kill_during_reads_and_restart(dir.path(), &env).await;
+    let audited = tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
+        c.query(
+            "SELECT correlation_id FROM audit WHERE contract = 'GetPersonsForProfile'",
+            &[],
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect()
+    })
+    .await
+    .unwrap();
+    assert_all_audited(&answered, &audited);
 }

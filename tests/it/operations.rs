@@ -147,8 +147,8 @@ async fn a_failing_store_is_logged_with_its_cause_counted_and_reflected_by_readi
         .unwrap()
         .unwrap();
     };
-    // Every read is audited before it is answered: without the audit table the store fails.
-    admin_sql("ALTER TABLE audit RENAME TO audit_away");
+    // Without the persons table every read fails in the store.
+    admin_sql("ALTER TABLE persons RENAME TO persons_away");
     let failed = post(
         addr,
         "consumer",
@@ -180,7 +180,7 @@ async fn a_failing_store_is_logged_with_its_cause_counted_and_reflected_by_readi
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(
-        line.contains("relation \"audit\" does not exist"),
+        line.contains("relation \"persons\" does not exist"),
         "the cause is not in the line: {line}"
     );
     assert!(
@@ -192,7 +192,7 @@ async fn a_failing_store_is_logged_with_its_cause_counted_and_reflected_by_readi
     assert!(get(server.admin, "/metrics")
         .1
         .contains(r#"pu_adapter_server_faults_total{cause="storage"} 1"#));
-    admin_sql("ALTER TABLE audit_away RENAME TO audit");
+    admin_sql("ALTER TABLE persons_away RENAME TO persons");
     let recovered = post(
         addr,
         "consumer",

@@ -7,13 +7,6 @@ use pu_adapter::contracts::Contract;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-fn gpfp(pnr: &str, profile: &str) -> String {
-    envelope(&format!(
-        r#"<GetPersonsForProfile xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><profile>{profile}</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>"#,
-        Contract::GetPersonsForProfile.responder_ns()
-    ))
-}
-
 const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
 
 /// Asserts a refused handshake: either the handshake or the first exchange fails.

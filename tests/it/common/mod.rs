@@ -22,6 +22,14 @@ pub(crate) fn serve_command(data: &std::path::Path, port: u16) -> std::process::
     c
 }
 
+/// A GetPersonsForProfile request for one personnummer and profile.
+pub(crate) fn gpfp(pnr: &str, profile: &str) -> String {
+    pu_adapter::testkit::envelope(&format!(
+        r#"<GetPersonsForProfile xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension></personId><profile>{profile}</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>"#,
+        pu_adapter::contracts::Contract::GetPersonsForProfile.responder_ns()
+    ))
+}
+
 /// One plain-HTTP request to an admin listener: (status, body).
 pub(crate) fn admin_http(
     addr: std::net::SocketAddr,
