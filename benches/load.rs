@@ -9,13 +9,20 @@
 //! 4. new mutual-TLS connections per second, adapter vs baseline;
 //! 5. peak RSS of the adapter with 1,000 open keep-alive connections under load;
 //! 6. a Node `soap` peer serving GetPersonsForProfile from our WSDL over mutual TLS;
-//! 7. scale: GetPersonsForProfile p99 in-process with 10,000 vs 1,000,000 persons.
+//! 7. scale: GetPersonsForProfile p99 in-process with 10,000 vs 1,000,000 persons;
+//! 8. when installed, tools nobody here wrote: nginx (`nginx-light`) with the same mutual
+//!    TLS answering every POST with the adapter's reply bytes, as the ceiling; `oha` as the
+//!    load generator against nginx, the adapter and the Node peer; `perf stat` for context
+//!    switches, CPU time and malloc calls per request. All ratios come from this one run.
 //!
+//! `PU_ADAPTER_BENCH_BINARY=path` measures another build of the adapter (e.g. an earlier
+//! commit's, for before/after figures) instead of building this one.
 //! Run: `cargo bench --bench load` (PU_ADAPTER_BENCH_SECONDS=… per measurement, default 5).
 
 mod common;
 
 use bytes::Bytes;
+use common::external::{self, Nginx, OhaRun};
 use common::net::*;
 use common::{gpfp_request, pnr, repo, update_request, write_population};
 use http_body_util::{BodyExt, Full};
@@ -187,7 +194,9 @@ fn main() {
         return; // `cargo test --benches` builds this; the harness itself only runs under `cargo bench`.
     }
     let secs = seconds();
-    let bin = adapter_binary();
+    let bin = std::env::var_os("PU_ADAPTER_BENCH_BINARY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(adapter_binary);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let population = dir.path().join("population.jsonl");
@@ -338,6 +347,17 @@ fn main() {
     ));
     let rss = peak_rss_mib(adapter.id());
 
+    let reply = rt.block_on(async {
+        let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
+        exchange(&mut s, GPFP, with_contacts[0].clone())
+            .await
+            .expect("one request is never refused")
+            .1
+    });
+    let body_file = dir.path().join("p3-request.xml");
+    std::fs::write(&body_file, &with_contacts[0]).unwrap();
+    let ext = external_figures(&bin, adapter.id(), adapter_port, &body_file, &reply, secs);
+
     let peer_port = pu_adapter::testkit::free_port();
     let peer = node_peer(peer_port).map(|mut child| {
         let mut s = rt.block_on(load_as(
@@ -349,10 +369,18 @@ fn main() {
             secs,
             None,
         ));
+        let by_oha = external::oha(
+            &format!("https://localhost:{peer_port}{GPFP}"),
+            &body_file,
+            &repo().join("certs-dev"),
+            16,
+            secs,
+            None,
+        );
         let _ = child.kill();
         let _ = child.wait();
         let p99 = s.quantile(0.99);
-        (s.rate(), p99)
+        (s.rate(), p99, by_oha)
     });
     let _ = adapter.kill();
     let _ = baseline.kill();
@@ -372,17 +400,17 @@ fn main() {
     for (name, rate, detail) in &rows {
         println!("| {name} | {rate:.0} req/s | ≥80% of baseline at 16 | {detail} |");
     }
-    println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 2 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
+    println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 1 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
     println!(
-        "| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥50% of bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |",
+        "| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥ 0.80× bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |",
         upd.rate(),
         100.0 * upd.rate() / bare,
         upd.quantile(0.99) / 1e3
     );
     println!("| new mutual-TLS connections | {hs_adapter:.0} /s | ≥80% of baseline | baseline {hs_base:.0}/s, ratio {:.0}% |", 100.0 * hs_adapter / hs_base);
-    println!("| peak RSS, 1,000 keep-alive connections under load | {rss:.1} MiB | ≤ 64 MiB | before {rss_before:.1} MiB; {:.0} req/s answered over the 1,000 connections, p99 {:.2} ms, {} refused with 503 by the per-consumer in-flight cap |", rss_load.rate(), rss_load.quantile(0.99) / 1e3, rss_load.refused);
-    match peer {
-        Some((rate, p99)) => println!(
+    println!("| peak RSS, 1,000 keep-alive connections under load | {rss:.1} MiB | ≤ 48 MiB | before {rss_before:.1} MiB; {:.0} req/s answered over the 1,000 connections, p99 {:.2} ms, {} refused with 503 by the per-consumer in-flight cap |", rss_load.rate(), rss_load.quantile(0.99) / 1e3, rss_load.refused);
+    match &peer {
+        Some((rate, p99, _)) => println!(
             "| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {:.2} ms |",
             adapter_rate[1] / rate,
             p99 / 1e3,
@@ -391,7 +419,158 @@ fn main() {
         None => println!("| Node soap peer | skipped | – | npm not available |"),
     }
     let (small, big) = scale(dir.path());
+    print_external(&ext, peer.as_ref().and_then(|p| p.2));
     println!("| GetPersonsForProfile p99, 10,000 vs 1,000,000 persons (in-process: XML, rules, SQLite, audit) | {:.0} µs vs {:.0} µs | within 10% | ratio {:.2}; p50 {:.0} vs {:.0} µs |", small.1, big.1, big.1 / small.1, small.0, big.0);
+}
+
+/// What the tools nobody here wrote measured; `None` where a tool is missing.
+#[derive(Default)]
+struct External {
+    nginx: [Option<OhaRun>; 2],
+    adapter: [Option<OhaRun>; 2],
+    paced: Option<OhaRun>,
+    adapter_perf: Option<external::PerfCounts>,
+    nginx_perf: Option<external::PerfCounts>,
+    mallocs: Option<(external::PerfCounts, OhaRun)>,
+    binary: String,
+}
+
+const CONNS: [usize; 2] = [16, 64];
+
+/// nginx and the adapter under `oha` at 16 and 64 connections, the adapter paced at half its
+/// maximum, and `perf stat` per request; the adapter answers the same P3 request throughout.
+fn external_figures(
+    bin: &Path,
+    adapter_pid: u32,
+    adapter_port: u16,
+    body: &Path,
+    reply: &[u8],
+    secs: u64,
+) -> External {
+    let mut ext = External {
+        binary: bin.display().to_string(),
+        ..External::default()
+    };
+    if external::tool("oha").is_none() {
+        eprintln!("skipped: oha not installed (cargo install oha)");
+        return ext;
+    }
+    let certs = repo().join("certs-dev");
+    let url = |port: u16| format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
+    let nginx_port = pu_adapter::testkit::free_port();
+    let nginx = Nginx::start(nginx_port, &certs, reply);
+    if nginx.is_none() {
+        eprintln!("skipped: nginx not installed (apt-get install nginx-light)");
+    }
+    for (k, conns) in CONNS.into_iter().enumerate() {
+        if let Some(n) = &nginx {
+            let (perf, run) = external::perf_stat(&n.pids(), false, || {
+                external::oha(&url(nginx_port), body, &certs, conns, secs, None)
+            });
+            ext.nginx[k] = run;
+            if k == 0 {
+                ext.nginx_perf = perf;
+            }
+        }
+        let (perf, run) = external::perf_stat(&[adapter_pid], false, || {
+            external::oha(&url(adapter_port), body, &certs, conns, secs, None)
+        });
+        ext.adapter[k] = run;
+        if k == 0 {
+            ext.adapter_perf = perf;
+        }
+    }
+    drop(nginx);
+    if let Some(max) = ext.adapter[0] {
+        ext.paced = external::oha(
+            &url(adapter_port),
+            body,
+            &certs,
+            16,
+            secs,
+            Some(max.rate / 2.0),
+        );
+        // Allocations at a fixed, modest rate: the uprobe slows every malloc.
+        let (perf, run) = external::perf_stat(&[adapter_pid], true, || {
+            external::oha(
+                &url(adapter_port),
+                body,
+                &certs,
+                16,
+                secs.min(3),
+                Some(2_000.0),
+            )
+        });
+        ext.mallocs = perf.filter(|p| p.mallocs.is_some()).zip(run);
+    }
+    ext
+}
+
+fn print_external(ext: &External, peer: Option<OhaRun>) {
+    let ratio = |a: Option<OhaRun>, b: Option<OhaRun>| match (a, b) {
+        (Some(a), Some(b)) if b.rate > 0.0 => format!("{:.2}×", a.rate / b.rate),
+        _ => "–".to_owned(),
+    };
+    let rate = |r: Option<OhaRun>| {
+        r.map_or("–".to_owned(), |r| {
+            format!(
+                "{:.0} req/s (p99 {:.2} ms, {} non-200)",
+                r.rate, r.p99_ms, r.other
+            )
+        })
+    };
+    println!();
+    println!("measured with oha (an independent load generator) against nginx-light with the same mutual TLS, one run; adapter binary {}", ext.binary);
+    println!();
+    println!("| measurement | result | target | detail |");
+    println!("|---|---|---|---|");
+    for (k, conns) in CONNS.into_iter().enumerate() {
+        let target = if conns == 64 {
+            "≥ 0.80×"
+        } else {
+            "≥ 0.60×"
+        };
+        println!(
+            "| P3 reads vs nginx mTLS ceiling, {conns} conn | {} | {target} | adapter {}; nginx {} |",
+            ratio(ext.adapter[k], ext.nginx[k]),
+            rate(ext.adapter[k]),
+            rate(ext.nginx[k])
+        );
+    }
+    if let Some(p) = ext.paced {
+        println!("| P3 latency at half the maximum ({:.0} req/s, 16 conn, oha) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1 ms | {} non-200 |", p.rate, p.p50_ms, p.p99_ms, p.other);
+    }
+    println!(
+        "| adapter vs Node soap peer, 16 conn (oha) | {} | ≥ 10× | peer {} |",
+        ratio(ext.adapter[0], peer),
+        rate(peer)
+    );
+    let per_request = |perf: Option<external::PerfCounts>, run: Option<OhaRun>, secs_hint: &str| {
+        match (perf, run) {
+            (Some(p), Some(r)) if r.ok > 0 => {
+                let n = (r.ok + r.other) as f64;
+                format!(
+                    "{:.2} context switches, {:.1} µs CPU per request ({secs_hint})",
+                    p.context_switches / n,
+                    1e3 * p.task_clock_ms / n
+                )
+            }
+            _ => "– (perf not available)".to_owned(),
+        }
+    };
+    println!(
+        "| adapter, per request at 16 conn (perf stat) | {} | – | nginx: {} |",
+        per_request(ext.adapter_perf, ext.adapter[0], "closed loop"),
+        per_request(ext.nginx_perf, ext.nginx[0], "closed loop")
+    );
+    match ext.mallocs {
+        Some((p, r)) => println!(
+            "| adapter malloc calls per request (uprobe on libc malloc, 2,000 req/s) | {:.0} | – | {} requests |",
+            p.mallocs.unwrap_or(f64::NAN) / (r.ok + r.other) as f64,
+            r.ok + r.other
+        ),
+        None => println!("| adapter malloc calls per request | – | – | needs perf and root for the libc uprobe |"),
+    }
 }
 
 /// p50/p99 (µs) of GetPersonsForProfile in-process with 10,000 and with 1,000,000 persons loaded.

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod devcerts;
 pub mod domain;
 pub mod import;
+pub mod log_writer;
 pub mod metrics;
 pub mod service;
 pub mod soap;

@@ -119,20 +119,25 @@ fn parse_log_format(s: &str) -> Result<LogFormat, String> {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to stderr from a thread of their own, on a timer (`log_writer`). The guard
+/// writes what is buffered at exit.
+fn init_logging(format: LogFormat) -> Result<pu_adapter::log_writer::FlushGuard, String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PU_ADAPTER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal as _;
+    let (writer, guard) = pu_adapter::log_writer::buffered(std::io::stderr())
+        .map_err(|e| format!("cannot start the log writer: {e}"))?;
     // Colour codes only for a person at a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
     if format == LogFormat::Json {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
     }
+    Ok(guard)
 }
 
 fn main() -> ExitCode {
@@ -168,7 +173,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if no_demo {
                 config.load_demo = false;
             }
-            init_logging(config.log_format);
+            let _log = init_logging(config.log_format)?;
             // Kept until serve returns: dropping it removes the throw-away store.
             let _throwaway = if ephemeral {
                 Some(use_throwaway_store(&mut config)?)
@@ -181,7 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Import { common, file } => {
             let config = load_config(&common)?;
-            init_logging(config.log_format);
+            let _log = init_logging(config.log_format)?;
             import(&config, &file)
         }
         Command::Audit {
@@ -241,6 +246,8 @@ fn serve(
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
+        // Before the listener opens: SIGHUP's default action would end the process.
+        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         let running = pu_adapter::app::start(&config).await.map_err(|e| e.to_string())?;
         tracing::info!(address = %running.server.local_addr, admin = ?running.admin_addr, store = running.stores.persons.kind().as_str(), "pu-adapter listening (mutual TLS)");
         eprintln!(
@@ -249,7 +256,7 @@ fn serve(
             running.admin_addr.map_or("-".to_owned(), |a| a.to_string())
         );
         let running = std::sync::Arc::new(running);
-        let reloads = tokio::spawn(reload_on_sighup(running.clone(), reread));
+        let reloads = tokio::spawn(reload_on_sighup(running.clone(), reread, hup));
         wait_for_shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         // Orchestrators stop routing here before the listener closes.
@@ -288,11 +295,11 @@ fn use_throwaway_store(config: &mut Config) -> Result<tempfile::TempDir, String>
 async fn reload_on_sighup(
     running: std::sync::Arc<pu_adapter::app::Running>,
     reread: impl Fn() -> Result<Config, String>,
+    hup: Option<tokio::signal::unix::Signal>,
 ) {
     #[cfg(unix)]
     {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
+        let Some(mut hup) = hup else {
             tracing::warn!("SIGHUP cannot be handled: reload by restarting");
             return;
         };

@@ -1,6 +1,7 @@
 //! Synthetic population shared by the benchmarks.
 #![allow(dead_code)]
 
+pub(crate) mod external;
 pub(crate) mod net;
 
 use pu_adapter::contracts::Contract;

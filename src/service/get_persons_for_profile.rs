@@ -17,11 +17,8 @@ use crate::xml::Element;
 enum Lookup {
     /// Not a valid identifier.
     Invalid(IdProblem),
-    /// A valid id; the identity whose record answers it, if any.
-    Valid {
-        asked: PersonId,
-        answered_by: PersonId,
-    },
+    /// A valid id (its record may be a referred identity's current one).
+    Valid { asked: PersonId },
 }
 
 pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
@@ -32,15 +29,7 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     }
     let profile = Profile::parse(&req.profile)?;
     let access = contract.access().unwrap_or(Access::Restricted);
-    let lookups = resolve(ctx, &req.person_ids, req.ignore_referred_identity)?;
-    let wanted: Vec<PersonId> = lookups
-        .iter()
-        .filter_map(|l| match l {
-            Lookup::Valid { answered_by, .. } => Some(answered_by.clone()),
-            Lookup::Invalid(_) => None,
-        })
-        .collect();
-    let states = ctx.stores.persons.load(&wanted)?;
+    let (lookups, states) = resolve(ctx, &req.person_ids, req.ignore_referred_identity)?;
     let guardians = guardian_states(ctx, &states, profile)?;
     let mut found = states.iter();
     let mut audit = Vec::with_capacity(lookups.len());
@@ -68,12 +57,14 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     })
 }
 
-/// Parses every id and, unless the caller ignores them, follows referred and linked identities.
+/// Parses every id and, unless the caller ignores them, follows referred and linked
+/// identities; reads the answering persons in the same store call. The states are those of
+/// the valid ids, in order.
 fn resolve(
     ctx: &Context<'_>,
     ids: &[Ii],
     ignore_referred: bool,
-) -> Result<Vec<Lookup>, ServiceError> {
+) -> Result<(Vec<Lookup>, Vec<Option<PersonState>>), ServiceError> {
     let parsed: Vec<Result<PersonId, IdProblem>> = ids
         .iter()
         .map(|ii| {
@@ -86,22 +77,18 @@ fn resolve(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let current = if ignore_referred {
-        vec![None; valid.len()]
-    } else {
-        ctx.stores.persons.resolve_aliases(&valid)?
-    };
-    let mut current = current.into_iter();
-    Ok(parsed
+    let states = ctx
+        .stores
+        .persons
+        .load_following_aliases(&valid, !ignore_referred)?;
+    let lookups = parsed
         .into_iter()
         .map(|p| match p {
             Err(problem) => Lookup::Invalid(problem),
-            Ok(asked) => {
-                let answered_by = current.next().flatten().unwrap_or_else(|| asked.clone());
-                Lookup::Valid { asked, answered_by }
-            }
+            Ok(asked) => Lookup::Valid { asked },
         })
-        .collect())
+        .collect();
+    Ok((lookups, states))
 }
 
 /// The guardians' records, for P4 and up.

@@ -25,7 +25,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,6 +37,9 @@ const MAX_BATCH: usize = 4_096;
 const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 const HEADER: usize = 16;
+
+/// How often the indexer copies committed records into the index, in one transaction.
+const INDEX_EVERY: Duration = Duration::from_millis(50);
 
 /// How long an audit query waits for the indexer to catch up with the journal.
 const INDEX_WAIT: Duration = Duration::from_secs(10);
@@ -393,24 +396,35 @@ struct Indexer {
 }
 
 impl Indexer {
+    /// Every INDEX_EVERY: indexes what was committed meanwhile in one transaction. Polling
+    /// instead of waiting on the channel keeps the committer from waking this thread once
+    /// per batch; the answers never wait for it, queries at most this long.
     fn run(mut self, committed: &Receiver<Committed>) {
-        while let Ok(first) = committed.recv() {
+        loop {
+            std::thread::sleep(INDEX_EVERY);
             let mut records = Vec::new();
-            let mut next = Some(first);
-            while let Some(batch) = next.take() {
-                if self.live.back().is_none_or(|last| *last < batch.segment) {
-                    self.live.push_back(batch.segment);
+            let finished = loop {
+                match committed.try_recv() {
+                    Ok(batch) => {
+                        if self.live.back().is_none_or(|last| *last < batch.segment) {
+                            self.live.push_back(batch.segment);
+                        }
+                        records.extend(batch.records);
+                    }
+                    Err(TryRecvError::Empty) => break false,
+                    Err(TryRecvError::Disconnected) => break true,
                 }
-                records.extend(batch.records);
-                if records.len() < MAX_BATCH {
-                    next = committed.try_recv().ok();
-                }
-            }
-            let Some(mark) = self.index(&records) else {
-                return; // stopping with the database unreachable: replay indexes it next start
             };
-            set_marks(&self.progress, |m| m.indexed = m.indexed.max(mark));
-            self.retire_through(mark);
+            if !records.is_empty() {
+                let Some(mark) = self.index(&records) else {
+                    return; // stopping with the database unreachable: replay indexes it next start
+                };
+                set_marks(&self.progress, |m| m.indexed = m.indexed.max(mark));
+                self.retire_through(mark);
+            }
+            if finished {
+                return;
+            }
         }
     }
 

@@ -190,6 +190,27 @@ pub trait PersonStore: Send + Sync + 'static {
     /// identity of another person (contract rule #2), else `None`.
     fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError>;
 
+    /// For each id, the state of the person who answers for it: the current identity it
+    /// refers to when `follow_aliases` and it is a referred or linked identity (rule #2),
+    /// else the id's own. One slot per id, in order.
+    fn load_following_aliases(
+        &self,
+        ids: &[PersonId],
+        follow_aliases: bool,
+    ) -> Result<Vec<Option<PersonState>>, StoreError> {
+        let current = if follow_aliases {
+            self.resolve_aliases(ids)?
+        } else {
+            vec![None; ids.len()]
+        };
+        let answering: Vec<PersonId> = ids
+            .iter()
+            .zip(current)
+            .map(|(id, c)| c.unwrap_or_else(|| id.clone()))
+            .collect();
+        self.load(&answering)
+    }
+
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,
     /// replaces the stored one and appends `audit` with the outcome (OK, or the refusal's
     /// code). A refusal changes nothing but the audit trail.

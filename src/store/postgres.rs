@@ -285,6 +285,30 @@ impl PersonStore for PostgresStore {
         })
     }
 
+    fn load_following_aliases(
+        &self,
+        ids: &[PersonId],
+        follow_aliases: bool,
+    ) -> Result<Vec<Option<PersonState>>, StoreError> {
+        self.pool.with(|c| {
+            // One id is one statement, its own snapshot: one round trip.
+            if let [id] = ids {
+                return Ok(vec![sql::read_resolved(&mut PgSql(c), id, follow_aliases)?]);
+            }
+            let mut tx = c
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
+            let out = ids
+                .iter()
+                .map(|id| sql::read_resolved(&mut PgSql(&mut tx), id, follow_aliases))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
     fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
         self.pool.with(|c| {
             ids.iter()

@@ -338,23 +338,120 @@ pub(crate) fn read_state(
     key: &str,
     lock: bool,
 ) -> Result<Option<PersonState>, StoreError> {
-    let suffix = if lock { db.dialect().for_update() } else { "" };
+    if !lock {
+        return read_state_joined(db, key);
+    }
     let person_sql = format!(
-        "SELECT {} FROM persons WHERE person_key = $1{suffix}",
-        PERSON_COLUMNS.join(", ")
+        "SELECT {} FROM persons WHERE person_key = $1{}",
+        PERSON_COLUMNS.join(", "),
+        db.dialect().for_update()
     );
     let Some(person) = first(db, &person_sql, &[Value::Text(key)], person_row)? else {
         return Ok(None);
     };
-    let contact_sql = format!(
-        "SELECT {} FROM contact_records WHERE person_key = $1",
-        CONTACT_COLUMNS.join(", ")
-    );
-    let contacts = first(db, &contact_sql, &[Value::Text(key)], contact_row)?;
+    let contacts = first(db, &CONTACT_BY_KEY, &[Value::Text(key)], contact_row)?;
     Ok(Some(PersonState {
         person: person.into_person()?,
         contacts: contacts.map(ContactRow::into_record).transpose()?,
     }))
+}
+
+/// The contact record of one person.
+static CONTACT_BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM contact_records WHERE person_key = $1",
+        CONTACT_COLUMNS.join(", ")
+    )
+});
+
+/// A person and their contact record in one statement: one snapshot without a transaction
+/// around it, which is most of what a read costs the store.
+static PERSON_WITH_CONTACTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns = |table: &str, cols: &[&str]| {
+        cols.iter()
+            .map(|c| format!("{table}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key WHERE p.person_key = $1",
+        columns("p", &PERSON_COLUMNS),
+        columns("c", &CONTACT_COLUMNS)
+    )
+});
+
+fn read_state_joined(db: &mut dyn Sql, key: &str) -> Result<Option<PersonState>, StoreError> {
+    first(
+        db,
+        &PERSON_WITH_CONTACTS,
+        &[Value::Text(key)],
+        person_with_contacts,
+    )?
+    .map(into_state)
+    .transpose()
+}
+
+/// The person answering for an id (its alias target when `$2`) with their contact record,
+/// in one statement: a read's one snapshot.
+static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns = |table: &str, cols: &[&str]| {
+        cols.iter()
+            .map(|c| format!("{table}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key \
+         WHERE p.person_key = COALESCE((SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2), $1)",
+        columns("p", &PERSON_COLUMNS),
+        columns("c", &CONTACT_COLUMNS)
+    )
+});
+
+/// The state of the person answering for `id`: its alias target when `follow_aliases`.
+pub(crate) fn read_resolved(
+    db: &mut dyn Sql,
+    id: &PersonId,
+    follow_aliases: bool,
+) -> Result<Option<PersonState>, StoreError> {
+    let key = id.key();
+    first(
+        db,
+        &RESOLVED_PERSON,
+        &[Value::Text(&key), Value::Bool(follow_aliases)],
+        person_with_contacts,
+    )?
+    .map(into_state)
+    .transpose()
+}
+
+fn into_state(
+    (person, contacts): (PersonRow, Option<ContactRow>),
+) -> Result<PersonState, StoreError> {
+    Ok(PersonState {
+        person: person.into_person()?,
+        contacts: contacts.map(ContactRow::into_record).transpose()?,
+    })
+}
+
+/// A person's columns followed by their contact record's (NULL when they have none).
+fn person_with_contacts(r: &dyn SqlRow) -> Result<(PersonRow, Option<ContactRow>), StoreError> {
+    let person = person_row(r)?;
+    let contacts_at = Offset(r, PERSON_COLUMNS.len());
+    let contacts = match contacts_at.column(0)? {
+        Column::Null => None,
+        _ => Some(contact_row(&contacts_at)?),
+    };
+    Ok((person, contacts))
+}
+
+/// The columns of a row from `.1` on, numbered from 0 (one table's part of a join).
+struct Offset<'r>(&'r dyn SqlRow, usize);
+
+impl SqlRow for Offset<'_> {
+    fn column(&self, i: usize) -> Result<Column, StoreError> {
+        self.0.column(i + self.1)
+    }
 }
 
 fn write_contacts(db: &mut dyn Sql, key: &str, row: &ContactRow) -> Result<(), StoreError> {

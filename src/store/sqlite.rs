@@ -323,11 +323,39 @@ impl PersonStore for SqliteStore {
 
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
         self.with_reader(|c| {
+            // One id is one statement, its own snapshot: no transaction needed around it.
+            if let [id] = ids {
+                return Ok(vec![sql::read_state(&mut SqliteSql(c), &id.key(), false)?]);
+            }
             // One read transaction: every id is read from the same snapshot.
             let tx = c.unchecked_transaction()?;
             let out = ids
                 .iter()
                 .map(|id| sql::read_state(&mut SqliteSql(&tx), &id.key(), false))
+                .collect();
+            tx.finish()?;
+            out
+        })
+    }
+
+    fn load_following_aliases(
+        &self,
+        ids: &[PersonId],
+        follow_aliases: bool,
+    ) -> Result<Vec<Option<PersonState>>, StoreError> {
+        self.with_reader(|c| {
+            // One id is one statement, its own snapshot.
+            if let [id] = ids {
+                return Ok(vec![sql::read_resolved(
+                    &mut SqliteSql(c),
+                    id,
+                    follow_aliases,
+                )?]);
+            }
+            let tx = c.unchecked_transaction()?;
+            let out = ids
+                .iter()
+                .map(|id| sql::read_resolved(&mut SqliteSql(&tx), id, follow_aliases))
                 .collect();
             tx.finish()?;
             out
