@@ -131,7 +131,9 @@ fn entries(record: &Element) -> Vec<(String, String, String)> {
 }
 
 fn version_of(record: Option<&Element>) -> Option<String> {
-    record.and_then(|r| core_text(r, "version")).map(str::to_owned)
+    record
+        .and_then(|r| core_text(r, "version"))
+        .map(str::to_owned)
 }
 
 /// A well-formed identifier with a wrong check digit.
@@ -162,7 +164,9 @@ fn envelope(header: Header<'_>, payload: &str) -> String {
             escape(a)
         ),
         Header::Missing => String::new(),
-        Header::Empty => format!("<itr:LogicalAddress xmlns:itr=\"{REGISTRY_NS}\"></itr:LogicalAddress>"),
+        Header::Empty => {
+            format!("<itr:LogicalAddress xmlns:itr=\"{REGISTRY_NS}\"></itr:LogicalAddress>")
+        }
     };
     format!("<soapenv:Envelope xmlns:soapenv=\"{SOAP_NS}\"><soapenv:Header>{header}</soapenv:Header><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>")
 }
@@ -191,7 +195,10 @@ fn gpci_xml(c: Contract, p: &PersonId) -> String {
 #[derive(Debug, Clone)]
 enum Actor {
     Person(PersonId),
-    Professional { hsa_id: String, organization: String },
+    Professional {
+        hsa_id: String,
+        organization: String,
+    },
 }
 
 /// One contact entry of an update; `qualifier` is a CT-2 qualifier (`use`) to send.
@@ -393,7 +400,10 @@ impl<'a> Ctx<'a> {
         let doc = xml::parse(text.as_bytes(), limits()).map_err(|e| {
             format!(
                 "HTTP {status} ({}): the answer is not XML: {e}",
-                response.content_type.as_deref().unwrap_or("no content type")
+                response
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("no content type")
             )
         })?;
         if !doc.is(SOAP_NS, "Envelope") {
@@ -435,7 +445,13 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn call(&self, c: Contract, who: Who, header: Header<'_>, payload: &str) -> Result<Answer, String> {
+    fn call(
+        &self,
+        c: Contract,
+        who: Who,
+        header: Header<'_>,
+        payload: &str,
+    ) -> Result<Answer, String> {
         self.post(c.path(), c, who, envelope(header, payload).as_bytes())
     }
 
@@ -507,7 +523,10 @@ impl<'a> Ctx<'a> {
         }
         out.push(("name", PROBE_NAME.to_owned()));
         out.push(("e-mail address", PROBE_EMAIL.to_owned()));
-        out.push(("telephone number", PROBE_PHONE.trim_start_matches('+').to_owned()));
+        out.push((
+            "telephone number",
+            PROBE_PHONE.trim_start_matches('+').to_owned(),
+        ));
         out
     }
 
@@ -535,7 +554,10 @@ impl<'a> Ctx<'a> {
                 if text.is_empty() {
                     problems.push("the faultstring is empty".into());
                 } else if !has_uuid(text) {
-                    problems.push("the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)".into());
+                    problems.push(
+                        "the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)"
+                            .into(),
+                    );
                 }
                 let mut leaked: Vec<&str> = sensitive
                     .iter()
@@ -584,7 +606,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// The personRecord for one asked id and profile.
-    fn person_record(&self, c: Contract, who: Who, id: &PersonId, profile: &str) -> Result<Element, String> {
+    fn person_record(
+        &self,
+        c: Contract,
+        who: Who,
+        id: &PersonId,
+        profile: &str,
+    ) -> Result<Element, String> {
         let records = self.records(c, who, &[id], profile, false)?;
         if records.len() != 1 {
             return Err(format!(
@@ -605,7 +633,10 @@ impl<'a> Ctx<'a> {
     /// contract when available, so protected persons' records are compared whole).
     fn stored(&self, p: &PersonId) -> Result<Option<Element>, String> {
         let (c, who) = if self.unrestricted.is_some() {
-            (Contract::GetPersonContactInformationUnrestricted, Who::Unrestricted)
+            (
+                Contract::GetPersonContactInformationUnrestricted,
+                Who::Unrestricted,
+            )
         } else {
             (Contract::GetPersonContactInformation, Who::Consumer)
         };
@@ -626,9 +657,12 @@ impl<'a> Ctx<'a> {
         };
         let wrapper = kid(response, c.responder_ns(), name)
             .ok_or_else(|| format!("no {name} in the {}", c.response_element()))?;
-        let result = kid(wrapper, CORE_NS, "result").ok_or_else(|| format!("no result in {name}"))?;
+        let result =
+            kid(wrapper, CORE_NS, "result").ok_or_else(|| format!("no result in {name}"))?;
         Ok(UpdateAnswer {
-            code: core_text(result, "resultCode").unwrap_or_default().to_owned(),
+            code: core_text(result, "resultCode")
+                .unwrap_or_default()
+                .to_owned(),
             error: kid(result, RESULT_NS, "errorCode").map(|e| e.text.trim().to_owned()),
             record: kid(wrapper, CORE_NS, "contactInformationRecord").cloned(),
         })
@@ -636,7 +670,14 @@ impl<'a> Ctx<'a> {
 
     /// An update that breaks one rule, sent at the person's current version so that a
     /// producer ignoring the rule would store it: ERROR with `code`, nothing stored.
-    fn refused(&self, c: Contract, who: Who, person: &PersonId, code: &str, build: &dyn Fn(Option<String>) -> Update) -> Check {
+    fn refused(
+        &self,
+        c: Contract,
+        who: Who,
+        person: &PersonId,
+        code: &str,
+        build: &dyn Fn(Option<String>) -> Update,
+    ) -> Check {
         let before = self.stored(person)?;
         let u = build(version_of(before.as_ref()));
         let a = self.update(c, who, &u)?;
@@ -699,7 +740,13 @@ impl<'a> Ctx<'a> {
         let mut sent: Vec<_> = u
             .entries
             .iter()
-            .map(|e| (e.kind.to_owned(), e.value.clone(), e.dn.unwrap_or(false).to_string()))
+            .map(|e| {
+                (
+                    e.kind.to_owned(),
+                    e.value.clone(),
+                    e.dn.unwrap_or(false).to_string(),
+                )
+            })
             .collect();
         sent.sort();
         if entries(&record) != sent {
@@ -714,7 +761,9 @@ impl<'a> Ctx<'a> {
             .stored(person)?
             .ok_or("a read after the accepted update finds no record")?;
         if entries(&after) != entries(&record) || version_of(Some(&after)) != Some(version) {
-            return Err("a read after the update shows another record than the update answered".into());
+            return Err(
+                "a read after the update shows another record than the update answered".into(),
+            );
         }
         Ok("OK, stored and read back".into())
     }
@@ -725,11 +774,18 @@ impl<'a> Ctx<'a> {
             .get(self.tls, &format!("{}?wsdl", c.path()))
             .map_err(|e| format!("no answer: {e}"))?;
         if r.status != 200 {
-            return Err(format!("expected HTTP 200 with the WSDL, found {}", r.status));
+            return Err(format!(
+                "expected HTTP 200 with the WSDL, found {}",
+                r.status
+            ));
         }
-        let doc = xml::parse(&r.body, limits()).map_err(|e| format!("the ?wsdl answer is not XML: {e}"))?;
+        let doc = xml::parse(&r.body, limits())
+            .map_err(|e| format!("the ?wsdl answer is not XML: {e}"))?;
         if !doc.is(WSDL_NS, "definitions") {
-            return Err(format!("expected wsdl:definitions, found {}", doc.qualified_name()));
+            return Err(format!(
+                "expected wsdl:definitions, found {}",
+                doc.qualified_name()
+            ));
         }
         let port_type = format!("{}ResponderInterface", c.name());
         if !kids(&doc, WSDL_NS, "portType")
@@ -740,7 +796,10 @@ impl<'a> Ctx<'a> {
         }
         let text = String::from_utf8_lossy(&r.body);
         if !text.contains(c.responder_ns()) {
-            return Err(format!("the WSDL does not name the responder namespace {}", c.responder_ns()));
+            return Err(format!(
+                "the WSDL does not name the responder namespace {}",
+                c.responder_ns()
+            ));
         }
         let addresses: Vec<String> = kids(&doc, WSDL_NS, "service")
             .into_iter()
@@ -817,59 +876,94 @@ const PING: Contract = Contract::PingForConfiguration;
 
 /// P1 only: what rule #3 / PR-3 leaves of a protected person on the restricted contract.
 fn only_p1(p: &Element) -> Result<(), String> {
-    for name in ["addressInformation", "contactInformation", "relationship", "populationRegistrationRecord"] {
-        require(!has(p, name), || format!("expected at most profile P1, found {name}"))?;
+    for name in [
+        "addressInformation",
+        "contactInformation",
+        "relationship",
+        "populationRegistrationRecord",
+    ] {
+        require(!has(p, name), || {
+            format!("expected at most profile P1, found {name}")
+        })?;
     }
     Ok(())
 }
 
 fn profile_case(profile: &'static str) -> Case {
-    read(&format!("GetPersonsForProfile/profile-{profile}"), move |x| {
-        let o = x.o;
-        if profile == "P4" {
-            // A child with guardians: P4 adds the relationships and must not be a Fault.
-            let p = x.person_record(GPFP, Who::Consumer, &o.child, profile)?;
-            let rel = kids(&p, CORE_NS, "relationship");
-            require(!rel.is_empty(), || "expected relationship (the child's legal guardians), found none".into())?;
-            require(
-                rel.iter().all(|r| core_text(r, "relationshipType") == Some("V")),
-                || "expected relationshipType V on every guardian relationship".into(),
-            )?;
-            require(has(&p, "addressInformation"), || "P4 must contain P2: no addressInformation".into())?;
-            return Ok(format!("{} guardian relationships", rel.len()));
-        }
-        let p = x.person_record(GPFP, Who::Consumer, &o.person, profile)?;
-        let id = kid(&p, CORE_NS, "personalIdentity").and_then(|i| core_text(i, "extension"));
-        require(id == Some(o.person.extension.as_str()), || "personalIdentity is not the asked identity".into())?;
-        require(has(&p, "name"), || "expected name (P1), found none".into())?;
-        let address = has(&p, "addressInformation");
-        let contacts = has(&p, "contactInformation");
-        match profile {
-            "P1" => {
-                require(!address, || "P1 must not contain addressInformation (P2)".into())?;
-                require(!contacts, || "P1 must not contain contactInformation (P3)".into())?;
+    read(
+        &format!("GetPersonsForProfile/profile-{profile}"),
+        move |x| {
+            let o = x.o;
+            if profile == "P4" {
+                // A child with guardians: P4 adds the relationships and must not be a Fault.
+                let p = x.person_record(GPFP, Who::Consumer, &o.child, profile)?;
+                let rel = kids(&p, CORE_NS, "relationship");
+                require(!rel.is_empty(), || {
+                    "expected relationship (the child's legal guardians), found none".into()
+                })?;
+                require(
+                    rel.iter()
+                        .all(|r| core_text(r, "relationshipType") == Some("V")),
+                    || "expected relationshipType V on every guardian relationship".into(),
+                )?;
+                require(has(&p, "addressInformation"), || {
+                    "P4 must contain P2: no addressInformation".into()
+                })?;
+                return Ok(format!("{} guardian relationships", rel.len()));
             }
-            "P2" => {
-                require(address, || "expected addressInformation (P2), found none".into())?;
-                require(!contacts, || "P2 must not contain contactInformation (P3)".into())?;
+            let p = x.person_record(GPFP, Who::Consumer, &o.person, profile)?;
+            let id = kid(&p, CORE_NS, "personalIdentity").and_then(|i| core_text(i, "extension"));
+            require(id == Some(o.person.extension.as_str()), || {
+                "personalIdentity is not the asked identity".into()
+            })?;
+            require(has(&p, "name"), || "expected name (P1), found none".into())?;
+            let address = has(&p, "addressInformation");
+            let contacts = has(&p, "contactInformation");
+            match profile {
+                "P1" => {
+                    require(!address, || {
+                        "P1 must not contain addressInformation (P2)".into()
+                    })?;
+                    require(!contacts, || {
+                        "P1 must not contain contactInformation (P3)".into()
+                    })?;
+                }
+                "P2" => {
+                    require(address, || {
+                        "expected addressInformation (P2), found none".into()
+                    })?;
+                    require(!contacts, || {
+                        "P2 must not contain contactInformation (P3)".into()
+                    })?;
+                }
+                _ => {
+                    require(address, || {
+                        format!("{profile} must contain P2: no addressInformation")
+                    })?;
+                    require(contacts, || {
+                        format!("expected contactInformation ({profile} contains P3) for a person with stored contact information, found none")
+                    })?;
+                }
             }
-            _ => {
-                require(address, || format!("{profile} must contain P2: no addressInformation"))?;
-                require(contacts, || format!("expected contactInformation ({profile} contains P3) for a person with stored contact information, found none"))?;
-            }
-        }
-        Ok(String::new())
-    })
+            Ok(String::new())
+        },
+    )
 }
 
-fn fault_case(name: &str, check: impl Fn(&Ctx<'_>) -> Result<Answer, String> + 'static, also: Option<&'static [&'static str]>) -> Case {
+fn fault_case(
+    name: &str,
+    check: impl Fn(&Ctx<'_>) -> Result<Answer, String> + 'static,
+    also: Option<&'static [&'static str]>,
+) -> Case {
     read(&format!("fault/{name}"), move |x| {
         let answer = check(x)?;
         let bad = bad_check_digit(&x.o.person);
         let note = x.expect_client_fault(&answer, &x.sensitive(&[&x.o.person, &bad]))?;
         if let (Some(words), Answer::Fault { text, .. }) = (also, &answer) {
             for w in words {
-                require(text.contains(w), || format!("the faultstring does not name {w}"))?;
+                require(text.contains(w), || {
+                    format!("the faultstring does not name {w}")
+                })?;
             }
         }
         Ok(note)
@@ -879,7 +973,11 @@ fn fault_case(name: &str, check: impl Fn(&Ctx<'_>) -> Result<Answer, String> + '
 /// A refusal case: `update/<rule>/invalid…`. The stored state compared is the named
 /// person's, except for a malformed identifier, where it is the update person's (whom the
 /// request nearly names, and who cannot be read by a malformed id).
-fn refusal(name: &str, code: &'static str, build: impl Fn(&Options, Option<String>) -> Update + 'static) -> Case {
+fn refusal(
+    name: &str,
+    code: &'static str,
+    build: impl Fn(&Options, Option<String>) -> Update + 'static,
+) -> Case {
     write(name, move |x| {
         let named = build(x.o, None).person;
         let person = if named == bad_check_digit(&x.o.update_person) {
@@ -950,7 +1048,10 @@ pub(crate) fn all(_o: &Options) -> Vec<Case> {
         require(r[2].person.is_none() && r[2].error.as_deref() == Some("PERSON_NOT_FOUND"), || format!("record 3 (unknown): expected no personRecord and errorCode PERSON_NOT_FOUND, found {} and {}", if r[2].person.is_some() { "a personRecord" } else { "no personRecord" }, r[2].error.as_deref().unwrap_or("no errorCode")))?;
         Ok("3 ids, 3 answers, no Fault".into())
     }));
-    for (name, linked) in [("rule-2-referred-id", false), ("rule-2-linked-reserve-id", true)] {
+    for (name, linked) in [
+        ("rule-2-referred-id", false),
+        ("rule-2-linked-reserve-id", true),
+    ] {
         cases.push(read(&format!("GetPersonsForProfile/{name}"), move |x| {
             let (asked, current) = if linked {
                 (&x.o.linked, &x.o.linked_current)
@@ -958,11 +1059,23 @@ pub(crate) fn all(_o: &Options) -> Vec<Case> {
                 (&x.o.referred, &x.o.referred_current)
             };
             let r = x.records(GPFP, Who::Consumer, &[asked], "P1", false)?;
-            let rec = r.first().ok_or("expected 1 requestedPersonRecord, found none")?;
-            require(rec.requested.as_ref().map(|(_, e)| e.as_str()) == Some(asked.extension.as_str()), || "requestedPersonalIdentity does not echo the asked id".into())?;
-            let p = rec.person.as_ref().ok_or_else(|| format!("expected the current identity's personRecord, found none (errorCode {})", rec.error.as_deref().unwrap_or("none")))?;
+            let rec = r
+                .first()
+                .ok_or("expected 1 requestedPersonRecord, found none")?;
+            require(
+                rec.requested.as_ref().map(|(_, e)| e.as_str()) == Some(asked.extension.as_str()),
+                || "requestedPersonalIdentity does not echo the asked id".into(),
+            )?;
+            let p = rec.person.as_ref().ok_or_else(|| {
+                format!(
+                    "expected the current identity's personRecord, found none (errorCode {})",
+                    rec.error.as_deref().unwrap_or("none")
+                )
+            })?;
             let id = kid(p, CORE_NS, "personalIdentity").and_then(|i| core_text(i, "extension"));
-            require(id == Some(current.extension.as_str()), || "expected the current identity's record, found another personalIdentity".into())?;
+            require(id == Some(current.extension.as_str()), || {
+                "expected the current identity's record, found another personalIdentity".into()
+            })?;
             Ok("answered with the current identity".into())
         }));
     }
@@ -990,159 +1103,450 @@ pub(crate) fn all(_o: &Options) -> Vec<Case> {
     cases.push(read("GetPersonContactInformation/known-person", |x| {
         let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.person))?;
         let r = x.expect_response(&a, GPCI)?;
-        let rec = kid(r, GPCI.responder_ns(), "contactInformationRecord").ok_or("expected a contactInformationRecord, found none")?;
-        require(!entries(rec).is_empty(), || "expected the person's contact information, found none".into())?;
-        require(rec.children.iter().all(|c| c.name != "contactPerson"), || "a contactPerson in a response (CT-6)".into())?;
-        require(kids(rec, CORE_NS, "contactInformation").iter().all(|c| has(c, "digitalNotification")), || "an entry without digitalNotification (DN-1)".into())?;
+        let rec = kid(r, GPCI.responder_ns(), "contactInformationRecord")
+            .ok_or("expected a contactInformationRecord, found none")?;
+        require(!entries(rec).is_empty(), || {
+            "expected the person's contact information, found none".into()
+        })?;
+        require(
+            rec.children.iter().all(|c| c.name != "contactPerson"),
+            || "a contactPerson in a response (CT-6)".into(),
+        )?;
+        require(
+            kids(rec, CORE_NS, "contactInformation")
+                .iter()
+                .all(|c| has(c, "digitalNotification")),
+            || "an entry without digitalNotification (DN-1)".into(),
+        )?;
         Ok(format!("{} entries", entries(rec).len()))
     }));
     cases.push(read("GetPersonContactInformation/unknown-person", |x| {
         let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.unknown))?;
         let r = x.expect_response(&a, GPCI)?;
-        require(kid(r, GPCI.responder_ns(), "contactInformationRecord").is_none(), || "expected no record for an unknown person, found one".into())?;
+        require(
+            kid(r, GPCI.responder_ns(), "contactInformationRecord").is_none(),
+            || "expected no record for an unknown person, found one".into(),
+        )?;
         Ok("no record, no Fault".into())
     }));
     cases.push(read("GetPersonContactInformation/PR-3-protected", |x| {
         let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.protected))?;
         let r = x.expect_response(&a, GPCI)?;
         if let Some(rec) = kid(r, GPCI.responder_ns(), "contactInformationRecord") {
-            require(!has(rec, "contactInformation"), || "contact information of a protected person on the restricted contract (PR-3)".into())?;
+            require(!has(rec, "contactInformation"), || {
+                "contact information of a protected person on the restricted contract (PR-3)".into()
+            })?;
         }
         Ok("no contact information".into())
     }));
-    cases.push(unrestricted(read("GetPersonContactInformationUnrestricted/answers", |x| {
-        let a = x.call(GPCIU, Who::Unrestricted, x.la(), &gpci_xml(GPCIU, &x.o.person))?;
-        let r = x.expect_response(&a, GPCIU)?;
-        require(kid(r, GPCIU.responder_ns(), "contactInformationRecord").is_some(), || "expected a contactInformationRecord, found none".into())?;
-        Ok(String::new())
-    })));
+    cases.push(unrestricted(read(
+        "GetPersonContactInformationUnrestricted/answers",
+        |x| {
+            let a = x.call(
+                GPCIU,
+                Who::Unrestricted,
+                x.la(),
+                &gpci_xml(GPCIU, &x.o.person),
+            )?;
+            let r = x.expect_response(&a, GPCIU)?;
+            require(
+                kid(r, GPCIU.responder_ns(), "contactInformationRecord").is_some(),
+                || "expected a contactInformationRecord, found none".into(),
+            )?;
+            Ok(String::new())
+        },
+    )));
 
     // Faults: soap:Client, HTTP 500, a log id, no personal data of the request.
-    cases.push(fault_case("missing-LogicalAddress", |x| x.call(GPFP, Who::Consumer, Header::Missing, &gpfp_xml(GPFP, &[&x.o.person], "P1", false)), None));
-    cases.push(fault_case("empty-LogicalAddress", |x| x.call(GPFP, Who::Consumer, Header::Empty, &gpfp_xml(GPFP, &[&x.o.person], "P1", false)), None));
-    cases.push(fault_case("malformed-envelope", |x| {
-        let full = envelope(x.la(), &gpfp_xml(GPFP, &[&x.o.person], "P1", false));
-        // Cut inside the body, after the identifier, with probe values in a broken element.
-        let cut = full.find("<profile>").unwrap_or(full.len() / 2);
-        let broken = format!("{}<note>{PROBE_NAME} {PROBE_EMAIL} {PROBE_PHONE}</nope><profile", &full[..cut]);
-        x.post(GPFP.path(), GPFP, Who::Consumer, broken.as_bytes())
-    }, None));
-    cases.push(fault_case("wrong-operation", |x| {
-        // An update, with a contact person and probe values, sent to GetPersonsForProfile.
-        let mut u = Update::own(&x.o.person, None, vec![entry("sms", PROBE_PHONE, true), entry("email", PROBE_EMAIL, true)]);
-        u.contact_person = true;
-        x.call(GPFP, Who::Consumer, x.la(), &u.xml(UPD))
-    }, None));
-    cases.push(fault_case("undefined-profile-P6", |x| x.call(GPFP, Who::Consumer, x.la(), &gpfp_xml(GPFP, &[&x.o.person], "P6", false)), Some(&["P1", "P5"])));
-    cases.push(fault_case("too-many-ids-501", |x| {
-        let ids = vec![&x.o.person; 501];
-        x.call(GPFP, Who::Consumer, x.la(), &gpfp_xml(GPFP, &ids, "P1", false))
-    }, None));
-    cases.push(fault_case("GetPersonContactInformation-invalid-id", |x| {
-        x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &bad_check_digit(&x.o.person)))
-    }, None));
+    cases.push(fault_case(
+        "missing-LogicalAddress",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                Header::Missing,
+                &gpfp_xml(GPFP, &[&x.o.person], "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "empty-LogicalAddress",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                Header::Empty,
+                &gpfp_xml(GPFP, &[&x.o.person], "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "malformed-envelope",
+        |x| {
+            let full = envelope(x.la(), &gpfp_xml(GPFP, &[&x.o.person], "P1", false));
+            // Cut inside the body, after the identifier, with probe values in a broken element.
+            let cut = full.find("<profile>").unwrap_or(full.len() / 2);
+            let broken = format!(
+                "{}<note>{PROBE_NAME} {PROBE_EMAIL} {PROBE_PHONE}</nope><profile",
+                &full[..cut]
+            );
+            x.post(GPFP.path(), GPFP, Who::Consumer, broken.as_bytes())
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "wrong-operation",
+        |x| {
+            // An update, with a contact person and probe values, sent to GetPersonsForProfile.
+            let mut u = Update::own(
+                &x.o.person,
+                None,
+                vec![
+                    entry("sms", PROBE_PHONE, true),
+                    entry("email", PROBE_EMAIL, true),
+                ],
+            );
+            u.contact_person = true;
+            x.call(GPFP, Who::Consumer, x.la(), &u.xml(UPD))
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "undefined-profile-P6",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFP, &[&x.o.person], "P6", false),
+            )
+        },
+        Some(&["P1", "P5"]),
+    ));
+    cases.push(fault_case(
+        "too-many-ids-501",
+        |x| {
+            let ids = vec![&x.o.person; 501];
+            x.call(
+                GPFP,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFP, &ids, "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "GetPersonContactInformation-invalid-id",
+        |x| {
+            x.call(
+                GPCI,
+                Who::Consumer,
+                x.la(),
+                &gpci_xml(GPCI, &bad_check_digit(&x.o.person)),
+            )
+        },
+        None,
+    ));
 
     // UpdatePersonContactInformation: each rule with a valid and an invalid case.
-    cases.push(acceptance("update/ID-2/valid-known-person", |o, v| hanna(o, v, vec![entry("sms", "+46701112233", true)]), nothing));
-    cases.push(refusal("update/ID-2/invalid-check-digit", "INVALID_PERSON_ID", |o, v| {
-        let mut u = hanna(o, v, vec![entry("sms", "+46701112233", true)]);
-        u.person = bad_check_digit(&o.update_person);
-        u.actor = Actor::Person(u.person.clone());
-        u
-    }));
-    cases.push(refusal("update/ID-2/invalid-unknown-person", "PERSON_NOT_FOUND", |o, v| Update::own(&o.unknown, v, vec![entry("sms", "+46701112233", true)])));
-    cases.push(acceptance("update/CT-1/valid-sms-and-email", |o, v| hanna(o, v, vec![entry("sms", "+46701112234", true), entry("email", "konformans@example.se", true)]), nothing));
-    cases.push(refusal("update/CT-1/invalid-phone-type", "CONTACT_TYPE_NOT_ALLOWED", |o, v| hanna(o, v, vec![entry("phone", "+46701112235", true)])));
-    cases.push(acceptance("update/CT-2/valid-no-qualifiers", |o, v| hanna(o, v, vec![entry("email", "utan.kvalifikator@example.se", true)]), |r| {
-        for c in kids(r, CORE_NS, "contactInformation") {
-            for q in ["use", "rank", "comment", "period"] {
-                require(!has(c, q), || format!("the stored entry carries {q} (CT-2)"))?;
+    cases.push(acceptance(
+        "update/ID-2/valid-known-person",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112233", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/ID-2/invalid-check-digit",
+        "INVALID_PERSON_ID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112233", true)]);
+            u.person = bad_check_digit(&o.update_person);
+            u.actor = Actor::Person(u.person.clone());
+            u
+        },
+    ));
+    cases.push(refusal(
+        "update/ID-2/invalid-unknown-person",
+        "PERSON_NOT_FOUND",
+        |o, v| Update::own(&o.unknown, v, vec![entry("sms", "+46701112233", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-1/valid-sms-and-email",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112234", true),
+                    entry("email", "konformans@example.se", true),
+                ],
+            )
+        },
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-1/invalid-phone-type",
+        "CONTACT_TYPE_NOT_ALLOWED",
+        |o, v| hanna(o, v, vec![entry("phone", "+46701112235", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-2/valid-no-qualifiers",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![entry("email", "utan.kvalifikator@example.se", true)],
+            )
+        },
+        |r| {
+            for c in kids(r, CORE_NS, "contactInformation") {
+                for q in ["use", "rank", "comment", "period"] {
+                    require(!has(c, q), || {
+                        format!("the stored entry carries {q} (CT-2)")
+                    })?;
+                }
             }
-        }
-        Ok(())
-    }));
-    cases.push(refusal("update/CT-2/invalid-use-qualifier", "CONTACT_QUALIFIER_NOT_ALLOWED", |o, v| {
-        let mut e = entry("sms", "+46701112236", true);
-        e.qualifier = Some("home");
-        hanna(o, v, vec![e])
-    }));
-    cases.push(acceptance("update/CT-3/valid-one-of-each", |o, v| hanna(o, v, vec![entry("sms", "+46701112237", true), entry("email", "en.av.varje@example.se", false)]), nothing));
-    cases.push(refusal("update/CT-3/invalid-two-sms", "TOO_MANY_CONTACTS", |o, v| hanna(o, v, vec![entry("sms", "+46701112238", true), entry("sms", "+46701112239", true)])));
-    cases.push(acceptance("update/CT-4/valid-e164", |o, v| hanna(o, v, vec![entry("sms", "+46701112240", true)]), nothing));
-    cases.push(refusal("update/CT-4/invalid-national-form", "INVALID_PHONE_NUMBER", |o, v| hanna(o, v, vec![entry("sms", "0701112241", true)])));
-    cases.push(refusal("update/CT-4/invalid-trunk-prefix-kept", "INVALID_PHONE_NUMBER", |o, v| hanna(o, v, vec![entry("sms", "+460701112242", true)])));
-    cases.push(acceptance("update/CT-5/valid-idn-address", |o, v| hanna(o, v, vec![entry("email", "hanna@domän.se", true)]), nothing));
-    cases.push(refusal("update/CT-5/invalid-display-name", "INVALID_EMAIL_ADDRESS", |o, v| hanna(o, v, vec![entry("email", "Hanna <hanna@example.se>", true)])));
-    cases.push(acceptance("update/CT-6/valid-without-contact-person", |o, v| hanna(o, v, vec![entry("sms", "+46701112243", true)]), |r| {
-        require(!has(r, "contactPerson"), || "the record carries a contactPerson (CT-6)".into())
-    }));
-    cases.push(refusal("update/CT-6/invalid-contact-person", "CONTACT_PERSON_NOT_ALLOWED", |o, v| {
-        let mut u = hanna(o, v, vec![entry("sms", "+46701112244", true)]);
-        u.contact_person = true;
-        u
-    }));
-    cases.push(acceptance("update/DN-1/valid-false-kept", |o, v| hanna(o, v, vec![entry("sms", "+46701112245", false)]), nothing));
-    cases.push(refusal("update/DN-1/invalid-missing-digitalNotification", "DIGITAL_NOTIFICATION_REQUIRED", |o, v| {
-        let mut e = entry("sms", "+46701112246", true);
-        e.dn = None;
-        hanna(o, v, vec![e])
-    }));
-    cases.push(acceptance("update/DN-2/valid-optout-with-digital-entry", |o, v| {
-        let mut u = hanna(o, v, vec![entry("sms", "+46701112247", true)]);
-        u.optout = Some(true);
-        u
-    }, |r| require(core_text(r, "optoutPaperNotification") == Some("true"), || "expected optoutPaperNotification true in the record".into())));
-    cases.push(refusal("update/DN-2/invalid-optout-without-digital-entry", "DIGITAL_NOTIFICATION_REQUIRED", |o, v| {
-        let mut u = hanna(o, v, vec![entry("sms", "+46701112248", false)]);
-        u.optout = Some(true);
-        u
-    }));
-    cases.push(acceptance("update/CO-1/valid-professional-actor", |o, v| {
-        let mut u = hanna(o, v, vec![entry("email", "via.vardgivare@example.se", true)]);
-        u.actor = Actor::Professional {
-            hsa_id: "SE2321000016-ABC1".into(),
-            organization: "SE2321000016-0001".into(),
-        };
-        u
-    }, |r| {
-        let actor = kid(r, CORE_NS, "updatePersonContactInformationActor").and_then(|a| kid(a, CORE_NS, "id")).and_then(|i| core_text(i, "extension"));
-        require(actor == Some("SE2321000016-ABC1"), || "expected the professional's HSA-id as the record's actor (CO-1)".into())
-    }));
-    cases.push(refusal("update/CO-1/invalid-other-private-person", "ACTOR_INVALID", |o, v| {
-        let mut u = hanna(o, v, vec![entry("sms", "+46701112249", true)]);
-        u.actor = Actor::Person(o.person.clone());
-        u
-    }));
-    cases.push(refusal("update/CO-3/invalid-stale-version", "VERSION_CONFLICT", |o, v| {
-        // A version that cannot be the stored one (or is sent when none is stored).
-        let _ = v;
-        hanna(o, Some("20000101000000".into()), vec![entry("sms", "+46701112250", true)])
-    }));
-    cases.push(acceptance("update/CO-3/valid-current-version", |o, v| hanna(o, v, vec![entry("sms", "+46701112251", true)]), nothing));
-    cases.push(refusal("update/PR-2/invalid-protected-person", "PROTECTED_PERSON", |o, v| Update::own(&o.protected, v, vec![entry("sms", "+46701112252", true)])));
-    cases.push(acceptance("update/PR-2/valid-protected-withdraws-all", |o, v| Update::own(&o.protected, v, Vec::new()), |r| {
-        require(!has(r, "contactInformation"), || "the withdrawal's record still holds contact information".into())
-    }));
-    cases.push(refusal("update/PR-6/invalid-deceased", "PERSON_DEREGISTERED", |o, v| Update::own(&o.deceased, v, vec![entry("sms", "+46701112253", true)])));
+            Ok(())
+        },
+    ));
+    cases.push(refusal(
+        "update/CT-2/invalid-use-qualifier",
+        "CONTACT_QUALIFIER_NOT_ALLOWED",
+        |o, v| {
+            let mut e = entry("sms", "+46701112236", true);
+            e.qualifier = Some("home");
+            hanna(o, v, vec![e])
+        },
+    ));
+    cases.push(acceptance(
+        "update/CT-3/valid-one-of-each",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112237", true),
+                    entry("email", "en.av.varje@example.se", false),
+                ],
+            )
+        },
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-3/invalid-two-sms",
+        "TOO_MANY_CONTACTS",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112238", true),
+                    entry("sms", "+46701112239", true),
+                ],
+            )
+        },
+    ));
+    cases.push(acceptance(
+        "update/CT-4/valid-e164",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112240", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-4/invalid-national-form",
+        "INVALID_PHONE_NUMBER",
+        |o, v| hanna(o, v, vec![entry("sms", "0701112241", true)]),
+    ));
+    cases.push(refusal(
+        "update/CT-4/invalid-trunk-prefix-kept",
+        "INVALID_PHONE_NUMBER",
+        |o, v| hanna(o, v, vec![entry("sms", "+460701112242", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-5/valid-idn-address",
+        |o, v| hanna(o, v, vec![entry("email", "hanna@domän.se", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-5/invalid-display-name",
+        "INVALID_EMAIL_ADDRESS",
+        |o, v| hanna(o, v, vec![entry("email", "Hanna <hanna@example.se>", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-6/valid-without-contact-person",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112243", true)]),
+        |r| {
+            require(!has(r, "contactPerson"), || {
+                "the record carries a contactPerson (CT-6)".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/CT-6/invalid-contact-person",
+        "CONTACT_PERSON_NOT_ALLOWED",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112244", true)]);
+            u.contact_person = true;
+            u
+        },
+    ));
+    cases.push(acceptance(
+        "update/DN-1/valid-false-kept",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112245", false)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/DN-1/invalid-missing-digitalNotification",
+        "DIGITAL_NOTIFICATION_REQUIRED",
+        |o, v| {
+            let mut e = entry("sms", "+46701112246", true);
+            e.dn = None;
+            hanna(o, v, vec![e])
+        },
+    ));
+    cases.push(acceptance(
+        "update/DN-2/valid-optout-with-digital-entry",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112247", true)]);
+            u.optout = Some(true);
+            u
+        },
+        |r| {
+            require(
+                core_text(r, "optoutPaperNotification") == Some("true"),
+                || "expected optoutPaperNotification true in the record".into(),
+            )
+        },
+    ));
+    cases.push(refusal(
+        "update/DN-2/invalid-optout-without-digital-entry",
+        "DIGITAL_NOTIFICATION_REQUIRED",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112248", false)]);
+            u.optout = Some(true);
+            u
+        },
+    ));
+    cases.push(acceptance(
+        "update/CO-1/valid-professional-actor",
+        |o, v| {
+            let mut u = hanna(
+                o,
+                v,
+                vec![entry("email", "via.vardgivare@example.se", true)],
+            );
+            u.actor = Actor::Professional {
+                hsa_id: "SE2321000016-ABC1".into(),
+                organization: "SE2321000016-0001".into(),
+            };
+            u
+        },
+        |r| {
+            let actor = kid(r, CORE_NS, "updatePersonContactInformationActor")
+                .and_then(|a| kid(a, CORE_NS, "id"))
+                .and_then(|i| core_text(i, "extension"));
+            require(actor == Some("SE2321000016-ABC1"), || {
+                "expected the professional's HSA-id as the record's actor (CO-1)".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/CO-1/invalid-other-private-person",
+        "ACTOR_INVALID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112249", true)]);
+            u.actor = Actor::Person(o.person.clone());
+            u
+        },
+    ));
+    cases.push(refusal(
+        "update/CO-3/invalid-stale-version",
+        "VERSION_CONFLICT",
+        |o, v| {
+            // A version that cannot be the stored one (or is sent when none is stored).
+            let _ = v;
+            hanna(
+                o,
+                Some("20000101000000".into()),
+                vec![entry("sms", "+46701112250", true)],
+            )
+        },
+    ));
+    cases.push(acceptance(
+        "update/CO-3/valid-current-version",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112251", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/PR-2/invalid-protected-person",
+        "PROTECTED_PERSON",
+        |o, v| Update::own(&o.protected, v, vec![entry("sms", "+46701112252", true)]),
+    ));
+    cases.push(acceptance(
+        "update/PR-2/valid-protected-withdraws-all",
+        |o, v| Update::own(&o.protected, v, Vec::new()),
+        |r| {
+            require(!has(r, "contactInformation"), || {
+                "the withdrawal's record still holds contact information".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/PR-6/invalid-deceased",
+        "PERSON_DEREGISTERED",
+        |o, v| Update::own(&o.deceased, v, vec![entry("sms", "+46701112253", true)]),
+    ));
     cases.push(read("update/PR-6/valid-deceased-read", |x| {
         let p = x.person_record(GPFP, Who::Consumer, &x.o.deceased, "P3")?;
-        let reason = kid(&p, CORE_NS, "deregistration").and_then(|d| core_text(d, "deregistrationReasonCode"));
-        require(reason == Some("AV"), || format!("expected deregistration reason AV (PR-6), found {}", reason.unwrap_or("none")))?;
-        require(!has(&p, "contactInformation"), || "contact information of a deceased person (PR-6)".into())?;
+        let reason = kid(&p, CORE_NS, "deregistration")
+            .and_then(|d| core_text(d, "deregistrationReasonCode"));
+        require(reason == Some("AV"), || {
+            format!(
+                "expected deregistration reason AV (PR-6), found {}",
+                reason.unwrap_or("none")
+            )
+        })?;
+        require(!has(&p, "contactInformation"), || {
+            "contact information of a deceased person (PR-6)".into()
+        })?;
         Ok("deregistration AV, no contact information".into())
     }));
     cases.push(unrestricted(write("update/Unrestricted/valid", |x| {
         let person = x.o.update_person.clone();
-        x.accepted(UPDU, Who::Unrestricted, &person, &|v| Update::own(&person, v, vec![entry("email", "obegransad@example.se", true)]), &nothing)
+        x.accepted(
+            UPDU,
+            Who::Unrestricted,
+            &person,
+            &|v| {
+                Update::own(
+                    &person,
+                    v,
+                    vec![entry("email", "obegransad@example.se", true)],
+                )
+            },
+            &nothing,
+        )
     })));
-    cases.push(unrestricted(write("update/Unrestricted/PR-2-invalid-protected", |x| {
-        let person = x.o.protected.clone();
-        x.refused(UPDU, Who::Unrestricted, &person, "PROTECTED_PERSON", &|v| Update::own(&person, v, vec![entry("sms", "+46701112254", true)]))
-    })));
+    cases.push(unrestricted(write(
+        "update/Unrestricted/PR-2-invalid-protected",
+        |x| {
+            let person = x.o.protected.clone();
+            x.refused(UPDU, Who::Unrestricted, &person, "PROTECTED_PERSON", &|v| {
+                Update::own(&person, v, vec![entry("sms", "+46701112254", true)])
+            })
+        },
+    )));
     // Last: everything removed (CO-2), which also leaves the update person as it began.
-    cases.push(acceptance("update/CO-2/valid-remove-all", |o, v| hanna(o, v, Vec::new()), |r| {
-        require(!has(r, "contactInformation"), || "the removal's record still holds contact information (CO-2)".into())
-    }));
+    cases.push(acceptance(
+        "update/CO-2/valid-remove-all",
+        |o, v| hanna(o, v, Vec::new()),
+        |r| {
+            require(!has(r, "contactInformation"), || {
+                "the removal's record still holds contact information (CO-2)".into()
+            })
+        },
+    ));
     cases
 }
 
@@ -1159,10 +1563,15 @@ mod tests {
     #[test]
     fn every_update_case_names_a_rule_and_update_rules_have_both_kinds() {
         let cases = all(&Options::for_url("https://localhost"));
-        for rule in ["ID-2", "CT-1", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "DN-1", "DN-2", "CO-1", "CO-3", "PR-2", "PR-6"] {
+        for rule in [
+            "ID-2", "CT-1", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "DN-1", "DN-2", "CO-1", "CO-3",
+            "PR-2", "PR-6",
+        ] {
             for kind in ["valid", "invalid"] {
                 assert!(
-                    cases.iter().any(|c| c.name.starts_with(&format!("update/{rule}/{kind}"))),
+                    cases
+                        .iter()
+                        .any(|c| c.name.starts_with(&format!("update/{rule}/{kind}"))),
                     "no {kind} case for {rule}"
                 );
             }

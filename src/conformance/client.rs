@@ -161,7 +161,10 @@ impl Tls {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| read_file_error(&identity.cert, e))?;
         if chain.is_empty() {
-            return Err(read_file_error(&identity.cert, "no certificate in the file"));
+            return Err(read_file_error(
+                &identity.cert,
+                "no certificate in the file",
+            ));
         }
         let key = PrivateKeyDer::from_pem_file(&identity.key)
             .map_err(|e| read_file_error(&identity.key, e))?;
@@ -272,9 +275,7 @@ impl Client {
                     }
                 }
                 // Many servers close without close_notify once the body is complete.
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {
-                    break
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
                 Err(e) => return Err(exchange_error(e)),
             }
         }
@@ -399,9 +400,15 @@ mod tests {
     #[test]
     fn urls_split_into_host_port_and_prefix() {
         let e = Endpoint::parse("https://localhost:8443/").unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.prefix.as_str()), ("localhost", 8443, ""));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.prefix.as_str()),
+            ("localhost", 8443, "")
+        );
         let e = Endpoint::parse("https://gw.example/pu").unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.prefix.as_str()), ("gw.example", 443, "/pu"));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.prefix.as_str()),
+            ("gw.example", 443, "/pu")
+        );
         assert!(Endpoint::parse("http://localhost:8443").is_err());
         assert!(Endpoint::parse("https://:8443").is_err());
     }
@@ -413,7 +420,8 @@ mod tests {
         assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab")
             .unwrap()
             .is_none());
-        let r = b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n";
+        let r =
+            b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n";
         let r = complete(r).unwrap().unwrap();
         assert_eq!((r.status, r.body.as_slice()), (500, b"abc".as_slice()));
     }

@@ -342,8 +342,10 @@ pub fn run(
             "no {what}: give --{what} (certs-dev/{dev} is not here either)"
         ))
     };
-    let cert = or_dev(options.cert.as_deref(), "consumer.pem").ok_or_else(|| missing("cert", "consumer.pem"))?;
-    let key = or_dev(options.key.as_deref(), "consumer.key").ok_or_else(|| missing("key", "consumer.key"))?;
+    let cert = or_dev(options.cert.as_deref(), "consumer.pem")
+        .ok_or_else(|| missing("cert", "consumer.pem"))?;
+    let key = or_dev(options.key.as_deref(), "consumer.key")
+        .ok_or_else(|| missing("key", "consumer.key"))?;
     let ca = or_dev(options.ca.as_deref(), "ca.pem").ok_or_else(|| missing("ca", "ca.pem"))?;
     let tls = Tls::new(&ca, &Identity { cert, key })?;
     let unrestricted = if options.no_unrestricted {
@@ -375,17 +377,22 @@ pub fn run(
     // One request before the cases: a producer that cannot be reached is a usage or network
     // problem (exit 2), not seventy failed cases.
     client
-        .get(&tls, &format!("{}?wsdl", crate::contracts::Contract::PingForConfiguration.path()))
+        .get(
+            &tls,
+            &format!(
+                "{}?wsdl",
+                crate::contracts::Contract::PingForConfiguration.path()
+            ),
+        )
         .map_err(|source| ConformanceError::Unreachable {
             target: target.clone(),
             source,
         })?;
-    let schemas = schema::Schemas::new(options.schemas.clone()).map_err(|source| {
-        ConformanceError::Io {
+    let schemas =
+        schema::Schemas::new(options.schemas.clone()).map_err(|source| ConformanceError::Io {
             what: "writing the embedded schemas to a temporary directory".into(),
             source,
-        }
-    })?;
+        })?;
     let ctx = cases::Ctx::new(&client, &tls, unrestricted.as_ref(), options);
     let mut report = Report {
         target,
@@ -456,7 +463,9 @@ mod tests {
             ],
         };
         assert!(report.passed());
-        report.cases.push(case("b/2", Outcome::Fail("expected X, found Y".into())));
+        report
+            .cases
+            .push(case("b/2", Outcome::Fail("expected X, found Y".into())));
         assert_eq!(
             report.counts(),
             Counts {
@@ -481,9 +490,15 @@ mod tests {
     #[test]
     fn person_ids_take_their_root_from_their_form() {
         assert_eq!(parse_person_id("191212121212").unwrap().root, PERSONNUMMER);
-        assert_eq!(parse_person_id("197010632391").unwrap().root, SAMORDNINGSNUMMER);
+        assert_eq!(
+            parse_person_id("197010632391").unwrap().root,
+            SAMORDNINGSNUMMER
+        );
         let r = parse_person_id("1.2.752.74.9.1:R1").unwrap();
-        assert_eq!((r.root.as_str(), r.extension.as_str()), ("1.2.752.74.9.1", "R1"));
+        assert_eq!(
+            (r.root.as_str(), r.extension.as_str()),
+            ("1.2.752.74.9.1", "R1")
+        );
         assert!(parse_person_id("19121212121").is_err());
     }
 }

@@ -39,7 +39,9 @@ const EMBEDDED: [(&str, &str); 9] = [
     ),
     (
         "core_components/strategicresourcemanagement_persons_person_5.0.xsd",
-        include_str!("../../xsd/core_components/strategicresourcemanagement_persons_person_5.0.xsd"),
+        include_str!(
+            "../../xsd/core_components/strategicresourcemanagement_persons_person_5.0.xsd"
+        ),
     ),
     (
         "core_components/itintegration_registry_1.0.xsd",
@@ -81,7 +83,9 @@ impl Schemas {
             for candidate in [
                 dir.join(&file),
                 dir.join("interactions").join(&interaction).join(&file),
-                dir.join("schemas/interactions").join(&interaction).join(&file),
+                dir.join("schemas/interactions")
+                    .join(&interaction)
+                    .join(&file),
             ] {
                 if candidate.is_file() {
                     return (candidate.clone(), candidate.display().to_string());
@@ -89,11 +93,7 @@ impl Schemas {
             }
             return (
                 self.embedded.path().join(file),
-                format!(
-                    "embedded xsd/ ({} has no {})",
-                    dir.display(),
-                    c.xsd_file()
-                ),
+                format!("embedded xsd/ ({} has no {})", dir.display(), c.xsd_file()),
             );
         }
         (
@@ -143,7 +143,11 @@ pub(crate) fn validate(
         let name = file.display().to_string();
         let reasons: Vec<String> = stderr
             .lines()
-            .filter(|l| l.starts_with(&name) && !l.ends_with(" validates"))
+            .filter(|l| {
+                l.starts_with(&name)
+                    && !l.ends_with(" validates")
+                    && !l.ends_with(" fails to validate")
+            })
             .map(|l| redact(l[name.len()..].trim_start_matches(':')))
             .collect();
         if !reasons.is_empty() || !stderr.contains(&format!("{name} validates")) {
