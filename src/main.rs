@@ -91,7 +91,7 @@ enum Command {
     /// pass, 1 when any fails, 2 when nothing could run (usage, certificates, connection).
     Conformance {
         #[command(flatten)]
-        options: pu_adapter::conformance::Options,
+        options: Box<pu_adapter::conformance::Options>,
     },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {

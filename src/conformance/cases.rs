@@ -530,56 +530,6 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    /// A soap:Client Fault, HTTP 500, with a log id and none of `sensitive` in it.
-    fn expect_client_fault(&self, answer: &Answer, sensitive: &[(&'static str, String)]) -> Check {
-        match answer {
-            Answer::Response { status, element } => Err(format!(
-                "expected a soap:Client Fault (HTTP 500), found {} (HTTP {status})",
-                element.qualified_name()
-            )),
-            Answer::Fault {
-                status,
-                code,
-                text,
-                raw,
-            } => {
-                let mut problems = Vec::new();
-                if *status != 500 {
-                    problems.push(format!("expected HTTP 500, found {status}"));
-                }
-                let local = code.rsplit(':').next().unwrap_or(code);
-                if local != "Client" && !local.starts_with("Client.") {
-                    problems.push(format!("expected faultcode soap:Client, found {code:?}"));
-                }
-                if text.is_empty() {
-                    problems.push("the faultstring is empty".into());
-                } else if !has_uuid(text) {
-                    problems.push(
-                        "the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)"
-                            .into(),
-                    );
-                }
-                let mut leaked: Vec<&str> = sensitive
-                    .iter()
-                    .filter(|(_, v)| !v.is_empty() && raw.contains(v.as_str()))
-                    .map(|(what, _)| *what)
-                    .collect();
-                leaked.dedup();
-                if !leaked.is_empty() {
-                    problems.push(format!(
-                        "the Fault carries personal data of the request: {} (values not shown)",
-                        leaked.join(", ")
-                    ));
-                }
-                if problems.is_empty() {
-                    Ok(format!("{code}, no personal data"))
-                } else {
-                    Err(problems.join("; "))
-                }
-            }
-        }
-    }
-
     fn records(
         &self,
         c: Contract,
@@ -858,6 +808,56 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A soap:Client Fault, HTTP 500, with a log id and none of `sensitive` in it.
+fn expect_client_fault(answer: &Answer, sensitive: &[(&'static str, String)]) -> Check {
+    match answer {
+        Answer::Response { status, element } => Err(format!(
+            "expected a soap:Client Fault (HTTP 500), found {} (HTTP {status})",
+            element.qualified_name()
+        )),
+        Answer::Fault {
+            status,
+            code,
+            text,
+            raw,
+        } => {
+            let mut problems = Vec::new();
+            if *status != 500 {
+                problems.push(format!("expected HTTP 500, found {status}"));
+            }
+            let local = code.rsplit(':').next().unwrap_or(code);
+            if local != "Client" && !local.starts_with("Client.") {
+                problems.push(format!("expected faultcode soap:Client, found {code:?}"));
+            }
+            if text.is_empty() {
+                problems.push("the faultstring is empty".into());
+            } else if !has_uuid(text) {
+                problems.push(
+                    "the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)"
+                        .into(),
+                );
+            }
+            let mut leaked: Vec<&str> = sensitive
+                .iter()
+                .filter(|(_, v)| !v.is_empty() && raw.contains(v.as_str()))
+                .map(|(what, _)| *what)
+                .collect();
+            leaked.dedup();
+            if !leaked.is_empty() {
+                problems.push(format!(
+                    "the Fault carries personal data of the request: {} (values not shown)",
+                    leaked.join(", ")
+                ));
+            }
+            if problems.is_empty() {
+                Ok(format!("{code}, no personal data"))
+            } else {
+                Err(problems.join("; "))
+            }
+        }
+    }
+}
+
 fn require(ok: bool, problem: impl FnOnce() -> String) -> Result<(), String> {
     if ok {
         Ok(())
@@ -958,7 +958,7 @@ fn fault_case(
     read(&format!("fault/{name}"), move |x| {
         let answer = check(x)?;
         let bad = bad_check_digit(&x.o.person);
-        let note = x.expect_client_fault(&answer, &x.sensitive(&[&x.o.person, &bad]))?;
+        let note = expect_client_fault(&answer, &x.sensitive(&[&x.o.person, &bad]))?;
         if let (Some(words), Answer::Fault { text, .. }) = (also, &answer) {
             for w in words {
                 require(text.contains(w), || {
