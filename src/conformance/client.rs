@@ -46,6 +46,21 @@ pub enum ClientError {
     /// The bytes received are not an HTTP/1.x response.
     #[error("not an HTTP response: {0}")]
     BadResponse(String),
+    /// Nothing (or not all) came back within the timeout.
+    #[error("no answer from {address} within {seconds} s")]
+    Timeout {
+        /// host:port.
+        address: String,
+        /// The timeout.
+        seconds: u64,
+    },
+}
+
+impl ClientError {
+    /// True when the producer took longer than the timeout.
+    pub(crate) fn is_timeout(&self) -> bool {
+        matches!(self, ClientError::Timeout { .. })
+    }
 }
 
 /// The producer's address, split from the URL given on the command line.
@@ -227,9 +242,17 @@ impl Client {
     ) -> Result<HttpResponse, ClientError> {
         let address = self.endpoint.address();
         let tcp = connect(&address, self.timeout)?;
-        let exchange_error = |source| ClientError::Exchange {
-            address: address.clone(),
-            source,
+        let seconds = self.timeout.as_secs();
+        // A read timeout shows as WouldBlock (EAGAIN) or TimedOut, depending on the platform.
+        let exchange_error = |source: std::io::Error| match source.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ClientError::Timeout {
+                address: address.clone(),
+                seconds,
+            },
+            _ => ClientError::Exchange {
+                address: address.clone(),
+                source,
+            },
         };
         tcp.set_read_timeout(Some(self.timeout))
             .and_then(|()| tcp.set_write_timeout(Some(self.timeout)))

@@ -375,13 +375,14 @@ pub fn run(
     let client = Client::new(endpoint, Duration::from_secs(options.timeout.max(1)))?;
     let target = client.endpoint().to_string();
     // One request before the cases: a producer that cannot be reached is a usage or network
-    // problem (exit 2), not seventy failed cases.
+    // problem (exit 2), not seventy failed cases. GetPersonsForProfile is the contract every
+    // producer of this domain serves.
     client
         .get(
             &tls,
             &format!(
                 "{}?wsdl",
-                crate::contracts::Contract::PingForConfiguration.path()
+                crate::contracts::Contract::GetPersonsForProfile.path()
             ),
         )
         .map_err(|source| ConformanceError::Unreachable {
@@ -393,12 +394,21 @@ pub fn run(
             what: "writing the embedded schemas to a temporary directory".into(),
             source,
         })?;
+    let all = cases::all();
+    if let Some(pattern) = &options.only {
+        if !all.iter().any(|c| c.name.contains(pattern.as_str())) {
+            return Err(ConformanceError::Usage(format!(
+                "no case name contains --only {pattern:?}"
+            )));
+        }
+    }
     let ctx = cases::Ctx::new(&client, &tls, unrestricted.as_ref(), options);
+    ctx.learn_names();
     let mut report = Report {
         target,
         cases: Vec::new(),
     };
-    for case in cases::all(options) {
+    for case in all {
         if options
             .only
             .as_deref()

@@ -141,7 +141,7 @@ pub(crate) fn validate(
     let mut failed = Vec::new();
     for (file, (label, _)) in files.iter().zip(answers) {
         let name = file.display().to_string();
-        let reasons: Vec<String> = stderr
+        let mut reasons: Vec<String> = stderr
             .lines()
             .filter(|l| {
                 l.starts_with(&name)
@@ -151,6 +151,7 @@ pub(crate) fn validate(
             .map(|l| redact(l[name.len()..].trim_start_matches(':')))
             .collect();
         if !reasons.is_empty() || !stderr.contains(&format!("{name} validates")) {
+            reasons.dedup();
             let why = if reasons.is_empty() {
                 format!("xmllint did not validate it (exit {:?})", out.status.code())
             } else {
