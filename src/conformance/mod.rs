@@ -498,6 +498,20 @@ mod tests {
     }
 
     #[test]
+    fn for_url_has_the_command_line_defaults() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            options: Options,
+        }
+        let parsed = <Cli as clap::Parser>::try_parse_from(["x", "https://p"]).unwrap();
+        assert_eq!(
+            format!("{:?}", parsed.options),
+            format!("{:?}", Options::for_url("https://p"))
+        );
+    }
+
+    #[test]
     fn person_ids_take_their_root_from_their_form() {
         assert_eq!(parse_person_id("191212121212").unwrap().root, PERSONNUMMER);
         assert_eq!(

@@ -362,3 +362,74 @@ fn conformance_exits_2_when_nothing_can_run() {
     let (code, _, _, _) = conformance(&["https://localhost:1", "--no-such-option"]);
     assert_eq!(code, Some(2));
 }
+
+/// The benchmark's Node peer (npm `soap`, GetPersonsForProfile only, from our WSDL): a real
+/// producer built by someone else's toolkit. Its mistakes are named: no Faults for a
+/// missing LogicalAddress or an undefined profile, the core elements of its answers in the
+/// responder namespace (schema-invalid), and the other contracts not served at all.
+#[test]
+fn conformance_names_what_the_node_peer_gets_wrong() {
+    let soap = repo().join("tests/interop/node/node_modules/soap");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node || !soap.is_dir() {
+        eprintln!("skipped: node or tests/interop/node/node_modules not present (npm ci there)");
+        return;
+    }
+    let port = free_port();
+    let mut peer = std::process::Command::new("node")
+        .arg("benches/node-peer/server.js")
+        .arg(port.to_string())
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the Node peer");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the Node peer did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("https://localhost:{port}");
+    // Its population is synthetic (benches/common): the first person is pnr(0).
+    let mut args = vec![
+        url.as_str(),
+        "--person",
+        "193001010002",
+        "--no-unrestricted",
+        "--no-writes",
+        "--timeout",
+        "2",
+    ];
+    let skip = !xmllint_available();
+    if skip {
+        args.push("--skip-schema");
+    }
+    let (code, stdout, stderr, took) = conformance(&args);
+    let _ = peer.kill();
+    let _ = peer.wait();
+    eprintln!("conformance against the Node peer took {took:?}:\n{stdout}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let mut expected = vec![
+        "fault/missing-LogicalAddress: expected a soap:Client Fault (HTTP 500), found",
+        "fault/undefined-profile-P6: expected a soap:Client Fault (HTTP 500), found",
+        "wsdl/PingForConfiguration: no answer",
+        "GetPersonsForProfile/rule-1-one-answer-per-id",
+    ];
+    if !skip {
+        expected.push("schema/GetPersonsForProfile");
+    }
+    for e in expected {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("FAIL  {e}"))),
+            "no failure {e:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("PASS  wsdl/GetPersonsForProfile"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("193001010002"), "{stdout}");
+}
