@@ -298,6 +298,11 @@ impl Update {
 struct UpdateAnswer {
     code: String,
     error: Option<String>,
+    /// `ruleId` (our addition) and `resultText`: one of them must name the rule.
+    rule: Option<String>,
+    text: String,
+    /// `logId` (our addition): the refusal can be found in the producer's log.
+    log_id: Option<String>,
     record: Option<Element>,
 }
 
@@ -644,18 +649,25 @@ impl<'a> Ctx<'a> {
                 .unwrap_or_default()
                 .to_owned(),
             error: kid(result, RESULT_NS, "errorCode").map(|e| e.text.trim().to_owned()),
+            rule: kid(result, RESULT_NS, "ruleId").map(|e| e.text.trim().to_owned()),
+            text: core_text(result, "resultText")
+                .unwrap_or_default()
+                .to_owned(),
+            log_id: kid(result, RESULT_NS, "logId").map(|e| e.text.trim().to_owned()),
             record: kid(wrapper, CORE_NS, "contactInformationRecord").cloned(),
         })
     }
 
     /// An update that breaks one rule, sent at the person's current version so that a
     /// producer ignoring the rule would store it: ERROR with `code`, nothing stored.
+    /// (RULES.md: an update that breaks a rule is rejected whole, and the answer says which
+    /// rule, with a stable errorCode and a logId.)
     fn refused(
         &self,
         c: Contract,
         who: Who,
         person: &PersonId,
-        code: &str,
+        (code, rule): (&str, &str),
         build: &dyn Fn(Option<String>) -> Update,
     ) -> Check {
         let before = self.stored(person)?;
@@ -671,15 +683,26 @@ impl<'a> Ctx<'a> {
                 a.error.as_deref().unwrap_or("none")
             ));
         }
-        if a.code == "ERROR" && a.record.is_some() {
-            problems.push("a contactInformationRecord came with ERROR".into());
+        if a.code == "ERROR" {
+            if a.record.is_some() {
+                problems.push("a contactInformationRecord came with ERROR".into());
+            }
+            if a.rule.as_deref() != Some(rule) && !a.text.contains(rule) {
+                problems.push(format!(
+                    "expected the rule {rule} named (ruleId or resultText), found ruleId {}",
+                    a.rule.as_deref().unwrap_or("none")
+                ));
+            }
+            if !a.log_id.as_deref().is_some_and(has_uuid) {
+                problems.push("expected a logId (UUID) in the result, found none".into());
+            }
         }
         let after = self.stored(person)?;
         if before != after {
             problems.push("the stored state changed (the refused update was stored)".into());
         }
         if problems.is_empty() {
-            Ok(format!("ERROR {code}, stored state unchanged"))
+            Ok(format!("ERROR {code} ({rule}), stored state unchanged"))
         } else {
             Err(problems.join("; "))
         }
@@ -1032,6 +1055,8 @@ fn refusal(
     code: &'static str,
     build: impl Fn(&Options, Option<String>) -> Update + 'static,
 ) -> Case {
+    // The rule is the case's middle name: update/<rule>/invalid-….
+    let rule = name.split('/').nth(1).unwrap_or_default().to_owned();
     write(name, move |x| {
         let named = build(x.o, None).person;
         let person = if named == bad_check_digit(&x.o.update_person) {
@@ -1039,7 +1064,9 @@ fn refusal(
         } else {
             named
         };
-        x.refused(UPD, Who::Consumer, &person, code, &|v| build(x.o, v))
+        x.refused(UPD, Who::Consumer, &person, (code, &rule), &|v| {
+            build(x.o, v)
+        })
     })
 }
 
@@ -1586,9 +1613,13 @@ pub(crate) fn all() -> Vec<Case> {
         "update/Unrestricted/PR-2-invalid-protected",
         |x| {
             let person = x.o.protected.clone();
-            x.refused(UPDU, Who::Unrestricted, &person, "PROTECTED_PERSON", &|v| {
-                Update::own(&person, v, vec![entry("sms", "+46701112254", true)])
-            })
+            x.refused(
+                UPDU,
+                Who::Unrestricted,
+                &person,
+                ("PROTECTED_PERSON", "PR-2"),
+                &|v| Update::own(&person, v, vec![entry("sms", "+46701112254", true)]),
+            )
         },
     )));
     // Last: everything removed (CO-2), which also leaves the update person as it began.
