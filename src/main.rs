@@ -86,9 +86,11 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Run the contract conformance cases against a producer of these contracts over mutual
-    /// TLS; prints one line per case and the totals, optionally JUnit XML. Exit 0 when all
-    /// pass, 1 when any fails, 2 when nothing could run (usage, certificates, connection).
+    /// Run the contract conformance cases against a producer of these contracts (mutual TLS).
+    ///
+    /// Prints one line per case (PASS/FAIL/SKIP) and the totals, optionally JUnit XML. Exit 0
+    /// when all pass, 1 when any fails, 2 when nothing could run (usage, certificates,
+    /// connection).
     Conformance {
         #[command(flatten)]
         options: Box<pu_adapter::conformance::Options>,
