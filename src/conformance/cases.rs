@@ -116,6 +116,17 @@ fn core_text<'e>(e: &'e Element, name: &str) -> Option<&'e str> {
     kid(e, CORE_NS, name).map(|c| c.text.trim())
 }
 
+/// The first element with this name anywhere below `e` (an `xs:any` slot may sit deep).
+fn descendant<'e>(e: &'e Element, ns: &str, name: &str) -> Option<&'e Element> {
+    e.children.iter().find_map(|c| {
+        if c.is(ns, name) {
+            Some(c)
+        } else {
+            descendant(c, ns, name)
+        }
+    })
+}
+
 fn has(e: &Element, name: &str) -> bool {
     kid(e, CORE_NS, name).is_some()
 }
@@ -230,6 +241,9 @@ struct Update {
     entries: Vec<Entry>,
     contact_person: bool,
     optout: Option<bool>,
+    /// Whose stored state a refusal compares, when not `person`: a malformed identifier
+    /// cannot be read back, so the person it nearly names is compared instead.
+    compared: Option<PersonId>,
 }
 
 impl Update {
@@ -242,6 +256,7 @@ impl Update {
             entries,
             contact_person: false,
             optout: None,
+            compared: None,
         }
     }
 
@@ -1047,9 +1062,8 @@ fn fault_case(
     })
 }
 
-/// A refusal case: `update/<rule>/invalid…`. The stored state compared is the named
-/// person's, except for a malformed identifier, where it is the update person's (whom the
-/// request nearly names, and who cannot be read by a malformed id).
+/// A refusal case: `update/<rule>/invalid…`; the stored state compared is the named
+/// person's, or `Update::compared`'s.
 fn refusal(
     name: &str,
     code: &'static str,
@@ -1058,12 +1072,8 @@ fn refusal(
     // The rule is the case's middle name: update/<rule>/invalid-….
     let rule = name.split('/').nth(1).unwrap_or_default().to_owned();
     write(name, move |x| {
-        let named = build(x.o, None).person;
-        let person = if named == bad_check_digit(&x.o.update_person) {
-            x.o.update_person.clone()
-        } else {
-            named
-        };
+        let u = build(x.o, None);
+        let person = u.compared.unwrap_or(u.person);
         x.refused(UPD, Who::Consumer, &person, (code, &rule), &|v| {
             build(x.o, v)
         })
@@ -1238,6 +1248,47 @@ pub(crate) fn all() -> Vec<Case> {
         },
     )));
 
+    cases.push(read("GetPersonContactInformation/GU-1-child-route", |x| {
+        // CONTRACT.md's addition: a child's answer names the notification route (GU-1).
+        let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.child))?;
+        let r = x.expect_response(&a, GPCI)?;
+        let route = descendant(r, RESULT_NS, "notificationRoute").ok_or_else(|| {
+            format!("expected a {{{RESULT_NS}}}notificationRoute for a child, found none")
+        })?;
+        let text = |n: &str| kid(route, RESULT_NS, n).map(|e| e.text.trim().to_owned());
+        let way = text("route").unwrap_or_default();
+        require(
+            ["guardians", "maturityAssessment", "self"].contains(&way.as_str()),
+            || format!("expected route guardians, maturityAssessment or self, found {way:?}"),
+        )?;
+        require(text("ruleId").as_deref() == Some("GU-1"), || {
+            "expected ruleId GU-1 in the route".into()
+        })?;
+        let age: Option<u32> = text("ageYears").and_then(|a| a.parse().ok());
+        require(age.is_some_and(|a| a < 18), || {
+            "expected ageYears under 18 in the route".into()
+        })?;
+        let guardians = kids(route, RESULT_NS, "guardian").len();
+        require(way != "guardians" || guardians > 0, || {
+            "route guardians without a guardian element".into()
+        })?;
+        Ok(format!("route {way}, {guardians} guardians"))
+    }));
+    cases.push(unrestricted(read(
+        "fault/PR-5-Unrestricted-refused-for-plain-consumer",
+        |x| {
+            // The plain consumer asks the Unrestricted contract: refused (PR-5), as a Fault
+            // that names the consumer and no person.
+            let a = x.call(
+                GPFPU,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFPU, &[&x.o.protected], "P3", false),
+            )?;
+            expect_client_fault(&a, &x.sensitive(&[&x.o.protected]))
+        },
+    )));
+
     // Faults: soap:Client, HTTP 500, a log id, no personal data of the request.
     cases.push(fault_case(
         "missing-LogicalAddress",
@@ -1333,6 +1384,39 @@ pub(crate) fn all() -> Vec<Case> {
     ));
 
     // UpdatePersonContactInformation: each rule with a valid and an invalid case.
+    cases.push(write("update/ID-1/valid-samordningsnummer", |x| {
+        // A person addressed by a samordningsnummer (its own root, ID-1) can be updated; the
+        // entry is removed again afterwards so the person is left without contact information.
+        let person = x.o.coordination_person.clone();
+        let result = x.accepted(
+            UPD,
+            Who::Consumer,
+            &person,
+            &|v| Update::own(&person, v, vec![entry("sms", "+46701112255", true)]),
+            &nothing,
+        );
+        let version = x.stored(&person).ok().flatten();
+        let _ = x.update(
+            UPD,
+            Who::Consumer,
+            &Update::own(&person, version_of(version.as_ref()), Vec::new()),
+        );
+        result
+    }));
+    cases.push(refusal(
+        "update/ID-1/invalid-unknown-root",
+        "INVALID_PERSON_ID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112256", true)]);
+            // An HSA-id root is not a person-identifier root.
+            u.compared = Some(o.update_person.clone());
+            u.person = PersonId {
+                root: "1.2.752.129.2.1.4.1".into(),
+                extension: "SE2321000016-1234".into(),
+            };
+            u
+        },
+    ));
     cases.push(acceptance(
         "update/ID-2/valid-known-person",
         |o, v| hanna(o, v, vec![entry("sms", "+46701112233", true)]),
@@ -1344,6 +1428,7 @@ pub(crate) fn all() -> Vec<Case> {
         |o, v| {
             let mut u = hanna(o, v, vec![entry("sms", "+46701112233", true)]);
             u.person = bad_check_digit(&o.update_person);
+            u.compared = Some(o.update_person.clone());
             u.actor = Actor::Person(u.person.clone());
             u
         },

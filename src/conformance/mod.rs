@@ -147,6 +147,10 @@ pub struct Options {
     /// A deceased person (deregistration AV).
     #[arg(long, value_parser = parse_person_id, default_value = "194003031129")]
     pub deceased: PersonId,
+    /// A person identified by a samordningsnummer (ID-1); update/ID-1/valid enters an entry
+    /// and removes it again.
+    #[arg(long, value_parser = parse_person_id, default_value = "197010632391")]
+    pub coordination_person: PersonId,
 }
 
 impl Options {
@@ -180,6 +184,7 @@ impl Options {
             unknown: demo("200112121215"),
             update_person: demo("199002026780"),
             deceased: demo("194003031129"),
+            coordination_person: demo("197010632391"),
         }
     }
 }
