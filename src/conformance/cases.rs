@@ -88,6 +88,8 @@ pub(crate) struct Ctx<'a> {
     o: &'a Options,
     current: RefCell<String>,
     answers: RefCell<Vec<(Contract, String, String)>>,
+    /// Every Fault received (case, whole envelope), for the envelope schema.
+    faults: RefCell<Vec<(String, String)>>,
     names: RefCell<Option<Vec<String>>>,
     /// Endpoint paths that timed out once: later requests there fail at once instead of
     /// waiting again (a producer that serves only some contracts may never answer the rest).
@@ -353,6 +355,7 @@ impl<'a> Ctx<'a> {
             o,
             current: RefCell::new(String::new()),
             answers: RefCell::new(Vec::new()),
+            faults: RefCell::new(Vec::new()),
             names: RefCell::new(None),
             silent: RefCell::new(std::collections::BTreeSet::new()),
         }
@@ -477,6 +480,9 @@ impl<'a> Ctx<'a> {
                     .map(|c| c.text.trim().to_owned())
                     .unwrap_or_default()
             };
+            self.faults
+                .borrow_mut()
+                .push((self.current.borrow().clone(), text.clone()));
             return Ok(Answer::Fault {
                 status,
                 code: unqualified("faultcode"),
@@ -833,41 +839,62 @@ impl<'a> Ctx<'a> {
     /// One case per contract: every answer collected for it validated with xmllint.
     pub(crate) fn schema_cases(&self, schemas: &schema::Schemas, skip: bool) -> Vec<CaseReport> {
         let answers = self.answers.borrow();
-        Contract::ALL
+        let mut out: Vec<CaseReport> = Contract::ALL
             .into_iter()
             .map(|c| {
-                let started = Instant::now();
                 let mine: Vec<(String, String)> = answers
                     .iter()
                     .filter(|(k, _, _)| *k == c)
                     .map(|(_, case, payload)| (case.clone(), payload.clone()))
                     .collect();
                 let (file, source) = schemas.for_contract(c);
-                let outcome = if skip {
-                    Outcome::Skip("--skip-schema".into())
-                } else if mine.is_empty() {
-                    Outcome::Skip("no answer of this contract was collected".into())
-                } else {
-                    match schema::validate(&file, &mine) {
-                        Err(e) => Outcome::Fail(e.to_string()),
-                        Ok(failed) if failed.is_empty() => {
-                            Outcome::Pass(format!("{} answers valid against {source}", mine.len()))
-                        }
-                        Ok(failed) => Outcome::Fail(format!(
-                            "{} of {} answers invalid against {source}: {}",
-                            failed.len(),
-                            mine.len(),
-                            distinct_reasons(&failed)
-                        )),
-                    }
-                };
-                CaseReport {
-                    name: format!("schema/{}", c.name()),
-                    outcome,
-                    duration: started.elapsed(),
-                }
+                schema_case(&format!("schema/{}", c.name()), &file, &source, &mine, skip)
             })
-            .collect()
+            .collect();
+        // Faults are answers too: each a SOAP 1.1 envelope with faultcode and faultstring.
+        let faults = self.faults.borrow();
+        out.push(schema_case(
+            "schema/SOAP-1.1-Fault",
+            &schemas.envelope(),
+            "the SOAP 1.1 envelope schema",
+            &faults,
+            skip,
+        ));
+        out
+    }
+}
+
+/// One schema case: every collected answer validated against `file`.
+fn schema_case(
+    name: &str,
+    file: &std::path::Path,
+    source: &str,
+    answers: &[(String, String)],
+    skip: bool,
+) -> CaseReport {
+    let started = Instant::now();
+    let outcome = if skip {
+        Outcome::Skip("--skip-schema".into())
+    } else if answers.is_empty() {
+        Outcome::Skip("no answer of this kind was collected".into())
+    } else {
+        match schema::validate(file, answers) {
+            Err(e) => Outcome::Fail(e.to_string()),
+            Ok(failed) if failed.is_empty() => {
+                Outcome::Pass(format!("{} answers valid against {source}", answers.len()))
+            }
+            Ok(failed) => Outcome::Fail(format!(
+                "{} of {} answers invalid against {source}: {}",
+                failed.len(),
+                answers.len(),
+                distinct_reasons(&failed)
+            )),
+        }
+    };
+    CaseReport {
+        name: name.to_owned(),
+        outcome,
+        duration: started.elapsed(),
     }
 }
 

@@ -49,6 +49,12 @@ const EMBEDDED: [(&str, &str); 9] = [
     ),
 ];
 
+/// The SOAP 1.1 envelope with its Fault, as the tests restate it, for the Faults' validity.
+const ENVELOPE: (&str, &str) = (
+    "soap-envelope-1.1.xsd",
+    include_str!("../../tests/schemas/soap-envelope-1.1.xsd"),
+);
+
 /// Where the schemas come from.
 pub(crate) struct Schemas {
     /// `--schemas DIR`, when given.
@@ -62,7 +68,7 @@ impl Schemas {
         let embedded = tempfile::Builder::new()
             .prefix("pu-adapter-conformance-xsd-")
             .tempdir()?;
-        for (name, text) in EMBEDDED {
+        for (name, text) in EMBEDDED.into_iter().chain([ENVELOPE]) {
             let path = embedded.path().join(name);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -70,6 +76,11 @@ impl Schemas {
             std::fs::write(path, text)?;
         }
         Ok(Schemas { given, embedded })
+    }
+
+    /// The SOAP 1.1 envelope schema (Faults).
+    pub(crate) fn envelope(&self) -> PathBuf {
+        self.embedded.path().join(ENVELOPE.0)
     }
 
     /// The schema for a contract and a short description of where it came from. A `--schemas`
@@ -163,22 +174,27 @@ pub(crate) fn validate(
     Ok(failed)
 }
 
-/// xmllint quotes element names as `'{ns}name'` and values as `'value'`: the names help, the
-/// values may be personal data.
+/// xmllint quotes names (`Element '{ns}name'`, `atomic type 'xs:QName'`, `content type is
+/// 'element-only'`) and values (`'anna@example.se' is not a valid value`): the names help,
+/// the values may be personal data. A quoted piece is kept only after a word that
+/// introduces a name.
 fn redact(line: &str) -> String {
     let mut out = String::new();
-    let mut parts = line.split('\'');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    for (i, part) in parts.enumerate() {
-        out.push('\'');
-        // Odd-numbered pieces (0-based i even) are inside quotes.
-        if i % 2 == 0 && !part.starts_with('{') && !part.is_empty() {
+    let mut before = "";
+    for (i, part) in line.split('\'').enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        let quoted = i % 2 == 1;
+        let names_follow = ["Element ", "element ", "type ", "attribute ", "type is "]
+            .iter()
+            .any(|w| before.ends_with(w));
+        if quoted && !part.is_empty() && !part.starts_with('{') && !names_follow {
             out.push('…');
         } else {
             out.push_str(part);
         }
+        before = part;
     }
     out
 }
@@ -264,6 +280,12 @@ mod tests {
         assert_eq!(
             redact("Element '{urn:x}value': The value 'anna@example.se' is too long."),
             "Element '{urn:x}value': The value '…' is too long."
+        );
+        assert_eq!(
+            redact(
+                "Element 'faultcode': '500' is not a valid value of the atomic type 'xs:QName'."
+            ),
+            "Element 'faultcode': '…' is not a valid value of the atomic type 'xs:QName'."
         );
     }
 }
