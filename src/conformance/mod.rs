@@ -9,6 +9,8 @@
 mod cases;
 mod client;
 mod junit;
+mod messages;
+mod probe;
 mod schema;
 
 pub use client::ClientError;
@@ -407,7 +409,7 @@ pub fn run(
             )));
         }
     }
-    let ctx = cases::Ctx::new(&client, &tls, unrestricted.as_ref(), options);
+    let ctx = probe::Ctx::new(&client, &tls, unrestricted.as_ref(), options);
     ctx.learn_names();
     let mut report = Report {
         target,
