@@ -108,9 +108,10 @@ pub struct Options {
     /// Write JUnit XML here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Run only the cases whose name contains this text (the schema cases check what those answered).
+    /// Run only the cases whose name contains this text; repeatable (any matches). The
+    /// schema cases check what those answered.
     #[arg(long, value_name = "PATTERN")]
-    pub only: Option<String>,
+    pub only: Vec<String>,
     /// Read-only: skip every case that writes (the update/… cases), for shared environments.
     #[arg(long)]
     pub no_writes: bool,
@@ -170,7 +171,7 @@ impl Options {
             schemas: None,
             skip_schema: false,
             junit: None,
-            only: None,
+            only: Vec::new(),
             no_writes: false,
             timeout: 10,
             person: demo("191212121212"),
@@ -344,6 +345,18 @@ pub fn run(
     mut progress: impl FnMut(&CaseReport),
 ) -> Result<Report, ConformanceError> {
     let endpoint = Endpoint::parse(&options.url)?;
+    let selected = |name: &str| {
+        options.only.is_empty() || options.only.iter().any(|p| name.contains(p.as_str()))
+    };
+    let all = cases::all();
+    // A pattern that selects nothing is a typo, not a passing run.
+    for pattern in &options.only {
+        if !all.iter().any(|c| c.name.contains(pattern.as_str())) {
+            return Err(ConformanceError::Usage(format!(
+                "no case name contains --only {pattern:?}"
+            )));
+        }
+    }
     let missing = |what: &str, dev: &str| {
         ConformanceError::Usage(format!(
             "no {what}: give --{what} (certs-dev/{dev} is not here either)"
@@ -401,14 +414,6 @@ pub fn run(
             what: "writing the embedded schemas to a temporary directory".into(),
             source,
         })?;
-    let all = cases::all();
-    if let Some(pattern) = &options.only {
-        if !all.iter().any(|c| c.name.contains(pattern.as_str())) {
-            return Err(ConformanceError::Usage(format!(
-                "no case name contains --only {pattern:?}"
-            )));
-        }
-    }
     let ctx = probe::Ctx::new(&client, &tls, unrestricted.as_ref(), options);
     ctx.learn_names();
     let mut report = Report {
@@ -416,11 +421,7 @@ pub fn run(
         cases: Vec::new(),
     };
     for case in all {
-        if options
-            .only
-            .as_deref()
-            .is_some_and(|p| !case.name.contains(p))
-        {
+        if !selected(&case.name) {
             continue;
         }
         let started = Instant::now();

@@ -362,6 +362,11 @@ fn conformance_exits_2_when_nothing_can_run() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("https://"), "{stderr}");
 
+    // A pattern that selects no case is a usage error, before any connection.
+    let (code, _, stderr, _) = conformance(&[&url, "--only", "no-such-case"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-case"), "{stderr}");
+
     // A usage error of clap's own is 2 as well.
     let (code, _, _, _) = conformance(&["https://localhost:1", "--no-such-option"]);
     assert_eq!(code, Some(2));
@@ -430,6 +435,15 @@ fn conformance_names_what_the_node_peer_gets_wrong() {
         "--no-writes",
         "--timeout",
         "3",
+        // What it serves, and one contract it does not (each silent endpoint costs a timeout).
+        "--only",
+        "GetPersonsForProfile/",
+        "--only",
+        "fault/",
+        "--only",
+        "wsdl/PingForConfiguration",
+        "--only",
+        "wsdl/GetPersonsForProfile",
     ];
     let skip = !xmllint_available();
     if skip {
