@@ -11,6 +11,7 @@ pub mod app;
 pub mod audit;
 pub mod check;
 pub mod config;
+pub mod conformance;
 pub mod contracts;
 pub mod demo;
 pub mod devcerts;

@@ -1,4 +1,4 @@
-//! The `pu-adapter` command: serve, import, audit, dev-certs.
+//! The `pu-adapter` command: serve, import, audit, dev-certs, conformance.
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -85,6 +85,15 @@ enum Command {
     CheckConfig {
         #[command(flatten)]
         common: Common,
+    },
+    /// Run the contract conformance cases against a producer of these contracts (mutual TLS).
+    ///
+    /// Prints one line per case (PASS/FAIL/SKIP) and the totals, optionally JUnit XML. Exit 0
+    /// when all pass, 1 when any fails, 2 when nothing could run (usage, certificates,
+    /// connection).
+    Conformance {
+        #[command(flatten)]
+        options: Box<pu_adapter::conformance::Options>,
     },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {
@@ -223,6 +232,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::FAILURE
             })
         }
+        Command::Conformance { options } => Ok(conformance(&options)),
         Command::DevCerts { out, san } => {
             pu_adapter::devcerts::generate_with_names(&out, &san).map_err(|e| e.to_string())?;
             println!(
@@ -230,6 +240,29 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 out.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs the conformance cases, printing each line as it completes; errors that stop the
+/// whole run exit with 2, distinct from failed cases (1).
+fn conformance(options: &pu_adapter::conformance::Options) -> ExitCode {
+    println!("conformance of {} ...", options.url);
+    match pu_adapter::conformance::run(options, |case| println!("{}", case.line())) {
+        Ok(report) => {
+            println!("{}", report.totals());
+            if let Some(file) = &options.junit {
+                println!("JUnit XML written to {}", file.display());
+            }
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("pu-adapter conformance: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -6,6 +6,7 @@
 mod architecture;
 mod cli;
 mod common;
+mod conformance;
 mod contract_messages;
 mod control;
 mod crash;

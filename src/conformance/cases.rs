@@ -1,0 +1,853 @@
+//! The case table: each case sends requests as a consumer would and judges the producer by
+//! its answers alone. Failure texts say what was expected and what was found, and never
+//! quote personal data (identifiers, names, addresses, contact values).
+
+use super::messages::*;
+use super::probe::{expect_client_fault, Ctx};
+use super::{escape, Options, PersonId};
+use crate::contracts::{Contract, CORE_NS, RESULT_NS};
+use crate::xml::Element;
+
+pub(super) type Check = Result<String, String>;
+
+/// One case: a name (`group/what`), whether it writes, whether it needs the Unrestricted
+/// consumer, and the check itself.
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) writes: bool,
+    pub(crate) unrestricted: bool,
+    pub(super) check: Box<dyn Fn(&Ctx<'_>) -> Check>,
+}
+
+pub(super) fn read(name: &str, check: impl Fn(&Ctx<'_>) -> Check + 'static) -> Case {
+    Case {
+        name: name.to_owned(),
+        writes: false,
+        unrestricted: false,
+        check: Box::new(check),
+    }
+}
+
+pub(super) fn write(name: &str, check: impl Fn(&Ctx<'_>) -> Check + 'static) -> Case {
+    Case {
+        writes: true,
+        ..read(name, check)
+    }
+}
+
+pub(super) fn unrestricted(mut case: Case) -> Case {
+    case.unrestricted = true;
+    case
+}
+
+/// Why a requestedPersonRecord does not echo the asked id (rule #1).
+fn echo_problem(rec: &Requested, which: &str) -> String {
+    if rec.requested.is_some() {
+        format!("{which}: requestedPersonalIdentity does not echo the asked id, in the asked order")
+    } else {
+        format!("{which}: no requestedPersonalIdentity in the core namespace {CORE_NS}")
+    }
+}
+
+fn require(ok: bool, problem: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(problem())
+    }
+}
+
+const GPFP: Contract = Contract::GetPersonsForProfile;
+const GPFPU: Contract = Contract::GetPersonsForProfileUnrestricted;
+const GPCI: Contract = Contract::GetPersonContactInformation;
+const GPCIU: Contract = Contract::GetPersonContactInformationUnrestricted;
+const UPD: Contract = Contract::UpdatePersonContactInformation;
+const UPDU: Contract = Contract::UpdatePersonContactInformationUnrestricted;
+const PING: Contract = Contract::PingForConfiguration;
+
+/// P1 only: what rule #3 / PR-3 leaves of a protected person on the restricted contract.
+fn only_p1(p: &Element) -> Result<(), String> {
+    for name in [
+        "addressInformation",
+        "contactInformation",
+        "relationship",
+        "populationRegistrationRecord",
+    ] {
+        require(!has(p, name), || {
+            format!("expected at most profile P1, found {name}")
+        })?;
+    }
+    Ok(())
+}
+
+fn profile_case(profile: &'static str) -> Case {
+    read(
+        &format!("GetPersonsForProfile/profile-{profile}"),
+        move |x| {
+            let o = x.o;
+            if profile == "P4" {
+                // A child with guardians: P4 adds the relationships and must not be a Fault.
+                let p = x.person_record(GPFP, Who::Consumer, &o.child, profile)?;
+                let rel = kids(&p, CORE_NS, "relationship");
+                require(!rel.is_empty(), || {
+                    "expected relationship (the child's legal guardians), found none".into()
+                })?;
+                require(
+                    rel.iter()
+                        .all(|r| core_text(r, "relationshipType") == Some("V")),
+                    || "expected relationshipType V on every guardian relationship".into(),
+                )?;
+                require(has(&p, "addressInformation"), || {
+                    "P4 must contain P2: no addressInformation".into()
+                })?;
+                return Ok(format!("{} guardian relationships", rel.len()));
+            }
+            let p = x.person_record(GPFP, Who::Consumer, &o.person, profile)?;
+            let id = kid(&p, CORE_NS, "personalIdentity").and_then(|i| core_text(i, "extension"));
+            require(id == Some(o.person.extension.as_str()), || {
+                "personalIdentity is not the asked identity".into()
+            })?;
+            require(has(&p, "name"), || "expected name (P1), found none".into())?;
+            let address = has(&p, "addressInformation");
+            let contacts = has(&p, "contactInformation");
+            match profile {
+                "P1" => {
+                    require(!address, || {
+                        "P1 must not contain addressInformation (P2)".into()
+                    })?;
+                    require(!contacts, || {
+                        "P1 must not contain contactInformation (P3)".into()
+                    })?;
+                }
+                "P2" => {
+                    require(address, || {
+                        "expected addressInformation (P2), found none".into()
+                    })?;
+                    require(!contacts, || {
+                        "P2 must not contain contactInformation (P3)".into()
+                    })?;
+                }
+                _ => {
+                    require(address, || {
+                        format!("{profile} must contain P2: no addressInformation")
+                    })?;
+                    require(contacts, || {
+                        format!("expected contactInformation ({profile} contains P3) for a person with stored contact information, found none")
+                    })?;
+                }
+            }
+            Ok(String::new())
+        },
+    )
+}
+
+fn fault_case(
+    name: &str,
+    check: impl Fn(&Ctx<'_>) -> Result<Answer, String> + 'static,
+    also: Option<&'static [&'static str]>,
+) -> Case {
+    read(&format!("fault/{name}"), move |x| {
+        let answer = check(x)?;
+        let bad = bad_check_digit(&x.o.person);
+        let note = expect_client_fault(&answer, &x.sensitive(&[&x.o.person, &bad]))?;
+        if let (Some(words), Answer::Fault { text, .. }) = (also, &answer) {
+            for w in words {
+                require(text.contains(w), || {
+                    format!("the faultstring does not name {w}")
+                })?;
+            }
+        }
+        Ok(note)
+    })
+}
+
+/// A refusal case: `update/<rule>/invalid…`; the stored state compared is the named
+/// person's, or `Update::compared`'s.
+fn refusal(
+    name: &str,
+    code: &'static str,
+    build: impl Fn(&Options, Option<String>) -> Update + 'static,
+) -> Case {
+    // The rule is the case's middle name: update/<rule>/invalid-….
+    let rule = name.split('/').nth(1).unwrap_or_default().to_owned();
+    write(name, move |x| {
+        let u = build(x.o, None);
+        let person = u.compared.unwrap_or(u.person);
+        x.refused(UPD, Who::Consumer, &person, (code, &rule), &|v| {
+            build(x.o, v)
+        })
+    })
+}
+
+fn acceptance(
+    name: &str,
+    build: impl Fn(&Options, Option<String>) -> Update + 'static,
+    verify: impl Fn(&Element) -> Result<(), String> + 'static,
+) -> Case {
+    write(name, move |x| {
+        let person = build(x.o, None).person;
+        x.accepted(UPD, Who::Consumer, &person, &|v| build(x.o, v), &verify)
+    })
+}
+
+fn nothing(_: &Element) -> Result<(), String> {
+    Ok(())
+}
+
+fn hanna(o: &Options, v: Option<String>, entries: Vec<Entry>) -> Update {
+    Update::own(&o.update_person, v, entries)
+}
+
+/// Every case, in run order.
+pub(crate) fn all() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for c in Contract::ALL {
+        cases.push(read(&format!("wsdl/{}", c.name()), move |x| x.wsdl(c)));
+    }
+    cases.push(read("PingForConfiguration/answers", |x| {
+        let payload = format!(
+            "<PingForConfiguration xmlns=\"{}\"><serviceContractNamespace>{}</serviceContractNamespace><logicalAddress>{}</logicalAddress></PingForConfiguration>",
+            PING.responder_ns(),
+            GPFP.responder_ns(),
+            escape(&x.o.logical_address)
+        );
+        let a = x.call(PING, Who::Consumer, x.la(), &payload)?;
+        let r = x.expect_response(&a, PING)?;
+        let text = |n: &str| kid(r, PING.responder_ns(), n).map(|e| e.text.trim().to_owned());
+        require(text("version").is_some_and(|v| !v.is_empty()), || "expected a version, found none".into())?;
+        let t = text("pingDateTime").unwrap_or_default();
+        require(t.len() == 14 && t.bytes().all(|b| b.is_ascii_digit()), || format!("expected pingDateTime YYYYMMDDhhmmss, found {t:?}"))?;
+        Ok(format!("{} configuration entries", kids(r, PING.responder_ns(), "configuration").len()))
+    }));
+
+    // GetPersonsForProfile: the profiles and the TKB rules #1–#3.
+    for p in ["P1", "P2", "P3", "P4", "P5"] {
+        cases.push(profile_case(p));
+    }
+    cases.push(read("GetPersonsForProfile/rule-1-one-answer-per-id", |x| {
+        let o = x.o;
+        let bad = bad_check_digit(&o.person);
+        let asked = [&o.person, &bad, &o.unknown];
+        let r = x.records(GPFP, Who::Consumer, &asked, "P1", false)?;
+        require(r.len() == 3, || format!("expected 3 requestedPersonRecord for 3 ids (one known, one with a wrong check digit, one unknown), found {}", r.len()))?;
+        for (i, (rec, id)) in r.iter().zip(asked).enumerate() {
+            require(rec.requested.as_ref().map(|(_, e)| e.as_str()) == Some(id.extension.as_str()), || echo_problem(rec, &format!("record {}", i + 1)))?;
+        }
+        require(r[0].person.is_some(), || "record 1 (known person): expected a personRecord, found none".into())?;
+        require(r[1].person.is_none() && r[1].error.as_deref() == Some("INVALID_PERSON_ID"), || format!("record 2 (wrong check digit): expected no personRecord and errorCode INVALID_PERSON_ID, found {} and {}", if r[1].person.is_some() { "a personRecord" } else { "no personRecord" }, r[1].error.as_deref().unwrap_or("no errorCode")))?;
+        require(r[2].person.is_none() && r[2].error.as_deref() == Some("PERSON_NOT_FOUND"), || format!("record 3 (unknown): expected no personRecord and errorCode PERSON_NOT_FOUND, found {} and {}", if r[2].person.is_some() { "a personRecord" } else { "no personRecord" }, r[2].error.as_deref().unwrap_or("no errorCode")))?;
+        Ok("3 ids, 3 answers, no Fault".into())
+    }));
+    for (name, linked) in [
+        ("rule-2-referred-id", false),
+        ("rule-2-linked-reserve-id", true),
+    ] {
+        cases.push(read(&format!("GetPersonsForProfile/{name}"), move |x| {
+            let (asked, current) = if linked {
+                (&x.o.linked, &x.o.linked_current)
+            } else {
+                (&x.o.referred, &x.o.referred_current)
+            };
+            let r = x.records(GPFP, Who::Consumer, &[asked], "P1", false)?;
+            let rec = r
+                .first()
+                .ok_or("expected 1 requestedPersonRecord, found none")?;
+            require(
+                rec.requested.as_ref().map(|(_, e)| e.as_str()) == Some(asked.extension.as_str()),
+                || echo_problem(rec, "the record"),
+            )?;
+            let p = rec.person.as_ref().ok_or_else(|| {
+                format!(
+                    "expected the current identity's personRecord, found none (errorCode {})",
+                    rec.error.as_deref().unwrap_or("none")
+                )
+            })?;
+            let id = kid(p, CORE_NS, "personalIdentity").and_then(|i| core_text(i, "extension"));
+            require(id == Some(current.extension.as_str()), || {
+                "expected the current identity's record, found another personalIdentity".into()
+            })?;
+            Ok("answered with the current identity".into())
+        }));
+    }
+    cases.push(read("GetPersonsForProfile/rule-2-ignore-referred-identity", |x| {
+        let r = x.records(GPFP, Who::Consumer, &[&x.o.referred], "P1", true)?;
+        let rec = r.first().ok_or("expected 1 requestedPersonRecord, found none")?;
+        require(rec.person.is_none(), || "ignoreReferredIdentity=true: expected no personRecord for an earlier identity, found one".into())?;
+        Ok(format!("no record ({})", rec.error.as_deref().unwrap_or("no errorCode")))
+    }));
+    for profile in ["P3", "P4"] {
+        cases.push(read(&format!("GetPersonsForProfile/rule-3-protected-{profile}"), move |x| {
+            let p = x.person_record(GPFP, Who::Consumer, &x.o.protected, profile)?;
+            require(core_text(&p, "protectedPersonIndicator") == Some("true") || core_text(&p, "protectedPopulationRecord") == Some("true"), || "expected protectedPersonIndicator or protectedPopulationRecord true for the protected person".into())?;
+            only_p1(&p)?;
+            Ok("P1 only".into())
+        }));
+    }
+    cases.push(unrestricted(read("GetPersonsForProfileUnrestricted/protected-gets-asked-profile", |x| {
+        let p = x.person_record(GPFPU, Who::Unrestricted, &x.o.protected, "P2")?;
+        require(has(&p, "addressInformation"), || "expected addressInformation (P2) for the protected person on the Unrestricted contract, found none".into())?;
+        Ok(String::new())
+    })));
+
+    // GetPersonContactInformation.
+    cases.push(read("GetPersonContactInformation/known-person", |x| {
+        let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.person))?;
+        let r = x.expect_response(&a, GPCI)?;
+        let rec = kid(r, GPCI.responder_ns(), "contactInformationRecord")
+            .ok_or("expected a contactInformationRecord, found none")?;
+        require(!entries(rec).is_empty(), || {
+            "expected the person's contact information, found none".into()
+        })?;
+        require(
+            rec.children.iter().all(|c| c.name != "contactPerson"),
+            || "a contactPerson in a response (CT-6)".into(),
+        )?;
+        require(
+            kids(rec, CORE_NS, "contactInformation")
+                .iter()
+                .all(|c| has(c, "digitalNotification")),
+            || "an entry without digitalNotification (DN-1)".into(),
+        )?;
+        Ok(format!("{} entries", entries(rec).len()))
+    }));
+    cases.push(read("GetPersonContactInformation/unknown-person", |x| {
+        let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.unknown))?;
+        let r = x.expect_response(&a, GPCI)?;
+        require(
+            kid(r, GPCI.responder_ns(), "contactInformationRecord").is_none(),
+            || "expected no record for an unknown person, found one".into(),
+        )?;
+        Ok("no record, no Fault".into())
+    }));
+    cases.push(read("GetPersonContactInformation/PR-3-protected", |x| {
+        let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.protected))?;
+        let r = x.expect_response(&a, GPCI)?;
+        if let Some(rec) = kid(r, GPCI.responder_ns(), "contactInformationRecord") {
+            require(!has(rec, "contactInformation"), || {
+                "contact information of a protected person on the restricted contract (PR-3)".into()
+            })?;
+        }
+        Ok("no contact information".into())
+    }));
+    cases.push(unrestricted(read(
+        "GetPersonContactInformationUnrestricted/answers",
+        |x| {
+            let a = x.call(
+                GPCIU,
+                Who::Unrestricted,
+                x.la(),
+                &gpci_xml(GPCIU, &x.o.person),
+            )?;
+            let r = x.expect_response(&a, GPCIU)?;
+            require(
+                kid(r, GPCIU.responder_ns(), "contactInformationRecord").is_some(),
+                || "expected a contactInformationRecord, found none".into(),
+            )?;
+            Ok(String::new())
+        },
+    )));
+
+    cases.push(read("GetPersonContactInformation/GU-1-child-route", |x| {
+        // CONTRACT.md's addition: a child's answer names the notification route (GU-1).
+        let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.child))?;
+        let r = x.expect_response(&a, GPCI)?;
+        let route = descendant(r, RESULT_NS, "notificationRoute").ok_or_else(|| {
+            format!("expected a {{{RESULT_NS}}}notificationRoute for a child, found none")
+        })?;
+        let text = |n: &str| kid(route, RESULT_NS, n).map(|e| e.text.trim().to_owned());
+        let way = text("route").unwrap_or_default();
+        require(
+            ["guardians", "maturityAssessment", "self"].contains(&way.as_str()),
+            || format!("expected route guardians, maturityAssessment or self, found {way:?}"),
+        )?;
+        require(text("ruleId").as_deref() == Some("GU-1"), || {
+            "expected ruleId GU-1 in the route".into()
+        })?;
+        let age: Option<u32> = text("ageYears").and_then(|a| a.parse().ok());
+        require(age.is_some_and(|a| a < 18), || {
+            "expected ageYears under 18 in the route".into()
+        })?;
+        let guardians = kids(route, RESULT_NS, "guardian").len();
+        require(way != "guardians" || guardians > 0, || {
+            "route guardians without a guardian element".into()
+        })?;
+        Ok(format!("route {way}, {guardians} guardians"))
+    }));
+    cases.push(unrestricted(read(
+        "fault/PR-5-Unrestricted-refused-for-plain-consumer",
+        |x| {
+            // The plain consumer asks the Unrestricted contract: refused (PR-5), as a Fault
+            // that names the consumer and no person.
+            let a = x.call(
+                GPFPU,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFPU, &[&x.o.protected], "P3", false),
+            )?;
+            expect_client_fault(&a, &x.sensitive(&[&x.o.protected]))
+        },
+    )));
+
+    // Faults: soap:Client, HTTP 500, a log id, no personal data of the request.
+    cases.push(fault_case(
+        "missing-LogicalAddress",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                Header::Missing,
+                &gpfp_xml(GPFP, &[&x.o.person], "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "empty-LogicalAddress",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                Header::Empty,
+                &gpfp_xml(GPFP, &[&x.o.person], "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "malformed-envelope",
+        |x| {
+            let full = envelope(x.la(), &gpfp_xml(GPFP, &[&x.o.person], "P1", false));
+            // Cut inside the body, after the identifier, with probe values in a broken element.
+            let cut = full.find("<profile>").unwrap_or(full.len() / 2);
+            let broken = format!(
+                "{}<note>{PROBE_NAME} {PROBE_EMAIL} {PROBE_PHONE}</nope><profile",
+                &full[..cut]
+            );
+            x.post(GPFP.path(), GPFP, Who::Consumer, broken.as_bytes())
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "wrong-operation",
+        |x| {
+            // An update, with a contact person and probe values, sent to GetPersonsForProfile.
+            let mut u = Update::own(
+                &x.o.person,
+                None,
+                vec![
+                    entry("sms", PROBE_PHONE, true),
+                    entry("email", PROBE_EMAIL, true),
+                ],
+            );
+            u.contact_person = true;
+            x.call(GPFP, Who::Consumer, x.la(), &u.xml(UPD))
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "undefined-profile-P6",
+        |x| {
+            x.call(
+                GPFP,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFP, &[&x.o.person], "P6", false),
+            )
+        },
+        Some(&["P1", "P5"]),
+    ));
+    cases.push(fault_case(
+        "too-many-ids-501",
+        |x| {
+            let ids = vec![&x.o.person; 501];
+            x.call(
+                GPFP,
+                Who::Consumer,
+                x.la(),
+                &gpfp_xml(GPFP, &ids, "P1", false),
+            )
+        },
+        None,
+    ));
+    cases.push(fault_case(
+        "GetPersonContactInformation-invalid-id",
+        |x| {
+            x.call(
+                GPCI,
+                Who::Consumer,
+                x.la(),
+                &gpci_xml(GPCI, &bad_check_digit(&x.o.person)),
+            )
+        },
+        None,
+    ));
+
+    // UpdatePersonContactInformation: each rule with a valid and an invalid case.
+    cases.push(write("update/ID-1/valid-samordningsnummer", |x| {
+        // A person addressed by a samordningsnummer (its own root, ID-1) can be updated; the
+        // entry is removed again afterwards so the person is left without contact information.
+        let person = x.o.coordination_person.clone();
+        let result = x.accepted(
+            UPD,
+            Who::Consumer,
+            &person,
+            &|v| Update::own(&person, v, vec![entry("sms", "+46701112255", true)]),
+            &nothing,
+        );
+        let version = x.stored(&person).ok().flatten();
+        let _ = x.update(
+            UPD,
+            Who::Consumer,
+            &Update::own(&person, version_of(version.as_ref()), Vec::new()),
+        );
+        result
+    }));
+    cases.push(refusal(
+        "update/ID-1/invalid-unknown-root",
+        "INVALID_PERSON_ID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112256", true)]);
+            // An HSA-id root is not a person-identifier root.
+            u.compared = Some(o.update_person.clone());
+            u.person = PersonId {
+                root: "1.2.752.129.2.1.4.1".into(),
+                extension: "SE2321000016-1234".into(),
+            };
+            u
+        },
+    ));
+    cases.push(acceptance(
+        "update/ID-2/valid-known-person",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112233", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/ID-2/invalid-check-digit",
+        "INVALID_PERSON_ID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112233", true)]);
+            u.person = bad_check_digit(&o.update_person);
+            u.compared = Some(o.update_person.clone());
+            u.actor = Actor::Person(u.person.clone());
+            u
+        },
+    ));
+    cases.push(refusal(
+        "update/ID-2/invalid-unknown-person",
+        "PERSON_NOT_FOUND",
+        |o, v| Update::own(&o.unknown, v, vec![entry("sms", "+46701112233", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-1/valid-sms-and-email",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112234", true),
+                    entry("email", "konformans@example.se", true),
+                ],
+            )
+        },
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-1/invalid-phone-type",
+        "CONTACT_TYPE_NOT_ALLOWED",
+        |o, v| hanna(o, v, vec![entry("phone", "+46701112235", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-2/valid-no-qualifiers",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![entry("email", "utan.kvalifikator@example.se", true)],
+            )
+        },
+        |r| {
+            for c in kids(r, CORE_NS, "contactInformation") {
+                for q in ["use", "rank", "comment", "period"] {
+                    require(!has(c, q), || {
+                        format!("the stored entry carries {q} (CT-2)")
+                    })?;
+                }
+            }
+            Ok(())
+        },
+    ));
+    cases.push(refusal(
+        "update/CT-2/invalid-use-qualifier",
+        "CONTACT_QUALIFIER_NOT_ALLOWED",
+        |o, v| {
+            let mut e = entry("sms", "+46701112236", true);
+            e.qualifier = Some("home");
+            hanna(o, v, vec![e])
+        },
+    ));
+    cases.push(acceptance(
+        "update/CT-3/valid-one-of-each",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112237", true),
+                    entry("email", "en.av.varje@example.se", false),
+                ],
+            )
+        },
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-3/invalid-two-sms",
+        "TOO_MANY_CONTACTS",
+        |o, v| {
+            hanna(
+                o,
+                v,
+                vec![
+                    entry("sms", "+46701112238", true),
+                    entry("sms", "+46701112239", true),
+                ],
+            )
+        },
+    ));
+    cases.push(acceptance(
+        "update/CT-4/valid-e164",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112240", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-4/invalid-national-form",
+        "INVALID_PHONE_NUMBER",
+        |o, v| hanna(o, v, vec![entry("sms", "0701112241", true)]),
+    ));
+    cases.push(refusal(
+        "update/CT-4/invalid-trunk-prefix-kept",
+        "INVALID_PHONE_NUMBER",
+        |o, v| hanna(o, v, vec![entry("sms", "+460701112242", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-5/valid-idn-address",
+        |o, v| hanna(o, v, vec![entry("email", "hanna@domän.se", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/CT-5/invalid-display-name",
+        "INVALID_EMAIL_ADDRESS",
+        |o, v| hanna(o, v, vec![entry("email", "Hanna <hanna@example.se>", true)]),
+    ));
+    cases.push(acceptance(
+        "update/CT-6/valid-without-contact-person",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112243", true)]),
+        |r| {
+            require(!has(r, "contactPerson"), || {
+                "the record carries a contactPerson (CT-6)".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/CT-6/invalid-contact-person",
+        "CONTACT_PERSON_NOT_ALLOWED",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112244", true)]);
+            u.contact_person = true;
+            u
+        },
+    ));
+    cases.push(acceptance(
+        "update/DN-1/valid-false-kept",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112245", false)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/DN-1/invalid-missing-digitalNotification",
+        "DIGITAL_NOTIFICATION_REQUIRED",
+        |o, v| {
+            let mut e = entry("sms", "+46701112246", true);
+            e.dn = None;
+            hanna(o, v, vec![e])
+        },
+    ));
+    cases.push(acceptance(
+        "update/DN-2/valid-optout-with-digital-entry",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112247", true)]);
+            u.optout = Some(true);
+            u
+        },
+        |r| {
+            require(
+                core_text(r, "optoutPaperNotification") == Some("true"),
+                || "expected optoutPaperNotification true in the record".into(),
+            )
+        },
+    ));
+    cases.push(refusal(
+        "update/DN-2/invalid-optout-without-digital-entry",
+        "DIGITAL_NOTIFICATION_REQUIRED",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112248", false)]);
+            u.optout = Some(true);
+            u
+        },
+    ));
+    cases.push(acceptance(
+        "update/CO-1/valid-professional-actor",
+        |o, v| {
+            let mut u = hanna(
+                o,
+                v,
+                vec![entry("email", "via.vardgivare@example.se", true)],
+            );
+            u.actor = Actor::Professional {
+                hsa_id: "SE2321000016-ABC1".into(),
+                organization: "SE2321000016-0001".into(),
+            };
+            u
+        },
+        |r| {
+            let actor = kid(r, CORE_NS, "updatePersonContactInformationActor")
+                .and_then(|a| kid(a, CORE_NS, "id"))
+                .and_then(|i| core_text(i, "extension"));
+            require(actor == Some("SE2321000016-ABC1"), || {
+                "expected the professional's HSA-id as the record's actor (CO-1)".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/CO-1/invalid-other-private-person",
+        "ACTOR_INVALID",
+        |o, v| {
+            let mut u = hanna(o, v, vec![entry("sms", "+46701112249", true)]);
+            u.actor = Actor::Person(o.person.clone());
+            u
+        },
+    ));
+    cases.push(refusal(
+        "update/CO-3/invalid-stale-version",
+        "VERSION_CONFLICT",
+        |o, v| {
+            // A version that cannot be the stored one (or is sent when none is stored).
+            let _ = v;
+            hanna(
+                o,
+                Some("20000101000000".into()),
+                vec![entry("sms", "+46701112250", true)],
+            )
+        },
+    ));
+    cases.push(acceptance(
+        "update/CO-3/valid-current-version",
+        |o, v| hanna(o, v, vec![entry("sms", "+46701112251", true)]),
+        nothing,
+    ));
+    cases.push(refusal(
+        "update/PR-2/invalid-protected-person",
+        "PROTECTED_PERSON",
+        |o, v| Update::own(&o.protected, v, vec![entry("sms", "+46701112252", true)]),
+    ));
+    cases.push(acceptance(
+        "update/PR-2/valid-protected-withdraws-all",
+        |o, v| Update::own(&o.protected, v, Vec::new()),
+        |r| {
+            require(!has(r, "contactInformation"), || {
+                "the withdrawal's record still holds contact information".into()
+            })
+        },
+    ));
+    cases.push(refusal(
+        "update/PR-6/invalid-deceased",
+        "PERSON_DEREGISTERED",
+        |o, v| Update::own(&o.deceased, v, vec![entry("sms", "+46701112253", true)]),
+    ));
+    cases.push(read("update/PR-6/valid-deceased-read", |x| {
+        let p = x.person_record(GPFP, Who::Consumer, &x.o.deceased, "P3")?;
+        let reason = kid(&p, CORE_NS, "deregistration")
+            .and_then(|d| core_text(d, "deregistrationReasonCode"));
+        require(reason == Some("AV"), || {
+            format!(
+                "expected deregistration reason AV (PR-6), found {}",
+                reason.unwrap_or("none")
+            )
+        })?;
+        require(!has(&p, "contactInformation"), || {
+            "contact information of a deceased person (PR-6)".into()
+        })?;
+        Ok("deregistration AV, no contact information".into())
+    }));
+    cases.push(unrestricted(write("update/Unrestricted/valid", |x| {
+        let person = x.o.update_person.clone();
+        x.accepted(
+            UPDU,
+            Who::Unrestricted,
+            &person,
+            &|v| {
+                Update::own(
+                    &person,
+                    v,
+                    vec![entry("email", "obegransad@example.se", true)],
+                )
+            },
+            &nothing,
+        )
+    })));
+    cases.push(unrestricted(write(
+        "update/Unrestricted/PR-2-invalid-protected",
+        |x| {
+            let person = x.o.protected.clone();
+            x.refused(
+                UPDU,
+                Who::Unrestricted,
+                &person,
+                ("PROTECTED_PERSON", "PR-2"),
+                &|v| Update::own(&person, v, vec![entry("sms", "+46701112254", true)]),
+            )
+        },
+    )));
+    // Last: everything removed (CO-2), which also leaves the update person as it began.
+    cases.push(acceptance(
+        "update/CO-2/valid-remove-all",
+        |o, v| hanna(o, v, Vec::new()),
+        |r| {
+            require(!has(r, "contactInformation"), || {
+                "the removal's record still holds contact information (CO-2)".into()
+            })
+        },
+    ));
+    cases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_found_in_fault_texts() {
+        assert!(has_uuid("bad (logId ee12665e-3478-4c6a-a3e5-583f0dda6a0f)"));
+        assert!(!has_uuid("bad (logId ee12665e-3478-4c6a-a3e5)"));
+    }
+
+    #[test]
+    fn every_update_case_names_a_rule_and_update_rules_have_both_kinds() {
+        let cases = all();
+        for rule in [
+            "ID-2", "CT-1", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "DN-1", "DN-2", "CO-1", "CO-3",
+            "PR-2", "PR-6",
+        ] {
+            for kind in ["valid", "invalid"] {
+                assert!(
+                    cases
+                        .iter()
+                        .any(|c| c.name.starts_with(&format!("update/{rule}/{kind}"))),
+                    "no {kind} case for {rule}"
+                );
+            }
+        }
+        let mut names: Vec<_> = cases.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), cases.len(), "case names are unique");
+    }
+}

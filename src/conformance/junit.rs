@@ -1,0 +1,110 @@
+//! JUnit XML for CI: one `testsuite`, one `testcase` per case, `failure` or `skipped` in it.
+
+use super::{Outcome, Report};
+use std::fmt::Write as _;
+
+/// Escapes text for XML content and attribute values; drops characters XML 1.0 cannot
+/// carry at all (most C0 controls), since a CI parser refuses the whole file for one.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The report as a JUnit XML document.
+pub(crate) fn write(report: &Report) -> String {
+    let counts = report.counts();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let total_time: f64 = report.cases.iter().map(|c| c.duration.as_secs_f64()).sum();
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"pu-adapter conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{total_time:.3}\">",
+        counts.total(),
+        counts.failed,
+        counts.skipped
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"conformance {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{total_time:.3}\">",
+        escape(&report.target),
+        counts.total(),
+        counts.failed,
+        counts.skipped
+    );
+    for case in &report.cases {
+        let group = case.name.split('/').next().unwrap_or("conformance");
+        let _ = write!(
+            out,
+            "    <testcase classname=\"conformance.{}\" name=\"{}\" time=\"{:.3}\"",
+            escape(group),
+            escape(&case.name),
+            case.duration.as_secs_f64()
+        );
+        match &case.outcome {
+            Outcome::Pass(_) => out.push_str("/>\n"),
+            Outcome::Fail(reason) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{0}\" type=\"conformance\">{0}</failure>\n    </testcase>",
+                    escape(reason)
+                );
+            }
+            Outcome::Skip(reason) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    escape(reason)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CaseReport, Outcome, Report};
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn markup_in_names_and_reasons_is_escaped() {
+        assert_eq!(
+            escape("a<b>&\"c\" 'd'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;\u{FFFD}"
+        );
+        let report = Report {
+            target: "https://x".into(),
+            cases: vec![
+                CaseReport {
+                    name: "fault/<odd> & name".into(),
+                    outcome: Outcome::Fail("expected <faultcode>, found \"x\"".into()),
+                    duration: Duration::from_millis(5),
+                },
+                CaseReport {
+                    name: "ping/answers".into(),
+                    outcome: Outcome::Pass(String::new()),
+                    duration: Duration::ZERO,
+                },
+            ],
+        };
+        let xml = write(&report);
+        assert!(xml.contains("name=\"fault/&lt;odd&gt; &amp; name\""));
+        assert!(xml.contains("expected &lt;faultcode&gt;, found &quot;x&quot;"));
+        assert!(xml.contains("tests=\"2\" failures=\"1\" skipped=\"0\""));
+        // Well-formed: our own bounded reader parses it.
+        crate::xml::parse(xml.as_bytes(), crate::xml::Limits::default()).expect("well-formed");
+    }
+}

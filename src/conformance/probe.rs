@@ -1,0 +1,686 @@
+//! The probe: sends each case's requests to the producer, reads the answers, and keeps
+//! what the schema cases validate at the end. It knows the contracts' shapes, never their
+//! rules' outcomes: those are the cases' expectations.
+
+use super::cases::{Case, Check};
+use super::client::{Client, Tls};
+use super::messages::*;
+use super::{schema, CaseReport, Options, Outcome, PersonId};
+use crate::contracts::{Contract, CORE_NS, RESULT_NS};
+use crate::xml::{self, Element};
+use std::cell::RefCell;
+use std::time::Instant;
+
+/// The run's state: the client, the options, and every answer collected for the schema cases.
+pub(crate) struct Ctx<'a> {
+    client: &'a Client,
+    tls: &'a Tls,
+    unrestricted: Option<&'a Tls>,
+    /// The options: the test persons, the LogicalAddress.
+    pub(super) o: &'a Options,
+    /// The running case's name, to label collected answers.
+    current: RefCell<String>,
+    /// Every non-Fault answer (contract, case, body payload), for the schema cases.
+    answers: RefCell<Vec<(Contract, String, String)>>,
+    /// Every Fault received (case, whole envelope), for the envelope schema.
+    faults: RefCell<Vec<(String, String)>>,
+    /// The test person's name parts, once read: masked in report texts, absent from Faults.
+    names: RefCell<Option<Vec<String>>>,
+    /// Endpoint paths that timed out once: later requests there fail at once instead of
+    /// waiting again (a producer that serves only some contracts may never answer the rest).
+    silent: RefCell<std::collections::BTreeSet<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        client: &'a Client,
+        tls: &'a Tls,
+        unrestricted: Option<&'a Tls>,
+        o: &'a Options,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            tls,
+            unrestricted,
+            o,
+            current: RefCell::new(String::new()),
+            answers: RefCell::new(Vec::new()),
+            faults: RefCell::new(Vec::new()),
+            names: RefCell::new(None),
+            silent: RefCell::new(std::collections::BTreeSet::new()),
+        }
+    }
+
+    /// Reads the test person's name before the cases, so that every report text can mask it.
+    pub(crate) fn learn_names(&self) {
+        self.current
+            .replace("(setup: the test person's name)".into());
+        let _ = self.names();
+    }
+
+    /// Sends through the client unless the endpoint has already timed out.
+    fn guarded<T>(
+        &self,
+        endpoint: &str,
+        send: impl FnOnce() -> Result<T, super::ClientError>,
+    ) -> Result<T, String> {
+        if self.silent.borrow().contains(endpoint) {
+            return Err(format!(
+                "no answer: an earlier request to {endpoint} got none within the timeout"
+            ));
+        }
+        send().map_err(|e| {
+            if e.is_timeout() {
+                self.silent.borrow_mut().insert(endpoint.to_owned());
+            }
+            format!("no answer: {e}")
+        })
+    }
+
+    pub(crate) fn run(&self, case: &Case) -> Outcome {
+        self.current.replace(case.name.clone());
+        match (case.check)(self) {
+            Ok(note) => Outcome::Pass(note),
+            Err(reason) => Outcome::Fail(reason),
+        }
+    }
+
+    pub(super) fn la(&self) -> Header<'_> {
+        Header::Address(&self.o.logical_address)
+    }
+
+    fn tls(&self, who: Who) -> Result<&Tls, String> {
+        match who {
+            Who::Consumer => Ok(self.tls),
+            Who::Unrestricted => self
+                .unrestricted
+                .ok_or_else(|| "no Unrestricted consumer certificate".to_owned()),
+        }
+    }
+
+    /// Posts raw bytes to a contract's endpoint and reads the answer.
+    pub(super) fn post(
+        &self,
+        path: &str,
+        c: Contract,
+        who: Who,
+        body: &[u8],
+    ) -> Result<Answer, String> {
+        let tls = self.tls(who)?;
+        let response = self.guarded(path, || {
+            self.client.post_soap(tls, path, &c.soap_action(), body)
+        })?;
+        let status = response.status;
+        let text = String::from_utf8(response.body)
+            .map_err(|_| format!("HTTP {status}: the answer is not UTF-8"))?;
+        let doc = xml::parse(text.as_bytes(), limits()).map_err(|e| {
+            format!(
+                "HTTP {status} ({}): the answer is not XML: {e}",
+                response
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("no content type")
+            )
+        })?;
+        if !doc.is(SOAP_NS, "Envelope") {
+            return Err(format!(
+                "HTTP {status}: expected a SOAP 1.1 Envelope, found {}",
+                doc.qualified_name()
+            ));
+        }
+        let body = kid(&doc, SOAP_NS, "Body")
+            .ok_or_else(|| format!("HTTP {status}: the Envelope has no soap:Body"))?;
+        let first = body
+            .children
+            .first()
+            .ok_or_else(|| format!("HTTP {status}: the soap:Body is empty"))?;
+        if first.is(SOAP_NS, "Fault") {
+            let unqualified = |name: &str| {
+                first
+                    .children
+                    .iter()
+                    .find(|c| c.name == name && c.ns.is_none())
+                    .map(|c| c.text.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            self.faults
+                .borrow_mut()
+                .push((self.current.borrow().clone(), text.clone()));
+            return Ok(Answer::Fault {
+                status,
+                code: unqualified("faultcode"),
+                text: unqualified("faultstring"),
+                raw: text,
+            });
+        }
+        if let Some(payload) = schema::body_payload(&text) {
+            self.answers
+                .borrow_mut()
+                .push((c, self.current.borrow().clone(), payload));
+        }
+        Ok(Answer::Response {
+            status,
+            element: first.clone(),
+        })
+    }
+
+    pub(super) fn call(
+        &self,
+        c: Contract,
+        who: Who,
+        header: Header<'_>,
+        payload: &str,
+    ) -> Result<Answer, String> {
+        self.post(c.path(), c, who, envelope(header, payload).as_bytes())
+    }
+
+    /// The response element, or why the answer is not one.
+    pub(super) fn expect_response<'x>(
+        &self,
+        answer: &'x Answer,
+        c: Contract,
+    ) -> Result<&'x Element, String> {
+        match answer {
+            Answer::Fault {
+                status, code, text, ..
+            } => Err(format!(
+                "expected a {} (HTTP 200), found a SOAP Fault {code} (HTTP {status}): {}",
+                c.response_element(),
+                redact(text, self.names.borrow().as_deref().unwrap_or_default())
+            )),
+            Answer::Response { status, element } => {
+                if !element.is(c.responder_ns(), &c.response_element()) {
+                    return Err(format!(
+                        "expected {{{}}}{}, found {}",
+                        c.responder_ns(),
+                        c.response_element(),
+                        element.qualified_name()
+                    ));
+                }
+                if *status != 200 {
+                    return Err(format!(
+                        "expected HTTP 200 with the {}, found HTTP {status}",
+                        c.response_element()
+                    ));
+                }
+                Ok(element)
+            }
+        }
+    }
+
+    /// The test person's name parts (read once with P1), checked absent from Faults.
+    fn names(&self) -> Vec<String> {
+        if self.names.borrow().is_none() {
+            let c = Contract::GetPersonsForProfile;
+            let found = self
+                .records(c, Who::Consumer, &[&self.o.person], "P1", false)
+                .ok()
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.person)
+                .and_then(|p| kid(&p, CORE_NS, "name").cloned())
+                .map(|n| {
+                    n.children
+                        .iter()
+                        .map(|c| c.text.trim().to_owned())
+                        .filter(|t| t.len() >= 3)
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.names.replace(Some(found));
+        }
+        self.names.borrow().clone().unwrap_or_default()
+    }
+
+    /// Personal data a Fault must not carry: the request's identifiers (12 and 10 digits),
+    /// the test person's name, and the probe values the cases send.
+    pub(super) fn sensitive(&self, ids: &[&PersonId]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for p in ids {
+            out.push(("personal identifier", p.extension.clone()));
+            if p.extension.len() == 12 && p.extension.bytes().all(|b| b.is_ascii_digit()) {
+                out.push(("personal identifier", p.extension[2..].to_owned()));
+            }
+        }
+        for n in self.names() {
+            out.push(("name", n));
+        }
+        out.push(("name", PROBE_NAME.to_owned()));
+        out.push(("e-mail address", PROBE_EMAIL.to_owned()));
+        out.push((
+            "telephone number",
+            PROBE_PHONE.trim_start_matches('+').to_owned(),
+        ));
+        out
+    }
+
+    pub(super) fn records(
+        &self,
+        c: Contract,
+        who: Who,
+        ids: &[&PersonId],
+        profile: &str,
+        ignore: bool,
+    ) -> Result<Vec<Requested>, String> {
+        let answer = self.call(c, who, self.la(), &gpfp_xml(c, ids, profile, ignore))?;
+        let response = self.expect_response(&answer, c)?;
+        Ok(kids(response, c.responder_ns(), "requestedPersonRecord")
+            .into_iter()
+            .map(|r| Requested {
+                requested: kid(r, CORE_NS, "requestedPersonalIdentity").map(|i| {
+                    (
+                        core_text(i, "root").unwrap_or_default().to_owned(),
+                        core_text(i, "extension").unwrap_or_default().to_owned(),
+                    )
+                }),
+                person: kid(r, CORE_NS, "personRecord").cloned(),
+                error: kid(r, RESULT_NS, "errorCode").map(|e| e.text.trim().to_owned()),
+            })
+            .collect())
+    }
+
+    /// The personRecord for one asked id and profile.
+    pub(super) fn person_record(
+        &self,
+        c: Contract,
+        who: Who,
+        id: &PersonId,
+        profile: &str,
+    ) -> Result<Element, String> {
+        let records = self.records(c, who, &[id], profile, false)?;
+        if records.len() != 1 {
+            return Err(format!(
+                "expected 1 requestedPersonRecord for 1 id, found {}",
+                records.len()
+            ));
+        }
+        let r = records.into_iter().next().ok_or("no record")?;
+        r.person.ok_or_else(|| {
+            format!(
+                "expected a personRecord, found none (errorCode {})",
+                r.error.as_deref().unwrap_or("none")
+            )
+        })
+    }
+
+    /// What is stored for `p`, read with GetPersonContactInformation (the Unrestricted
+    /// contract when available, so protected persons' records are compared whole).
+    pub(super) fn stored(&self, p: &PersonId) -> Result<Option<Element>, String> {
+        let (c, who) = if self.unrestricted.is_some() {
+            (
+                Contract::GetPersonContactInformationUnrestricted,
+                Who::Unrestricted,
+            )
+        } else {
+            (Contract::GetPersonContactInformation, Who::Consumer)
+        };
+        let answer = self.call(c, who, self.la(), &gpci_xml(c, p))?;
+        let response = self
+            .expect_response(&answer, c)
+            .map_err(|e| format!("reading the stored state: {e}"))?;
+        Ok(kid(response, c.responder_ns(), "contactInformationRecord").cloned())
+    }
+
+    pub(super) fn update(&self, c: Contract, who: Who, u: &Update) -> Result<UpdateAnswer, String> {
+        let answer = self.call(c, who, self.la(), &u.xml(c))?;
+        let response = self.expect_response(&answer, c)?;
+        let name = if c == Contract::UpdatePersonContactInformationUnrestricted {
+            "UpdatePersonContactInformationUnrestrictedResult"
+        } else {
+            "updatePersonContactInformationResult"
+        };
+        let wrapper = kid(response, c.responder_ns(), name)
+            .ok_or_else(|| format!("no {name} in the {}", c.response_element()))?;
+        let result =
+            kid(wrapper, CORE_NS, "result").ok_or_else(|| format!("no result in {name}"))?;
+        Ok(UpdateAnswer {
+            code: core_text(result, "resultCode")
+                .unwrap_or_default()
+                .to_owned(),
+            error: kid(result, RESULT_NS, "errorCode").map(|e| e.text.trim().to_owned()),
+            rule: kid(result, RESULT_NS, "ruleId").map(|e| e.text.trim().to_owned()),
+            text: core_text(result, "resultText")
+                .unwrap_or_default()
+                .to_owned(),
+            log_id: kid(result, RESULT_NS, "logId").map(|e| e.text.trim().to_owned()),
+            record: kid(wrapper, CORE_NS, "contactInformationRecord").cloned(),
+        })
+    }
+
+    /// An update that breaks one rule, sent at the person's current version so that a
+    /// producer ignoring the rule would store it: ERROR with `code`, nothing stored.
+    /// (RULES.md: an update that breaks a rule is rejected whole, and the answer says which
+    /// rule, with a stable errorCode and a logId.)
+    pub(super) fn refused(
+        &self,
+        c: Contract,
+        who: Who,
+        person: &PersonId,
+        (code, rule): (&str, &str),
+        build: &dyn Fn(Option<String>) -> Update,
+    ) -> Check {
+        let before = self.stored(person)?;
+        let u = build(version_of(before.as_ref()));
+        let a = self.update(c, who, &u)?;
+        let mut problems = Vec::new();
+        if a.code != "ERROR" {
+            problems.push(format!("expected resultCode ERROR, found {:?}", a.code));
+        }
+        if a.error.as_deref() != Some(code) {
+            problems.push(format!(
+                "expected errorCode {code}, found {}",
+                a.error.as_deref().unwrap_or("none")
+            ));
+        }
+        if a.code == "ERROR" {
+            if a.record.is_some() {
+                problems.push("a contactInformationRecord came with ERROR".into());
+            }
+            if a.rule.as_deref() != Some(rule) && !a.text.contains(rule) {
+                problems.push(format!(
+                    "expected the rule {rule} named (ruleId or resultText), found ruleId {}",
+                    a.rule.as_deref().unwrap_or("none")
+                ));
+            }
+            if !a.log_id.as_deref().is_some_and(has_uuid) {
+                problems.push("expected a logId (UUID) in the result, found none".into());
+            }
+        }
+        let after = self.stored(person)?;
+        if before != after {
+            problems.push("the stored state changed (the refused update was stored)".into());
+        }
+        if problems.is_empty() {
+            Ok(format!("ERROR {code} ({rule}), stored state unchanged"))
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// A valid update: OK, the new record with a greater version and exactly the entries
+    /// sent, `verify` on it, and a read that shows the same.
+    pub(super) fn accepted(
+        &self,
+        c: Contract,
+        who: Who,
+        person: &PersonId,
+        build: &dyn Fn(Option<String>) -> Update,
+        verify: &dyn Fn(&Element) -> Result<(), String>,
+    ) -> Check {
+        let before = self.stored(person)?;
+        let old = version_of(before.as_ref());
+        let u = build(old.clone());
+        let a = self.update(c, who, &u)?;
+        if a.code != "OK" {
+            return Err(format!(
+                "expected resultCode OK, found {:?} (errorCode {})",
+                a.code,
+                a.error.as_deref().unwrap_or("none")
+            ));
+        }
+        let record = a
+            .record
+            .ok_or("resultCode OK without the new contactInformationRecord")?;
+        let version = version_of(Some(&record)).ok_or("the new record has no version")?;
+        if let Some(old) = &old {
+            if version <= *old {
+                return Err(format!(
+                    "the new version {version} is not greater than the stored {old} (CO-3)"
+                ));
+            }
+        }
+        let mut sent: Vec<_> = u
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.kind.to_owned(),
+                    e.value.clone(),
+                    e.dn.unwrap_or(false).to_string(),
+                )
+            })
+            .collect();
+        sent.sort();
+        if entries(&record) != sent {
+            return Err(format!(
+                "the new record holds {} entries other than the {} sent (values not shown)",
+                entries(&record).len(),
+                sent.len()
+            ));
+        }
+        verify(&record)?;
+        let after = self
+            .stored(person)?
+            .ok_or("a read after the accepted update finds no record")?;
+        if entries(&after) != entries(&record) || version_of(Some(&after)) != Some(version) {
+            return Err(
+                "a read after the update shows another record than the update answered".into(),
+            );
+        }
+        Ok("OK, stored and read back".into())
+    }
+
+    pub(super) fn wsdl(&self, c: Contract) -> Check {
+        let r = self.guarded(c.path(), || {
+            self.client.get(self.tls, &format!("{}?wsdl", c.path()))
+        })?;
+        if r.status != 200 {
+            return Err(format!(
+                "expected HTTP 200 with the WSDL, found {}",
+                r.status
+            ));
+        }
+        let doc = xml::parse(&r.body, limits())
+            .map_err(|e| format!("the ?wsdl answer is not XML: {e}"))?;
+        if !doc.is(WSDL_NS, "definitions") {
+            return Err(format!(
+                "expected wsdl:definitions, found {}",
+                doc.qualified_name()
+            ));
+        }
+        let port_type = format!("{}ResponderInterface", c.name());
+        if !kids(&doc, WSDL_NS, "portType")
+            .iter()
+            .any(|p| p.attr(None, "name") == Some(port_type.as_str()))
+        {
+            return Err(format!("no wsdl:portType named {port_type}"));
+        }
+        let text = String::from_utf8_lossy(&r.body);
+        if !text.contains(c.responder_ns()) {
+            return Err(format!(
+                "the WSDL does not name the responder namespace {}",
+                c.responder_ns()
+            ));
+        }
+        let addresses: Vec<String> = kids(&doc, WSDL_NS, "service")
+            .into_iter()
+            .flat_map(|s| kids(s, WSDL_NS, "port"))
+            .filter_map(|p| kid(p, WSDL_SOAP_NS, "address"))
+            .filter_map(|a| a.attr(None, "location").map(str::to_owned))
+            .collect();
+        if !addresses.iter().any(|a| a.ends_with(c.path())) {
+            return Err(format!("no soap:address ending in {}", c.path()));
+        }
+        Ok(format!("names {port_type}"))
+    }
+
+    /// One case per contract: every answer collected for it validated with xmllint.
+    pub(crate) fn schema_cases(&self, schemas: &schema::Schemas, skip: bool) -> Vec<CaseReport> {
+        let answers = self.answers.borrow();
+        let mut out: Vec<CaseReport> = Contract::ALL
+            .into_iter()
+            .map(|c| {
+                let mine: Vec<(String, String)> = answers
+                    .iter()
+                    .filter(|(k, _, _)| *k == c)
+                    .map(|(_, case, payload)| (case.clone(), payload.clone()))
+                    .collect();
+                let (file, source) = schemas.for_contract(c);
+                schema_case(&format!("schema/{}", c.name()), &file, &source, &mine, skip)
+            })
+            .collect();
+        // Faults are answers too: each a SOAP 1.1 envelope with faultcode and faultstring.
+        let faults = self.faults.borrow();
+        out.push(schema_case(
+            "schema/SOAP-1.1-Fault",
+            &schemas.envelope(),
+            "the SOAP 1.1 envelope schema",
+            &faults,
+            skip,
+        ));
+        out
+    }
+}
+
+/// Masks what looks like personal data in a producer's text before it goes in a report:
+/// digit runs of six or more, e-mail addresses, and the names of the test persons.
+fn redact(text: &str, names: &[String]) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 6 {
+            out.push('#');
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    let mut out = out
+        .split(' ')
+        .map(|w| if w.contains('@') { "…@…" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    for name in names {
+        out = out.replace(name.as_str(), "…");
+    }
+    out.chars().take(300).collect()
+}
+
+/// One schema case: every collected answer validated against `file`.
+fn schema_case(
+    name: &str,
+    file: &std::path::Path,
+    source: &str,
+    answers: &[(String, String)],
+    skip: bool,
+) -> CaseReport {
+    let started = Instant::now();
+    let outcome = if skip {
+        Outcome::Skip("--skip-schema".into())
+    } else if answers.is_empty() {
+        Outcome::Skip("no answer of this kind was collected".into())
+    } else {
+        match schema::validate(file, answers) {
+            Err(e) => Outcome::Fail(e.to_string()),
+            Ok(failed) if failed.is_empty() => {
+                Outcome::Pass(format!("{} answers valid against {source}", answers.len()))
+            }
+            Ok(failed) => Outcome::Fail(format!(
+                "{} of {} answers invalid against {source}: {}",
+                failed.len(),
+                answers.len(),
+                distinct_reasons(&failed)
+            )),
+        }
+    };
+    CaseReport {
+        name: name.to_owned(),
+        outcome,
+        duration: started.elapsed(),
+    }
+}
+
+/// A soap:Client Fault, HTTP 500, with a log id and none of `sensitive` in it.
+pub(super) fn expect_client_fault(answer: &Answer, sensitive: &[(&'static str, String)]) -> Check {
+    match answer {
+        Answer::Response { status, element } => Err(format!(
+            "expected a soap:Client Fault (HTTP 500), found {} (HTTP {status})",
+            element.qualified_name()
+        )),
+        Answer::Fault {
+            status,
+            code,
+            text,
+            raw,
+        } => {
+            let mut problems = Vec::new();
+            if *status != 500 {
+                problems.push(format!("expected HTTP 500, found {status}"));
+            }
+            let local = code.rsplit(':').next().unwrap_or(code);
+            if local != "Client" && !local.starts_with("Client.") {
+                problems.push(format!("expected faultcode soap:Client, found {code:?}"));
+            }
+            if text.is_empty() {
+                problems.push("the faultstring is empty".into());
+            } else if !has_uuid(text) {
+                problems.push(
+                    "the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)"
+                        .into(),
+                );
+            }
+            let mut leaked: Vec<&str> = sensitive
+                .iter()
+                .filter(|(_, v)| !v.is_empty() && raw.contains(v.as_str()))
+                .map(|(what, _)| *what)
+                .collect();
+            leaked.dedup();
+            if !leaked.is_empty() {
+                problems.push(format!(
+                    "the Fault carries personal data of the request: {} (values not shown)",
+                    leaked.join(", ")
+                ));
+            }
+            if problems.is_empty() {
+                Ok(format!("{code}, no personal data"))
+            } else {
+                Err(problems.join("; "))
+            }
+        }
+    }
+}
+
+/// Each distinct xmllint reason once, with the first case whose answer had it; at most
+/// three, so that one systematic mistake does not fill a CI log.
+fn distinct_reasons(failed: &[(String, String)]) -> String {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (case, why) in failed {
+        if !seen.iter().any(|(_, w)| *w == why.as_str()) {
+            seen.push((case, why));
+        }
+    }
+    let mut out: Vec<String> = seen
+        .iter()
+        .take(3)
+        .map(|(case, why)| format!("[{case}] {why}"))
+        .collect();
+    if seen.len() > 3 {
+        out.push(format!("and {} more distinct reasons", seen.len() - 3));
+    }
+    out.join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producer_texts_lose_identifiers_addresses_and_known_names() {
+        let names = vec!["Tolvan".to_owned()];
+        assert_eq!(
+            redact(
+                "no P4 for 191212121212 (Tolvan, tolvan@example.se, +46701234567) P5",
+                &names
+            ),
+            "no P4 for # (…, …@… +#) P5"
+        );
+    }
+}

@@ -1,0 +1,477 @@
+//! `pu-adapter conformance URL` (issue #13, item 4): every case passes against pu-adapter
+//! itself; a deliberately wrong producer gets exit 1 and its failures named, without the
+//! personal data it leaks; unusable options or an unreachable producer exit 2.
+
+use crate::common::tls::{connect, exchange};
+use crate::common::*;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// `pu-adapter serve --ephemeral` on a free port with the dev certificates and demo
+/// persons; killed (and its store removed) when dropped.
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Served {
+    fn start() -> Served {
+        let port = free_port();
+        let child = bin()
+            .args(["serve", "--ephemeral", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--admin-listen", ""])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pu-adapter serve");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Served { child, port }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // SIGTERM: serve exits cleanly and removes its ephemeral store.
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn conformance(args: &[&str]) -> (Option<i32>, String, String, Duration) {
+    let started = Instant::now();
+    let out = bin()
+        .arg("conformance")
+        .args(args)
+        .output()
+        .expect("run pu-adapter conformance");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+/// Schema options for this machine: the published schemas when ../shared is here, and
+/// --skip-schema only where xmllint is missing outside CI (xmllint_available asserts in CI).
+fn schema_args() -> Vec<String> {
+    let mut args = Vec::new();
+    if !xmllint_available() {
+        args.push("--skip-schema".to_owned());
+    } else if let Some(shared) = shared() {
+        args.push("--schemas".to_owned());
+        args.push(
+            shared
+                .join("reference-schemas/schemas")
+                .display()
+                .to_string(),
+        );
+    }
+    args
+}
+
+#[test]
+fn conformance_every_case_passes_against_pu_adapter_itself() {
+    let served = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("conformance.xml");
+    let url = format!("https://localhost:{}", served.port);
+    let mut args = vec![url.clone(), "--junit".into(), junit.display().to_string()];
+    args.extend(schema_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr, took) = conformance(&args);
+    eprintln!("conformance against pu-adapter took {took:?}");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("FAIL "), "{stdout}");
+    let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
+    assert!(passed >= 60, "only {passed} cases passed:\n{stdout}");
+    for case in [
+        "wsdl/GetPersonsForProfile",
+        "GetPersonsForProfile/rule-1-one-answer-per-id",
+        "GetPersonsForProfile/rule-2-referred-id",
+        "GetPersonsForProfile/rule-3-protected-P4",
+        "GetPersonsForProfile/profile-P4",
+        "fault/missing-LogicalAddress",
+        "update/CT-4/invalid-national-form",
+        "update/CO-3/valid-current-version",
+        "PingForConfiguration/answers",
+        "schema/UpdatePersonContactInformation",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("PASS  {case}"))),
+            "{case} did not pass:\n{stdout}"
+        );
+    }
+
+    // The JUnit file parses and has as many testcases as the summary has lines, none failed.
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    pu_adapter::xml::parse(xml.as_bytes(), pu_adapter::xml::Limits::default())
+        .expect("the JUnit file is well-formed XML");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let testcases = xml.matches("<testcase ").count();
+    let lines = stdout
+        .lines()
+        .filter(|l| l.starts_with("PASS ") || l.starts_with("SKIP "))
+        .count();
+    assert_eq!(testcases, lines);
+
+    // Repeatable: a second full run against the same store passes too (every update is
+    // sent at the version it finds).
+    let (code, stdout, _, _) = conformance(&[&url, "--skip-schema"]);
+    assert_eq!(code, Some(0), "second run:\n{stdout}");
+    // A read-only run: the writes are skipped by name.
+    let (code, stdout, _, _) = conformance(&[&url, "--no-writes", "--skip-schema"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("SKIP  update/CT-1/invalid-phone-type: writes (--no-writes)"));
+}
+
+/// The wrong producer: a TLS front for a real pu-adapter that answers P4 with a
+/// soap:Server Fault naming the person, echoes the request's identifier in every Fault,
+/// repairs a national phone number before the update reaches the store (accepting what
+/// CT-4 refuses), and answers Ping with an element the schema does not know.
+async fn wrong_producer(listener: tokio::net::TcpListener, upstream: SocketAddr) {
+    let certs = repo().join("certs-dev");
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(certs.join("server.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let key = PrivateKeyDer::from_pem_file(certs.join("server.key")).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let Some((head, body)) = read_request(&mut tls).await else {
+                return;
+            };
+            let (status, body) = misbehave(upstream, &head, body).await;
+            let reason = if status == 200 { "OK" } else { "Error" };
+            let response = format!(
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tls.write_all(response.as_bytes()).await;
+            let _ = tls.shutdown().await;
+        });
+    }
+}
+
+async fn read_request<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<(String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = buf[end + 4..].to_vec();
+    while body.len() < len {
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some((head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The first 12-digit run in `text`: the identifier the request names.
+fn first_identifier(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(11)).find_map(|i| {
+        let run = &b[i..i + 12];
+        let bounded = i == 0 || !b[i - 1].is_ascii_digit();
+        let ends = b.get(i + 12).is_none_or(|c| !c.is_ascii_digit());
+        (bounded && ends && run.iter().all(u8::is_ascii_digit)).then(|| &text[i..i + 12])
+    })
+}
+
+async fn misbehave(upstream: SocketAddr, head: &str, body: String) -> (u16, String) {
+    let request_line = head.lines().next().unwrap_or_default().to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    let person = first_identifier(&body).unwrap_or("000000000000").to_owned();
+    if path.starts_with("/GetPersonsForProfile/") && body.contains("<profile>P4</profile>") {
+        return (
+            500,
+            format!("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>P4 is not available for {person} (logId 6f1c0a52-7d7e-4c51-9a0e-0c2b7d5e9f11)</faultstring></soap:Fault></soap:Body></soap:Envelope>"),
+        );
+    }
+    // Accepts what CT-4 refuses: the national form, silently repaired.
+    let body = body.replace(">0701112241<", ">+46701112241<");
+    let request = if request_line.starts_with("GET ") {
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    } else {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let mut conn = connect(upstream, Some("consumer")).await.unwrap();
+    let answer = exchange(&mut conn, request.as_bytes()).await.unwrap();
+    let mut text = answer.body;
+    if answer.status == 500 {
+        text = text.replace(
+            "</faultstring>",
+            &format!(" (person {person})</faultstring>"),
+        );
+    }
+    if path.starts_with("/PingForConfiguration/") && !path.contains('?') {
+        text = text
+            .replace("<version>", "<versionNumber>")
+            .replace("</version>", "</versionNumber>");
+    }
+    (answer.status, text)
+}
+
+#[test]
+fn conformance_names_the_failures_of_a_wrong_producer_without_its_personal_data() {
+    let served = Served::start();
+    let upstream: SocketAddr = ([127, 0, 0, 1], served.port).into();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    rt.spawn(wrong_producer(listener, upstream));
+    let url = format!("https://localhost:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("wrong.xml");
+    let junit_arg = junit.display().to_string();
+    // The front presents the plain consumer upstream, so no Unrestricted consumer here.
+    let mut args = vec![url.as_str(), "--no-unrestricted", "--junit", &junit_arg];
+    let skip = !xmllint_available();
+    if skip {
+        args.push("--skip-schema");
+    }
+    let (code, stdout, stderr, took) = conformance(&args);
+    eprintln!("conformance against the wrong producer took {took:?}:\n{stdout}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    let mut expected = vec![
+        "GetPersonsForProfile/profile-P4: expected a GetPersonsForProfileResponse (HTTP 200), found a SOAP Fault soap:Server",
+        "GetPersonsForProfile/rule-3-protected-P4",
+        "fault/missing-LogicalAddress: the Fault carries personal data of the request: personal identifier",
+        "fault/malformed-envelope",
+        "fault/GetPersonContactInformation-invalid-id",
+        "update/CT-4/invalid-national-form: expected resultCode ERROR, found \"OK\"; expected errorCode INVALID_PHONE_NUMBER, found none; the stored state changed",
+        "PingForConfiguration/answers: expected a version, found none",
+    ];
+    if !skip {
+        expected.push("schema/PingForConfiguration: 1 of 1 answers invalid");
+    }
+    for e in &expected {
+        assert!(
+            failed.iter().any(|l| l.starts_with(&format!("FAIL  {e}"))),
+            "no failure {e:?} in:\n{stdout}"
+        );
+    }
+    // What the double does not break still passes: the cases are independent.
+    for ok in [
+        "GetPersonsForProfile/profile-P3",
+        "update/CT-4/invalid-trunk-prefix-kept",
+        "update/CT-1/invalid-phone-type",
+        "GetPersonsForProfile/rule-1-one-answer-per-id",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("PASS  {ok}"))),
+            "{ok} did not pass:\n{stdout}"
+        );
+    }
+    // The report names failures, never the personal data the producer leaked.
+    for person in ["201806051239", "191212121212", "197001013452", "1806051239"] {
+        assert!(
+            !stdout.contains(person),
+            "{person} in the report:\n{stdout}"
+        );
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    pu_adapter::xml::parse(xml.as_bytes(), pu_adapter::xml::Limits::default()).unwrap();
+    assert_eq!(
+        xml.matches("<failure ").count(),
+        failed.len(),
+        "one JUnit failure per FAIL line"
+    );
+    assert!(!xml.contains("201806051239"));
+    rt.shutdown_background();
+}
+
+#[test]
+fn conformance_exits_2_when_nothing_can_run() {
+    // Nothing listens on a fresh free port.
+    let url = format!("https://localhost:{}", free_port());
+    let (code, _, stderr, _) = conformance(&[&url, "--timeout", "3"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be reached"), "{stderr}");
+
+    let (code, _, stderr, _) = conformance(&[&url, "--cert", "/nonexistent/client.pem"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent/client.pem"), "{stderr}");
+
+    let (code, _, stderr, _) = conformance(&["http://localhost:8443"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("https://"), "{stderr}");
+
+    // A pattern that selects no case is a usage error, before any connection.
+    let (code, _, stderr, _) = conformance(&[&url, "--only", "no-such-case"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-case"), "{stderr}");
+
+    // A usage error of clap's own is 2 as well.
+    let (code, _, _, _) = conformance(&["https://localhost:1", "--no-such-option"]);
+    assert_eq!(code, Some(2));
+}
+
+/// The benchmark's Node peer (npm `soap`, GetPersonsForProfile only, from our WSDL): a real
+/// producer built by someone else's toolkit. Its mistakes are named: no Faults for a
+/// missing LogicalAddress or an undefined profile, the core elements of its answers in the
+/// responder namespace (schema-invalid), and the other contracts not served at all.
+#[test]
+fn conformance_names_what_the_node_peer_gets_wrong() {
+    let soap = repo().join("tests/interop/node/node_modules/soap");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node || !soap.is_dir() {
+        eprintln!("skipped: node or tests/interop/node/node_modules not present (npm ci there)");
+        return;
+    }
+    let port = free_port();
+    let mut peer = std::process::Command::new("node")
+        .arg("benches/node-peer/server.js")
+        .arg(port.to_string())
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the Node peer");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the Node peer did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Listening is not answering yet on a busy machine: wait for its WSDL once.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let upstream: SocketAddr = ([127, 0, 0, 1], port).into();
+    let ready = rt.block_on(async {
+        let request = b"GET /GetPersonsForProfile/5/rivtabp21?wsdl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        while Instant::now() < deadline {
+            if let Ok(mut conn) = connect(upstream, Some("consumer")).await {
+                let answer = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    exchange(&mut conn, request),
+                )
+                .await;
+                if answer.is_ok_and(|a| a.is_ok()) {
+                    return true;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    });
+    assert!(ready, "the Node peer does not answer");
+    let url = format!("https://localhost:{port}");
+    // Its population is synthetic (benches/common): the first person is pnr(0).
+    let mut args = vec![
+        url.as_str(),
+        "--person",
+        "193001010002",
+        "--no-unrestricted",
+        "--no-writes",
+        "--timeout",
+        "3",
+        // What it serves, and one contract it does not (each silent endpoint costs a timeout).
+        "--only",
+        "GetPersonsForProfile/",
+        "--only",
+        "fault/",
+        "--only",
+        "wsdl/PingForConfiguration",
+        "--only",
+        "wsdl/GetPersonsForProfile",
+    ];
+    let skip = !xmllint_available();
+    if skip {
+        args.push("--skip-schema");
+    }
+    let (code, stdout, stderr, took) = conformance(&args);
+    let _ = peer.kill();
+    let _ = peer.wait();
+    eprintln!("conformance against the Node peer took {took:?}:\n{stdout}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let mut expected = vec![
+        "fault/missing-LogicalAddress: expected a soap:Client Fault (HTTP 500), found",
+        "fault/undefined-profile-P6: expected a soap:Client Fault (HTTP 500), found",
+        "wsdl/PingForConfiguration: no answer",
+        "GetPersonsForProfile/rule-1-one-answer-per-id",
+    ];
+    if !skip {
+        expected.push("schema/GetPersonsForProfile");
+    }
+    for e in expected {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("FAIL  {e}"))),
+            "no failure {e:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("PASS  wsdl/GetPersonsForProfile"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("193001010002"), "{stdout}");
+}
