@@ -149,11 +149,6 @@ fn init_logging(format: LogFormat) -> Result<pu_adapter::log_writer::FlushGuard,
     Ok(guard)
 }
 
-/// mimalloc instead of glibc's malloc: a read allocates ~140 times, and glibc's arenas
-/// showed as a tenth of the server's CPU under load (README, benchmarks).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
