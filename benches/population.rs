@@ -75,10 +75,12 @@ fn main() {
 
 type Env = Vec<(String, String)>;
 
+/// A store's name and, per population size, the environment that selects it.
+type Backend = (&'static str, Box<dyn Fn(u64) -> Option<Env>>);
+
 /// SQLite always; PostgreSQL when a test server is given (a new database per size).
-fn backends() -> Vec<(&'static str, Box<dyn Fn(u64) -> Option<Env>>)> {
-    let mut out: Vec<(&'static str, Box<dyn Fn(u64) -> Option<Env>>)> =
-        vec![("SQLite", Box::new(|_| Some(Vec::new())))];
+fn backends() -> Vec<Backend> {
+    let mut out: Vec<Backend> = vec![("SQLite", Box::new(|_| Some(Vec::new())))];
     if std::env::var("PU_ADAPTER_TEST_POSTGRES_URL").is_ok() {
         out.push((
             "PostgreSQL",
