@@ -168,11 +168,7 @@ fn main() {
                 .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
                 .collect(),
         );
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = generator_runtime();
         let mut s = rt.block_on(load_as(
             "consumer",
             ([127, 0, 0, 1], port).into(),
@@ -208,11 +204,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = generator_runtime();
     let adapter_port = pu_adapter::testkit::free_port();
     // Room for the 1,000-connection measurement from a single certificate.
     let mut adapter = start_adapter(

@@ -11,7 +11,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::net::{adapter_binary, load_as, start_adapter};
+use common::net::{adapter_binary, generator_runtime, load_as, start_adapter};
 use common::{gpfp_request, pnr, write_population};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -60,8 +60,9 @@ fn main() {
             let size = database_gb(&data, &env);
             let (p50, p99, count) = read_latency(&bin, &data, &env, n, secs);
             rows.push(format!(
-                "| {name} | {n} | {import_secs:.0} s ({:.0} persons/s) | {size:.2} GB | p50 {p50:.2} ms, p99 {p99:.2} ms ({count} reads at {RATE:.0}/s) |",
-                n as f64 / import_secs
+                "| {name} | {n} | {import_secs:.1} s ({:.0} persons/s) | {:.0} MB | p50 {p50:.2} ms, p99 {p99:.2} ms ({count} reads at {RATE:.0}/s) |",
+                n as f64 / import_secs,
+                size * 1e3
             ));
             eprintln!("{}", rows.last().map_or("", String::as_str));
         }
@@ -159,11 +160,7 @@ fn read_latency(bin: &Path, data: &Path, env: &Env, n: u64, secs: u64) -> (f64, 
             .map(|i| Bytes::from(gpfp_request(&pnr((i * 7_919 + i * i) % n))))
             .collect(),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = generator_runtime();
     let addr = ([127, 0, 0, 1], port).into();
     const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
     // A warm-up, then the measurement.

@@ -290,6 +290,15 @@ fn proc_status_mib(pid: u32, field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The load generator's runtime: two workers, like the server's.
+pub(crate) fn generator_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// Imports `population` into `data` with the adapter binary `bin`.
 pub(crate) fn import_population(bin: &Path, population: &Path, data: &Path) {
     let status = Command::new(bin)

@@ -18,8 +18,33 @@ const MIGRATION_LOCK: i64 = 7_262_001;
 
 /// PostgreSQL behind a connection pool.
 pub struct PostgresStore {
-    pool: Pool<Client>,
+    pool: Pool<PgConn>,
     vacuum: Vacuumer,
+}
+
+/// A pooled connection and the statements prepared on it: a statement sent as text is
+/// parsed, planned and described on every call (two round trips); prepared once per
+/// connection it is one.
+struct PgConn {
+    client: Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl PgConn {
+    fn new(client: Client) -> Self {
+        Self {
+            client,
+            statements: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The connection itself, outside a transaction.
+    fn sql(&mut self) -> PgSql<'_, Client> {
+        PgSql {
+            db: &mut self.client,
+            statements: &mut self.statements,
+        }
+    }
 }
 
 /// Attempts of one VACUUM before the next removal (or autovacuum) has to do it.
@@ -103,11 +128,11 @@ impl PostgresStore {
         let tls = Connector::new(ca)?;
         let vacuum = Vacuumer::start(url.to_owned(), tls.clone())?;
         let url = url.to_owned();
-        let connect = move || tls.connect(&url);
+        let connect = move || tls.connect(&url).map(PgConn::new);
         // A broken connection is dropped on return, so the service recovers when the database does.
         let store = Self {
-            pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &Client| {
-                !c.is_closed()
+            pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &PgConn| {
+                !c.client.is_closed()
             }),
             vacuum,
         };
@@ -190,17 +215,53 @@ impl Connector {
 
 /// Runs `f` in a transaction; commits when `f` succeeds (dropping it uncommitted rolls back).
 fn in_transaction<T>(
-    client: &mut Client,
+    conn: &mut PgConn,
     f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let mut tx = client.transaction()?;
-    let out = f(&mut PgSql(&mut tx))?;
+    let mut tx = conn.client.transaction()?;
+    let out = f(&mut PgSql {
+        db: &mut tx,
+        statements: &mut conn.statements,
+    })?;
     tx.commit()?;
     Ok(out)
 }
 
-/// A client or transaction speaking the shared statements.
-struct PgSql<'c, C: GenericClient>(&'c mut C);
+/// Runs `f` in a read-only transaction: every statement in it reads the same snapshot.
+fn in_snapshot<T>(
+    conn: &mut PgConn,
+    f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut tx = conn
+        .client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()?;
+    let out = f(&mut PgSql {
+        db: &mut tx,
+        statements: &mut conn.statements,
+    })?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// A client or transaction speaking the shared statements, prepared once per connection.
+struct PgSql<'c, C: GenericClient> {
+    db: &'c mut C,
+    statements: &'c mut std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl<C: GenericClient> PgSql<'_, C> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.db.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
+    }
+}
 
 fn bind<'a>(params: &'a [Value<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     params
@@ -243,15 +304,17 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.0.batch_execute(sql)?)
+        Ok(self.db.batch_execute(sql)?)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
-        Ok(self.0.execute(sql, &bind(params))?)
+        let statement = self.statement(sql)?;
+        Ok(self.db.execute(&statement, &bind(params))?)
     }
 
     fn query(&mut self, sql: &str, params: &[Value<'_>], each: EachRow<'_>) -> SqlResult<()> {
-        for row in self.0.query(sql, &bind(params))? {
+        let statement = self.statement(sql)?;
+        for row in self.db.query(&statement, &bind(params))? {
             each(&row)?;
         }
         Ok(())
@@ -265,23 +328,17 @@ impl PersonStore for PostgresStore {
 
     fn ping(&self) -> Result<(), StoreError> {
         self.pool
-            .with(|c| Ok(c.simple_query("SELECT 1").map(|_| ())?))
+            .with(|c| Ok(c.client.simple_query("SELECT 1").map(|_| ())?))
     }
 
     fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
         self.pool.with(|c| {
             // One read-only transaction: every id is read from the same snapshot.
-            let mut tx = c
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .start()?;
-            let out = ids
-                .iter()
-                .map(|id| sql::read_state(&mut PgSql(&mut tx), &id.key(), false))
-                .collect::<Result<Vec<_>, _>>()?;
-            tx.commit()?;
-            Ok(out)
+            in_snapshot(c, |tx| {
+                ids.iter()
+                    .map(|id| sql::read_state(tx, &id.key(), false))
+                    .collect()
+            })
         })
     }
 
@@ -293,26 +350,20 @@ impl PersonStore for PostgresStore {
         self.pool.with(|c| {
             // One id is one statement, its own snapshot: one round trip.
             if let [id] = ids {
-                return Ok(vec![sql::read_resolved(&mut PgSql(c), id, follow_aliases)?]);
+                return Ok(vec![sql::read_resolved(&mut c.sql(), id, follow_aliases)?]);
             }
-            let mut tx = c
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .start()?;
-            let out = ids
-                .iter()
-                .map(|id| sql::read_resolved(&mut PgSql(&mut tx), id, follow_aliases))
-                .collect::<Result<Vec<_>, _>>()?;
-            tx.commit()?;
-            Ok(out)
+            in_snapshot(c, |tx| {
+                ids.iter()
+                    .map(|id| sql::read_resolved(tx, id, follow_aliases))
+                    .collect()
+            })
         })
     }
 
     fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
         self.pool.with(|c| {
             ids.iter()
-                .map(|id| sql::resolve_alias(&mut PgSql(c), id))
+                .map(|id| sql::resolve_alias(&mut c.sql(), id))
                 .collect()
         })
     }
@@ -347,7 +398,7 @@ impl PersonStore for PostgresStore {
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {
-        self.pool.with(|c| sql::count_persons(&mut PgSql(c)))
+        self.pool.with(|c| sql::count_persons(&mut c.sql()))
     }
 }
 
@@ -361,7 +412,7 @@ impl AuditLog for PostgresStore {
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        self.pool.with(|c| sql::query_audit(&mut PgSql(c), q))
+        self.pool.with(|c| sql::query_audit(&mut c.sql(), q))
     }
 
     fn index_journal(
@@ -374,7 +425,6 @@ impl AuditLog for PostgresStore {
     }
 
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
-        self.pool
-            .with(|c| sql::journal_mark(&mut PgSql(c), journal))
+        self.pool.with(|c| sql::journal_mark(&mut c.sql(), journal))
     }
 }

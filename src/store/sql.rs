@@ -366,19 +366,23 @@ static CONTACT_BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
 
 /// A person and their contact record in one statement: one snapshot without a transaction
 /// around it, which is most of what a read costs the store.
-static PERSON_WITH_CONTACTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let columns = |table: &str, cols: &[&str]| {
+static PERSON_WITH_CONTACTS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| person_with_contacts_where("p.person_key = $1"));
+
+/// Every person and contact column, persons left-joined to their contact record.
+fn person_with_contacts_where(condition: &str) -> String {
+    let qualified = |table: &str, cols: &[&str]| {
         cols.iter()
             .map(|c| format!("{table}.{c}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
     format!(
-        "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key WHERE p.person_key = $1",
-        columns("p", &PERSON_COLUMNS),
-        columns("c", &CONTACT_COLUMNS)
+        "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key WHERE {condition}",
+        qualified("p", &PERSON_COLUMNS),
+        qualified("c", &CONTACT_COLUMNS)
     )
-});
+}
 
 fn read_state_joined(db: &mut dyn Sql, key: &str) -> Result<Option<PersonState>, StoreError> {
     first(
@@ -394,17 +398,8 @@ fn read_state_joined(db: &mut dyn Sql, key: &str) -> Result<Option<PersonState>,
 /// The person answering for an id (its alias target when `$2`) with their contact record,
 /// in one statement: a read's one snapshot.
 static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let columns = |table: &str, cols: &[&str]| {
-        cols.iter()
-            .map(|c| format!("{table}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key \
-         WHERE p.person_key = COALESCE((SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2), $1)",
-        columns("p", &PERSON_COLUMNS),
-        columns("c", &CONTACT_COLUMNS)
+    person_with_contacts_where(
+        "p.person_key = COALESCE((SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2), $1)",
     )
 });
 

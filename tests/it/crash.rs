@@ -74,16 +74,7 @@ async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
-        ("PU_ADAPTER_POSTGRES_URL", db_url.clone()),
-        (
-            "PU_ADAPTER_STORE__POSTGRES_CA",
-            test_postgres_ca()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
-    ];
+    let env = postgres_env(&db_url);
     let acknowledged = kill_during_updates_and_restart(dir.path(), &env).await;
     let audited: i64 = tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
@@ -100,6 +91,20 @@ async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
         audited as usize >= acknowledged,
         "{acknowledged} updates acknowledged but only {audited} audited"
     );
+}
+
+/// The environment that points the service at the test PostgreSQL database `db_url`.
+fn postgres_env(db_url: &str) -> [(&'static str, String); 3] {
+    [
+        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
+        ("PU_ADAPTER_POSTGRES_URL", db_url.to_owned()),
+        (
+            "PU_ADAPTER_STORE__POSTGRES_CA",
+            test_postgres_ca()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    ]
 }
 
 /// Streams updates, SIGKILLs the service with one in flight, restarts it on the same store
@@ -296,16 +301,7 @@ async fn ac2_sigkill_during_reads_loses_no_answered_reads_audit_entry_postgresql
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
-        ("PU_ADAPTER_POSTGRES_URL", db_url.clone()),
-        (
-            "PU_ADAPTER_STORE__POSTGRES_CA",
-            test_postgres_ca()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
-    ];
+    let env = postgres_env(&db_url);
     let answered = kill_during_reads_and_restart(dir.path(), &env).await;
     let audited = tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
