@@ -85,6 +85,10 @@ fn write_loop(shared: &Shared, mut out: impl Write) {
             // A failing output (a closed pipe) has nowhere to report to; the lines are gone.
             let _ = out.write_all(&spare).and_then(|()| out.flush());
             spare.clear();
+            // After a burst, give the memory back rather than keep a burst-sized buffer.
+            if spare.capacity() > 1024 * 1024 {
+                spare = Vec::with_capacity(64 * 1024);
+            }
         }
         if stopping {
             return;

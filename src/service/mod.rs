@@ -279,7 +279,16 @@ impl Service {
 
     async fn answer_inline(&self, call: Call, body: bytes::Bytes) -> Answer {
         let mut logical_address = None;
-        let handled = match self.handle_checked(&call, &body, &mut logical_address) {
+        // A panic here would take the worker's task, and the connection, without an answer.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.handle_checked(&call, &body, &mut logical_address)
+        }))
+        .unwrap_or_else(|_| {
+            Err(ServiceError::Internal(
+                "the request handler panicked".into(),
+            ))
+        });
+        let handled = match checked {
             Ok(mut h) => {
                 let entries = std::mem::take(&mut h.audit);
                 match self.stores.audit.submit(entries).durable().await {

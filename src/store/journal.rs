@@ -10,8 +10,10 @@
 //! checkpoint behind) costs several times an append and a sync of one file, and the reads'
 //! throughput is bound by that commit.
 //!
-//! Segments are removed once every record in them is indexed. Audit entries hold no contact
-//! values (CO-2), so unlinking suffices: what a segment held is in the index, no more.
+//! Segments are removed once every record in them is indexed (a record the database refuses
+//! as data is set aside in `quarantine.jsonl` first; a segment with data after a damaged
+//! record is kept aside as `.damaged`). Audit entries hold no contact values (CO-2), so
+//! unlinking suffices: what a segment held is in the index, no more.
 //!
 //! Record: `len: u32 | crc32(seq ‖ payload): u32 | seq: u64 | payload`, little-endian; a
 //! zero length ends a segment's records (the rest of a preallocated file is zeros), and a
@@ -100,9 +102,19 @@ impl Journal {
         let lock = lock_directory(dir)?;
         let id = journal_id(dir)?;
         let replayed = replay(dir, &id, inner.as_ref())?;
-        // Every record is indexed now: replay returned without error.
+        // Every readable record is indexed now. A segment with data after a damaged record
+        // (not a torn tail) is kept aside for an operator, never removed unread.
         for (_, path) in segments(dir)? {
-            remove_segment(dir, &path)?;
+            if replayed.damaged.contains(&path) {
+                let aside = path.with_extension("damaged");
+                tracing::error!(segment = %path.display(), kept = %aside.display(), "audit journal segment with data after a damaged record: kept aside");
+                std::fs::rename(&path, &aside).map_err(|source| StoreError::Journal {
+                    path: path.clone(),
+                    source,
+                })?;
+            } else {
+                remove_segment(dir, &path)?;
+            }
         }
         let next = replayed.highest.max(replayed.mark) + 1;
         let segment = Segment::create(dir, next, segment_bytes)?;
@@ -178,7 +190,8 @@ impl Journal {
 
 impl Drop for Journal {
     /// Lets the committer finish what was submitted and the indexer what was committed; an
-    /// indexer that cannot reach the database stops retrying (replay indexes it next start).
+    /// indexer whose database fails stops retrying (replay indexes it next start), one whose
+    /// database call hangs is waited for.
     fn drop(&mut self) {
         self.queue = None;
         self.stopping.store(true, Ordering::Release);
@@ -218,8 +231,9 @@ impl AuditLog for Journal {
         &self,
         journal: &str,
         records: &[(u64, AuditEntry)],
+        through: u64,
     ) -> Result<u64, StoreError> {
-        self.inner.index_journal(journal, records)
+        self.inner.index_journal(journal, records, through)
     }
 
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
@@ -300,7 +314,8 @@ impl Segment {
 fn preallocate(file: &File, bytes: u64) -> std::io::Result<()> {
     match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, bytes) {
         Ok(()) => Ok(()),
-        Err(_) => file.set_len(bytes),
+        Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::NOSYS) => file.set_len(bytes),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -317,6 +332,7 @@ impl Committer {
     fn run(mut self, submissions: &Receiver<Submission>, to_indexer: &Sender<Committed>) {
         let mut buf = Vec::with_capacity(256 * 1024);
         let mut failed_before = false;
+        let mut indexer_gone = false;
         let mut last_commit = Instant::now();
         while let Ok(first) = submissions.recv() {
             // Under load (the next submission came right after the last sync), lingering a
@@ -356,10 +372,14 @@ impl Committer {
             }
             if outcome.is_ok() {
                 let records = (first_seq..).zip(records).collect();
-                let _ = to_indexer.send(Committed {
+                let sent = to_indexer.send(Committed {
                     segment: self.segment.first,
                     records,
                 });
+                if sent.is_err() && !indexer_gone {
+                    indexer_gone = true;
+                    tracing::error!("the audit indexer has stopped: records stay in the journal (durable) and are indexed at the next start");
+                }
             }
         }
     }
@@ -371,12 +391,14 @@ impl Committer {
         if fresh || (full && self.segment.offset > 0) {
             self.segment = Segment::create(&self.dir, first_seq, self.segment_bytes)?;
         }
-        self.segment
-            .append(bytes)
-            .map_err(|source| StoreError::Journal {
-                path: segment_path(&self.dir, self.segment.first),
-                source,
-            })
+        let path = segment_path(&self.dir, self.segment.first);
+        self.segment.append(bytes).map_err(|source| {
+            if self.segment.offset == 0 {
+                // Nothing acknowledged is in it, and no indexer knows it: it would stay forever.
+                let _ = std::fs::remove_file(&path);
+            }
+            StoreError::Journal { path, source }
+        })
     }
 }
 
@@ -408,9 +430,9 @@ struct Indexer {
 }
 
 impl Indexer {
-    /// Every INDEX_EVERY: indexes what was committed meanwhile in one transaction. Polling
-    /// instead of waiting on the channel keeps the committer from waking this thread once
-    /// per batch; the answers never wait for it, queries at most this long.
+    /// Every INDEX_EVERY: indexes what was committed meanwhile (transactions of at most
+    /// MAX_BATCH). Polling instead of waiting on the channel keeps the committer from waking
+    /// this thread once per batch; the answers never wait for it, audit queries do.
     fn run(mut self, committed: &Receiver<Committed>) {
         loop {
             std::thread::sleep(INDEX_EVERY);
@@ -440,11 +462,20 @@ impl Indexer {
         }
     }
 
-    /// Indexes `records`, retrying while the database fails (the answers do not wait).
+    /// Indexes `records` in transactions of at most MAX_BATCH, retrying while the database
+    /// fails (the answers do not wait); `None` when stopping with the database unreachable.
     fn index(&self, records: &[(u64, AuditEntry)]) -> Option<u64> {
+        let mut mark = None;
+        for chunk in records.chunks(MAX_BATCH) {
+            mark = Some(self.index_chunk(chunk)?);
+        }
+        mark
+    }
+
+    fn index_chunk(&self, chunk: &[(u64, AuditEntry)]) -> Option<u64> {
         let mut pause = Duration::from_millis(50);
         loop {
-            match self.inner.index_journal(&self.id, records) {
+            match index_robustly(self.inner.as_ref(), &self.id, &self.dir, chunk) {
                 Ok(mark) => return Some(mark),
                 Err(e) if self.stopping.load(Ordering::Acquire) => {
                     tracing::warn!(error = %e, "audit index unreachable at shutdown; the journal keeps the records");
@@ -477,6 +508,8 @@ struct Replayed {
     mark: u64,
     highest: u64,
     indexed: usize,
+    /// Segments with readable data after a record whose checksum failed: kept, not removed.
+    damaged: Vec<PathBuf>,
 }
 
 /// Indexes every record above the mark, segment by segment.
@@ -486,6 +519,7 @@ fn replay(dir: &Path, id: &str, inner: &dyn AuditLog) -> Result<Replayed, StoreE
         mark,
         highest: mark,
         indexed: 0,
+        damaged: Vec::new(),
     };
     let mut pending = Vec::new();
     for (_, path) in segments(dir)? {
@@ -495,23 +529,82 @@ fn replay(dir: &Path, id: &str, inner: &dyn AuditLog) -> Result<Replayed, StoreE
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => return Err(StoreError::Journal { path, source }),
         };
-        for record in decode_records(&bytes, &path)? {
-            let (seq, entry) = record;
+        let (records, tail) = decode_records(&bytes, &path)?;
+        if tail == Tail::DataAfterDamage {
+            replayed.damaged.push(path.clone());
+        }
+        for (seq, entry) in records {
             replayed.highest = replayed.highest.max(seq);
             if seq > mark {
                 pending.push((seq, entry));
             }
             if pending.len() >= MAX_BATCH {
                 replayed.indexed += pending.len();
-                inner.index_journal(id, &std::mem::take(&mut pending))?;
+                index_robustly(inner, id, dir, &std::mem::take(&mut pending))?;
             }
         }
     }
     if !pending.is_empty() {
         replayed.indexed += pending.len();
-        inner.index_journal(id, &pending)?;
+        index_robustly(inner, id, dir, &pending)?;
     }
     Ok(replayed)
+}
+
+/// Indexes `records`; a record the database refuses as data (a character PostgreSQL cannot
+/// store, say) is set aside in `quarantine.jsonl` with the reason, and the others are
+/// indexed: one bad record must not stop the trail. Errors of the connection or the disk
+/// are returned for the caller to retry.
+fn index_robustly(
+    inner: &dyn AuditLog,
+    id: &str,
+    dir: &Path,
+    records: &[(u64, AuditEntry)],
+) -> Result<u64, StoreError> {
+    let Some(through) = records.last().map(|r| r.0) else {
+        return inner.journal_mark(id);
+    };
+    match inner.index_journal(id, records, through) {
+        Err(e) if e.is_data_error() => {
+            let mut mark = 0;
+            for record in records {
+                mark = match inner.index_journal(id, std::slice::from_ref(record), record.0) {
+                    Err(e) if e.is_data_error() => {
+                        quarantine(dir, record, &e)?;
+                        inner.index_journal(id, &[], record.0)?
+                    }
+                    other => other?,
+                };
+            }
+            Ok(mark)
+        }
+        other => other,
+    }
+}
+
+/// Appends a record the index refused to `quarantine.jsonl` (synced), and says so at ERROR.
+fn quarantine(
+    dir: &Path,
+    (seq, entry): &(u64, AuditEntry),
+    why: &StoreError,
+) -> Result<(), StoreError> {
+    use std::io::Write as _;
+    let path = dir.join("quarantine.jsonl");
+    let line = serde_json::json!({ "sequence": seq, "reason": why.to_string(), "entry": entry });
+    let io = |source| StoreError::Journal {
+        path: path.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io)?;
+    writeln!(file, "{line}").map_err(io)?;
+    file.sync_data().map_err(io)?;
+    tracing::error!(sequence = seq, error = %why, file = %path.display(), "the audit index refused a journal record; it is kept in the quarantine file");
+    Ok(())
 }
 
 const ID_FILE: &str = "journal-id";
@@ -556,6 +649,7 @@ fn remove_segment(dir: &Path, path: &Path) -> Result<(), StoreError> {
 
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::DirBuilderExt;
+    let existed = dir.is_dir();
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -563,7 +657,15 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|source| StoreError::Journal {
             path: dir.to_owned(),
             source,
-        })
+        })?;
+    // A new directory survives a power cut only once its parent is synced.
+    match dir
+        .parent()
+        .filter(|p| !existed && !p.as_os_str().is_empty())
+    {
+        Some(parent) => sync_dir(parent),
+        None => Ok(()),
+    }
 }
 
 /// A created or removed file survives a crash only once its directory is synced.
@@ -629,27 +731,45 @@ fn encode_record(buf: &mut Vec<u8>, seq: u64, entry: &AuditEntry) {
     buf[start + 8..start + 16].copy_from_slice(&seq.to_le_bytes());
 }
 
-/// The records of one segment up to its end or its torn tail.
-fn decode_records(bytes: &[u8], path: &Path) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+/// How a segment's records ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// At zeros or the end of the file.
+    Clean,
+    /// At a record whose checksum failed, followed only by zeros: a write torn by a crash.
+    Torn,
+    /// At a record whose checksum failed, with data after it: damage, not a torn write.
+    DataAfterDamage,
+}
+
+/// The records of one segment up to its end or its first bad record, and how it ended.
+fn decode_records(bytes: &[u8], path: &Path) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER) {
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         let seq_bytes = &header[8..16];
-        let Some(payload) = bytes
-            .get(at + HEADER..at + HEADER + len)
-            .filter(|_| len > 0)
-        else {
-            break;
-        };
-        let mut check = crc32fast::Hasher::new();
-        check.update(seq_bytes);
-        check.update(payload);
-        if check.finalize() != crc {
-            tracing::warn!(segment = %path.display(), offset = at, "audit journal: torn record at the tail; replay stops there");
+        if len == 0 {
             break;
         }
+        let payload = bytes.get(at + HEADER..at + HEADER + len);
+        let intact = payload.is_some_and(|payload| {
+            let mut check = crc32fast::Hasher::new();
+            check.update(seq_bytes);
+            check.update(payload);
+            check.finalize() == crc
+        });
+        let Some(payload) = payload.filter(|_| intact) else {
+            let end = (at + HEADER + len).min(bytes.len());
+            let tail = if bytes[end..].iter().any(|b| *b != 0) {
+                Tail::DataAfterDamage
+            } else {
+                Tail::Torn
+            };
+            tracing::warn!(segment = %path.display(), offset = at, ?tail, "audit journal: a record whose checksum fails; reading stops there");
+            return Ok((out, tail));
+        };
         let mut seq = [0; 8];
         seq.copy_from_slice(seq_bytes);
         let entry = decode_entry(payload).ok_or_else(|| {
@@ -661,7 +781,7 @@ fn decode_records(bytes: &[u8], path: &Path) -> Result<Vec<(u64, AuditEntry)>, S
         out.push((u64::from_le_bytes(seq), entry));
         at += HEADER + len;
     }
-    Ok(out)
+    Ok((out, Tail::Clean))
 }
 
 fn put_str(buf: &mut Vec<u8>, s: &str) {
@@ -830,8 +950,9 @@ mod tests {
         let mut buf = Vec::new();
         encode_record(&mut buf, 42, &e);
         encode_record(&mut buf, 43, &plain);
-        let back = decode_records(&buf, Path::new("x")).unwrap();
+        let (back, tail) = decode_records(&buf, Path::new("x")).unwrap();
         assert_eq!(back, vec![(42, e), (43, plain)]);
+        assert_eq!(tail, Tail::Clean);
     }
 
     // A crash mid-write leaves a torn tail: replay keeps every whole record and stops there.
@@ -843,8 +964,28 @@ mod tests {
         encode_record(&mut buf, 2, &entry(2));
         buf[whole + HEADER + 3] ^= 0xff;
         buf.extend_from_slice(&[0; 64]);
-        let back = decode_records(&buf, Path::new("x")).unwrap();
+        let (back, tail) = decode_records(&buf, Path::new("x")).unwrap();
         assert_eq!(back.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(tail, Tail::Torn);
+    }
+
+    // Damage with records after it is not a torn write: the segment is kept, not removed.
+    #[test]
+    fn a_damaged_record_with_data_after_it_keeps_the_segment_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let jdir = dir.path().join("j");
+        let db = store(dir.path());
+        std::fs::create_dir_all(&jdir).unwrap();
+        journal_id(&jdir).unwrap();
+        let mut seg = Segment::create(&jdir, 1, 4096).unwrap();
+        let mut buf = Vec::new();
+        (1..=3).for_each(|n| encode_record(&mut buf, n as u64, &entry(n)));
+        let second = buf.len() / 3;
+        buf[second + HEADER + 2] ^= 0xff;
+        seg.append(&buf).unwrap();
+        drop(Journal::open(&jdir, db.clone()).unwrap());
+        assert_eq!(correlation_ids(db.as_ref()), ["c-1"]);
+        assert!(jdir.join(format!("{:020}.damaged", 1)).exists());
     }
 
     // Records journaled but never indexed (the process died first) are indexed at the next
@@ -862,7 +1003,7 @@ mod tests {
             (1..=5).for_each(|n| encode_record(&mut buf, n as u64, &entry(n)));
             seg.append(&buf).unwrap();
             // Records 1–2 were indexed before the crash.
-            db.index_journal(&id, &[(1, entry(1)), (2, entry(2))])
+            db.index_journal(&id, &[(1, entry(1)), (2, entry(2))], 2)
                 .unwrap();
         }
         drop(Journal::open(&jdir, db.clone()).unwrap());
@@ -905,6 +1046,58 @@ mod tests {
         let _first = Journal::open(&jdir, store(dir.path())).unwrap();
         let second = Journal::open(&jdir, store(dir.path()));
         assert!(matches!(second, Err(StoreError::JournalInUse(_))));
+    }
+
+    /// An index that refuses, as data, any entry whose person holds a NUL (as PostgreSQL does).
+    struct Refusing(Arc<SqliteStore>);
+
+    impl AuditLog for Refusing {
+        fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+            self.0.append(entries)
+        }
+        fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+            self.0.query(q)
+        }
+        fn index_journal(
+            &self,
+            journal: &str,
+            records: &[(u64, AuditEntry)],
+            through: u64,
+        ) -> Result<u64, StoreError> {
+            if records.iter().any(|(_, e)| e.person.contains('\0')) {
+                return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some("refused".into()),
+                )));
+            }
+            self.0.index_journal(journal, records, through)
+        }
+        fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
+            self.0.journal_mark(journal)
+        }
+    }
+
+    // One record the database refuses must not stop the trail (nor the next start).
+    #[test]
+    fn a_record_the_index_refuses_is_set_aside_and_the_others_are_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let jdir = dir.path().join("j");
+        let db = store(dir.path());
+        let index = Arc::new(Refusing(db.clone()));
+        let mut bad = entry(2);
+        bad.person = "a\0b".into();
+        {
+            let journal = Journal::open(&jdir, index.clone()).unwrap();
+            journal.append(&[entry(1)]).unwrap();
+            journal.append(&[bad]).unwrap();
+            journal.append(&[entry(3)]).unwrap();
+            assert_eq!(correlation_ids(&journal), ["c-1", "c-3"]);
+        }
+        let quarantined = std::fs::read_to_string(jdir.join("quarantine.jsonl")).unwrap();
+        assert_eq!(quarantined.lines().count(), 1);
+        assert!(quarantined.contains(r#""sequence":2"#), "{quarantined}");
+        drop(Journal::open(&jdir, index).unwrap());
+        assert_eq!(correlation_ids(db.as_ref()), ["c-1", "c-3"]);
     }
 
     // `pu-adapter audit` beside a running server: both index, no record twice.

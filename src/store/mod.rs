@@ -148,6 +148,25 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database refused the data itself (PostgreSQL classes 22 and 23, SQLite
+    /// constraint, type or size errors), not the connection or the disk: retrying the same
+    /// data cannot succeed.
+    pub(crate) fn is_data_error(&self) -> bool {
+        match self {
+            StoreError::Postgres(e) => e
+                .code()
+                .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23")),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::ConstraintViolation
+                    | rusqlite::ErrorCode::TypeMismatch
+                    | rusqlite::ErrorCode::TooBig
+            ),
+            StoreError::File { source, .. } => source.is_data_error(),
+            _ => false,
+        }
+    }
+
     /// This error as one of the file at `path`.
     pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
         StoreError::File {
@@ -225,9 +244,10 @@ pub trait PersonStore: Send + Sync + 'static {
     /// Removes every person and contact record (staging reset); the audit trail stays.
     fn clear_population(&self) -> Result<(), StoreError>;
 
-    /// Whether a read may run on an async worker thread: true where reads are short
-    /// page-cache lookups in this process; false where the client blocks on a network
-    /// round trip or runs a runtime of its own (the PostgreSQL client does both).
+    /// Whether a read may run on an async worker thread now: true where reads are short
+    /// page-cache lookups in this process and a connection is free; false where the client
+    /// blocks on a network round trip or runs a runtime of its own (the PostgreSQL client
+    /// does both).
     fn reads_inline(&self) -> bool {
         false
     }
@@ -248,11 +268,12 @@ pub trait AuditLog: Send + Sync + 'static {
     }
 
     /// In one transaction: appends the records of audit journal `journal` above its mark
-    /// and moves the mark to the highest sequence given; returns the mark after.
+    /// and moves the mark to `through` (when higher); returns the mark after.
     fn index_journal(
         &self,
         journal: &str,
         records: &[(u64, AuditEntry)],
+        through: u64,
     ) -> Result<u64, StoreError>;
 
     /// The last sequence of `journal` indexed (0 when none was).

@@ -76,6 +76,12 @@ impl<C> Pool<C> {
         }
     }
 
+    /// Whether a caller would get a connection now, without waiting.
+    pub(crate) fn can_lend_now(&self) -> bool {
+        self.lock()
+            .is_ok_and(|s| !s.idle.is_empty() || s.opened < self.max)
+    }
+
     /// Connections open now (idle and lent).
     #[cfg(test)]
     pub(crate) fn opened(&self) -> usize {

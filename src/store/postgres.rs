@@ -419,9 +419,10 @@ impl AuditLog for PostgresStore {
         &self,
         journal: &str,
         records: &[(u64, AuditEntry)],
+        through: u64,
     ) -> Result<u64, StoreError> {
         self.pool
-            .with(|c| in_transaction(c, |tx| sql::index_journal(tx, journal, records)))
+            .with(|c| in_transaction(c, |tx| sql::index_journal(tx, journal, records, through)))
     }
 
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {

@@ -491,23 +491,23 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
 }
 
 /// Indexes journal records `(sequence, entry)` of `journal` into `audit`, skipping those at
-/// or below the journal's mark, and moves the mark; the caller runs this in one transaction.
-/// Two indexers of one journal (the server and `pu-adapter audit`) therefore never index a
-/// record twice: the second waits on the mark's row lock and then skips what the first did.
+/// or below the journal's mark, and moves the mark to `through`; the caller runs this in
+/// one transaction. Two indexers of one journal (the server and `pu-adapter audit`)
+/// therefore never index a record twice: the second waits for the first's transaction
+/// (PostgreSQL: the mark's row lock; SQLite: the write lock) and then skips what it did.
 pub(crate) fn index_journal(
     db: &mut dyn Sql,
     journal: &str,
     records: &[(u64, AuditEntry)],
+    through: u64,
 ) -> Result<u64, StoreError> {
     db.execute(
         "INSERT INTO audit_journal_marks (journal, indexed_through) VALUES ($1, 0) ON CONFLICT (journal) DO NOTHING",
         &[Value::Text(journal)],
     )?;
     let mark = journal_mark_locked(db, journal)?;
-    let mut through = mark;
-    for (seq, entry) in records.iter().filter(|(seq, _)| *seq > mark) {
+    for (_, entry) in records.iter().filter(|(seq, _)| *seq > mark) {
         insert_audit(db, entry)?;
-        through = through.max(*seq);
     }
     if through > mark {
         db.execute(
@@ -515,7 +515,7 @@ pub(crate) fn index_journal(
             &[Value::Text(journal), Value::Int(sequence_value(through)?)],
         )?;
     }
-    Ok(through)
+    Ok(through.max(mark))
 }
 
 /// The last record of `journal` indexed into `audit` (0 when none was).

@@ -393,10 +393,11 @@ impl PersonStore for SqliteStore {
         Ok(())
     }
 
-    /// A read is a few B-tree lookups in this process's page cache under WAL (never
-    /// blocked by the writer), so it runs on the async worker instead of a hand-off.
+    /// A read is a few B-tree lookups in this process's page cache under WAL (the writer
+    /// never blocks it), so it runs on the async worker instead of a hand-off, unless every
+    /// reader connection is lent: then waiting for one must not stall the worker.
     fn reads_inline(&self) -> bool {
-        true
+        self.readers.can_lend_now()
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {
@@ -421,8 +422,11 @@ impl AuditLog for SqliteStore {
         &self,
         journal: &str,
         records: &[(u64, AuditEntry)],
+        through: u64,
     ) -> Result<u64, StoreError> {
-        self.with_writer(|conn| in_transaction(conn, |tx| sql::index_journal(tx, journal, records)))
+        self.with_writer(|conn| {
+            in_transaction(conn, |tx| sql::index_journal(tx, journal, records, through))
+        })
     }
 
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {

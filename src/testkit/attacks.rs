@@ -42,6 +42,9 @@ pub fn attacks(valid: &str) -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("100,000 attributes", v.replacen("<GetPersonsForProfile", &format!("<GetPersonsForProfile{attrs}"), 1).into_bytes(), ""),
         ("processing instruction", format!("<?php system('id'); ?>{v}").into_bytes(), "processing instructions are not allowed"),
         ("invalid UTF-8", [v.as_bytes(), b"\xff\xfe\xfd"].concat(), "invalid UTF-8"),
+        // A NUL would reach the log and the audit trail, where PostgreSQL refuses it.
+        ("NUL character", v.replace("191212121212", "1912121\u{0}21212").into_bytes(), "U+0000"),
+        ("character reference to a control character", v.replace("191212121212", "19121212&#1;1212").into_bytes(), "U+0001"),
         ("UTF-16", v.encode_utf16().flat_map(u16::to_le_bytes).collect(), "UTF-16"),
         ("64 KiB text node", v.replace(">P1<", &format!(">{}<", "P".repeat(64 * 1024))).into_bytes(), "profile has more than 4096 bytes of text"),
         ("10 MB text node", v.replace("P1", &"P".repeat(10 * 1024 * 1024)).into_bytes(), ""),

@@ -107,6 +107,15 @@ pub enum XmlError {
         /// The limit.
         max: usize,
     },
+    /// A character XML 1.0 does not allow (a control character, U+FFFE, U+FFFF), raw or
+    /// as a character reference.
+    #[error("character U+{code:04X} at byte {position} is not allowed in XML 1.0")]
+    ForbiddenCharacter {
+        /// Byte offset in the document (of the reference, for a character reference).
+        position: usize,
+        /// The character's code point.
+        code: u32,
+    },
     /// No root element.
     #[error("the request body holds no XML element")]
     NoRoot,
@@ -136,7 +145,20 @@ fn decode_utf8(bytes: &[u8]) -> Result<&str, XmlError> {
         return Err(XmlError::Utf16);
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| XmlError::InvalidUtf8(e.valid_up_to()))
+    let text = std::str::from_utf8(bytes).map_err(|e| XmlError::InvalidUtf8(e.valid_up_to()))?;
+    match text.char_indices().find(|(_, c)| !is_xml_char(*c)) {
+        Some((position, c)) => Err(XmlError::ForbiddenCharacter {
+            position,
+            code: u32::from(c),
+        }),
+        None => Ok(text),
+    }
+}
+
+/// XML 1.0's `Char`: no NUL or other control characters (they would reach logs, the audit
+/// trail and the database, where PostgreSQL refuses a NUL), no U+FFFE or U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 struct TreeBuilder {
@@ -266,6 +288,12 @@ impl TreeBuilder {
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| reference_error(e, reader))?
                 .into_owned();
+            if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+                return Err(XmlError::ForbiddenCharacter {
+                    position: 0,
+                    code: u32::from(c),
+                });
+            }
             attrs.push(Attr {
                 ns,
                 name: local.as_ref().to_owned(),
@@ -312,6 +340,12 @@ impl TreeBuilder {
         };
         let c = resolved
             .ok_or_else(|| XmlError::UndeclaredEntity(truncate(&r.clone().into_inner(), 40)))?;
+        if !is_xml_char(c) {
+            return Err(XmlError::ForbiddenCharacter {
+                position: 0,
+                code: u32::from(c),
+            });
+        }
         let mut buf = [0u8; 4];
         self.append_text(c.encode_utf8(&mut buf))
     }
@@ -424,6 +458,22 @@ mod tests {
         );
         assert_eq!(p("<a>&x;</a>"), Err(XmlError::UndeclaredEntity("x".into())));
         assert_eq!(p("<?php x?><a/>"), Err(XmlError::ProcessingInstruction));
+        assert_eq!(
+            p("<a>x\u{0}y</a>"),
+            Err(XmlError::ForbiddenCharacter {
+                position: 4,
+                code: 0
+            })
+        );
+        assert!(matches!(
+            p("<a>&#1;</a>"),
+            Err(XmlError::ForbiddenCharacter { code: 1, .. })
+        ));
+        assert!(matches!(
+            p("<a b='&#x1F;'/>"),
+            Err(XmlError::ForbiddenCharacter { code: 0x1F, .. })
+        ));
+        assert!(p("<a>tab\there\r\nå€😀</a>").is_ok());
         assert!(matches!(
             p(r#"<a b="&x;"/>"#),
             Err(XmlError::UndeclaredEntity(_))
