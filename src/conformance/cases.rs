@@ -3,21 +3,10 @@
 //! quote personal data (identifiers, names, addresses, contact values).
 
 use super::messages::*;
-use super::probe::{expect_client_fault, Ctx};
+use super::probe::{expect_client_fault, Case, Check, Ctx};
 use super::{escape, Options, PersonId};
 use crate::contracts::{Contract, CORE_NS, RESULT_NS};
 use crate::xml::Element;
-
-pub(super) type Check = Result<String, String>;
-
-/// One case: a name (`group/what`), whether it writes, whether it needs the Unrestricted
-/// consumer, and the check itself.
-pub(crate) struct Case {
-    pub(crate) name: String,
-    pub(crate) writes: bool,
-    pub(crate) unrestricted: bool,
-    pub(super) check: Box<dyn Fn(&Ctx<'_>) -> Check>,
-}
 
 pub(super) fn read(name: &str, check: impl Fn(&Ctx<'_>) -> Check + 'static) -> Case {
     Case {

@@ -2,7 +2,6 @@
 //! what the schema cases validate at the end. It knows the contracts' shapes, never their
 //! rules' outcomes: those are the cases' expectations.
 
-use super::cases::{Case, Check};
 use super::client::{Client, Tls};
 use super::messages::*;
 use super::{schema, CaseReport, Options, Outcome, PersonId};
@@ -10,6 +9,18 @@ use crate::contracts::{Contract, CORE_NS, RESULT_NS};
 use crate::xml::{self, Element};
 use std::cell::RefCell;
 use std::time::Instant;
+
+/// What a case's check says: what it saw when it passed, or why it failed.
+pub(super) type Check = Result<String, String>;
+
+/// One case (the table is in `cases`): a name (`group/what`), whether it writes, whether it
+/// needs the Unrestricted consumer, and the check the probe runs.
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) writes: bool,
+    pub(crate) unrestricted: bool,
+    pub(super) check: Box<dyn Fn(&Ctx<'_>) -> Check>,
+}
 
 /// The run's state: the client, the options, and every answer collected for the schema cases.
 pub(crate) struct Ctx<'a> {
