@@ -50,11 +50,7 @@ fn main() {
     let population = dir.path().join("population.jsonl");
     write_population(&population, POPULATION);
     import_population(&bin, &population, &data);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = generator_runtime();
     println!(
         "pu-adapter hardening harness, {} cores, release binary in a separate process",
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)

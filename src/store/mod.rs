@@ -202,32 +202,18 @@ pub trait PersonStore: Send + Sync + 'static {
     /// Whether the database answers.
     fn ping(&self) -> Result<(), StoreError>;
 
-    /// Loads persons by identifier, one slot per id, in order.
-    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError>;
-
-    /// For each id: the current identity it refers to when it is a referred or linked
-    /// identity of another person (contract rule #2), else `None`.
-    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError>;
-
     /// For each id, the state of the person who answers for it: the current identity it
     /// refers to when `follow_aliases` and it is a referred or linked identity (rule #2),
-    /// else the id's own. One slot per id, in order.
+    /// else the id's own. One slot per id, in order, all read from one snapshot.
     fn load_following_aliases(
         &self,
         ids: &[PersonId],
         follow_aliases: bool,
-    ) -> Result<Vec<Option<PersonState>>, StoreError> {
-        let current = if follow_aliases {
-            self.resolve_aliases(ids)?
-        } else {
-            vec![None; ids.len()]
-        };
-        let answering: Vec<PersonId> = ids
-            .iter()
-            .zip(current)
-            .map(|(id, c)| c.unwrap_or_else(|| id.clone()))
-            .collect();
-        self.load(&answering)
+    ) -> Result<Vec<Option<PersonState>>, StoreError>;
+
+    /// Loads persons by identifier, one slot per id, in order.
+    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
+        self.load_following_aliases(ids, false)
     }
 
     /// In one transaction: reads the state of `id`, lets `decide` produce the new record,

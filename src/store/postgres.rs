@@ -218,13 +218,8 @@ fn in_transaction<T>(
     conn: &mut PgConn,
     f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let mut tx = conn.client.transaction()?;
-    let out = f(&mut PgSql {
-        db: &mut tx,
-        statements: &mut conn.statements,
-    })?;
-    tx.commit()?;
-    Ok(out)
+    let tx = conn.client.transaction()?;
+    run_and_commit(tx, &mut conn.statements, f)
 }
 
 /// Runs `f` in a read-only transaction: every statement in it reads the same snapshot.
@@ -232,15 +227,23 @@ fn in_snapshot<T>(
     conn: &mut PgConn,
     f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let mut tx = conn
+    let tx = conn
         .client
         .build_transaction()
         .read_only(true)
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .start()?;
+    run_and_commit(tx, &mut conn.statements, f)
+}
+
+fn run_and_commit<T>(
+    mut tx: postgres::Transaction<'_>,
+    statements: &mut std::collections::HashMap<String, postgres::Statement>,
+    f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let out = f(&mut PgSql {
         db: &mut tx,
-        statements: &mut conn.statements,
+        statements,
     })?;
     tx.commit()?;
     Ok(out)
@@ -331,17 +334,6 @@ impl PersonStore for PostgresStore {
             .with(|c| Ok(c.client.simple_query("SELECT 1").map(|_| ())?))
     }
 
-    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
-        self.pool.with(|c| {
-            // One read-only transaction: every id is read from the same snapshot.
-            in_snapshot(c, |tx| {
-                ids.iter()
-                    .map(|id| sql::read_state(tx, &id.key(), false))
-                    .collect()
-            })
-        })
-    }
-
     fn load_following_aliases(
         &self,
         ids: &[PersonId],
@@ -352,19 +344,12 @@ impl PersonStore for PostgresStore {
             if let [id] = ids {
                 return Ok(vec![sql::read_resolved(&mut c.sql(), id, follow_aliases)?]);
             }
+            // One read-only transaction: every id is read from the same snapshot.
             in_snapshot(c, |tx| {
                 ids.iter()
                     .map(|id| sql::read_resolved(tx, id, follow_aliases))
                     .collect()
             })
-        })
-    }
-
-    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
-        self.pool.with(|c| {
-            ids.iter()
-                .map(|id| sql::resolve_alias(&mut c.sql(), id))
-                .collect()
         })
     }
 

@@ -332,15 +332,11 @@ fn first<T>(
     Ok(out)
 }
 
-/// Reads a person and their contact record; `lock` takes the row lock an update needs.
-pub(crate) fn read_state(
+/// Reads a person and their contact record under the row lock an update needs.
+pub(crate) fn read_state_for_update(
     db: &mut dyn Sql,
     key: &str,
-    lock: bool,
 ) -> Result<Option<PersonState>, StoreError> {
-    if !lock {
-        return read_state_joined(db, key);
-    }
     let person_sql = format!(
         "SELECT {} FROM persons WHERE person_key = $1{}",
         PERSON_COLUMNS.join(", "),
@@ -364,11 +360,6 @@ static CONTACT_BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
     )
 });
 
-/// A person and their contact record in one statement: one snapshot without a transaction
-/// around it, which is most of what a read costs the store.
-static PERSON_WITH_CONTACTS: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| person_with_contacts_where("p.person_key = $1"));
-
 /// Every person and contact column, persons left-joined to their contact record.
 fn person_with_contacts_where(condition: &str) -> String {
     let qualified = |table: &str, cols: &[&str]| {
@@ -382,17 +373,6 @@ fn person_with_contacts_where(condition: &str) -> String {
         qualified("p", &PERSON_COLUMNS),
         qualified("c", &CONTACT_COLUMNS)
     )
-}
-
-fn read_state_joined(db: &mut dyn Sql, key: &str) -> Result<Option<PersonState>, StoreError> {
-    first(
-        db,
-        &PERSON_WITH_CONTACTS,
-        &[Value::Text(key)],
-        person_with_contacts,
-    )?
-    .map(into_state)
-    .transpose()
 }
 
 /// The person answering for an id (its alias target when `$2`) with their contact record,
@@ -520,20 +500,17 @@ pub(crate) fn index_journal(
 
 /// The last record of `journal` indexed into `audit` (0 when none was).
 pub(crate) fn journal_mark(db: &mut dyn Sql, journal: &str) -> Result<u64, StoreError> {
-    let mark = first(
-        db,
-        "SELECT indexed_through FROM audit_journal_marks WHERE journal = $1",
-        &[Value::Text(journal)],
-        |r| r.int(0),
-    )?;
-    sequence_of(mark.unwrap_or(0))
+    read_journal_mark(db, journal, "")
 }
 
+/// The mark under its row lock (PostgreSQL), for the transaction that moves it.
 fn journal_mark_locked(db: &mut dyn Sql, journal: &str) -> Result<u64, StoreError> {
-    let sql = format!(
-        "SELECT indexed_through FROM audit_journal_marks WHERE journal = $1{}",
-        db.dialect().for_update()
-    );
+    let lock = db.dialect().for_update();
+    read_journal_mark(db, journal, lock)
+}
+
+fn read_journal_mark(db: &mut dyn Sql, journal: &str, lock: &str) -> Result<u64, StoreError> {
+    let sql = format!("SELECT indexed_through FROM audit_journal_marks WHERE journal = $1{lock}");
     let mark = first(db, &sql, &[Value::Text(journal)], |r| r.int(0))?;
     sequence_of(mark.unwrap_or(0))
 }
@@ -555,7 +532,7 @@ pub(crate) fn upsert_person(
     db: &mut dyn Sql,
     p: &crate::domain::Person,
 ) -> Result<(Upserted, bool), StoreError> {
-    let previous = read_state(db, &p.id.key(), true)?;
+    let previous = read_state_for_update(db, &p.id.key())?;
     let existed = previous.is_some();
     let today = crate::domain::swedish_date(chrono::Utc::now());
     let p = &match previous {
@@ -612,25 +589,6 @@ fn write_aliases(db: &mut dyn Sql, p: &crate::domain::Person) -> Result<(), Stor
     Ok(())
 }
 
-/// The current identity an id refers to (contract rule #2), if it is a referred or linked one.
-pub(crate) fn resolve_alias(
-    db: &mut dyn Sql,
-    id: &PersonId,
-) -> Result<Option<PersonId>, StoreError> {
-    let key = id.key();
-    let found = first(
-        db,
-        "SELECT person_key FROM person_aliases WHERE alias_key = $1",
-        &[Value::Text(&key)],
-        |r| r.text(0),
-    )?;
-    found
-        .map(|k| {
-            PersonId::from_key(&k).ok_or_else(|| StoreError::Corrupt(format!("alias target {k:?}")))
-        })
-        .transpose()
-}
-
 /// Deletes a person's contact record (PR-4, PR-6) and audits why, never the values; says
 /// whether there was one.
 fn erase_contacts(db: &mut dyn Sql, key: &str, reason: Erasure) -> Result<bool, StoreError> {
@@ -662,7 +620,7 @@ pub(crate) fn update_contacts(
     ContactUpdate { id, decide, audit }: ContactUpdate<'_>,
 ) -> Result<(Result<PersonState, Violation>, bool), StoreError> {
     let key = id.key();
-    let state = read_state(tx, &key, true)?;
+    let state = read_state_for_update(tx, &key)?;
     match (
         decide(
             state.as_ref().map(|s| &s.person),

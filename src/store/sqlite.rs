@@ -321,30 +321,13 @@ impl PersonStore for SqliteStore {
         self.with_reader(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
-    fn load(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonState>>, StoreError> {
-        self.with_reader(|c| {
-            // One id is one statement, its own snapshot: no transaction needed around it.
-            if let [id] = ids {
-                return Ok(vec![sql::read_state(&mut SqliteSql(c), &id.key(), false)?]);
-            }
-            // One read transaction: every id is read from the same snapshot.
-            let tx = c.unchecked_transaction()?;
-            let out = ids
-                .iter()
-                .map(|id| sql::read_state(&mut SqliteSql(&tx), &id.key(), false))
-                .collect();
-            tx.finish()?;
-            out
-        })
-    }
-
     fn load_following_aliases(
         &self,
         ids: &[PersonId],
         follow_aliases: bool,
     ) -> Result<Vec<Option<PersonState>>, StoreError> {
         self.with_reader(|c| {
-            // One id is one statement, its own snapshot.
+            // One id is one statement, its own snapshot: no transaction needed around it.
             if let [id] = ids {
                 return Ok(vec![sql::read_resolved(
                     &mut SqliteSql(c),
@@ -352,6 +335,7 @@ impl PersonStore for SqliteStore {
                     follow_aliases,
                 )?]);
             }
+            // One read transaction: every id is read from the same snapshot.
             let tx = c.unchecked_transaction()?;
             let out = ids
                 .iter()
@@ -359,14 +343,6 @@ impl PersonStore for SqliteStore {
                 .collect();
             tx.finish()?;
             out
-        })
-    }
-
-    fn resolve_aliases(&self, ids: &[PersonId]) -> Result<Vec<Option<PersonId>>, StoreError> {
-        self.with_reader(|c| {
-            ids.iter()
-                .map(|id| sql::resolve_alias(&mut SqliteSql(c), id))
-                .collect()
         })
     }
 
