@@ -139,6 +139,9 @@ pub enum StoreError {
     /// The batch this caller's audit entries were in failed to commit.
     #[error("audit batch not committed: {0}")]
     Batch(#[source] Arc<StoreError>),
+    /// The group of updates this one was committed with failed; none of their changes were kept.
+    #[error("the group commit this update was part of failed: {0}")]
+    Group(#[source] Arc<StoreError>),
     /// Stored data that this version cannot read.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

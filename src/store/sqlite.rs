@@ -8,6 +8,8 @@
 //! a checkpoint that races the writer never completes, and the WAL then never restarts
 //! (the 10-minute soak grew it to 7 GB before this second step existed).
 
+mod writer;
+
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
@@ -21,8 +23,9 @@ use rusqlite::{Connection, ToSql, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use writer::Writer;
 
 /// How often the background checkpointer copies the WAL into the main file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -61,7 +64,7 @@ impl SqliteTuning {
 /// SQLite in one file, one writer connection and a bounded pool of readers.
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
     readers: Pool<Connection>,
     /// Set when a committed change removed a value; the checkpointer then truncates the WAL.
     scrub: Arc<AtomicBool>,
@@ -82,7 +85,7 @@ impl Checkpointer {
     /// still holds the page images with the removed value until the file is cut (CO-2).
     fn start(
         conn: Connection,
-        writer: Arc<Mutex<Connection>>,
+        writer: Arc<Writer>,
         scrub: Arc<AtomicBool>,
     ) -> Result<Self, StoreError> {
         let (alive, dropped) = std::sync::mpsc::channel::<()>();
@@ -91,11 +94,14 @@ impl Checkpointer {
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = dropped.recv_timeout(CHECKPOINT_EVERY) {
                     let truncate = scrub.swap(false, Ordering::AcqRel);
-                    let finished = passive_checkpoint(&conn).and_then(|()| match writer.lock() {
-                        Ok(w) if truncate => truncate_wal(&w),
-                        Ok(w) => passive_checkpoint(&w),
-                        Err(_) => Ok(()), // a poisoned writer fails every request already
-                    });
+                    let finished = passive_checkpoint(&conn)
+                        .map_err(StoreError::from)
+                        .and_then(|()| {
+                            writer.with(|w| match truncate {
+                                true => Ok(truncate_wal(w)?),
+                                false => Ok(passive_checkpoint(w)?),
+                            })
+                        });
                     if let Err(e) = finished {
                         if truncate {
                             scrub.store(true, Ordering::Release);
@@ -151,7 +157,7 @@ impl SqliteStore {
             .execute_batch("PRAGMA wal_autocheckpoint=0")
             .map_err(StoreError::from)
             .map_err(in_file)?;
-        let writer = Arc::new(Mutex::new(writer));
+        let writer = Arc::new(Writer::new(writer));
         let scrub = Arc::new(AtomicBool::new(false));
         let checkpointer = Checkpointer::start(
             open_connection(path, CHECKPOINTER_CACHE_KIB).map_err(in_file)?,
@@ -181,11 +187,7 @@ impl SqliteStore {
 
     /// Moves the WAL into the main file and truncates it (used before raw-byte scans and backups).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let conn = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("SQLite writer"))?;
-        Ok(truncate_wal(&conn)?)
+        self.writer.with(|conn| Ok(truncate_wal(conn)?))
     }
 
     fn with_reader<T>(
@@ -199,11 +201,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("SQLite writer"))?;
-        f(&mut conn)
+        self.writer.with(f)
     }
 }
 
@@ -347,8 +345,10 @@ impl PersonStore for SqliteStore {
     }
 
     fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
-        let (outcome, removed) =
-            self.with_writer(|conn| in_transaction(conn, |tx| sql::update_contacts(tx, update)))?;
+        // In a group commit: concurrent updates share one sync of the disk.
+        let (outcome, removed) = self
+            .writer
+            .in_group(|tx| sql::update_contacts(tx, update))?;
         self.scrub_if(removed);
         Ok(outcome)
     }
