@@ -529,7 +529,7 @@ fn replay(dir: &Path, id: &str, inner: &dyn AuditLog) -> Result<Replayed, StoreE
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => return Err(StoreError::Journal { path, source }),
         };
-        let (records, tail) = decode_records(&bytes, &path)?;
+        let (records, tail) = decode_records(&bytes, &path, mark)?;
         if tail == Tail::DataAfterDamage {
             replayed.damaged.push(path.clone());
         }
@@ -743,7 +743,14 @@ enum Tail {
 }
 
 /// The records of one segment up to its end or its first bad record, and how it ended.
-fn decode_records(bytes: &[u8], path: &Path) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
+/// The intact records of a segment with a sequence above `above`, and how the segment ends.
+/// Records at or below it are checked, not decoded: a replay at start would otherwise build
+/// (and leave fragmented on the heap) an entry for every record already indexed.
+fn decode_records(
+    bytes: &[u8],
+    path: &Path,
+    above: u64,
+) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER) {
@@ -772,14 +779,18 @@ fn decode_records(bytes: &[u8], path: &Path) -> Result<(Vec<(u64, AuditEntry)>, 
         };
         let mut seq = [0; 8];
         seq.copy_from_slice(seq_bytes);
+        let (seq, start) = (u64::from_le_bytes(seq), at);
+        at += HEADER + len;
+        if seq <= above {
+            continue;
+        }
         let entry = decode_entry(payload).ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "audit journal {} at byte {at}: a record with a valid checksum that this version cannot read",
+                "audit journal {} at byte {start}: a record with a valid checksum that this version cannot read",
                 path.display()
             ))
         })?;
-        out.push((u64::from_le_bytes(seq), entry));
-        at += HEADER + len;
+        out.push((seq, entry));
     }
     Ok((out, Tail::Clean))
 }
@@ -950,9 +961,12 @@ mod tests {
         let mut buf = Vec::new();
         encode_record(&mut buf, 42, &e);
         encode_record(&mut buf, 43, &plain);
-        let (back, tail) = decode_records(&buf, Path::new("x")).unwrap();
-        assert_eq!(back, vec![(42, e), (43, plain)]);
+        let (back, tail) = decode_records(&buf, Path::new("x"), 0).unwrap();
+        assert_eq!(back, vec![(42, e), (43, plain.clone())]);
         assert_eq!(tail, Tail::Clean);
+        // Above a mark: only the records after it.
+        let (back, _) = decode_records(&buf, Path::new("x"), 42).unwrap();
+        assert_eq!(back, vec![(43, plain)]);
     }
 
     // A crash mid-write leaves a torn tail: replay keeps every whole record and stops there.
@@ -964,7 +978,7 @@ mod tests {
         encode_record(&mut buf, 2, &entry(2));
         buf[whole + HEADER + 3] ^= 0xff;
         buf.extend_from_slice(&[0; 64]);
-        let (back, tail) = decode_records(&buf, Path::new("x")).unwrap();
+        let (back, tail) = decode_records(&buf, Path::new("x"), 0).unwrap();
         assert_eq!(back.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1]);
         assert_eq!(tail, Tail::Torn);
     }
