@@ -6,7 +6,8 @@
 //!
 //! Run: `cargo bench --bench population`. `PU_ADAPTER_BENCH_PERSONS` changes the size;
 //! `PU_ADAPTER_TEST_POSTGRES_URL` (as `.ci/postgres.sh start` exports it) adds PostgreSQL:
-//! a new database is made there for each size.
+//! a new database is made there for each size. `PU_ADAPTER_BENCH_ONLY=PostgreSQL` (or
+//! `SQLite`) runs one backend.
 
 mod common;
 
@@ -49,7 +50,11 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let mut rows = Vec::new();
-    for (name, backend) in backends() {
+    let only = std::env::var("PU_ADAPTER_BENCH_ONLY").ok();
+    for (name, backend) in backends()
+        .into_iter()
+        .filter(|(name, _)| only.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(name)))
+    {
         for (n, file) in [(SMALL, &small_file), (persons, &big_file)] {
             let data = dir.path().join(format!("{name}-{n}"));
             let env = backend(n);

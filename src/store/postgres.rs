@@ -364,11 +364,9 @@ impl PersonStore for PostgresStore {
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        let outcomes: Vec<(Upserted, bool)> = self.pool.with(|c| {
-            in_transaction(c, |tx| {
-                persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
-            })
-        })?;
+        let outcomes: Vec<(Upserted, bool)> = self
+            .pool
+            .with(|c| in_transaction(c, |tx| sql::upsert_persons(tx, persons)))?;
         if outcomes.iter().any(|(_, erased)| *erased) {
             self.vacuum.removed();
         }

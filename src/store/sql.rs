@@ -50,6 +50,17 @@ impl Dialect {
     }
 
     /// Row lock for the read that precedes an update; SQLite's writer lock already serialises.
+    /// What a bulk transaction sets first. PostgreSQL caches a generic plan for a prepared
+    /// statement after five runs; for a multi-row key lookup planned while the table was
+    /// still small that plan is a sequential scan, which then runs for every batch of a
+    /// large import (measured: the server at 100% CPU and 3,800 persons/s at 20,000).
+    fn bulk_settings(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SET LOCAL plan_cache_mode = force_custom_plan"),
+        }
+    }
+
     fn for_update(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
@@ -258,15 +269,19 @@ const AUDIT_COLUMNS: [&str; 10] = [
 
 /// `INSERT INTO table (columns) VALUES ($1 …) ON CONFLICT (key) DO UPDATE SET` every other column.
 fn upsert_statement(table: &str, columns: &[&str]) -> String {
-    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    upsert_rows_statement(table, columns, 1)
+}
+
+/// The same for `rows` rows in one statement (their keys must differ).
+fn upsert_rows_statement(table: &str, columns: &[&str], rows: usize) -> String {
     let updates: Vec<String> = columns[1..]
         .iter()
         .map(|c| format!("{c}=excluded.{c}"))
         .collect();
     format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
         columns.join(", "),
-        placeholders.join(", "),
+        value_groups(rows, columns.len()),
         columns[0],
         updates.join(", ")
     )
@@ -526,67 +541,204 @@ fn sequence_value(seq: u64) -> Result<i64, StoreError> {
 /// Who the trail names for changes made by the population import.
 pub(crate) const IMPORT_CONSUMER: &str = "pu-adapter-import";
 
-/// Inserts or replaces one person's population data, erasing contact information the new
-/// data forbids (PR-4, PR-6); says which it was and whether anything was erased.
-pub(crate) fn upsert_person(
+/// Inserts or replaces population data in bulk, never contact information, with the outcome
+/// of upserting each person in turn: a person given twice ends as the last one, with the
+/// first as its history; a referred or linked identity answers for whoever claimed it
+/// last; an erasure due at any occurrence (PR-4, PR-6) is carried out. One outcome per
+/// person, in order: inserted or updated, and whether a contact record was erased.
+///
+/// Reads and writes go as multi-row statements, so a batch costs a handful of round
+/// trips instead of four per person (PostgreSQL imported 2,146 persons/s that way).
+pub(crate) fn upsert_persons(
     db: &mut dyn Sql,
-    p: &crate::domain::Person,
-) -> Result<(Upserted, bool), StoreError> {
-    let previous = read_state_for_update(db, &p.id.key())?;
-    let existed = previous.is_some();
+    persons: &[crate::domain::Person],
+) -> Result<Vec<(Upserted, bool)>, StoreError> {
+    if let Some(settings) = db.dialect().bulk_settings() {
+        db.batch(settings)?;
+    }
+    let keys: Vec<String> = persons.iter().map(|p| p.id.key()).collect();
+    let mut latest = read_persons(db, &distinct(&keys))?;
     let today = crate::domain::swedish_date(chrono::Utc::now());
-    let p = &match previous {
-        Some(old) => p.clone().with_history_from(&old.person, today),
-        None => p.clone(),
-    };
-    let r = PersonRow::from_person(p);
-    write_aliases(db, p)?;
-    db.execute(
-        &upsert_statement("persons", &PERSON_COLUMNS),
-        &[
-            Value::Text(&r.key),
-            Value::Text(&r.given_name),
-            Value::OptText(r.middle_name.as_deref()),
-            Value::Text(&r.surname),
-            Value::OptText(r.birth_date.as_deref()),
-            Value::OptText(r.care_of.as_deref()),
-            Value::OptText(r.street.as_deref()),
-            Value::OptText(r.postal_code.as_deref()),
-            Value::OptText(r.city.as_deref()),
-            Value::Bool(r.sekretessmarkering),
-            Value::Bool(r.skyddad_folkbokforing),
-            Value::Bool(r.test_indicator),
-            Value::Text(&r.guardians),
-            Value::OptText(r.register.as_deref()),
-        ],
-    )?;
-    let erased = match erasure_due(p) {
-        Some(reason) => erase_contacts(db, &r.key, reason)?,
-        None => false,
-    };
-    let upserted = if existed {
-        Upserted::Updated
-    } else {
-        Upserted::Inserted
-    };
-    Ok((upserted, erased))
+    let mut upserted = Vec::with_capacity(persons.len());
+    let mut aliases = AliasClaims::default();
+    let mut erasures = Vec::new();
+    for (i, (p, key)) in persons.iter().zip(&keys).enumerate() {
+        let (person, existed) = match latest.get(key) {
+            Some(old) => (p.clone().with_history_from(old, today), true),
+            None => (p.clone(), false),
+        };
+        if let Some(reason) = erasure_due(&person) {
+            erasures.push((i, reason));
+        }
+        aliases.claim(key, &person);
+        upserted.push(if existed {
+            Upserted::Updated
+        } else {
+            Upserted::Inserted
+        });
+        latest.insert(key.clone(), person);
+    }
+    let rows: Vec<PersonRow> = distinct(&keys)
+        .iter()
+        .filter_map(|k| latest.get(k))
+        .map(PersonRow::from_person)
+        .collect();
+    write_person_rows(db, &rows)?;
+    aliases.write(db, &distinct(&keys))?;
+    let mut erased = vec![false; persons.len()];
+    for (i, reason) in erasures {
+        erased[i] = erase_contacts(db, &keys[i], reason)?;
+    }
+    Ok(upserted.into_iter().zip(erased).collect())
 }
 
-/// The person's referred and linked identities, each answering for this person from now on.
-fn write_aliases(db: &mut dyn Sql, p: &crate::domain::Person) -> Result<(), StoreError> {
-    let key = p.id.key();
-    db.execute(
-        "DELETE FROM person_aliases WHERE person_key = $1",
-        &[Value::Text(&key)],
-    )?;
-    for alias in p.register.referred.iter().chain(&p.register.linked) {
-        let alias_key = alias.key();
+/// Row counts that multi-row statements are built for: any count is a sum of these, so a
+/// backend that prepares each statement text once keeps a handful, not one per count.
+const ROW_BLOCKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `items` cut into consecutive blocks of ROW_BLOCKS sizes, largest first.
+fn in_blocks<T>(items: &[T]) -> Vec<&[T]> {
+    let mut blocks = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = ROW_BLOCKS
+            .into_iter()
+            .find(|b| *b <= rest.len())
+            .unwrap_or(1);
+        let (block, tail) = rest.split_at(size);
+        blocks.push(block);
+        rest = tail;
+    }
+    blocks
+}
+
+/// `($1, …, $c), ($c+1, …)`: `rows` groups of `columns` placeholders.
+fn value_groups(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let group: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", group.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `$1, …, $n`.
+fn placeholder_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each key once, in the order first given.
+fn distinct(keys: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    keys.iter()
+        .filter(|k| seen.insert(k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The stored persons among `keys` (locked for the transaction where the dialect can).
+fn read_persons(
+    db: &mut dyn Sql,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, crate::domain::Person>, StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for block in in_blocks(keys) {
+        let sql = format!(
+            "SELECT {} FROM persons WHERE person_key IN ({}){}",
+            PERSON_COLUMNS.join(", "),
+            placeholder_list(block.len()),
+            db.dialect().for_update()
+        );
+        let params: Vec<Value<'_>> = block.iter().map(|k| Value::Text(k)).collect();
+        let mut rows = Vec::new();
+        db.query(&sql, &params, &mut |r| {
+            rows.push(person_row(r)?);
+            Ok(())
+        })?;
+        for row in rows {
+            found.insert(row.key.clone(), row.into_person()?);
+        }
+    }
+    Ok(found)
+}
+
+fn write_person_rows(db: &mut dyn Sql, rows: &[PersonRow]) -> Result<(), StoreError> {
+    for block in in_blocks(rows) {
+        let params: Vec<Value<'_>> = block.iter().flat_map(person_values).collect();
         db.execute(
-            &upsert_statement("person_aliases", &["alias_key", "person_key"]),
-            &[Value::Text(&alias_key), Value::Text(&key)],
+            &upsert_rows_statement("persons", &PERSON_COLUMNS, block.len()),
+            &params,
         )?;
     }
     Ok(())
+}
+
+fn person_values(r: &PersonRow) -> [Value<'_>; 14] {
+    [
+        Value::Text(&r.key),
+        Value::Text(&r.given_name),
+        Value::OptText(r.middle_name.as_deref()),
+        Value::Text(&r.surname),
+        Value::OptText(r.birth_date.as_deref()),
+        Value::OptText(r.care_of.as_deref()),
+        Value::OptText(r.street.as_deref()),
+        Value::OptText(r.postal_code.as_deref()),
+        Value::OptText(r.city.as_deref()),
+        Value::Bool(r.sekretessmarkering),
+        Value::Bool(r.skyddad_folkbokforing),
+        Value::Bool(r.test_indicator),
+        Value::Text(&r.guardians),
+        Value::OptText(r.register.as_deref()),
+    ]
+}
+
+/// Which person each referred or linked identity of a batch answers for, as if the batch's
+/// persons had been written one after the other: a person's turn drops the identities it
+/// held and claims its own; the last claim of an identity wins.
+#[derive(Default)]
+struct AliasClaims {
+    owner: std::collections::BTreeMap<String, String>,
+}
+
+impl AliasClaims {
+    fn claim(&mut self, key: &str, p: &crate::domain::Person) {
+        self.owner.retain(|_, owner| owner != key);
+        for alias in p.register.referred.iter().chain(&p.register.linked) {
+            self.owner.insert(alias.key(), key.to_owned());
+        }
+    }
+
+    /// Replaces the stored identities of `persons` with the claims.
+    fn write(&self, db: &mut dyn Sql, persons: &[String]) -> Result<(), StoreError> {
+        for block in in_blocks(persons) {
+            let params: Vec<Value<'_>> = block.iter().map(|k| Value::Text(k)).collect();
+            db.execute(
+                &format!(
+                    "DELETE FROM person_aliases WHERE person_key IN ({})",
+                    placeholder_list(block.len())
+                ),
+                &params,
+            )?;
+        }
+        let claims: Vec<(&String, &String)> = self.owner.iter().collect();
+        for block in in_blocks(&claims) {
+            let params: Vec<Value<'_>> = block
+                .iter()
+                .flat_map(|(alias, owner)| [Value::Text(alias), Value::Text(owner)])
+                .collect();
+            db.execute(
+                &upsert_rows_statement("person_aliases", &["alias_key", "person_key"], block.len()),
+                &params,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Deletes a person's contact record (PR-4, PR-6) and audits why, never the values; says

@@ -354,11 +354,8 @@ impl PersonStore for SqliteStore {
     }
 
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError> {
-        let outcomes: Vec<(Upserted, bool)> = self.with_writer(|conn| {
-            in_transaction(conn, |tx| {
-                persons.iter().map(|p| sql::upsert_person(tx, p)).collect()
-            })
-        })?;
+        let outcomes: Vec<(Upserted, bool)> =
+            self.with_writer(|conn| in_transaction(conn, |tx| sql::upsert_persons(tx, persons)))?;
         self.scrub_if(outcomes.iter().any(|(_, erased)| *erased));
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }

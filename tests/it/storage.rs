@@ -544,6 +544,65 @@ fn pr4_protection_from_an_import_erases_contact_information_at_once_for_good() {
     }
 }
 
+/// An import batch is written with multi-row statements; its outcome must be that of
+/// writing its persons one after the other: a person given twice ends as the last, an
+/// erasure due at an earlier occurrence still happens, and a referred identity claimed by
+/// two persons answers for the one that claimed it last.
+#[test]
+fn pr4_a_bulk_import_batch_ends_as_its_persons_written_in_turn() {
+    let policy = pu_adapter::domain::IdentifierPolicy::default();
+    let id = |pnr: &str| policy.parse_number(pnr).unwrap();
+    for b in backends() {
+        let s = &b.store;
+        let lines = [
+            // Tolvan protected, then not: the contact record goes at the first line (PR-4).
+            r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Tolvansson","protection":{"sekretessmarkering":true}}"#,
+            r#"{"personId":"199002026780","givenName":"Hanna","surname":"Först","referredIdentities":[{"root":"1.2.752.129.2.1.3.1","extension":"197001011233"}]}"#,
+            r#"{"personId":"191212121212","givenName":"Tolvan","surname":"Sist","testIndicator":true}"#,
+            r#"{"personId":"200001012384","givenName":"Ny","surname":"Person","referredIdentities":[{"root":"1.2.752.129.2.1.3.1","extension":"197001011233"}]}"#,
+            r#"{"personId":"199002026780","givenName":"Hanna","surname":"Sist"}"#,
+        ]
+        .join("\n");
+        let summary = pu_adapter::import::import(
+            lines.as_bytes(),
+            s.persons.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            (summary.inserted, summary.updated, summary.rejected.len()),
+            (1, 4, 0),
+            "{}: {summary:?}",
+            b.name
+        );
+        let states = s
+            .persons
+            .load(&[id("191212121212"), id("199002026780")])
+            .unwrap();
+        let tolvan = states[0].as_ref().unwrap();
+        assert_eq!(tolvan.person.name.surname, "Sist", "{}", b.name);
+        assert!(
+            tolvan.contacts.is_none(),
+            "{}: erased at the protected line even though the last line lifts it",
+            b.name
+        );
+        assert_eq!(states[1].as_ref().unwrap().person.name.surname, "Sist");
+        let claimed = s
+            .persons
+            .load_following_aliases(&[id("197001011233")], true)
+            .unwrap();
+        assert_eq!(
+            claimed[0]
+                .as_ref()
+                .map(|st| st.person.id.extension().to_owned()),
+            Some("200001012384".to_owned()),
+            "{}: the referred identity answers for its last claimant",
+            b.name
+        );
+    }
+}
+
 #[test]
 fn import_reports_bad_lines_with_numbers_and_keeps_the_rest() {
     for b in backends() {
