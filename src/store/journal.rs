@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
@@ -46,6 +47,12 @@ const HEADER: usize = 16;
 /// How often the indexer copies committed records into the index, in one transaction.
 const INDEX_EVERY: Duration = Duration::from_millis(50);
 
+/// Most committed records held in memory for the indexer. Beyond it (the database is down
+/// or slower than the answers) the committer stops handing records over and the indexer
+/// reads them back from the segments once it catches up: durable either way, and the
+/// memory stays bounded however long the database is away.
+const MAX_BACKLOG: usize = 32_768;
+
 /// How long an audit query waits for the indexer to catch up with the journal.
 const INDEX_WAIT: Duration = Duration::from_secs(10);
 
@@ -59,6 +66,43 @@ struct Submission {
 struct Committed {
     segment: u64,
     records: Vec<(u64, AuditEntry)>,
+}
+
+/// Committed records on their way to the indexer, and whether some were left in the files.
+struct Backlog {
+    held: AtomicUsize,
+    limit: usize,
+    overflowed: AtomicBool,
+}
+
+impl Backlog {
+    fn new(limit: usize) -> Self {
+        Self {
+            held: AtomicUsize::new(0),
+            limit,
+            overflowed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether `n` more records may be handed over in memory; when not, the indexer is
+    /// told to read the journal's files instead.
+    fn admit(&self, n: usize) -> bool {
+        if self.held.fetch_add(n, Ordering::AcqRel) + n <= self.limit {
+            return true;
+        }
+        self.held.fetch_sub(n, Ordering::AcqRel);
+        self.overflowed.store(true, Ordering::Release);
+        false
+    }
+
+    fn release(&self, n: usize) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Whether records were left in the files since the last call.
+    fn take_overflow(&self) -> bool {
+        self.overflowed.swap(false, Ordering::AcqRel)
+    }
 }
 
 /// How far the committer and the indexer got.
@@ -82,6 +126,8 @@ pub(crate) struct Journal {
     progress: Arc<Progress>,
     stopping: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+    #[cfg(test)]
+    backlog: Arc<Backlog>,
     /// Held for the journal's life: one server per journal directory.
     _lock: File,
 }
@@ -97,6 +143,15 @@ impl Journal {
         dir: &Path,
         inner: Arc<dyn AuditLog>,
         segment_bytes: u64,
+    ) -> Result<Self, StoreError> {
+        Self::open_bounded(dir, inner, segment_bytes, MAX_BACKLOG)
+    }
+
+    fn open_bounded(
+        dir: &Path,
+        inner: Arc<dyn AuditLog>,
+        segment_bytes: u64,
+        backlog_limit: usize,
     ) -> Result<Self, StoreError> {
         create_private_dir(dir)?;
         let lock = lock_directory(dir)?;
@@ -126,12 +181,14 @@ impl Journal {
         let stopping = Arc::new(AtomicBool::new(false));
         let (queue, submissions) = channel();
         let (to_indexer, committed) = channel();
+        let backlog = Arc::new(Backlog::new(backlog_limit));
         let committer = Committer {
             dir: dir.to_owned(),
             segment,
             segment_bytes,
             next,
             progress: progress.clone(),
+            backlog: backlog.clone(),
         };
         let indexer = Indexer {
             id: id.clone(),
@@ -140,6 +197,7 @@ impl Journal {
             progress: progress.clone(),
             stopping: stopping.clone(),
             live: VecDeque::from([next]),
+            backlog: backlog.clone(),
         };
         let threads = vec![
             spawn("audit-journal", move || {
@@ -155,6 +213,8 @@ impl Journal {
             progress,
             stopping,
             threads,
+            #[cfg(test)]
+            backlog,
             _lock: lock,
         })
     }
@@ -326,6 +386,7 @@ struct Committer {
     segment_bytes: u64,
     next: u64,
     progress: Arc<Progress>,
+    backlog: Arc<Backlog>,
 }
 
 impl Committer {
@@ -370,7 +431,7 @@ impl Committer {
                     records.extend(entries);
                 }
             }
-            if outcome.is_ok() {
+            if outcome.is_ok() && self.backlog.admit(records.len()) {
                 let records = (first_seq..).zip(records).collect();
                 let sent = to_indexer.send(Committed {
                     segment: self.segment.first,
@@ -427,6 +488,7 @@ struct Indexer {
     stopping: Arc<AtomicBool>,
     /// First sequences of the segments not yet removed, oldest first.
     live: VecDeque<u64>,
+    backlog: Arc<Backlog>,
 }
 
 impl Indexer {
@@ -440,6 +502,7 @@ impl Indexer {
             let finished = loop {
                 match committed.try_recv() {
                     Ok(batch) => {
+                        self.backlog.release(batch.records.len());
                         if self.live.back().is_none_or(|last| *last < batch.segment) {
                             self.live.push_back(batch.segment);
                         }
@@ -449,7 +512,13 @@ impl Indexer {
                     Err(TryRecvError::Disconnected) => break true,
                 }
             };
-            if !records.is_empty() {
+            // Checked after the drain: a batch left in the files was committed before any
+            // batch received here, and indexing those first would move the mark past it.
+            if self.backlog.take_overflow() {
+                if self.catch_up_from_files().is_none() {
+                    return; // stopping with the database unreachable: replay indexes it next start
+                }
+            } else if !records.is_empty() {
                 let Some(mark) = self.index(&records) else {
                     return; // stopping with the database unreachable: replay indexes it next start
                 };
@@ -460,6 +529,39 @@ impl Indexer {
                 return;
             }
         }
+    }
+
+    /// Indexes every committed record above the index's mark from the segment files (what
+    /// was handed over in memory is there too; records already indexed are skipped by the
+    /// mark), retrying while the database fails; `None` when stopping meanwhile.
+    fn catch_up_from_files(&mut self) -> Option<()> {
+        tracing::warn!(
+            "the audit index fell behind the journal; reading the records back from its files"
+        );
+        let mut pause = Duration::from_millis(50);
+        let mark = loop {
+            let caught_up = replay(&self.dir, &self.id, self.inner.as_ref())
+                .and_then(|_| self.inner.journal_mark(&self.id))
+                .and_then(|mark| Ok((mark, segments(&self.dir)?)));
+            match caught_up {
+                Ok((mark, files)) => {
+                    self.live = files.into_iter().map(|(first, _)| first).collect();
+                    break mark;
+                }
+                Err(e) if self.stopping.load(Ordering::Acquire) => {
+                    tracing::warn!(error = %e, "audit index unreachable at shutdown; the journal keeps the records");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "audit index failed; retrying (the journal keeps the records)");
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+            }
+        };
+        set_marks(&self.progress, |m| m.indexed = m.indexed.max(mark));
+        self.retire_through(mark);
+        Some(())
     }
 
     /// Indexes `records` in transactions of at most MAX_BATCH, retrying while the database
@@ -1112,6 +1214,79 @@ mod tests {
         assert!(quarantined.contains(r#""sequence":2"#), "{quarantined}");
         drop(Journal::open(&jdir, index).unwrap());
         assert_eq!(correlation_ids(db.as_ref()), ["c-1", "c-3"]);
+    }
+
+    /// An index that fails every call while `down` is set, as a database that is away.
+    struct Away {
+        db: Arc<SqliteStore>,
+        down: AtomicBool,
+    }
+
+    impl Away {
+        fn check(&self) -> Result<(), StoreError> {
+            if self.down.load(Ordering::Acquire) {
+                return Err(StoreError::Invariant("the database is away"));
+            }
+            Ok(())
+        }
+    }
+
+    impl AuditLog for Away {
+        fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+            self.check()?;
+            self.db.append(entries)
+        }
+        fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+            self.check()?;
+            self.db.query(q)
+        }
+        fn index_journal(
+            &self,
+            journal: &str,
+            records: &[(u64, AuditEntry)],
+            through: u64,
+        ) -> Result<u64, StoreError> {
+            self.check()?;
+            self.db.index_journal(journal, records, through)
+        }
+        fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
+            self.check()?;
+            self.db.journal_mark(journal)
+        }
+    }
+
+    // AC-2 while the database is away: answers go on, the records held in memory stay
+    // bounded, and once it is back every record is indexed exactly once, the ones beyond
+    // the bound read back from the journal's files.
+    #[test]
+    fn ac2_a_database_away_bounds_the_backlog_and_loses_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store(dir.path());
+        let away = Arc::new(Away {
+            db: db.clone(),
+            down: AtomicBool::new(false),
+        });
+        let journal =
+            Journal::open_bounded(&dir.path().join("j"), away.clone(), SEGMENT_BYTES, 10).unwrap();
+        away.down.store(true, Ordering::Release);
+        for i in 0..100 {
+            journal.append(&[entry(i)]).unwrap();
+        }
+        assert!(journal.backlog.held.load(Ordering::Acquire) <= 10);
+        assert!(
+            journal.backlog.overflowed.load(Ordering::Acquire),
+            "records beyond the bound were left in the files"
+        );
+        away.down.store(false, Ordering::Release);
+        let mut expected: Vec<String> = (0..100).map(|i| format!("c-{i}")).collect();
+        expected.sort();
+        assert_eq!(correlation_ids(&journal), expected);
+        drop(journal);
+        assert_eq!(
+            correlation_ids(db.as_ref()),
+            expected,
+            "each once, also after the stop"
+        );
     }
 
     // `pu-adapter audit` beside a running server: both index, no record twice.
