@@ -538,27 +538,11 @@ impl Indexer {
         tracing::warn!(
             "the audit index fell behind the journal; reading the records back from its files"
         );
-        let mut pause = Duration::from_millis(50);
-        let mark = loop {
-            let caught_up = replay(&self.dir, &self.id, self.inner.as_ref())
-                .and_then(|_| self.inner.journal_mark(&self.id))
-                .and_then(|mark| Ok((mark, segments(&self.dir)?)));
-            match caught_up {
-                Ok((mark, files)) => {
-                    self.live = files.into_iter().map(|(first, _)| first).collect();
-                    break mark;
-                }
-                Err(e) if self.stopping.load(Ordering::Acquire) => {
-                    tracing::warn!(error = %e, "audit index unreachable at shutdown; the journal keeps the records");
-                    return None;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "audit index failed; retrying (the journal keeps the records)");
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(2));
-                }
-            }
-        };
+        let (mark, files) = self.until_indexed(|| {
+            replay(&self.dir, &self.id, self.inner.as_ref())?;
+            Ok((self.inner.journal_mark(&self.id)?, segments(&self.dir)?))
+        })?;
+        self.live = files.into_iter().map(|(first, _)| first).collect();
         set_marks(&self.progress, |m| m.indexed = m.indexed.max(mark));
         self.retire_through(mark);
         Some(())
@@ -575,10 +559,16 @@ impl Indexer {
     }
 
     fn index_chunk(&self, chunk: &[(u64, AuditEntry)]) -> Option<u64> {
+        self.until_indexed(|| index_robustly(self.inner.as_ref(), &self.id, &self.dir, chunk))
+    }
+
+    /// Runs `attempt` until it succeeds, backing off while the database fails (the answers
+    /// do not wait); `None` when stopping with the database unreachable.
+    fn until_indexed<T>(&self, mut attempt: impl FnMut() -> Result<T, StoreError>) -> Option<T> {
         let mut pause = Duration::from_millis(50);
         loop {
-            match index_robustly(self.inner.as_ref(), &self.id, &self.dir, chunk) {
-                Ok(mark) => return Some(mark),
+            match attempt() {
+                Ok(done) => return Some(done),
                 Err(e) if self.stopping.load(Ordering::Acquire) => {
                     tracing::warn!(error = %e, "audit index unreachable at shutdown; the journal keeps the records");
                     return None;
