@@ -435,6 +435,6 @@ pub(crate) fn open_payload(w: &mut XmlWriter, name: &str, responder_ns: &str) {
 fn write_partial_date(w: &mut XmlWriter, qname: &str, date: chrono::NaiveDate) {
     w.open(qname)
         .leaf("p:format", "YYYY-MM-DD")
-        .leaf("p:value", &date.format("%Y-%m-%d").to_string())
+        .leaf("p:value", &date.to_string()) // ISO 8601, YYYY-MM-DD
         .close(qname);
 }

@@ -1,10 +1,8 @@
 //! Record versions (CO-3): `YYYYMMDDhhmmss` in Swedish local time, strictly increasing.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Europe::Stockholm;
 use std::fmt;
-
-const FORMAT: &str = "%Y%m%d%H%M%S";
 
 /// A `Timestamp` of the contract: 14 characters, Swedish local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,13 +34,28 @@ impl Version {
         if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        NaiveDateTime::parse_from_str(s, FORMAT).ok().map(Self)
+        // By hand: chrono's parse_from_str interprets its format string at every call, and
+        // versions are read on every update and written on every answer with contacts.
+        let n = |at: usize, len: usize| s[at..at + len].parse::<u32>().ok();
+        NaiveDate::from_ymd_opt(i32::try_from(n(0, 4)?).ok()?, n(4, 2)?, n(6, 2)?)?
+            .and_hms_opt(n(8, 2)?, n(10, 2)?, n(12, 2)?)
+            .map(Self)
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format(FORMAT))
+        let (d, t) = (self.0.date(), self.0.time());
+        write!(
+            f,
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            d.year(),
+            d.month(),
+            d.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 }
 
@@ -72,6 +85,30 @@ mod tests {
         assert!(v2 > v1);
         assert_eq!(Version::parse("20260701120001"), Some(v2));
         assert_eq!(Version::parse("2026070112000"), None);
+    }
+
+    #[test]
+    fn co3_a_version_is_read_back_exactly_and_impossible_times_are_refused() {
+        for text in [
+            "20260701120001",
+            "19991231235959",
+            "20280229000000",
+            "00010101000000",
+        ] {
+            let v = Version::parse(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(v.to_string(), text);
+        }
+        for bad in [
+            "20261301120000", // month 13
+            "20270229120000", // 29 February in a common year
+            "20260701240000", // hour 24
+            "20260701126000", // minute 60
+            "20260701120060", // second 60
+            "2026070112000x",
+            "+2026070112000",
+        ] {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl PersonRow {
         let birth_date = self
             .birth_date
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            .and_then(|d| d.parse::<NaiveDate>().ok());
         let register = RegisterJson::from_column(self.register.as_deref())?;
         let has_address = self.care_of.is_some()
             || self.street.is_some()
@@ -265,11 +265,11 @@ struct HistoryJson {
 }
 
 fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    d.to_string() // ISO 8601, YYYY-MM-DD
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    text.parse::<NaiveDate>()
         .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))
 }
 
