@@ -2,7 +2,7 @@
 //! command an operator runs), on SQLite and, when a PostgreSQL server is given, on
 //! PostgreSQL; import time and database size; then GetPersonsForProfile P3 latency over
 //! mutual TLS for random persons of the whole population, paced at a fixed rate, beside the
-//! same measurement with 10,000 persons. Not part of `./test.sh` (it takes 20–40 minutes).
+//! same measurement with 10,000 persons. Not part of `./test.sh` (about 8 minutes per backend).
 //!
 //! Run: `cargo bench --bench population`. `PU_ADAPTER_BENCH_PERSONS` changes the size;
 //! `PU_ADAPTER_TEST_POSTGRES_URL` (as `.ci/postgres.sh start` exports it) adds PostgreSQL:
