@@ -1159,15 +1159,37 @@ mod tests {
         assert!(matches!(second, Err(StoreError::JournalInUse(_))));
     }
 
-    /// An index that refuses, as data, any entry whose person holds a NUL (as PostgreSQL does).
-    struct Refusing(Arc<SqliteStore>);
+    /// An index over SQLite that refuses, as data, any entry whose person holds a NUL (as
+    /// PostgreSQL does), and fails every call while `down` is set, as a database that is away.
+    struct TestIndex {
+        db: Arc<SqliteStore>,
+        down: AtomicBool,
+    }
 
-    impl AuditLog for Refusing {
+    impl TestIndex {
+        fn over(db: &Arc<SqliteStore>) -> Arc<Self> {
+            Arc::new(Self {
+                db: db.clone(),
+                down: AtomicBool::new(false),
+            })
+        }
+
+        fn reachable(&self) -> Result<(), StoreError> {
+            if self.down.load(Ordering::Acquire) {
+                return Err(StoreError::Invariant("the database is away"));
+            }
+            Ok(())
+        }
+    }
+
+    impl AuditLog for TestIndex {
         fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-            self.0.append(entries)
+            self.reachable()?;
+            self.db.append(entries)
         }
         fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-            self.0.query(q)
+            self.reachable()?;
+            self.db.query(q)
         }
         fn index_journal(
             &self,
@@ -1175,16 +1197,18 @@ mod tests {
             records: &[(u64, AuditEntry)],
             through: u64,
         ) -> Result<u64, StoreError> {
+            self.reachable()?;
             if records.iter().any(|(_, e)| e.person.contains('\0')) {
                 return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
                     Some("refused".into()),
                 )));
             }
-            self.0.index_journal(journal, records, through)
+            self.db.index_journal(journal, records, through)
         }
         fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
-            self.0.journal_mark(journal)
+            self.reachable()?;
+            self.db.journal_mark(journal)
         }
     }
 
@@ -1194,7 +1218,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let jdir = dir.path().join("j");
         let db = store(dir.path());
-        let index = Arc::new(Refusing(db.clone()));
+        let index = TestIndex::over(&db);
         let mut bad = entry(2);
         bad.person = "a\0b".into();
         {
@@ -1211,45 +1235,6 @@ mod tests {
         assert_eq!(correlation_ids(db.as_ref()), ["c-1", "c-3"]);
     }
 
-    /// An index that fails every call while `down` is set, as a database that is away.
-    struct Away {
-        db: Arc<SqliteStore>,
-        down: AtomicBool,
-    }
-
-    impl Away {
-        fn check(&self) -> Result<(), StoreError> {
-            if self.down.load(Ordering::Acquire) {
-                return Err(StoreError::Invariant("the database is away"));
-            }
-            Ok(())
-        }
-    }
-
-    impl AuditLog for Away {
-        fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-            self.check()?;
-            self.db.append(entries)
-        }
-        fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-            self.check()?;
-            self.db.query(q)
-        }
-        fn index_journal(
-            &self,
-            journal: &str,
-            records: &[(u64, AuditEntry)],
-            through: u64,
-        ) -> Result<u64, StoreError> {
-            self.check()?;
-            self.db.index_journal(journal, records, through)
-        }
-        fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
-            self.check()?;
-            self.db.journal_mark(journal)
-        }
-    }
-
     // AC-2 while the database is away: answers go on, the records held in memory stay
     // bounded, and once it is back every record is indexed exactly once, the ones beyond
     // the bound read back from the journal's files.
@@ -1257,10 +1242,7 @@ mod tests {
     fn ac2_a_database_away_bounds_the_backlog_and_loses_no_record() {
         let dir = tempfile::tempdir().unwrap();
         let db = store(dir.path());
-        let away = Arc::new(Away {
-            db: db.clone(),
-            down: AtomicBool::new(false),
-        });
+        let away = TestIndex::over(&db);
         let journal =
             Journal::open_bounded(&dir.path().join("j"), away.clone(), SEGMENT_BYTES, 10).unwrap();
         away.down.store(true, Ordering::Release);

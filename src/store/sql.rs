@@ -49,7 +49,6 @@ impl Dialect {
         }
     }
 
-    /// Row lock for the read that precedes an update; SQLite's writer lock already serialises.
     /// What a bulk transaction sets first. PostgreSQL caches a generic plan for a prepared
     /// statement after five runs; for a multi-row key lookup planned while the table was
     /// still small that plan is a sequential scan, which then runs for every batch of a
@@ -61,6 +60,7 @@ impl Dialect {
         }
     }
 
+    /// Row lock for the read that precedes an update; SQLite's writer lock already serialises.
     fn for_update(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
@@ -288,11 +288,10 @@ fn upsert_rows_statement(table: &str, columns: &[&str], rows: usize) -> String {
 }
 
 fn insert_statement(table: &str, columns: &[&str]) -> String {
-    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
     format!(
         "INSERT INTO {table} ({}) VALUES ({})",
         columns.join(", "),
-        placeholders.join(", ")
+        placeholder_list(columns.len())
     )
 }
 
@@ -557,7 +556,8 @@ pub(crate) fn upsert_persons(
         db.batch(settings)?;
     }
     let keys: Vec<String> = persons.iter().map(|p| p.id.key()).collect();
-    let mut latest = read_persons(db, &distinct(&keys))?;
+    let unique = distinct(&keys);
+    let mut latest = read_persons(db, &unique)?;
     let today = crate::domain::swedish_date(chrono::Utc::now());
     let mut upserted = Vec::with_capacity(persons.len());
     let mut aliases = AliasClaims::default();
@@ -578,13 +578,13 @@ pub(crate) fn upsert_persons(
         });
         latest.insert(key.clone(), person);
     }
-    let rows: Vec<PersonRow> = distinct(&keys)
+    let rows: Vec<PersonRow> = unique
         .iter()
         .filter_map(|k| latest.get(k))
         .map(PersonRow::from_person)
         .collect();
     write_person_rows(db, &rows)?;
-    aliases.write(db, &distinct(&keys))?;
+    aliases.write(db, &unique)?;
     let mut erased = vec![false; persons.len()];
     for (i, reason) in erasures {
         erased[i] = erase_contacts(db, &keys[i], reason)?;
@@ -615,19 +615,19 @@ fn in_blocks<T>(items: &[T]) -> Vec<&[T]> {
 /// `($1, …, $c), ($c+1, …)`: `rows` groups of `columns` placeholders.
 fn value_groups(rows: usize, columns: usize) -> String {
     (0..rows)
-        .map(|r| {
-            let group: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", group.join(", "))
-        })
+        .map(|r| format!("({})", placeholders_after(r * columns, columns)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// `$1, …, $n`.
 fn placeholder_list(n: usize) -> String {
-    (1..=n)
+    placeholders_after(0, n)
+}
+
+/// `$from+1, …, $from+n`.
+fn placeholders_after(from: usize, n: usize) -> String {
+    (from + 1..=from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")

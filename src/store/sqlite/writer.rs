@@ -142,15 +142,11 @@ impl State {
     fn join_group(&mut self) -> Result<Arc<Outcome>, StoreError> {
         if self.open.is_none() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.open = Some(OpenGroup {
-                members: 0,
-                outcome: Arc::default(),
-            });
         }
-        let group = self
-            .open
-            .as_mut()
-            .ok_or(StoreError::Invariant("a writer group vanished while held"))?;
+        let group = self.open.get_or_insert_with(|| OpenGroup {
+            members: 0,
+            outcome: Arc::default(),
+        });
         group.members += 1;
         Ok(group.outcome.clone())
     }
