@@ -732,6 +732,17 @@ pub(crate) fn all() -> Vec<Case> {
         |o, v| hanna(o, v, vec![entry("sms", "+46701112251", true)]),
         nothing,
     ));
+    // CO-2 refuses nothing (a removal is always allowed), but a removal is an update like
+    // any other: made against a version the caller never read, CO-3 refuses it and what is
+    // stored stays exactly as it was.
+    cases.push(refusal(
+        "update/CO-3/invalid-stale-removal",
+        "VERSION_CONFLICT",
+        |o, v| {
+            let _ = v;
+            hanna(o, Some("20000101000000".into()), Vec::new())
+        },
+    ));
     cases.push(refusal(
         "update/PR-2/invalid-protected-person",
         "PROTECTED_PERSON",
@@ -822,8 +833,8 @@ mod tests {
     fn every_update_case_names_a_rule_and_update_rules_have_both_kinds() {
         let cases = all();
         for rule in [
-            "ID-2", "CT-1", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "DN-1", "DN-2", "CO-1", "CO-3",
-            "PR-2", "PR-6",
+            "ID-2", "CT-1", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "DN-1", "DN-2", "CO-1", "CO-2",
+            "CO-3", "PR-2", "PR-6",
         ] {
             for kind in ["valid", "invalid"] {
                 assert!(
