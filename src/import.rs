@@ -377,18 +377,58 @@ pub fn check(text: &str, policy: &IdentifierPolicy) -> Vec<(u64, String)> {
 }
 
 /// Replaces the whole population with `text` (the test-control reset): every line is
-/// checked first, and a file with any bad line changes nothing.
+/// checked first, and a file with any bad line changes nothing. The replacement is one
+/// transaction: requests served meanwhile see the old population or the new one, and a
+/// store failure leaves the old one.
 pub fn reset(
     text: &str,
     store: &dyn PersonStore,
     policy: &IdentifierPolicy,
 ) -> Result<Result<ImportSummary, Vec<(u64, String)>>, StoreError> {
-    let bad = check(text, policy);
+    let mut accepted = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_accepted(line, policy) {
+            Ok(a) => accepted.push(a),
+            Err(reason) => bad.push((i as u64 + 1, reason)),
+        }
+    }
     if !bad.is_empty() {
         return Ok(Err(bad));
     }
-    store.clear_population()?;
-    import(text.as_bytes(), store, policy, |_| {}).map(Ok)
+    let persons: Vec<Person> = accepted.iter().map(|a| a.person.clone()).collect();
+    let now = chrono::Utc::now();
+    let seeded: Vec<(&PersonId, &ValidatedUpdate, AuditEntry)> = accepted
+        .iter()
+        .filter_map(|a| {
+            let id = &a.person.id;
+            a.contacts
+                .as_ref()
+                .map(|update| (id, update, AuditEntry::now(&IMPORT_CALLER, id.key())))
+        })
+        .collect();
+    let decisions: Vec<_> = seeded
+        .iter()
+        .map(|(_, update, _)| seed_decision(update, now))
+        .collect();
+    let seeds = seeded
+        .iter()
+        .zip(&decisions)
+        .map(|((id, _, audit), decide)| ContactUpdate { id, decide, audit })
+        .collect();
+    let replaced = store.replace_population(&persons, seeds)?;
+    let mut summary = ImportSummary::default();
+    for upserted in replaced.persons {
+        match upserted {
+            Upserted::Inserted => summary.inserted += 1,
+            Upserted::Updated => summary.updated += 1,
+        }
+    }
+    summary.contacts_seeded = replaced.seeds.len() as u64;
+    Ok(Ok(summary))
 }
 
 /// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
@@ -455,19 +495,8 @@ fn seed_contacts(
     id: &PersonId,
     update: &ValidatedUpdate,
 ) -> Result<(), StoreError> {
-    let now = chrono::Utc::now();
-    let decide = |person: Option<&Person>, stored: Option<&ContactRecord>| {
-        let mut update = update.clone();
-        update.version_to_update = stored.map(|r| r.version.to_string());
-        apply_update(update, person, stored, SEED_ACCESS, IMPORT_CONSUMER, now)
-    };
-    let caller = Caller {
-        consumer: IMPORT_CONSUMER,
-        source: Source::Import,
-        logical_address: "-",
-        correlation_id: "-",
-    };
-    let audit = AuditEntry::now(&caller, id.key());
+    let decide = seed_decision(update, chrono::Utc::now());
+    let audit = AuditEntry::now(&IMPORT_CALLER, id.key());
     // Refusals were ruled out when the line was read; one here is recorded by the store.
     let _ = store.update_contacts(ContactUpdate {
         id,
@@ -475,4 +504,24 @@ fn seed_contacts(
         audit: &audit,
     })?;
     Ok(())
+}
+
+/// The import's caller in the audit trail.
+const IMPORT_CALLER: Caller<'static> = Caller {
+    consumer: IMPORT_CONSUMER,
+    source: Source::Import,
+    logical_address: "-",
+    correlation_id: "-",
+};
+
+/// The domain's decision for a seed: `update` over whatever is stored, at `now`.
+fn seed_decision(
+    update: &ValidatedUpdate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> impl Fn(Option<&Person>, Option<&ContactRecord>) -> Result<ContactRecord, Violation> + '_ {
+    move |person, stored| {
+        let mut update = update.clone();
+        update.version_to_update = stored.map(|r| r.version.to_string());
+        apply_update(update, person, stored, SEED_ACCESS, IMPORT_CONSUMER, now)
+    }
 }

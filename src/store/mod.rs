@@ -197,6 +197,15 @@ pub struct ContactUpdate<'a> {
 /// The new state, or the rule that refused the update; or a storage failure.
 pub type UpdateResult = Result<Result<PersonState, Violation>, StoreError>;
 
+/// What a population replacement stored.
+#[derive(Debug)]
+pub struct Replaced {
+    /// Per person given, in order.
+    pub persons: Vec<Upserted>,
+    /// Per seed given, in order: the new state or the rule that refused it.
+    pub seeds: Vec<Result<PersonState, Violation>>,
+}
+
 /// Population data and contact records; implementations are interchangeable.
 pub trait PersonStore: Send + Sync + 'static {
     /// Which backend.
@@ -230,8 +239,15 @@ pub trait PersonStore: Send + Sync + 'static {
     /// How many persons are stored.
     fn count_persons(&self) -> Result<u64, StoreError>;
 
-    /// Removes every person and contact record (staging reset); the audit trail stays.
-    fn clear_population(&self) -> Result<(), StoreError>;
+    /// Replaces every person and contact record with `persons`, then enters `seeds` as
+    /// updates (staging reset), in one transaction: a reader sees the old population or
+    /// the new one, never an empty or half-written one, and a failure changes nothing.
+    /// The audit trail stays.
+    fn replace_population(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError>;
 
     /// Whether a read may run on an async worker thread now: true where reads are short
     /// page-cache lookups in this process and a connection is free; false where the client

@@ -4,8 +4,8 @@
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
-    AuditLog, ContactUpdate, PersonState, PersonStore, StoreError, StoreKind, UpdateResult,
-    Upserted,
+    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, StoreError, StoreKind,
+    UpdateResult, Upserted,
 };
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{Person, PersonId};
@@ -373,11 +373,18 @@ impl PersonStore for PostgresStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
-    fn clear_population(&self) -> Result<(), StoreError> {
-        self.pool
-            .with(|c| in_transaction(c, sql::clear_population))?;
-        self.vacuum.removed();
-        Ok(())
+    fn replace_population(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError> {
+        let (replaced, removed) = self
+            .pool
+            .with(|c| in_transaction(c, |tx| sql::replace_population(tx, persons, seeds)))?;
+        if removed {
+            self.vacuum.removed();
+        }
+        Ok(replaced)
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {

@@ -7,7 +7,7 @@
 //! that is only compared with NULL, which PostgreSQL cannot infer and SQLite does not need.
 
 use super::codec::{ContactRow, PersonRow};
-use super::{ContactUpdate, PersonState, StoreError, Upserted};
+use super::{ContactUpdate, PersonState, Replaced, StoreError, Upserted};
 use crate::audit::{
     parse_stored_time, stored_time, AuditCode, AuditEntry, AuditQuery, Caller, Outcome, Source,
 };
@@ -856,8 +856,23 @@ pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditE
 
 /// Removes every person, contact record and alias (the test-control reset); the audit
 /// trail stays, append-only.
-pub(crate) fn clear_population(db: &mut dyn Sql) -> Result<(), StoreError> {
-    db.batch("DELETE FROM contact_records; DELETE FROM person_aliases; DELETE FROM persons;")
+/// The body of a population replacement, in the caller's transaction; the bool says
+/// whether contact values were removed (the store scrubs free pages then).
+pub(crate) fn replace_population(
+    tx: &mut dyn Sql,
+    persons: &[crate::domain::Person],
+    seeds: Vec<ContactUpdate<'_>>,
+) -> Result<(Replaced, bool), StoreError> {
+    tx.batch("DELETE FROM contact_records; DELETE FROM person_aliases; DELETE FROM persons;")?;
+    let persons = upsert_persons(tx, persons)?
+        .into_iter()
+        .map(|(upserted, _)| upserted)
+        .collect();
+    let seeds = seeds
+        .into_iter()
+        .map(|seed| update_contacts(tx, seed).map(|(outcome, _)| outcome))
+        .collect::<Result<_, _>>()?;
+    Ok((Replaced { persons, seeds }, true))
 }
 
 /// How many persons are stored.

@@ -13,8 +13,8 @@ mod writer;
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
-    AuditLog, ContactUpdate, PersonState, PersonStore, StoreError, StoreKind, UpdateResult,
-    Upserted,
+    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, StoreError, StoreKind,
+    UpdateResult, Upserted,
 };
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{Person, PersonId};
@@ -360,10 +360,16 @@ impl PersonStore for SqliteStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
-    fn clear_population(&self) -> Result<(), StoreError> {
-        self.with_writer(|conn| in_transaction(conn, sql::clear_population))?;
-        self.scrub_if(true);
-        Ok(())
+    fn replace_population(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError> {
+        let (replaced, removed) = self.with_writer(|conn| {
+            in_transaction(conn, |tx| sql::replace_population(tx, persons, seeds))
+        })?;
+        self.scrub_if(removed);
+        Ok(replaced)
     }
 
     /// A read is a few B-tree lookups in this process's page cache under WAL (the writer

@@ -677,3 +677,69 @@ fn postgresql_connections_are_tls_verified_against_the_configured_ca() {
     }
     assert!(chain.to_lowercase().contains("tls handshake"), "{chain}");
 }
+
+/// A population file of `n` synthetic persons named `surname`; every tenth carries
+/// contact information.
+fn population_file(n: u64, surname: &str) -> String {
+    (0..n)
+        .map(|i| {
+            let pnr = pu_adapter::testkit::pnr(i);
+            let contacts = if i % 10 == 0 {
+                format!(r#","contactInformation":[{{"contactType":"email","value":"p{i}@example.se","digitalNotification":true}}]"#)
+            } else {
+                String::new()
+            };
+            format!(r#"{{"personId":"{pnr}","givenName":"P","surname":"{surname}"{contacts}}}"#)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_population_reset_is_seen_whole_or_not_at_all() {
+    let policy = pu_adapter::domain::IdentifierPolicy::default();
+    let (small, large) = (population_file(1_500, "A"), population_file(2_500, "B"));
+    for b in backends() {
+        let store = b.store.persons.clone();
+        let reset = |text: &str| {
+            pu_adapter::import::reset(text, store.as_ref(), &policy)
+                .unwrap()
+                .unwrap()
+        };
+        reset(&small);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (store, stop) = (store.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut seen = std::collections::BTreeSet::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    seen.insert(store.count_persons().unwrap());
+                }
+                seen
+            })
+        };
+        for text in [&large, &small, &large] {
+            reset(text);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let seen = reader.join().unwrap();
+        assert!(
+            seen.iter().all(|n| *n == 1_500 || *n == 2_500),
+            "{}: a reader saw a population between two resets: {seen:?}",
+            b.name
+        );
+        let summary = reset(&large);
+        assert_eq!(
+            (summary.inserted, summary.updated, summary.contacts_seeded),
+            (2_500, 0, 250),
+            "{}",
+            b.name
+        );
+        let seeded = policy
+            .parse_number(&pu_adapter::testkit::pnr(2_490))
+            .unwrap();
+        let state = store.load(&[seeded]).unwrap().remove(0).unwrap();
+        assert_eq!(state.person.name.surname, "B", "{}", b.name);
+        assert!(state.contacts.is_some(), "{}: the seed is stored", b.name);
+    }
+}
