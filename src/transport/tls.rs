@@ -111,22 +111,36 @@ pub fn seconds_until_expiry(path: &Path) -> Option<i64> {
         .min()
 }
 
-/// Reads a private key, warning when the file is readable by others.
-pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    warn_if_key_is_exposed(path);
+/// Reads the private key of `certificate` (`published`: one of the development
+/// certificates, whose key is in the repository), warning when the file is readable by
+/// others.
+pub(crate) fn load_key(
+    path: &Path,
+    published: Option<&'static str>,
+) -> Result<PrivateKeyDer<'static>, TlsError> {
+    if let Some(mode) = exposed_key_mode(path, published) {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "private key file is readable by group or others; chmod 600 it");
+    }
     PrivateKeyDer::from_pem_file(path).map_err(|e| pem_error(path, e))
 }
 
-/// Private keys should be readable by their owner only.
-fn warn_if_key_is_exposed(path: &Path) {
+/// The file mode of a private key readable by group or others, which should be the
+/// owner's alone. Not for a published development key: anyone has it already, and a
+/// fresh clone (git keeps no file modes but the executable bit) would warn at every
+/// development start about a secret that is none.
+fn exposed_key_mode(path: &Path, published: Option<&'static str>) -> Option<u32> {
+    if published.is_some() {
+        return None;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "private key file is readable by group or others; chmod 600 it");
-            }
-        }
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
@@ -193,12 +207,37 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let verifier = verifier
         .build()
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let published = chain.first().and_then(super::dev_trust::recognise);
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, load_key(key)?)?;
+        .with_single_cert(chain, load_key(key, published)?)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     // Our suite order (AEAD, forward secrecy, strongest first) wins over the client's.
     config.ignore_client_order = true;
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_readable_by_others_is_named_unless_it_is_a_published_development_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("server.key");
+        std::fs::write(&key, "not read here").unwrap();
+        let set_mode =
+            |mode| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+        set_mode(0o644);
+        assert_eq!(exposed_key_mode(&key, None), Some(0o644));
+        assert_eq!(
+            exposed_key_mode(&key, Some("development server certificate")),
+            None
+        );
+        set_mode(0o600);
+        assert_eq!(exposed_key_mode(&key, None), None);
+    }
 }
