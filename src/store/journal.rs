@@ -53,6 +53,12 @@ const INDEX_EVERY: Duration = Duration::from_millis(50);
 /// memory stays bounded however long the database is away.
 const MAX_BACKLOG: usize = 32_768;
 
+/// How long a stopping journal waits for its threads. One still in a database call (a
+/// server that does not answer) or in a sync of a hung disk after that is left behind, so
+/// the process can exit: what it was writing is in the journal's files, and the next start
+/// indexes it (a transaction cut off by the exit is rolled back by the database).
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
 /// How long an audit query waits for the indexer to catch up with the journal.
 const INDEX_WAIT: Duration = Duration::from_secs(10);
 
@@ -130,6 +136,7 @@ pub(crate) struct Journal {
     progress: Arc<Progress>,
     stopping: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+    stop_wait: Duration,
     #[cfg(test)]
     backlog: Arc<Backlog>,
     /// Held for the journal's life: one server per journal directory.
@@ -217,6 +224,7 @@ impl Journal {
             progress,
             stopping,
             threads,
+            stop_wait: STOP_WAIT,
             #[cfg(test)]
             backlog,
             _lock: lock,
@@ -254,13 +262,22 @@ impl Journal {
 
 impl Drop for Journal {
     /// Lets the committer finish what was submitted and the indexer what was committed; an
-    /// indexer whose database fails stops retrying (replay indexes it next start), one whose
-    /// database call hangs is waited for.
+    /// indexer whose database fails stops retrying (replay indexes it next start). A thread
+    /// still busy after STOP_WAIT (a database call or a sync that hangs) is left behind.
     fn drop(&mut self) {
         self.queue = None;
         self.stopping.store(true, Ordering::Release);
+        let deadline = Instant::now() + self.stop_wait;
         for t in self.threads.drain(..) {
-            let _ = t.join();
+            while !t.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                let name = t.thread().name().unwrap_or("audit journal").to_owned();
+                tracing::error!(thread = %name, waited = ?self.stop_wait, "audit journal thread still busy at stop (a database call or a sync that does not return): left behind; its records are in the journal and are indexed at the next start");
+            }
         }
     }
 }
@@ -1164,6 +1181,8 @@ mod tests {
     struct TestIndex {
         db: Arc<SqliteStore>,
         down: AtomicBool,
+        /// Index calls wait while set, as a database that does not answer.
+        hung: AtomicBool,
     }
 
     impl TestIndex {
@@ -1171,6 +1190,7 @@ mod tests {
             Arc::new(Self {
                 db: db.clone(),
                 down: AtomicBool::new(false),
+                hung: AtomicBool::new(false),
             })
         }
 
@@ -1197,6 +1217,9 @@ mod tests {
             records: &[(u64, AuditEntry)],
             through: u64,
         ) -> Result<u64, StoreError> {
+            while self.hung.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             self.reachable()?;
             if records.iter().any(|(_, e)| e.person.contains('\0')) {
                 return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
@@ -1284,5 +1307,34 @@ mod tests {
         let mut unique = ids.clone();
         unique.dedup();
         assert_eq!((ids.len(), unique.len()), (200, 200));
+    }
+
+    // A database call that never returns must not keep a stopping server from exiting,
+    // and what it was indexing is indexed at the next start.
+    #[test]
+    fn a_hung_database_call_does_not_hold_the_stop_and_loses_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let jdir = dir.path().join("j");
+        let db = store(dir.path());
+        let index = TestIndex::over(&db);
+        let mut journal = Journal::open(&jdir, index.clone()).unwrap();
+        journal.stop_wait = Duration::from_millis(300);
+        index.hung.store(true, Ordering::Release);
+        journal.append(&[entry(1)]).unwrap();
+        // The indexer's next round enters the hung call.
+        std::thread::sleep(INDEX_EVERY * 3);
+        let stopping = Instant::now();
+        drop(journal);
+        let took = stopping.elapsed();
+        assert!(
+            took < Duration::from_secs(3),
+            "the stop waited {took:?} for a hung database call"
+        );
+        assert!(correlation_ids(db.as_ref()).is_empty());
+        index.hung.store(false, Ordering::Release);
+        // The thread left behind may index the record itself once the call returns; either
+        // way, after the next start it is there exactly once.
+        drop(Journal::open(&jdir, index).unwrap());
+        assert_eq!(correlation_ids(db.as_ref()), ["c-1"]);
     }
 }
