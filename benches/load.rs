@@ -438,6 +438,8 @@ struct External {
     adapter: [Option<OhaRun>; 2],
     paced: Option<OhaRun>,
     adapter_perf: Option<external::PerfCounts>,
+    /// CPU seconds by thread name over the adapter's closed-loop run at 16 connections.
+    adapter_threads: std::collections::BTreeMap<String, f64>,
     nginx_perf: Option<external::PerfCounts>,
     mallocs: Option<(external::PerfCounts, OhaRun)>,
     binary: String,
@@ -480,12 +482,21 @@ fn external_figures(
                 ext.nginx_perf = perf;
             }
         }
+        let before = external::thread_cpu(adapter_pid);
         let (perf, run) = external::perf_stat(&[adapter_pid], false, || {
             external::oha(&url(adapter_port), body, &certs, conns, secs, None)
         });
+        let after = external::thread_cpu(adapter_pid);
         ext.adapter[k] = run;
         if k == 0 {
             ext.adapter_perf = perf;
+            ext.adapter_threads = after
+                .into_iter()
+                .map(|(name, s)| {
+                    let used = s - before.get(&name).copied().unwrap_or(0.0);
+                    (name, used)
+                })
+                .collect();
         }
     }
     drop(nginx);
@@ -571,6 +582,26 @@ fn print_external(ext: &External, peer: Option<OhaRun>) {
         per_request(ext.adapter_perf, ext.adapter[0], "closed loop"),
         per_request(ext.nginx_perf, ext.nginx[0], "closed loop")
     );
+    if let Some(r) = ext.adapter[0].filter(|r| r.ok > 0 && !ext.adapter_threads.is_empty()) {
+        let n = (r.ok + r.other) as f64;
+        let per = |names: &[&str]| -> f64 {
+            1e6 * ext
+                .adapter_threads
+                .iter()
+                .filter(|(k, _)| names.contains(&k.as_str()))
+                .map(|(_, s)| s)
+                .sum::<f64>()
+                / n
+        };
+        let total = 1e6 * ext.adapter_threads.values().sum::<f64>() / n;
+        println!(
+            "| adapter CPU per request by thread, 16 conn (/proc) | async workers {:.1} µs, journal committer {:.1} µs, audit indexer {:.1} µs | – | all threads {:.1} µs (10 ms ticks) |",
+            per(&["tokio-rt-worker"]),
+            per(&["audit-journal"]),
+            per(&["audit-indexer"]),
+            total
+        );
+    }
     match ext.mallocs {
         Some((p, r)) => println!(
             "| adapter malloc calls per request (uprobe on libc malloc, 2,000 req/s) | {:.0} | – | {} requests |",

@@ -147,6 +147,45 @@ pub(crate) fn oha(
     })
 }
 
+/// CPU seconds of each thread name of process `pid` (threads of one name summed), read from
+/// `/proc`; empty where `/proc` is not there.
+pub(crate) fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    // Ticks per second of `/proc/*/stat`; 100 on every Linux this runs on.
+    let ticks = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    let mut cpu = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return cpu;
+    };
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The name is in parentheses and may hold spaces; utime and stime are the 12th and
+        // 13th fields after it.
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let used = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        *cpu.entry(name.to_owned()).or_insert(0.0) += (used(11) + used(12)) / ticks;
+    }
+    cpu
+}
+
 /// Counts of `perf stat` over `pids` while `during` runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PerfCounts {
