@@ -116,6 +116,15 @@ pub struct ImportSummary {
     pub contacts_seeded: u64,
 }
 
+impl ImportSummary {
+    fn count(&mut self, upserted: Upserted) {
+        match upserted {
+            Upserted::Inserted => self.inserted += 1,
+            Upserted::Updated => self.updated += 1,
+        }
+    }
+}
+
 /// One accepted line: the person and, when the line carried it, contact information that
 /// passed every rule of an update.
 struct Accepted {
@@ -363,19 +372,6 @@ fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
     }
 }
 
-/// The lines of `text` that would be rejected, with their numbers; nothing is stored.
-pub fn check(text: &str, policy: &IdentifierPolicy) -> Vec<(u64, String)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .filter_map(|(i, l)| {
-            parse_accepted(l, policy)
-                .err()
-                .map(|reason| (i as u64 + 1, reason))
-        })
-        .collect()
-}
-
 /// Replaces the whole population with `text` (the test-control reset): every line is
 /// checked first, and a file with any bad line changes nothing. The replacement is one
 /// transaction: requests served meanwhile see the old population or the new one, and a
@@ -421,12 +417,7 @@ pub fn reset(
         .collect();
     let replaced = store.replace_population(&persons, seeds)?;
     let mut summary = ImportSummary::default();
-    for upserted in replaced.persons {
-        match upserted {
-            Upserted::Inserted => summary.inserted += 1,
-            Upserted::Updated => summary.updated += 1,
-        }
-    }
+    replaced.persons.into_iter().for_each(|u| summary.count(u));
     summary.contacts_seeded = replaced.seeds.len() as u64;
     Ok(Ok(summary))
 }
@@ -473,12 +464,10 @@ fn flush(
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
     let persons: Vec<Person> = batch.iter().map(|a| a.person.clone()).collect();
-    for outcome in store.upsert_persons(&persons)? {
-        match outcome {
-            Upserted::Inserted => summary.inserted += 1,
-            Upserted::Updated => summary.updated += 1,
-        }
-    }
+    store
+        .upsert_persons(&persons)?
+        .into_iter()
+        .for_each(|u| summary.count(u));
     for accepted in batch.drain(..) {
         if let Some(update) = accepted.contacts {
             seed_contacts(store, &accepted.person.id, &update)?;

@@ -738,10 +738,7 @@ pub(crate) fn all() -> Vec<Case> {
     cases.push(refusal(
         "update/CO-3/invalid-stale-removal",
         "VERSION_CONFLICT",
-        |o, v| {
-            let _ = v;
-            hanna(o, Some("20000101000000".into()), Vec::new())
-        },
+        |o, _| hanna(o, Some("20000101000000".into()), Vec::new()),
     ));
     cases.push(refusal(
         "update/PR-2/invalid-protected-person",

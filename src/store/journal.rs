@@ -26,8 +26,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -275,8 +274,8 @@ impl Drop for Journal {
             if t.is_finished() {
                 let _ = t.join();
             } else {
-                let name = t.thread().name().unwrap_or("audit journal").to_owned();
-                tracing::error!(thread = %name, waited = ?self.stop_wait, "audit journal thread still busy at stop (a database call or a sync that does not return): left behind; its records are in the journal and are indexed at the next start");
+                let name = t.thread().name().unwrap_or("audit journal");
+                tracing::error!(thread = name, waited = ?self.stop_wait, "audit journal thread still busy at stop (a database call or a sync that does not return): left behind; its records are in the journal and are indexed at the next start");
             }
         }
     }
@@ -856,7 +855,6 @@ enum Tail {
     DataAfterDamage,
 }
 
-/// The records of one segment up to its end or its first bad record, and how it ended.
 /// The intact records of a segment with a sequence above `above`, and how the segment ends.
 /// Records at or below it are checked, not decoded: a replay at start would otherwise build
 /// (and leave fragmented on the heap) an entry for every record already indexed.

@@ -378,12 +378,10 @@ impl PersonStore for PostgresStore {
         persons: &[Person],
         seeds: Vec<ContactUpdate<'_>>,
     ) -> Result<Replaced, StoreError> {
-        let (replaced, removed) = self
+        let replaced = self
             .pool
             .with(|c| in_transaction(c, |tx| sql::replace_population(tx, persons, seeds)))?;
-        if removed {
-            self.vacuum.removed();
-        }
+        self.vacuum.removed();
         Ok(replaced)
     }
 

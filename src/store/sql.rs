@@ -856,13 +856,13 @@ pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditE
 
 /// Removes every person, contact record and alias (the test-control reset); the audit
 /// trail stays, append-only.
-/// The body of a population replacement, in the caller's transaction; the bool says
-/// whether contact values were removed (the store scrubs free pages then).
+/// The body of a population replacement, in the caller's transaction. It deletes every
+/// contact record, so the store scrubs free pages after it.
 pub(crate) fn replace_population(
     tx: &mut dyn Sql,
     persons: &[crate::domain::Person],
     seeds: Vec<ContactUpdate<'_>>,
-) -> Result<(Replaced, bool), StoreError> {
+) -> Result<Replaced, StoreError> {
     tx.batch("DELETE FROM contact_records; DELETE FROM person_aliases; DELETE FROM persons;")?;
     let persons = upsert_persons(tx, persons)?
         .into_iter()
@@ -872,7 +872,7 @@ pub(crate) fn replace_population(
         .into_iter()
         .map(|seed| update_contacts(tx, seed).map(|(outcome, _)| outcome))
         .collect::<Result<_, _>>()?;
-    Ok((Replaced { persons, seeds }, true))
+    Ok(Replaced { persons, seeds })
 }
 
 /// How many persons are stored.

@@ -365,10 +365,10 @@ impl PersonStore for SqliteStore {
         persons: &[Person],
         seeds: Vec<ContactUpdate<'_>>,
     ) -> Result<Replaced, StoreError> {
-        let (replaced, removed) = self.with_writer(|conn| {
+        let replaced = self.with_writer(|conn| {
             in_transaction(conn, |tx| sql::replace_population(tx, persons, seeds))
         })?;
-        self.scrub_if(removed);
+        self.scrub_if(true);
         Ok(replaced)
     }
 

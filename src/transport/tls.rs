@@ -111,13 +111,9 @@ pub fn seconds_until_expiry(path: &Path) -> Option<i64> {
         .min()
 }
 
-/// Reads the private key of `certificate` (`published`: one of the development
-/// certificates, whose key is in the repository), warning when the file is readable by
-/// others.
-pub(crate) fn load_key(
-    path: &Path,
-    published: Option<&'static str>,
-) -> Result<PrivateKeyDer<'static>, TlsError> {
+/// Reads a private key, warning when the file is readable by others (`published`: it
+/// belongs to one of the development certificates, whose keys are in the repository).
+pub(crate) fn load_key(path: &Path, published: bool) -> Result<PrivateKeyDer<'static>, TlsError> {
     if let Some(mode) = exposed_key_mode(path, published) {
         tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "private key file is readable by group or others; chmod 600 it");
     }
@@ -128,8 +124,8 @@ pub(crate) fn load_key(
 /// owner's alone. Not for a published development key: anyone has it already, and a
 /// fresh clone (git keeps no file modes but the executable bit) would warn at every
 /// development start about a secret that is none.
-fn exposed_key_mode(path: &Path, published: Option<&'static str>) -> Option<u32> {
-    if published.is_some() {
+fn exposed_key_mode(path: &Path, published: bool) -> Option<u32> {
+    if published {
         return None;
     }
     #[cfg(unix)]
@@ -207,7 +203,10 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let verifier = verifier
         .build()
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
-    let published = chain.first().and_then(super::dev_trust::recognise);
+    let published = chain
+        .first()
+        .and_then(super::dev_trust::recognise)
+        .is_some();
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
@@ -232,12 +231,9 @@ mod tests {
         let set_mode =
             |mode| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
         set_mode(0o644);
-        assert_eq!(exposed_key_mode(&key, None), Some(0o644));
-        assert_eq!(
-            exposed_key_mode(&key, Some("development server certificate")),
-            None
-        );
+        assert_eq!(exposed_key_mode(&key, false), Some(0o644));
+        assert_eq!(exposed_key_mode(&key, true), None);
         set_mode(0o600);
-        assert_eq!(exposed_key_mode(&key, None), None);
+        assert_eq!(exposed_key_mode(&key, false), None);
     }
 }
