@@ -24,6 +24,7 @@ use crate::audit::{AuditCode, AuditEntry, AuditQuery, Outcome, Source};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -636,25 +637,23 @@ fn replay(dir: &Path, id: &str, inner: &dyn AuditLog) -> Result<Replayed, StoreE
     };
     let mut pending = Vec::new();
     for (_, path) in segments(dir)? {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match File::open(&path) {
+            Ok(f) => f,
             // A running server retired it meanwhile: it was indexed.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => return Err(StoreError::Journal { path, source }),
         };
-        let (records, tail) = decode_records(&bytes, &path, mark)?;
-        if tail == Tail::DataAfterDamage {
-            replayed.damaged.push(path.clone());
-        }
-        for (seq, entry) in records {
+        let tail = read_records(BufReader::new(file), &path, mark, |seq, entry| {
             replayed.highest = replayed.highest.max(seq);
-            if seq > mark {
-                pending.push((seq, entry));
-            }
+            pending.push((seq, entry));
             if pending.len() >= MAX_BATCH {
                 replayed.indexed += pending.len();
                 index_robustly(inner, id, dir, &std::mem::take(&mut pending))?;
             }
+            Ok(())
+        })?;
+        if tail == Tail::DataAfterDamage {
+            replayed.damaged.push(path.clone());
         }
     }
     if !pending.is_empty() {
@@ -855,56 +854,89 @@ enum Tail {
     DataAfterDamage,
 }
 
-/// The intact records of a segment with a sequence above `above`, and how the segment ends.
-/// Records at or below it are checked, not decoded: a replay at start would otherwise build
-/// (and leave fragmented on the heap) an entry for every record already indexed.
-fn decode_records(
-    bytes: &[u8],
+/// Reads a segment's records in order, hands each intact one with a sequence above `above`
+/// to `each`, and says how the segment ends. It streams, one record in memory at a time: a
+/// preallocated segment is 64 MiB, mostly zeros, and reading it whole (as a replay at start
+/// and an indexer catching up did) put its size on the heap. Records at or below `above`
+/// are checked, not decoded.
+fn read_records(
+    mut from: impl Read,
     path: &Path,
     above: u64,
-) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(header) = bytes.get(at..at + HEADER) {
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    mut each: impl FnMut(u64, AuditEntry) -> Result<(), StoreError>,
+) -> Result<Tail, StoreError> {
+    let io = |source| StoreError::Journal {
+        path: path.to_owned(),
+        source,
+    };
+    let mut header = [0; HEADER];
+    let mut payload = Vec::new();
+    let mut at = 0u64;
+    while read_whole(&mut from, &mut header).map_err(io)? {
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        let seq_bytes = &header[8..16];
+        let mut seq = [0; 8];
+        seq.copy_from_slice(&header[8..16]);
         if len == 0 {
             break;
         }
-        let payload = bytes.get(at + HEADER..at + HEADER + len);
-        let intact = payload.is_some_and(|payload| {
+        payload.clear();
+        // `take` reads what is there: a damaged length never allocates more than the file.
+        let got = (&mut from)
+            .take(u64::from(len))
+            .read_to_end(&mut payload)
+            .map_err(io)?;
+        let intact = got == len as usize && {
             let mut check = crc32fast::Hasher::new();
-            check.update(seq_bytes);
-            check.update(payload);
+            check.update(&seq);
+            check.update(&payload);
             check.finalize() == crc
-        });
-        let Some(payload) = payload.filter(|_| intact) else {
-            let end = (at + HEADER + len).min(bytes.len());
-            let tail = if bytes[end..].iter().any(|b| *b != 0) {
+        };
+        if !intact {
+            let tail = if any_data_left(&mut from).map_err(io)? {
                 Tail::DataAfterDamage
             } else {
                 Tail::Torn
             };
             tracing::warn!(segment = %path.display(), offset = at, ?tail, "audit journal: a record whose checksum fails; reading stops there");
-            return Ok((out, tail));
-        };
-        let mut seq = [0; 8];
-        seq.copy_from_slice(seq_bytes);
+            return Ok(tail);
+        }
         let (seq, start) = (u64::from_le_bytes(seq), at);
-        at += HEADER + len;
+        at += (HEADER + payload.len()) as u64;
         if seq <= above {
             continue;
         }
-        let entry = decode_entry(payload).ok_or_else(|| {
+        let entry = decode_entry(&payload).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "audit journal {} at byte {start}: a record with a valid checksum that this version cannot read",
                 path.display()
             ))
         })?;
-        out.push((seq, entry));
+        each(seq, entry)?;
     }
-    Ok((out, Tail::Clean))
+    Ok(Tail::Clean)
+}
+
+/// Fills `buf`; `false` at the end of the input (a partial header there ends the records,
+/// as zeros do).
+fn read_whole(from: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
+    match from.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether anything but zeros follows.
+fn any_data_left(from: &mut impl Read) -> std::io::Result<bool> {
+    let mut chunk = [0; 8192];
+    loop {
+        match from.read(&mut chunk)? {
+            0 => return Ok(false),
+            n if chunk[..n].iter().any(|b| *b != 0) => return Ok(true),
+            _ => {}
+        }
+    }
 }
 
 fn put_str(buf: &mut Vec<u8>, s: &str) {
@@ -1011,6 +1043,55 @@ mod tests {
             correlation_id: &correlation_id,
         };
         AuditEntry::now(&caller, format!("p:{}", n % 7))
+    }
+
+    /// Every record above `above` and how the records end.
+    fn decode_records(
+        bytes: &[u8],
+        path: &Path,
+        above: u64,
+    ) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
+        let mut out = Vec::new();
+        let tail = read_records(bytes, path, above, |seq, e| {
+            out.push((seq, e));
+            Ok(())
+        })?;
+        Ok((out, tail))
+    }
+
+    /// Counts the bytes read through it.
+    struct Counted<R>(R, Arc<AtomicUsize>);
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.fetch_add(n, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    // A segment is 64 MiB preallocated, its records at the front: reading them must not
+    // read (or hold) the zeros behind them.
+    #[test]
+    fn records_are_read_up_to_the_zeros_not_the_whole_segment() {
+        let mut buf = Vec::new();
+        (1..=100).for_each(|n| encode_record(&mut buf, n as u64, &entry(n)));
+        let zeros = std::io::repeat(0).take(SEGMENT_BYTES);
+        let read = Arc::new(AtomicUsize::new(0));
+        let from = BufReader::new(Counted((&buf[..]).chain(zeros), read.clone()));
+        let mut seen = 0;
+        let tail = read_records(from, Path::new("x"), 0, |_, _| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((seen, tail), (100, Tail::Clean));
+        assert!(
+            read.load(Ordering::Relaxed) <= buf.len() + 16 * 1024,
+            "read {} bytes for {} bytes of records",
+            read.load(Ordering::Relaxed),
+            buf.len()
+        );
     }
 
     fn store(dir: &Path) -> Arc<SqliteStore> {
