@@ -328,32 +328,32 @@ fn main() {
     let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
 
     let rss_before = rss_mib(adapter.id());
-    // VmRSS sampled while the 1,000 connections are open (VmHWM would also hold every
-    // earlier phase's peak).
-    let sampling = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (sampling, pid) = (sampling.clone(), adapter.id());
-        std::thread::spawn(move || {
-            let mut max = 0.0f64;
-            while sampling.load(Ordering::Relaxed) {
-                max = max.max(rss_mib(pid));
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            max
-        })
-    };
-    let mut rss_load = rt.block_on(load_as(
-        "consumer",
-        adapter_addr,
-        GPFP,
-        read_bodies.clone(),
-        1000,
-        secs,
-        Some(half),
-    ));
-    sampling.store(false, Ordering::Relaxed);
-    let rss = sampler.join().unwrap_or(f64::NAN);
+    let (rss, mut rss_load) = peak_rss_during(adapter.id(), || {
+        rt.block_on(load_as(
+            "consumer",
+            adapter_addr,
+            GPFP,
+            read_bodies.clone(),
+            1000,
+            secs,
+            Some(half),
+        ))
+    });
     let rss_lifetime_peak = peak_rss_mib(adapter.id());
+    // The same load on hyper + rustls alone: what the TLS and HTTP stack holds for 1,000
+    // connections before any work of ours.
+    let base_rss_before = rss_mib(baseline.id());
+    let (base_rss, _) = peak_rss_during(baseline.id(), || {
+        rt.block_on(load_as(
+            "consumer",
+            baseline_addr,
+            GPFP,
+            read_bodies.clone(),
+            1000,
+            secs,
+            Some(half),
+        ))
+    });
 
     let reply = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
@@ -364,7 +364,14 @@ fn main() {
     });
     let body_file = dir.path().join("p3-request.xml");
     std::fs::write(&body_file, &with_contacts[0]).unwrap();
-    let ext = external_figures(&bin, adapter.id(), adapter_port, &body_file, &reply, secs);
+    let ext = external_figures(
+        &bin,
+        (adapter.id(), adapter_port),
+        (baseline.id(), baseline_port),
+        &body_file,
+        &reply,
+        secs,
+    );
 
     let peer_port = pu_adapter::testkit::free_port();
     let peer = node_peer(peer_port).map(|mut child| {
@@ -390,10 +397,42 @@ fn main() {
         let p99 = s.quantile(0.99);
         (s.rate(), p99, by_oha)
     });
-    let _ = adapter.kill();
     let _ = baseline.kill();
-    let _ = adapter.wait();
     let _ = baseline.wait();
+    let _ = adapter.kill();
+    let _ = adapter.wait();
+    // The RSS phase above runs in a server that has been through every earlier phase (its
+    // heap keeps their high-water marks); this one starts fresh on the same data, is warmed
+    // by random reads at 16 connections (filling SQLite's page cache), then gets the same
+    // 1,000 connections.
+    let fresh = start_adapter(
+        &bin,
+        &data,
+        adapter_port,
+        "max_connections_per_certificate = 2000",
+    );
+    let _ = rt.block_on(load_as(
+        "consumer",
+        adapter_addr,
+        GPFP,
+        read_bodies.clone(),
+        16,
+        secs,
+        None,
+    ));
+    let fresh_before = rss_mib(fresh.id());
+    let (fresh_rss, fresh_load) = peak_rss_during(fresh.id(), || {
+        rt.block_on(load_as(
+            "consumer",
+            adapter_addr,
+            GPFP,
+            read_bodies.clone(),
+            1000,
+            secs,
+            Some(half),
+        ))
+    });
+    stop(fresh);
 
     println!();
     println!(
@@ -416,7 +455,9 @@ fn main() {
         upd.quantile(0.99) / 1e3
     );
     println!("| new mutual-TLS connections | {hs_adapter:.0} /s | ≥80% of baseline | baseline {hs_base:.0}/s, ratio {:.0}% |", 100.0 * hs_adapter / hs_base);
-    println!("| RSS with 1,000 keep-alive connections under load | {rss:.1} MiB | ≤ 48 MiB | VmRSS, highest sample during the phase; {rss_before:.1} MiB before it, lifetime peak (VmHWM) {rss_lifetime_peak:.1} MiB; {:.0} req/s answered over the 1,000 connections, p99 {:.2} ms, {} refused with 503 by the per-consumer in-flight cap |", rss_load.rate(), rss_load.quantile(0.99) / 1e3, rss_load.refused);
+    println!("| RSS with 1,000 keep-alive connections under load, after every earlier phase | {rss:.1} MiB | ≤ 48 MiB | VmRSS, highest sample during the phase; {rss_before:.1} MiB before it, lifetime peak (VmHWM) {rss_lifetime_peak:.1} MiB; {:.0} req/s answered over the 1,000 connections, p99 {:.2} ms, {} refused with 503 by the per-consumer in-flight cap |", rss_load.rate(), rss_load.quantile(0.99) / 1e3, rss_load.refused);
+    println!("| RSS with 1,000 keep-alive connections under load, fresh server | {fresh_rss:.1} MiB | ≤ 48 MiB | started on the same data, {fresh_before:.1} MiB after {secs} s of random reads at 16 conn; {:.0} req/s answered, {} refused with 503 |", fresh_load.rate(), fresh_load.refused);
+    println!("| baseline RSS with the same 1,000 connections | {base_rss:.1} MiB | – | hyper + rustls alone, fixed reply: {base_rss_before:.1} MiB before; what the TLS and HTTP stack holds before any work of ours |");
     match &peer {
         Some((rate, p99, _)) => println!(
             "| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {} ms |",
@@ -437,6 +478,32 @@ fn main() {
     println!("| GetPersonsForProfile p99, 10,000 vs 1,000,000 persons (in-process: XML, rules, SQLite, audit) | {:.0} µs vs {:.0} µs | within 10% | ratio {:.2}; p50 {:.0} vs {:.0} µs |", small.1, big.1, big.1 / small.1, small.0, big.0);
 }
 
+/// The highest VmRSS of `pid`, sampled every 100 ms while `during` runs (VmHWM would also
+/// hold every earlier phase's peak), and what `during` returned.
+fn peak_rss_during<T>(pid: u32, during: impl FnOnce() -> T) -> (f64, T) {
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut max = 0.0f64;
+            while sampling.load(Ordering::Relaxed) {
+                max = max.max(rss_mib(pid));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            max
+        })
+    };
+    let out = during();
+    sampling.store(false, Ordering::Relaxed);
+    (sampler.join().unwrap_or(f64::NAN), out)
+}
+
+/// Stops a server with SIGTERM (so its journal closes as in production) and waits for it.
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}
+
 /// What the tools nobody here wrote measured; `None` where a tool is missing.
 #[derive(Default)]
 struct External {
@@ -447,6 +514,9 @@ struct External {
     /// CPU seconds by thread name over the adapter's closed-loop run at 16 connections.
     adapter_threads: std::collections::BTreeMap<String, f64>,
     nginx_perf: Option<external::PerfCounts>,
+    /// hyper + rustls alone (the baseline server) at 16 connections, and its perf counts.
+    baseline: Option<OhaRun>,
+    baseline_perf: Option<external::PerfCounts>,
     mallocs: Option<(external::PerfCounts, OhaRun)>,
     binary: String,
 }
@@ -457,8 +527,8 @@ const CONNS: [usize; 2] = [16, 64];
 /// maximum, and `perf stat` per request; the adapter answers the same P3 request throughout.
 fn external_figures(
     bin: &Path,
-    adapter_pid: u32,
-    adapter_port: u16,
+    (adapter_pid, adapter_port): (u32, u16),
+    (baseline_pid, baseline_port): (u32, u16),
     body: &Path,
     reply: &[u8],
     secs: u64,
@@ -506,6 +576,11 @@ fn external_figures(
         }
     }
     drop(nginx);
+    // The same generator against hyper + rustls alone: is the stack itself below nginx?
+    let (perf, run) = external::perf_stat(&[baseline_pid], false, || {
+        external::oha(&url(baseline_port), body, &certs, CONNS[0], secs, None)
+    });
+    (ext.baseline, ext.baseline_perf) = (run, perf);
     if let Some(max) = ext.adapter[0] {
         ext.paced = external::oha(
             &url(adapter_port),
@@ -562,6 +637,11 @@ fn print_external(ext: &External, peer: Option<OhaRun>) {
             rate(ext.nginx[k])
         );
     }
+    println!(
+        "| baseline (hyper + rustls, same TLS, fixed reply) vs nginx, 16 conn | {} | – | baseline {}: the stack without our work |",
+        ratio(ext.baseline, ext.nginx[0]),
+        rate(ext.baseline)
+    );
     if let Some(p) = ext.paced {
         println!("| P3 latency at half the maximum ({:.0} req/s, 16 conn, oha) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1 ms | {} non-200 |", p.rate, p.p50_ms, p.p99_ms, p.other);
     }
@@ -584,9 +664,10 @@ fn print_external(ext: &External, peer: Option<OhaRun>) {
         }
     };
     println!(
-        "| adapter, per request at 16 conn (perf stat) | {} | – | nginx: {} |",
+        "| adapter, per request at 16 conn (perf stat) | {} | – | nginx: {}; baseline: {} |",
         per_request(ext.adapter_perf, ext.adapter[0], "closed loop"),
-        per_request(ext.nginx_perf, ext.nginx[0], "closed loop")
+        per_request(ext.nginx_perf, ext.nginx[0], "closed loop"),
+        per_request(ext.baseline_perf, ext.baseline, "closed loop")
     );
     if let Some(r) = ext.adapter[0].filter(|r| r.ok > 0 && !ext.adapter_threads.is_empty()) {
         let n = (r.ok + r.other) as f64;
