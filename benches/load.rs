@@ -327,33 +327,28 @@ fn main() {
     let hs_adapter = rt.block_on(handshakes(adapter_addr, 16, secs));
     let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
 
-    let rss_before = rss_mib(adapter.id());
-    let (rss, mut rss_load) = peak_rss_during(adapter.id(), || {
-        rt.block_on(load_as(
-            "consumer",
-            adapter_addr,
-            GPFP,
-            read_bodies.clone(),
-            1000,
-            secs,
-            Some(half),
-        ))
-    });
+    // 1,000 keep-alive connections paced at half the maximum, the server's RSS sampled
+    // throughout: (RSS before, peak during, the load's figures).
+    let at_1000_connections = |pid: u32, addr: SocketAddr| {
+        let before = rss_mib(pid);
+        let (peak, load) = peak_rss_during(pid, || {
+            rt.block_on(load_as(
+                "consumer",
+                addr,
+                GPFP,
+                read_bodies.clone(),
+                1000,
+                secs,
+                Some(half),
+            ))
+        });
+        (before, peak, load)
+    };
+    let (rss_before, rss, mut rss_load) = at_1000_connections(adapter.id(), adapter_addr);
     let rss_lifetime_peak = peak_rss_mib(adapter.id());
     // The same load on hyper + rustls alone: what the TLS and HTTP stack holds for 1,000
     // connections before any work of ours.
-    let base_rss_before = rss_mib(baseline.id());
-    let (base_rss, _) = peak_rss_during(baseline.id(), || {
-        rt.block_on(load_as(
-            "consumer",
-            baseline_addr,
-            GPFP,
-            read_bodies.clone(),
-            1000,
-            secs,
-            Some(half),
-        ))
-    });
+    let (base_rss_before, base_rss, _) = at_1000_connections(baseline.id(), baseline_addr);
 
     let reply = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
@@ -420,18 +415,7 @@ fn main() {
         secs,
         None,
     ));
-    let fresh_before = rss_mib(fresh.id());
-    let (fresh_rss, fresh_load) = peak_rss_during(fresh.id(), || {
-        rt.block_on(load_as(
-            "consumer",
-            adapter_addr,
-            GPFP,
-            read_bodies.clone(),
-            1000,
-            secs,
-            Some(half),
-        ))
-    });
+    let (fresh_before, fresh_rss, fresh_load) = at_1000_connections(fresh.id(), adapter_addr);
     stop(fresh);
 
     println!();
