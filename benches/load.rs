@@ -244,6 +244,18 @@ fn main() {
             .map(|i| Bytes::from(gpfp_request(&pnr(i))))
             .collect(),
     );
+    // Closed-loop (no pace) or paced reads as the consumer certificate, `secs` long.
+    let reads = |addr: SocketAddr, bodies: &Arc<Vec<Bytes>>, conns: usize, pace: Option<f64>| {
+        rt.block_on(load_as(
+            "consumer",
+            addr,
+            GPFP,
+            bodies.clone(),
+            conns,
+            secs,
+            pace,
+        ))
+    };
     let typical = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
         send(&mut s, GPFP, with_contacts[0].clone())
@@ -267,26 +279,8 @@ fn main() {
     let mut base_rate = [0.0; 3];
     let mut adapter_rate = [0.0; 3];
     for (k, conns) in [1usize, 16, 64].into_iter().enumerate() {
-        base_rate[k] = rt
-            .block_on(load_as(
-                "consumer",
-                baseline_addr,
-                GPFP,
-                read_bodies.clone(),
-                conns,
-                secs,
-                None,
-            ))
-            .rate();
-        let mut s = rt.block_on(load_as(
-            "consumer",
-            adapter_addr,
-            GPFP,
-            read_bodies.clone(),
-            conns,
-            secs,
-            None,
-        ));
+        base_rate[k] = reads(baseline_addr, &read_bodies, conns, None).rate();
+        let mut s = reads(adapter_addr, &read_bodies, conns, None);
         adapter_rate[k] = s.rate();
         rows.push((
             format!("GetPersonsForProfile P3, {conns} conn"),
@@ -300,29 +294,13 @@ fn main() {
         ));
     }
     let half = adapter_rate[1] / 2.0;
-    let mut paced = rt.block_on(load_as(
-        "consumer",
-        adapter_addr,
-        GPFP,
-        read_bodies.clone(),
-        16,
-        secs,
-        Some(half),
-    ));
+    let mut paced = reads(adapter_addr, &read_bodies, 16, Some(half));
     let (p50, p99, p999) = (
         paced.quantile(0.5),
         paced.quantile(0.99),
         paced.quantile(0.999),
     );
-    let mut paced_contacts = rt.block_on(load_as(
-        "consumer",
-        adapter_addr,
-        GPFP,
-        with_contacts.clone(),
-        16,
-        secs,
-        Some(half),
-    ));
+    let mut paced_contacts = reads(adapter_addr, &with_contacts, 16, Some(half));
 
     let hs_adapter = rt.block_on(handshakes(adapter_addr, 16, secs));
     let hs_base = rt.block_on(handshakes(baseline_addr, 16, secs));
@@ -331,17 +309,7 @@ fn main() {
     // throughout: (RSS before, peak during, the load's figures).
     let at_1000_connections = |pid: u32, addr: SocketAddr| {
         let before = rss_mib(pid);
-        let (peak, load) = peak_rss_during(pid, || {
-            rt.block_on(load_as(
-                "consumer",
-                addr,
-                GPFP,
-                read_bodies.clone(),
-                1000,
-                secs,
-                Some(half),
-            ))
-        });
+        let (peak, load) = peak_rss_during(pid, || reads(addr, &read_bodies, 1000, Some(half)));
         (before, peak, load)
     };
     let (rss_before, rss, mut rss_load) = at_1000_connections(adapter.id(), adapter_addr);
@@ -370,15 +338,7 @@ fn main() {
 
     let peer_port = pu_adapter::testkit::free_port();
     let peer = node_peer(peer_port).map(|mut child| {
-        let mut s = rt.block_on(load_as(
-            "consumer",
-            ([127, 0, 0, 1], peer_port).into(),
-            GPFP,
-            read_bodies.clone(),
-            16,
-            secs,
-            None,
-        ));
+        let mut s = reads(([127, 0, 0, 1], peer_port).into(), &read_bodies, 16, None);
         let by_oha = external::oha(
             &format!("https://localhost:{peer_port}{GPFP}"),
             &body_file,
@@ -406,15 +366,7 @@ fn main() {
         adapter_port,
         "max_connections_per_certificate = 2000",
     );
-    let _ = rt.block_on(load_as(
-        "consumer",
-        adapter_addr,
-        GPFP,
-        read_bodies.clone(),
-        16,
-        secs,
-        None,
-    ));
+    let _ = reads(adapter_addr, &read_bodies, 16, None);
     let (fresh_before, fresh_rss, fresh_load) = at_1000_connections(fresh.id(), adapter_addr);
     stop(fresh);
 

@@ -239,20 +239,14 @@ impl Service {
         let handled = self
             .handle_checked(call, body, &mut logical_address)
             .and_then(|mut h| {
-                let entries = std::mem::take(&mut h.audit);
-                self.stores.audit.submit(entries).wait()?;
+                self.submit_audit(&mut h).wait()?;
                 Ok(h)
             });
-        match handled {
-            Ok(handled) => Self::answered(&handled, logical_address),
-            Err(err) => {
-                let (answer, ticket) = self.refuse(call, &err, logical_address);
-                if let Some(ticket) = ticket {
-                    report_unaudited(ticket.wait(), &answer);
-                }
-                answer
-            }
+        let (answer, ticket) = self.settle(call, handled, logical_address);
+        if let Some(ticket) = ticket {
+            report_unaudited(ticket.wait(), &answer);
         }
+        answer
     }
 
     /// Answers one request. Reads run on this async task where the store reads in-process
@@ -289,24 +283,36 @@ impl Service {
             ))
         });
         let handled = match checked {
-            Ok(mut h) => {
-                let entries = std::mem::take(&mut h.audit);
-                match self.stores.audit.submit(entries).durable().await {
-                    Ok(()) => Ok(h),
-                    Err(e) => Err(ServiceError::from(e)),
-                }
-            }
+            Ok(mut h) => match self.submit_audit(&mut h).durable().await {
+                Ok(()) => Ok(h),
+                Err(e) => Err(ServiceError::from(e)),
+            },
             Err(err) => Err(err),
         };
+        let (answer, ticket) = self.settle(&call, handled, logical_address);
+        if let Some(ticket) = ticket {
+            report_unaudited(ticket.durable().await, &answer);
+        }
+        answer
+    }
+
+    /// Submits the answer's audit entries to the journal; the answer may leave once the
+    /// ticket is durable (AC-2).
+    fn submit_audit(&self, handled: &mut Handled) -> AuditTicket {
+        self.stores.audit.submit(std::mem::take(&mut handled.audit))
+    }
+
+    /// The answer for a handled (and audited) call, or the Fault for a refused one with
+    /// the ticket of the refusal's audit entry, which the caller waits on before answering.
+    fn settle(
+        &self,
+        call: &Call,
+        handled: Result<Handled, ServiceError>,
+        logical_address: Option<String>,
+    ) -> (Answer, Option<AuditTicket>) {
         match handled {
-            Ok(handled) => Self::answered(&handled, logical_address),
-            Err(err) => {
-                let (answer, ticket) = self.refuse(&call, &err, logical_address);
-                if let Some(ticket) = ticket {
-                    report_unaudited(ticket.durable().await, &answer);
-                }
-                answer
-            }
+            Ok(handled) => (Self::answered(&handled, logical_address), None),
+            Err(err) => self.refuse(call, &err, logical_address),
         }
     }
 

@@ -96,6 +96,9 @@ fn conformance_every_case_passes_against_pu_adapter_itself() {
     assert!(!stdout.contains("FAIL "), "{stdout}");
     let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
     assert!(passed >= 60, "only {passed} cases passed:\n{stdout}");
+    // The schema case needs xmllint; where it is missing (outside CI) the case is skipped,
+    // and the skip is printed above.
+    let schema_case = xmllint_available().then_some("schema/UpdatePersonContactInformation");
     for case in [
         "wsdl/GetPersonsForProfile",
         "GetPersonsForProfile/rule-1-one-answer-per-id",
@@ -106,8 +109,10 @@ fn conformance_every_case_passes_against_pu_adapter_itself() {
         "update/CT-4/invalid-national-form",
         "update/CO-3/valid-current-version",
         "PingForConfiguration/answers",
-        "schema/UpdatePersonContactInformation",
-    ] {
+    ]
+    .into_iter()
+    .chain(schema_case)
+    {
         assert!(
             stdout
                 .lines()
