@@ -3,8 +3,8 @@
 
 use super::{CORE_NS, RESULT_NS};
 use crate::domain::{
-    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, PostalAddress, Profile,
-    Qualifiers, RuleId,
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, HistoricalAddress, Person,
+    PostalAddress, Profile, Qualifiers, RuleId,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
@@ -281,16 +281,8 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
         write_partial_date(w, "p:dateOfBirth", born);
         w.close("p:birth");
     }
-    if let Some(earlier) = register
-        .address_history
-        .first()
-        .filter(|_| profile.includes_history())
-    {
-        w.open("p:populationRegistrationRecord")
-            .open("p:historicalRecords");
-        write_address(w, "p:historicalAddress", &earlier.address);
-        w.close("p:historicalRecords")
-            .close("p:populationRegistrationRecord");
+    if profile.includes_history() && !register.address_history.is_empty() {
+        write_history(w, &register.address_history);
     }
     if let Some(a) = person
         .address
@@ -374,11 +366,42 @@ fn write_guardian(w: &mut XmlWriter, child: &Person, guardian: &Person) {
 
 fn write_address(w: &mut XmlWriter, qname: &str, a: &PostalAddress) {
     w.open(qname);
+    write_address_lines(w, a);
+    w.close(qname);
+}
+
+fn write_address_lines(w: &mut XmlWriter, a: &PostalAddress) {
     w.leaf_opt("p:careOf", a.care_of.as_deref())
         .leaf_opt("p:postalAddress2", a.street.as_deref());
     w.leaf_opt("p:postalCode", a.postal_code.as_deref())
         .leaf_opt("p:city", a.city.as_deref());
-    w.close(qname);
+}
+
+/// P5, newest first. The published `historicalRecords` holds one `historicalAddress`: the
+/// address before the current one goes there, so a consumer generated from the official
+/// schema reads it; the earlier ones follow in the type's `xs:any` slot as
+/// `r:earlierAddress`. Each carries in its own `xs:any` slot the day the import saw it end
+/// (`r:validTo`) and, when the import saw it begin, `r:validFrom`: the day the next older
+/// address ended. The oldest began before the import knew the person.
+fn write_history(w: &mut XmlWriter, history: &[HistoricalAddress]) {
+    w.open("p:populationRegistrationRecord")
+        .open_with("p:historicalRecords", &[("xmlns:r", RESULT_NS)]);
+    for (i, earlier) in history.iter().enumerate() {
+        let qname = if i == 0 {
+            "p:historicalAddress"
+        } else {
+            "r:earlierAddress"
+        };
+        w.open(qname);
+        write_address_lines(w, &earlier.address);
+        if let Some(older) = history.get(i + 1) {
+            w.leaf("r:validFrom", &older.until.to_string());
+        }
+        w.leaf("r:validTo", &earlier.until.to_string());
+        w.close(qname);
+    }
+    w.close("p:historicalRecords")
+        .close("p:populationRegistrationRecord");
 }
 
 /// The outcome written as `ResultType`.

@@ -89,34 +89,67 @@ fn each_profile_adds_what_the_table_says() {
     assert_eq!(text_of(&p4, "citizenshipCountryCode"), Some("SE"));
     assert_eq!(text_of(&p4, "maritalStatusCode"), Some("G"));
     assert!(!has(&p4, "historicalRecords"), "{p4}");
-    // P5 after the import moved Anna: the earlier address is history.
-    let moved = r#"{"personId":"198503142385","givenName":"Anna","middleName":"Maria","surname":"Andersson","postalAddress":{"street":"Nygatan 9","postalCode":"41302","city":"Göteborg"},"gender":"K","testIndicator":true}"#;
-    pu_adapter::import::import(
-        moved.as_bytes(),
-        store.as_ref(),
-        &Default::default(),
-        |_| {},
-    )
-    .unwrap();
+    // P5 after the import moved Anna twice: both earlier addresses are history, newest
+    // first, the newer in the published historicalAddress and the older in its xs:any slot,
+    // each with the day it ended and, where the import saw it begin, the day it began.
+    for street in ["Nygatan 9", "Lillgatan 3"] {
+        let moved = format!(
+            r#"{{"personId":"198503142385","givenName":"Anna","middleName":"Maria","surname":"Andersson","postalAddress":{{"street":"{street}","postalCode":"41302","city":"Göteborg"}},"gender":"K","testIndicator":true}}"#
+        );
+        pu_adapter::import::import(
+            moved.as_bytes(),
+            store.as_ref(),
+            &Default::default(),
+            |_| {},
+        )
+        .unwrap();
+    }
     let p5 = ask(
         &store,
         Contract::GetPersonsForProfile,
         CONSUMER,
         &request(&anna, "P5", false),
     );
-    let history = &p5[p5.find("historicalAddress").expect(&p5)..];
+    let records = element_xml(&p5, "historicalRecords").expect(&p5);
+    let newer = element_xml(records, "historicalAddress").expect(&p5);
+    let older = element_xml(records, "earlierAddress").expect(&p5);
+    assert_eq!(text_of(newer, "postalAddress2"), Some("Nygatan 9"), "{p5}");
     assert_eq!(
-        text_of(history, "postalAddress2"),
+        text_of(older, "postalAddress2"),
         Some("Storgatan 1"),
         "{p5}"
     );
+    let day = |xml: &str, name: &str| {
+        text_of(xml, name).map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .unwrap_or_else(|e| panic!("{name} {d}: {e}"))
+        })
+    };
+    let storgatan_ended = day(older, "validTo").expect(&p5);
+    assert_eq!(
+        day(older, "validFrom"),
+        None,
+        "began before the import: {p5}"
+    );
+    assert_eq!(day(newer, "validFrom"), Some(storgatan_ended), "{p5}");
+    assert!(day(newer, "validTo").expect(&p5) >= storgatan_ended, "{p5}");
     assert_eq!(
         text_of(
             &p5[p5.find("residentialAddress").unwrap()..],
             "postalAddress2"
         ),
-        Some("Nygatan 9")
+        Some("Lillgatan 3")
     );
+    assert!(!has(&p4, "earlierAddress"), "{p4}");
+}
+
+/// The first element named `local` (any prefix) in `xml`, start tag to end tag.
+fn element_xml<'a>(xml: &'a str, local: &str) -> Option<&'a str> {
+    let start = xml.find(&format!(":{local}"))?;
+    let start = xml[..start].rfind('<')?;
+    let close = format!(":{local}>");
+    let end = start + xml[start..].rfind(&close)? + close.len();
+    Some(&xml[start..end])
 }
 
 // GU-1: guardians are relationships on P4, current until the child's 18th birthday.
