@@ -176,7 +176,7 @@ async fn reset(admin: &Admin, body: &Bytes) -> Resp {
         Ok(Ok(Err(bad))) => {
             let lines: Vec<serde_json::Value> = bad
                 .iter()
-                .map(|(n, r)| serde_json::json!({"line": n, "reason": r}))
+                .map(|(n, r)| serde_json::json!({"line": n, "reason": r.to_string()}))
                 .collect();
             json(
                 StatusCode::BAD_REQUEST,

@@ -47,7 +47,7 @@ const CONTACTS: &[DemoContact] = &[
 ];
 
 /// What the development start did with the demo population.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum DemoLoad {
     /// The store was empty: the demo persons and their contact information were loaded.
     Loaded(ImportSummary),

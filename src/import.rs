@@ -11,8 +11,8 @@ use crate::domain::{
     Violation,
 };
 use crate::domain::{
-    CountryCode, Deregistration, DeregistrationReason, Gender, IdentifierPolicy, MaritalCode,
-    MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
+    CountryCode, Deregistration, DeregistrationReason, Gender, IdProblem, IdentifierPolicy,
+    MaritalCode, MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
 use crate::store::{ContactUpdate, PersonStore, StoreError, Upserted};
 use chrono::NaiveDate;
@@ -104,16 +104,133 @@ struct ProtectionJson {
 }
 
 /// The outcome of an import.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct ImportSummary {
     /// New persons.
     pub inserted: u64,
     /// Persons whose population data was replaced.
     pub updated: u64,
-    /// Rejected lines: (1-based line number, reason).
-    pub rejected: Vec<(u64, String)>,
+    /// Rejected lines: (1-based line number, why).
+    pub rejected: Vec<(u64, LineError)>,
     /// Persons whose contact information the import entered.
     pub contacts_seeded: u64,
+}
+
+/// A field of a line, with its position when the field is an array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    name: &'static str,
+    index: Option<usize>,
+}
+
+impl Field {
+    const fn named(name: &'static str) -> Self {
+        Field { name, index: None }
+    }
+
+    const fn at(name: &'static str, index: usize) -> Self {
+        Field {
+            name,
+            index: Some(index),
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{}[{i}]", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
+/// Why a line of a population file was rejected; the text names the field and what a
+/// valid one looks like.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// The file could not be read at this line.
+    #[error("unreadable line: {0}")]
+    Unreadable(#[source] std::io::Error),
+    /// Not a record of the import format: JSON syntax, a missing or unknown field, a wrong type.
+    #[error("not a valid record: {0}")]
+    NotARecord(#[source] serde_json::Error),
+    /// An identifier that is malformed or of an unknown kind (ID-1, ID-2).
+    #[error("{field}: {problem}")]
+    Identifier {
+        /// Where it stood.
+        field: Field,
+        /// What is wrong with it.
+        #[source]
+        problem: IdProblem,
+    },
+    /// A reserve id among the referred identities.
+    #[error(
+        "{field}: must be a personnummer or samordningsnummer; reserve ids go in linkedIdentities"
+    )]
+    NotNational {
+        /// Where it stood.
+        field: Field,
+    },
+    /// A personnummer or samordningsnummer among the linked identities.
+    #[error("{field}: must be a reserve identity; personnummer and samordningsnummer go in referredIdentities")]
+    NotReserve {
+        /// Where it stood.
+        field: Field,
+    },
+    /// A required text that is blank.
+    #[error("{field}: must not be empty")]
+    Empty {
+        /// The field.
+        field: Field,
+    },
+    /// A text longer than the published type allows.
+    #[error("{field}: longer than {max} characters")]
+    TooLong {
+        /// The field.
+        field: Field,
+        /// Most characters allowed.
+        max: usize,
+    },
+    /// A text with a control character, which XML 1.0 cannot carry.
+    #[error("{field}: contains a control character")]
+    ControlCharacter {
+        /// The field.
+        field: Field,
+    },
+    /// Not a real calendar date in the form YYYY-MM-DD.
+    #[error("{field}: must be a real date YYYY-MM-DD")]
+    Date {
+        /// The field.
+        field: Field,
+    },
+    /// A postal code that is not five digits.
+    #[error("postalAddress.postalCode: must be 5 digits without a space")]
+    PostalCode,
+    /// A gender that is not a register code.
+    #[error("gender: {0:?} is not a register code (K or M)")]
+    Gender(String),
+    /// A citizenship that is not a country code.
+    #[error("citizenship[{index}]: {code:?} is not an ISO 3166 alpha-2 code such as SE")]
+    Country {
+        /// Its position in the array.
+        index: usize,
+        /// What the line said.
+        code: String,
+    },
+    /// A deregistration reason that is not a register code.
+    #[error("deregistration.reasonCode: {0:?} is not a population-register code ({codes})", codes = codes(DeregistrationReason::ALL.iter().map(|r| r.code())))]
+    DeregistrationReason(String),
+    /// A marital status that is not a register code.
+    #[error("maritalStatus.code: {0:?} is not a register code ({codes})", codes = codes(MaritalCode::ALL.iter().map(|c| c.code())))]
+    MaritalCode(String),
+    /// Contact information that breaks a rule of an update; the text names the rule.
+    #[error("contactInformation: {0} (errorCode {code})", code = .0.code().as_str())]
+    Contact(#[source] Violation),
+}
+
+fn codes<'a>(all: impl Iterator<Item = &'a str>) -> String {
+    all.collect::<Vec<_>>().join(", ")
 }
 
 impl ImportSummary {
@@ -133,8 +250,8 @@ struct Accepted {
 }
 
 /// Reads one line into a person, naming the field that is wrong.
-fn parse_accepted(line: &str, policy: &IdentifierPolicy) -> Result<Accepted, String> {
-    let mut l: Line = serde_json::from_str(line).map_err(|e| format!("not a valid record: {e}"))?;
+fn parse_accepted(line: &str, policy: &IdentifierPolicy) -> Result<Accepted, LineError> {
+    let mut l: Line = serde_json::from_str(line).map_err(LineError::NotARecord)?;
     let optout = l.optout_paper_notification;
     let seed = match l.contact_information.take() {
         Some(entries) => Some((entries, optout)),
@@ -154,7 +271,7 @@ fn seed_update(
     entries: Vec<ContactJson>,
     optout: Option<bool>,
     policy: &IdentifierPolicy,
-) -> Result<ValidatedUpdate, String> {
+) -> Result<ValidatedUpdate, LineError> {
     let input = UpdateInput {
         actor: ActorInput {
             id_root: person.id.root().into(),
@@ -181,9 +298,7 @@ fn seed_update(
         contact_person_count: 0,
         optout_paper_notification: optout,
     };
-    let refused =
-        |v: Violation| format!("contactInformation: {v} (errorCode {})", v.code().as_str());
-    let valid = validate_update(&input, policy).map_err(refused)?;
+    let valid = validate_update(&input, policy).map_err(LineError::Contact)?;
     // The rules that depend on the person (PR-2, PR-6) are decided on the line's own data.
     apply_update(
         valid.clone(),
@@ -193,7 +308,7 @@ fn seed_update(
         IMPORT_CONSUMER,
         chrono::Utc::now(),
     )
-    .map_err(refused)?;
+    .map_err(LineError::Contact)?;
     Ok(valid)
 }
 
@@ -206,12 +321,15 @@ const SEED_ACCESS: UpdateAccess = UpdateAccess {
 /// Who the audit trail names for what the import does.
 const IMPORT_CONSUMER: &str = "pu-adapter-import";
 
-fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, String> {
+fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, LineError> {
     let id = match &l.person_id {
         IdField::Number(n) => policy.parse_number(n),
         IdField::Ii { root, extension } => policy.parse(root, Some(extension)),
     }
-    .map_err(|e| format!("personId: {e}"))?;
+    .map_err(|problem| LineError::Identifier {
+        field: Field::named("personId"),
+        problem,
+    })?;
     let guardians = l
         .guardians
         .unwrap_or_default()
@@ -220,7 +338,10 @@ fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, String> {
         .map(|(i, g)| {
             policy
                 .parse_number(g)
-                .map_err(|e| format!("guardians[{i}]: {e}"))
+                .map_err(|problem| LineError::Identifier {
+                    field: Field::at("guardians", i),
+                    problem,
+                })
         })
         .collect::<Result<Vec<PersonId>, _>>()?;
     let birth_date = l
@@ -265,15 +386,9 @@ fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, String> {
 }
 
 /// `deregistration`: a register reason code and an optional date.
-fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, String> {
-    let reason = DeregistrationReason::from_code(&d.reason_code).ok_or_else(|| {
-        let codes: Vec<&str> = DeregistrationReason::ALL.iter().map(|r| r.code()).collect();
-        format!(
-            "deregistration.reasonCode: {:?} is not a population-register code ({})",
-            d.reason_code,
-            codes.join(", ")
-        )
-    })?;
+fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, LineError> {
+    let reason = DeregistrationReason::from_code(&d.reason_code)
+        .ok_or_else(|| LineError::DeregistrationReason(d.reason_code.clone()))?;
     let date = d
         .date
         .as_deref()
@@ -282,26 +397,20 @@ fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, String> {
     Ok(Deregistration { reason, date })
 }
 
-fn gender(code: &str) -> Result<Gender, String> {
-    Gender::from_code(code)
-        .ok_or_else(|| format!("gender: {code:?} is not a register code (K or M)"))
+fn gender(code: &str) -> Result<Gender, LineError> {
+    Gender::from_code(code).ok_or_else(|| LineError::Gender(code.to_owned()))
 }
 
-fn country(i: usize, code: &str) -> Result<CountryCode, String> {
-    CountryCode::parse(code).ok_or_else(|| {
-        format!("citizenship[{i}]: {code:?} is not an ISO 3166 alpha-2 code such as SE")
+fn country(index: usize, code: &str) -> Result<CountryCode, LineError> {
+    CountryCode::parse(code).ok_or_else(|| LineError::Country {
+        index,
+        code: code.to_owned(),
     })
 }
 
-fn marital(m: &MaritalJson) -> Result<MaritalStatus, String> {
-    let code = MaritalCode::from_code(&m.code).ok_or_else(|| {
-        let codes: Vec<&str> = MaritalCode::ALL.iter().map(|c| c.code()).collect();
-        format!(
-            "maritalStatus.code: {:?} is not a register code ({})",
-            m.code,
-            codes.join(", ")
-        )
-    })?;
+fn marital(m: &MaritalJson) -> Result<MaritalStatus, LineError> {
+    let code =
+        MaritalCode::from_code(&m.code).ok_or_else(|| LineError::MaritalCode(m.code.clone()))?;
     let date = m
         .date
         .as_deref()
@@ -312,38 +421,42 @@ fn marital(m: &MaritalJson) -> Result<MaritalStatus, String> {
 
 /// Referred identities are personnummer/samordningsnummer; linked ones are reserve ids.
 fn identities(
-    field: &str,
+    name: &'static str,
     ids: Option<Vec<IdJson>>,
     policy: &IdentifierPolicy,
     national: bool,
-) -> Result<Vec<PersonId>, String> {
+) -> Result<Vec<PersonId>, LineError> {
     ids.unwrap_or_default()
         .iter()
         .enumerate()
         .map(|(i, ii)| {
-            let id = policy.parse(&ii.root, Some(&ii.extension)).map_err(|e| format!("{field}[{i}]: {e}"))?;
+            let field = Field::at(name, i);
+            let id = policy
+                .parse(&ii.root, Some(&ii.extension))
+                .map_err(|problem| LineError::Identifier { field, problem })?;
             let is_national = !matches!(id, PersonId::Reserve { .. });
             if is_national == national {
                 Ok(id)
             } else if national {
-                Err(format!("{field}[{i}]: must be a personnummer or samordningsnummer; reserve ids go in linkedIdentities"))
+                Err(LineError::NotNational { field })
             } else {
-                Err(format!("{field}[{i}]: must be a reserve identity; personnummer and samordningsnummer go in referredIdentities"))
+                Err(LineError::NotReserve { field })
             }
         })
         .collect()
 }
 
-fn date_field(field: &str, text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{field}: must be a real date YYYY-MM-DD"))
+fn date_field(name: &'static str, text: &str) -> Result<NaiveDate, LineError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| LineError::Date {
+        field: Field::named(name),
+    })
 }
 
-fn address(a: AddressJson) -> Result<PostalAddress, String> {
+fn address(a: AddressJson) -> Result<PostalAddress, LineError> {
     let postal_code = opt_text("postalAddress.postalCode", a.postal_code, 5)?;
     if let Some(pc) = &postal_code {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("postalAddress.postalCode: must be 5 digits without a space".into());
+            return Err(LineError::PostalCode);
         }
     }
     Ok(PostalAddress {
@@ -355,19 +468,24 @@ fn address(a: AddressJson) -> Result<PostalAddress, String> {
 }
 
 /// A required name field: non-empty, bounded, no control characters (they cannot go into XML).
-fn text(field: &str, value: String, max: usize) -> Result<String, String> {
+fn text(name: &'static str, value: String, max: usize) -> Result<String, LineError> {
     if value.trim().is_empty() {
-        return Err(format!("{field}: must not be empty"));
+        return Err(LineError::Empty {
+            field: Field::named(name),
+        });
     }
-    opt_text(field, Some(value), max).map(Option::unwrap_or_default)
+    opt_text(name, Some(value), max).map(Option::unwrap_or_default)
 }
 
-fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, String> {
+fn opt_text(
+    name: &'static str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, LineError> {
+    let field = Field::named(name);
     match value {
-        Some(v) if v.chars().count() > max => Err(format!("{field}: longer than {max} characters")),
-        Some(v) if v.chars().any(char::is_control) => {
-            Err(format!("{field}: contains a control character"))
-        }
+        Some(v) if v.chars().count() > max => Err(LineError::TooLong { field, max }),
+        Some(v) if v.chars().any(char::is_control) => Err(LineError::ControlCharacter { field }),
         other => Ok(other),
     }
 }
@@ -380,7 +498,7 @@ pub fn reset(
     text: &str,
     store: &dyn PersonStore,
     policy: &IdentifierPolicy,
-) -> Result<Result<ImportSummary, Vec<(u64, String)>>, StoreError> {
+) -> Result<Result<ImportSummary, Vec<(u64, LineError)>>, StoreError> {
     let mut accepted = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -436,9 +554,7 @@ pub fn import(
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                summary
-                    .rejected
-                    .push((number, format!("unreadable line: {e}")));
+                summary.rejected.push((number, LineError::Unreadable(e)));
                 continue;
             }
         };

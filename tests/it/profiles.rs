@@ -337,7 +337,26 @@ fn population_fields_are_validated_per_line_and_unknown_fields_stay_errors() {
         |_| {},
     )
     .unwrap();
-    let reasons: Vec<&str> = summary.rejected.iter().map(|(_, r)| r.as_str()).collect();
+    use pu_adapter::import::LineError;
+    let kinds: Vec<bool> = summary
+        .rejected
+        .iter()
+        .zip([
+            |e: &LineError| matches!(e, LineError::Gender(_)),
+            |e: &LineError| matches!(e, LineError::Country { index: 0, .. }),
+            |e: &LineError| matches!(e, LineError::MaritalCode(_)),
+            |e: &LineError| matches!(e, LineError::NotNational { .. }),
+            |e: &LineError| matches!(e, LineError::DeregistrationReason(_)),
+            |e: &LineError| matches!(e, LineError::NotARecord(_)),
+        ])
+        .map(|((_, e), is)| is(e))
+        .collect();
+    assert_eq!(kinds, [true; 6], "{:?}", summary.rejected);
+    let reasons: Vec<String> = summary
+        .rejected
+        .iter()
+        .map(|(_, r)| r.to_string())
+        .collect();
     assert_eq!(reasons.len(), 6, "{reasons:?}");
     for (reason, expected) in reasons.iter().zip([
         "gender",
@@ -374,10 +393,10 @@ fn ct4_contact_information_in_the_import_is_checked_by_the_update_rules() {
     )
     .unwrap();
     assert_eq!(summary.contacts_seeded, 1, "{summary:?}");
-    let reasons: Vec<(u64, &str)> = summary
+    let reasons: Vec<(u64, String)> = summary
         .rejected
         .iter()
-        .map(|(n, r)| (*n, r.as_str()))
+        .map(|(n, r)| (*n, r.to_string()))
         .collect();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert!(

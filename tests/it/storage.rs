@@ -630,8 +630,8 @@ fn import_reports_bad_lines_with_numbers_and_keeps_the_rest() {
             b.name,
             summary.rejected
         );
-        assert!(summary.rejected[0].1.contains("check digit"));
-        assert!(summary.rejected[1].1.contains("shoeSize"));
+        assert!(summary.rejected[0].1.to_string().contains("check digit"));
+        assert!(summary.rejected[1].1.to_string().contains("shoeSize"));
     }
 }
 
