@@ -283,10 +283,12 @@ impl Service {
             ))
         });
         let handled = match checked {
-            Ok(mut h) => match self.submit_audit(&mut h).durable().await {
-                Ok(()) => Ok(h),
-                Err(e) => Err(ServiceError::from(e)),
-            },
+            Ok(mut h) => self
+                .submit_audit(&mut h)
+                .durable()
+                .await
+                .map(|()| h)
+                .map_err(ServiceError::from),
             Err(err) => Err(err),
         };
         let (answer, ticket) = self.settle(&call, handled, logical_address);
