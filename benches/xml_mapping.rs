@@ -351,6 +351,7 @@ fn main() {
                     profile: Profile::P3,
                     contacts: Some(&record),
                     guardians: Vec::new(),
+                    history: Vec::new(),
                 }),
             }],
         )

@@ -381,6 +381,7 @@ fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, LineError> {
             referred: identities("referredIdentities", l.referred_identities, policy, true)?,
             linked: identities("linkedIdentities", l.linked_identities, policy, false)?,
             address_history: Vec::new(),
+            address_applied_while_protected: protection.is_protected(),
         },
     })
 }

@@ -3,8 +3,8 @@
 
 use super::{CORE_NS, RESULT_NS};
 use crate::domain::{
-    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, HistoricalAddress, Person,
-    PostalAddress, Profile, Qualifiers, RuleId,
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, PostalAddress, Profile,
+    Qualifiers, RuleId, ShownAddress,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
@@ -221,6 +221,8 @@ pub struct PersonRecordView<'a> {
     pub contacts: Option<&'a ContactRecord>,
     /// The guardians to name as relationships (P4).
     pub guardians: Vec<&'a Person>,
+    /// The earlier addresses to show (P5), newest first.
+    pub history: Vec<ShownAddress<'a>>,
 }
 
 /// Writes a `PersonRecordType` in the published element order, each element only from the
@@ -231,6 +233,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
         profile,
         contacts,
         guardians,
+        history,
     } = view;
     let register = &person.register;
     let p4 = profile.includes_relations();
@@ -281,8 +284,8 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
         write_partial_date(w, "p:dateOfBirth", born);
         w.close("p:birth");
     }
-    if profile.includes_history() && !register.address_history.is_empty() {
-        write_history(w, &register.address_history);
+    if !history.is_empty() {
+        write_history(w, history);
     }
     if let Some(a) = person
         .address
@@ -377,13 +380,12 @@ fn write_address_lines(w: &mut XmlWriter, a: &PostalAddress) {
         .leaf_opt("p:city", a.city.as_deref());
 }
 
-/// P5, newest first. The published `historicalRecords` holds one `historicalAddress`: the
-/// address before the current one goes there, so a consumer generated from the official
-/// schema reads it; the earlier ones follow in the type's `xs:any` slot as
-/// `r:earlierAddress`. Each carries in its own `xs:any` slot the day the import saw it end
-/// (`r:validTo`) and, when the import saw it begin, `r:validFrom`: the day the next older
-/// address ended. The oldest began before the import knew the person.
-fn write_history(w: &mut XmlWriter, history: &[HistoricalAddress]) {
+/// P5, newest first, as the domain decided (`history_shown`). The published
+/// `historicalRecords` holds one `historicalAddress`: the newest goes there, so a consumer
+/// generated from the official schema reads it; the earlier ones follow in the type's
+/// `xs:any` slot as `r:earlierAddress`. Each carries in its own `xs:any` slot the day it
+/// ended (`r:validTo`) and, when known, the day it began (`r:validFrom`).
+fn write_history(w: &mut XmlWriter, history: &[ShownAddress<'_>]) {
     w.open("p:populationRegistrationRecord")
         .open_with("p:historicalRecords", &[("xmlns:r", RESULT_NS)]);
     for (i, earlier) in history.iter().enumerate() {
@@ -393,9 +395,9 @@ fn write_history(w: &mut XmlWriter, history: &[HistoricalAddress]) {
             "r:earlierAddress"
         };
         w.open(qname);
-        write_address_lines(w, &earlier.address);
-        if let Some(older) = history.get(i + 1) {
-            w.leaf("r:validFrom", &older.until.to_string());
+        write_address_lines(w, earlier.address);
+        if let Some(from) = earlier.from {
+            w.leaf("r:validFrom", &from.to_string());
         }
         w.leaf("r:validTo", &earlier.until.to_string());
         w.close(qname);

@@ -15,7 +15,9 @@ pub(crate) mod version;
 
 pub use actor::{Actor, ActorInput};
 pub use contact::{Channel, ContactEntry, ContactInput, ContactRecord, Provenance, Qualifiers};
-pub use disclosure::{disclosure, erasure_due, guardians_shown, Disclosure, Erasure};
+pub use disclosure::{
+    disclosure, erasure_due, guardians_shown, history_shown, Disclosure, Erasure, ShownAddress,
+};
 pub use error::{ErrorCode, RuleId, Violation};
 pub use guardians::{notification_route, route_needed, NotificationRoute, Route};
 pub use identifier::{IdProblem, IdentifierPolicy, PersonId};

@@ -42,6 +42,9 @@ pub struct RegisterData {
     pub linked: Vec<PersonId>,
     /// Earlier addresses, newest first, with the day each stopped applying (P5).
     pub address_history: Vec<HistoricalAddress>,
+    /// The current address has applied while the person was protected (PR-7): once it
+    /// becomes history, restricted contracts never show it.
+    pub address_applied_while_protected: bool,
 }
 
 /// The register's gender code.
@@ -153,6 +156,9 @@ pub struct HistoricalAddress {
     pub address: PostalAddress,
     /// The last day it applied.
     pub until: NaiveDate,
+    /// It applied while either protection flag was set (PR-7): restricted contracts never
+    /// show it.
+    pub applied_while_protected: bool,
 }
 
 /// A deregistration (avregistrering) as the population register records it.
@@ -245,21 +251,37 @@ impl Person {
     }
 
     /// New population data for a person who had `previous`: an address that changed is kept
-    /// as history (P5), newest first, ending `today`.
+    /// as history (P5), newest first, ending `today`, marked when it applied while the
+    /// person was protected (PR-7).
+    ///
+    /// The register tells only the state at each import, not the order of a move and a
+    /// change of protection between two imports. An address is therefore marked when the
+    /// person was protected at any import that saw it, or at the import that ended it: a
+    /// move and a new protection seen together may mean the old address was where the
+    /// person was threatened, and hiding too much costs less than revealing it.
     pub fn with_history_from(mut self, previous: &Person, today: NaiveDate) -> Person {
+        let protected_now = self.protection.is_protected();
+        let previous_marked =
+            previous.register.address_applied_while_protected || previous.protection.is_protected();
         let mut history = previous.register.address_history.clone();
-        if let Some(old) = previous
+        let moved = previous
             .address
             .as_ref()
-            .filter(|old| self.address.as_ref() != Some(*old))
-        {
+            .filter(|old| self.address.as_ref() != Some(*old));
+        if let Some(old) = moved {
             history.insert(
                 0,
                 HistoricalAddress {
                     address: old.clone(),
                     until: today,
+                    applied_while_protected: previous_marked || protected_now,
                 },
             );
+            self.register.address_applied_while_protected = protected_now;
+        } else {
+            // The same address (or none before): it carries what it has seen.
+            self.register.address_applied_while_protected =
+                protected_now || (previous.address.is_some() && previous_marked);
         }
         self.register.address_history = history;
         self

@@ -7,8 +7,8 @@ use crate::audit::{AuditCode, AuditEntry, Outcome};
 use crate::contracts::get_persons_for_profile::{decode, encode, Found, RecordOut, MAX_PERSON_IDS};
 use crate::contracts::types::{Ii, PersonRecordView};
 use crate::domain::{
-    disclosure, guardians_shown, swedish_date, Access, ErrorCode, IdProblem, Person, PersonId,
-    Profile, Violation,
+    disclosure, guardians_shown, history_shown, swedish_date, Access, ErrorCode, IdProblem, Person,
+    PersonId, Profile, Violation,
 };
 use crate::store::PersonState;
 use crate::xml::Element;
@@ -217,5 +217,6 @@ fn view<'a>(
         profile: shown.profile,
         contacts,
         guardians,
+        history: history_shown(&state.person, shown.profile, access),
     }
 }

@@ -240,6 +240,9 @@ struct RegisterJson {
     linked: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<HistoryJson>,
+    /// The current address has applied while the person was protected (PR-7).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    address_protected: bool,
 }
 
 /// A register code and the day it applies from.
@@ -262,6 +265,9 @@ struct HistoryJson {
     postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     city: Option<String>,
+    /// It applied while the person was protected (PR-7).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    protected: bool,
 }
 
 fn day(d: NaiveDate) -> String {
@@ -310,8 +316,10 @@ impl RegisterJson {
                     street: h.address.street.clone(),
                     postal_code: h.address.postal_code.clone(),
                     city: h.address.city.clone(),
+                    protected: h.applied_while_protected,
                 })
                 .collect(),
+            address_protected: r.address_applied_while_protected,
         }
     }
 
@@ -380,9 +388,11 @@ impl RegisterJson {
                             city: h.city.clone(),
                         },
                         until: parse_day(&h.until)?,
+                        applied_while_protected: h.protected,
                     })
                 })
                 .collect::<Result<_, StoreError>>()?,
+            address_applied_while_protected: self.address_protected,
         })
     }
 }

@@ -143,6 +143,100 @@ fn each_profile_adds_what_the_table_says() {
     assert!(!has(&p4, "earlierAddress"), "{p4}");
 }
 
+/// Imports one line for Anna with `street` as her address and `protection` as her flags.
+fn import_anna(store: &Arc<SqliteStore>, street: &str, protection: &str) {
+    let line = format!(
+        r#"{{"personId":"198503142385","givenName":"Anna","surname":"Andersson","postalAddress":{{"street":"{street}","postalCode":"41302","city":"Göteborg"}},"protection":{protection},"testIndicator":true}}"#
+    );
+    pu_adapter::import::import(line.as_bytes(), store.as_ref(), &Default::default(), |_| {})
+        .unwrap();
+}
+
+// PR-7: Anna moves, becomes protected at a new address, the protection is lifted with yet
+// another address and she moves once more. Restricted P5 shows only what applied before
+// the protected period (and after it); P2 shows the register's address after the lift; the
+// Unrestricted twin shows all, audited as unrestricted.
+#[test]
+fn pr7_the_protected_period_stays_hidden_after_the_lift_in_every_profile() {
+    let (_dir, store) = demo_store();
+    let open = r#"{"sekretessmarkering":false,"skyddadFolkbokforing":false}"#;
+    import_anna(&store, "Kvarngatan 5", open);
+    import_anna(&store, "Hemliga vägen 2", r#"{"sekretessmarkering":true}"#);
+    import_anna(&store, "Nya gatan 3", open);
+    let anna = [(PNR, "198503142385")];
+    let hidden = ["Hemliga vägen 2", "Kvarngatan 5"];
+    for profile in ["P1", "P2", "P3", "P4", "P5"] {
+        let answer = ask(
+            &store,
+            Contract::GetPersonsForProfile,
+            CONSUMER,
+            &request(&anna, profile, false),
+        );
+        for street in hidden {
+            assert!(
+                !answer.contains(street),
+                "{profile} shows {street}: {answer}"
+            );
+        }
+    }
+    let p2 = ask(
+        &store,
+        Contract::GetPersonsForProfile,
+        CONSUMER,
+        &request(&anna, "P2", false),
+    );
+    assert_eq!(text_of(&p2, "postalAddress2"), Some("Nya gatan 3"), "{p2}");
+    import_anna(&store, "Sista torget 4", open);
+    let p5 = ask(
+        &store,
+        Contract::GetPersonsForProfile,
+        CONSUMER,
+        &request(&anna, "P5", false),
+    );
+    let records = element_xml(&p5, "historicalRecords").expect(&p5);
+    let newest = element_xml(records, "historicalAddress").expect(&p5);
+    assert_eq!(
+        text_of(newest, "postalAddress2"),
+        Some("Nya gatan 3"),
+        "{p5}"
+    );
+    assert_eq!(
+        text_of(newest, "validFrom"),
+        None,
+        "would tell when the hidden address ended: {p5}"
+    );
+    let older = element_xml(records, "earlierAddress").expect(&p5);
+    assert_eq!(
+        text_of(older, "postalAddress2"),
+        Some("Storgatan 1"),
+        "{p5}"
+    );
+    for street in hidden {
+        assert!(!p5.contains(street), "P5 shows {street}: {p5}");
+    }
+    let unrestricted = ask(
+        &store,
+        Contract::GetPersonsForProfileUnrestricted,
+        EXTENDED,
+        &unrestricted(&request(&anna, "P5", false), Contract::GetPersonsForProfile),
+    );
+    for street in hidden {
+        assert!(unrestricted.contains(street), "{unrestricted}");
+    }
+    let trail = pu_adapter::store::AuditLog::query(
+        store.as_ref(),
+        &pu_adapter::audit::AuditQuery {
+            consumer: Some(EXTENDED.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        !trail.is_empty() && trail.iter().all(|e| e.unrestricted),
+        "{trail:?}"
+    );
+}
+
 /// The first element named `local` (any prefix) in `xml`, start tag to end tag.
 fn element_xml<'a>(xml: &'a str, local: &str) -> Option<&'a str> {
     let start = xml.find(&format!(":{local}"))?;
