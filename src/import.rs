@@ -14,7 +14,7 @@ use crate::domain::{
     CountryCode, Deregistration, DeregistrationReason, Gender, IdProblem, IdentifierPolicy,
     MaritalCode, MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
-use crate::store::{ContactUpdate, PersonStore, StoreError, Upserted};
+use crate::store::{ContactUpdate, PersonStore, Scrubbed, StoreError, Upserted};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -114,6 +114,26 @@ pub struct ImportSummary {
     pub rejected: Vec<(u64, LineError)>,
     /// Persons whose contact information the import entered.
     pub contacts_seeded: u64,
+    /// Whether the values the import removed (PR-4, PR-6 erasures, seeds replacing
+    /// stored values) left every file of the store before it returned (CO-2).
+    pub scrub: Scrub,
+}
+
+/// How long the import retries scrubbing removed values out of the store's files before
+/// it reports failure: within CO-2's 10 s, with room for the last batch's commit.
+pub const SCRUB_WITHIN: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// The import's scrub of removed values (CO-2).
+#[derive(Debug, Default)]
+pub enum Scrub {
+    /// The import removed nothing.
+    #[default]
+    NothingRemoved,
+    /// Every removed value left the store's files; it took this long.
+    Done(std::time::Duration),
+    /// A reader or a lock kept the scrub from finishing within SCRUB_WITHIN: the values
+    /// are in no answer, but still in the files until the next scrub or checkpoint.
+    Incomplete(StoreError),
 }
 
 /// A field of a line, with its position when the field is an array.
@@ -572,6 +592,11 @@ pub fn import(
         }
     }
     flush(store, &mut batch, &mut summary)?;
+    summary.scrub = match store.scrub_removed(SCRUB_WITHIN) {
+        Ok(Scrubbed::NothingRemoved) => Scrub::NothingRemoved,
+        Ok(Scrubbed::Done(took)) => Scrub::Done(took),
+        Err(e) => Scrub::Incomplete(e),
+    };
     Ok(summary)
 }
 

@@ -412,6 +412,19 @@ fn import(config: &Config, file: &PathBuf) -> Result<ExitCode, String> {
             summary.contacts_seeded
         );
     }
+    match &summary.scrub {
+        pu_adapter::import::Scrub::NothingRemoved => {}
+        pu_adapter::import::Scrub::Done(took) => println!(
+            "removed values scrubbed from every store file in {:.1}s",
+            took.as_secs_f64()
+        ),
+        pu_adapter::import::Scrub::Incomplete(e) => {
+            // ERROR: the person's erased values are still readable in the files (CO-2).
+            tracing::error!(error = %e, "removed values are still in the store's files");
+            eprintln!("scrub incomplete: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    }
     Ok(if summary.rejected.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -142,6 +142,15 @@ pub enum StoreError {
     /// The group of updates this one was committed with failed; none of their changes were kept.
     #[error("the group commit this update was part of failed: {0}")]
     Group(#[source] Arc<StoreError>),
+    /// Removed values could not be scrubbed from every file in time (CO-2).
+    #[error("removed values are still in the store's files after {} s of retrying: {source}", waited.as_secs())]
+    ScrubIncomplete {
+        /// How long the scrub kept trying.
+        waited: std::time::Duration,
+        /// The last attempt's failure (a reader holding the WAL, a lock not granted).
+        #[source]
+        source: Box<StoreError>,
+    },
     /// Stored data that this version cannot read.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -256,6 +265,21 @@ pub trait PersonStore: Send + Sync + 'static {
     fn reads_inline(&self) -> bool {
         false
     }
+
+    /// Makes every value this store removed (an update, a withdrawal, an erasure, a
+    /// replacement) leave the store's files now, retrying until `within` has passed (CO-2).
+    /// A process that removes values and exits (the import) calls it before it exits; a
+    /// server's background threads do the same work on their own.
+    fn scrub_removed(&self, within: std::time::Duration) -> Result<Scrubbed, StoreError>;
+}
+
+/// What [`PersonStore::scrub_removed`] found to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scrubbed {
+    /// Nothing had been removed since the last scrub.
+    NothingRemoved,
+    /// The removed values left every file; it took this long.
+    Done(std::time::Duration),
 }
 
 /// The append-only audit trail (AC-2).

@@ -4,7 +4,7 @@
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
-    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, StoreError, StoreKind,
+    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, Scrubbed, StoreError, StoreKind,
     UpdateResult, Upserted,
 };
 use crate::audit::{AuditEntry, AuditQuery};
@@ -12,6 +12,8 @@ use crate::domain::{Person, PersonId};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls};
 use rustls_pki_types::pem::PemObject;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Serialises migrations of instances that start together.
 const MIGRATION_LOCK: i64 = 7_262_001;
@@ -19,7 +21,7 @@ const MIGRATION_LOCK: i64 = 7_262_001;
 /// PostgreSQL behind a connection pool.
 pub struct PostgresStore {
     pool: Pool<PgConn>,
-    vacuum: Vacuumer,
+    scrubber: Scrubber,
 }
 
 /// A pooled connection and the statements prepared on it: a statement sent as text is
@@ -47,61 +49,177 @@ impl PgConn {
     }
 }
 
-/// Attempts of one VACUUM before the next removal (or autovacuum) has to do it.
-const VACUUM_ATTEMPTS: u32 = 5;
+/// How long after a committed removal the background scrub starts: removals that come in
+/// a burst share one rewrite of their partitions.
+const SCRUB_AFTER: Duration = Duration::from_secs(2);
 
-/// How soon after a committed removal the removed row versions are vacuumed (CO-2).
-const VACUUM_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the background scrub keeps retrying one round (CO-2 allows 10 s in all).
+const SCRUB_ROUND: Duration = Duration::from_secs(7);
 
-/// A thread with its own connection that vacuums `contact_records` after removals: a
-/// dead row version keeps the removed value readable in the table until VACUUM prunes it.
-struct Vacuumer {
-    removed: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+/// The longest one rewrite waits for its partition's lock: a queued ACCESS EXCLUSIVE
+/// request holds up every later reader of that partition, so it gives up and retries
+/// rather than queue behind a long transaction.
+const SCRUB_LOCK_WAIT: Duration = Duration::from_millis(1500);
+
+/// Pause between two attempts of a scrub.
+const SCRUB_RETRY: Duration = Duration::from_millis(200);
+
+/// Contact records whose removed values may still be in the table files.
+#[derive(Debug, Default)]
+struct Unscrubbed {
+    /// Every partition (a population replacement).
+    all: bool,
+    /// The persons whose records lost a value.
+    keys: std::collections::HashSet<String>,
 }
 
-impl Vacuumer {
+impl Unscrubbed {
+    fn is_empty(&self) -> bool {
+        !self.all && self.keys.is_empty()
+    }
+
+    fn merge(&mut self, other: Unscrubbed) {
+        self.all |= other.all;
+        self.keys.extend(other.keys);
+    }
+}
+
+/// Scrubs removed contact values out of the table files (CO-2). VACUUM frees a dead row
+/// but leaves its bytes in the page's free space (seen: a deleted row inserted last was
+/// still in the file after VACUUM and CHECKPOINT), so the partitions holding removed
+/// values are rewritten with VACUUM FULL, which writes a new file and truncates the old.
+/// A background thread does it within SCRUB_AFTER + SCRUB_ROUND of a removal;
+/// `scrub_now` does it at once for a process about to exit.
+struct Scrubber {
+    pending: Arc<Mutex<Unscrubbed>>,
+    wake: Mutex<std::sync::mpsc::Sender<()>>,
+    url: String,
+    tls: Connector,
+}
+
+impl Scrubber {
     fn start(url: String, tls: Connector) -> Result<Self, StoreError> {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (wake, woken) = std::sync::mpsc::channel::<()>();
+        let pending = Arc::new(Mutex::new(Unscrubbed::default()));
+        let background = Scrubber {
+            pending: pending.clone(),
+            wake: Mutex::new(wake.clone()),
+            url: url.clone(),
+            tls: tls.clone(),
+        };
         std::thread::Builder::new()
-            .name("postgres-vacuum".into())
+            .name("postgres-scrub".into())
             .spawn(move || {
                 let mut client: Option<Client> = None;
-                // Each removal (or burst of them) gets one VACUUM at most VACUUM_WITHIN later.
-                while rx.recv().is_ok() {
-                    std::thread::sleep(VACUUM_WITHIN / 2);
-                    while rx.try_recv().is_ok() {}
-                    // Retried a few times: the removed values must not wait for autovacuum (CO-2).
-                    for attempt in 1..=VACUUM_ATTEMPTS {
-                        match vacuum(&mut client, &url, &tls) {
-                            Ok(()) => break,
-                            Err(e) => {
-                                client = None;
-                                tracing::warn!(error = %e, attempt, "VACUUM of contact_records after a removal failed");
-                                std::thread::sleep(VACUUM_WITHIN);
-                            }
-                        }
+                while woken.recv().is_ok() {
+                    std::thread::sleep(SCRUB_AFTER);
+                    while woken.try_recv().is_ok() {}
+                    if let Err(e) = background.scrub_until(&mut client, SCRUB_ROUND) {
+                        tracing::error!(error = %e, "removed contact values are still in the PostgreSQL table files; retried at the next removal or scrub");
                     }
                 }
             })
-            .map_err(|source| StoreError::Thread { what: "vacuum", source })?;
+            .map_err(|source| StoreError::Thread { what: "scrub", source })?;
         Ok(Self {
-            removed: std::sync::Mutex::new(tx),
+            pending,
+            wake: Mutex::new(wake),
+            url,
+            tls,
         })
     }
 
-    fn removed(&self) {
-        if let Ok(tx) = self.removed.lock() {
-            let _ = tx.send(());
+    /// A committed change removed values of these persons' records.
+    fn removed(&self, keys: impl IntoIterator<Item = String>, all: bool) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.all |= all;
+            pending.keys.extend(keys);
         }
+        if let Ok(wake) = self.wake.lock() {
+            let _ = wake.send(());
+        }
+    }
+
+    /// Rewrites the partitions with removed values, retrying until `within` has passed;
+    /// what it could not finish stays pending.
+    fn scrub_until(
+        &self,
+        client: &mut Option<Client>,
+        within: Duration,
+    ) -> Result<Scrubbed, StoreError> {
+        let work = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .map_err(|_| StoreError::Poisoned("scrub"))?,
+        );
+        if work.is_empty() {
+            return Ok(Scrubbed::NothingRemoved);
+        }
+        let started = Instant::now();
+        loop {
+            let lock_wait = SCRUB_LOCK_WAIT.min(within.saturating_sub(started.elapsed()));
+            let attempt = self
+                .connected(client)
+                .and_then(|c| rewrite_partitions(c, &work, lock_wait));
+            match attempt {
+                Ok(()) => return Ok(Scrubbed::Done(started.elapsed())),
+                Err(e) => {
+                    *client = None;
+                    if started.elapsed() + SCRUB_RETRY >= within {
+                        if let Ok(mut pending) = self.pending.lock() {
+                            pending.merge(work);
+                        }
+                        return Err(StoreError::ScrubIncomplete {
+                            waited: started.elapsed(),
+                            source: Box::new(e),
+                        });
+                    }
+                    tracing::debug!(error = %e, "rewrite of contact partitions after a removal failed; retrying");
+                    std::thread::sleep(SCRUB_RETRY);
+                }
+            }
+        }
+    }
+
+    fn connected<'c>(&self, client: &'c mut Option<Client>) -> Result<&'c mut Client, StoreError> {
+        if client.as_ref().is_none_or(Client::is_closed) {
+            *client = Some(self.tls.connect(&self.url)?);
+        }
+        client.as_mut().ok_or(StoreError::Invariant(
+            "a scrub connection just made is gone",
+        ))
     }
 }
 
-fn vacuum(client: &mut Option<Client>, url: &str, tls: &Connector) -> Result<(), StoreError> {
-    let c = match client {
-        Some(c) if !c.is_closed() => c,
-        _ => client.insert(tls.connect(url)?),
+/// The partitions holding `work`'s records, each rewritten; a lock not granted within
+/// `lock_wait` fails the attempt.
+fn rewrite_partitions(
+    client: &mut Client,
+    work: &Unscrubbed,
+    lock_wait: Duration,
+) -> Result<(), StoreError> {
+    let partitions: Vec<i32> = if work.all {
+        (0..sql::CONTACT_PARTITIONS).collect()
+    } else {
+        let keys: Vec<&str> = work.keys.iter().map(String::as_str).collect();
+        client
+            .query(
+                "SELECT DISTINCT r FROM unnest($1::text[]) AS k(key), generate_series(0, $2 - 1) AS r
+                 WHERE satisfies_hash_partition('contact_records'::regclass, $2, r, k.key) ORDER BY r",
+                &[&keys, &sql::CONTACT_PARTITIONS],
+            )?
+            .iter()
+            .map(|row| row.get::<_, i32>(0))
+            .collect()
     };
-    Ok(c.batch_execute("VACUUM contact_records")?)
+    client.batch_execute(&format!(
+        "SET lock_timeout = {}",
+        lock_wait.as_millis().max(1)
+    ))?;
+    for r in partitions {
+        client.batch_execute(&format!("VACUUM FULL contact_records_{r}"))?;
+    }
+    Ok(())
 }
 
 impl Drop for PostgresStore {
@@ -126,7 +244,7 @@ impl PostgresStore {
         ca: Option<&std::path::Path>,
     ) -> Result<Self, StoreError> {
         let tls = Connector::new(ca)?;
-        let vacuum = Vacuumer::start(url.to_owned(), tls.clone())?;
+        let scrubber = Scrubber::start(url.to_owned(), tls.clone())?;
         let url = url.to_owned();
         let connect = move || tls.connect(&url).map(PgConn::new);
         // A broken connection is dropped on return, so the service recovers when the database does.
@@ -134,7 +252,7 @@ impl PostgresStore {
             pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &PgConn| {
                 !c.client.is_closed()
             }),
-            vacuum,
+            scrubber,
         };
         store.pool.with(|c| {
             in_transaction(c, |tx| {
@@ -354,11 +472,12 @@ impl PersonStore for PostgresStore {
     }
 
     fn update_contacts(&self, update: ContactUpdate<'_>) -> UpdateResult {
+        let key = update.id.key();
         let (outcome, removed) = self
             .pool
             .with(|c| in_transaction(c, |tx| sql::update_contacts(tx, update)))?;
         if removed {
-            self.vacuum.removed();
+            self.scrubber.removed([key], false);
         }
         Ok(outcome)
     }
@@ -367,9 +486,12 @@ impl PersonStore for PostgresStore {
         let outcomes: Vec<(Upserted, bool)> = self
             .pool
             .with(|c| in_transaction(c, |tx| sql::upsert_persons(tx, persons)))?;
-        if outcomes.iter().any(|(_, erased)| *erased) {
-            self.vacuum.removed();
-        }
+        let erased = persons
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, (_, erased))| *erased)
+            .map(|(p, _)| p.id.key());
+        self.scrubber.removed(erased, false);
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
@@ -381,12 +503,16 @@ impl PersonStore for PostgresStore {
         let replaced = self
             .pool
             .with(|c| in_transaction(c, |tx| sql::replace_population(tx, persons, seeds)))?;
-        self.vacuum.removed();
+        self.scrubber.removed([], true);
         Ok(replaced)
     }
 
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.pool.with(|c| sql::count_persons(&mut c.sql()))
+    }
+
+    fn scrub_removed(&self, within: Duration) -> Result<Scrubbed, StoreError> {
+        self.scrubber.scrub_until(&mut None, within)
     }
 }
 

@@ -60,6 +60,34 @@ impl Dialect {
         }
     }
 
+    /// Moves `contact_records` into CONTACT_PARTITIONS hash partitions on PostgreSQL, where
+    /// VACUUM leaves a removed row's bytes in the page's free space and only a rewrite of
+    /// the table (VACUUM FULL) takes them out; SQLite's secure_delete zeroes them in place.
+    fn partition_contact_records(self) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(
+                "ALTER TABLE contact_records RENAME TO contact_records_unpartitioned;
+                 ALTER INDEX contact_records_pkey RENAME TO contact_records_unpartitioned_pkey;
+                 CREATE TABLE contact_records (
+                     person_key TEXT PRIMARY KEY REFERENCES persons(person_key),
+                     version TEXT NOT NULL, entries TEXT NOT NULL, optout BOOLEAN,
+                     actor_kind TEXT NOT NULL, actor_root TEXT NOT NULL, actor_extension TEXT NOT NULL,
+                     org_root TEXT, org_extension TEXT, update_time TEXT NOT NULL, consumer_hsa_id TEXT NOT NULL
+                 ) PARTITION BY HASH (person_key);
+                 DO $$ BEGIN
+                   FOR r IN 0..{last} LOOP
+                     EXECUTE format('CREATE TABLE contact_records_%s PARTITION OF contact_records FOR VALUES WITH (MODULUS {n}, REMAINDER %s)', r, r);
+                   END LOOP;
+                 END $$;
+                 INSERT INTO contact_records SELECT * FROM contact_records_unpartitioned;
+                 DROP TABLE contact_records_unpartitioned;",
+                n = CONTACT_PARTITIONS,
+                last = CONTACT_PARTITIONS - 1
+            ),
+        }
+    }
+
     /// Row lock for the read that precedes an update; SQLite's writer lock already serialises.
     fn for_update(self) -> &'static str {
         match self {
@@ -191,13 +219,23 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         "CREATE TABLE audit_journal_marks (journal TEXT PRIMARY KEY, indexed_through BIGINT NOT NULL)",
     ),
+    // PostgreSQL: contact records in hash partitions, so that scrubbing a removed value
+    // rewrites one small partition instead of the whole table (CO-2; see postgres.rs).
+    (5, "{partition_contact_records}"),
 ];
+
+/// Partitions of `contact_records` on PostgreSQL.
+pub(crate) const CONTACT_PARTITIONS: i32 = 64;
 
 fn migration_sql(dialect: Dialect, template: &str) -> String {
     template
         .replace("{bool}", dialect.boolean())
         .replace("{serial}", dialect.serial_key())
         .replace("{append_only_audit}", dialect.append_only_audit())
+        .replace(
+            "{partition_contact_records}",
+            &dialect.partition_contact_records(),
+        )
 }
 
 /// Applies every migration not yet recorded; the caller runs this in one transaction

@@ -13,7 +13,7 @@ mod writer;
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
-    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, StoreError, StoreKind,
+    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, Scrubbed, StoreError, StoreKind,
     UpdateResult, Upserted,
 };
 use crate::audit::{AuditEntry, AuditQuery};
@@ -68,8 +68,15 @@ pub struct SqliteStore {
     readers: Pool<Connection>,
     /// Set when a committed change removed a value; the checkpointer then truncates the WAL.
     scrub: Arc<AtomicBool>,
+    /// Set with `scrub`, cleared only by `scrub_removed`: the checkpointer's own truncation
+    /// may take `scrub` first, and the caller of `scrub_removed` must still learn that a
+    /// removal happened and see it through.
+    removed: AtomicBool,
     _checkpointer: Checkpointer,
 }
+
+/// Pause between two attempts of a scrub that a reader kept from truncating the WAL.
+const SCRUB_RETRY: Duration = Duration::from_millis(100);
 
 /// The background checkpoint thread; it stops as soon as the store (and this handle) is dropped.
 struct Checkpointer {
@@ -169,6 +176,7 @@ impl SqliteStore {
             writer,
             readers: reader_pool(path, tuning),
             scrub,
+            removed: AtomicBool::new(false),
             _checkpointer: checkpointer,
         })
     }
@@ -176,6 +184,7 @@ impl SqliteStore {
     /// After a committed removal: the checkpointer truncates the WAL within a second.
     fn scrub_if(&self, removed: bool) {
         if removed {
+            self.removed.store(true, Ordering::Release);
             self.scrub.store(true, Ordering::Release);
         }
     }
@@ -381,6 +390,32 @@ impl PersonStore for SqliteStore {
 
     fn count_persons(&self) -> Result<u64, StoreError> {
         self.with_reader(|c| sql::count_persons(&mut SqliteSql(c)))
+    }
+
+    /// secure_delete already zeroed the values in the main file's pages; what is left is
+    /// the page images in the WAL, gone once the WAL is copied back and cut to zero bytes.
+    /// A reader of another process (a running server) may hold the WAL for a moment.
+    fn scrub_removed(&self, within: Duration) -> Result<Scrubbed, StoreError> {
+        if !self.removed.swap(false, Ordering::AcqRel) {
+            return Ok(Scrubbed::NothingRemoved);
+        }
+        let started = std::time::Instant::now();
+        loop {
+            match self.checkpoint() {
+                Ok(()) => return Ok(Scrubbed::Done(started.elapsed())),
+                Err(e) if started.elapsed() + SCRUB_RETRY > within => {
+                    self.removed.store(true, Ordering::Release);
+                    return Err(StoreError::ScrubIncomplete {
+                        waited: started.elapsed(),
+                        source: Box::new(e),
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "WAL truncation after a removal kept from finishing; retrying");
+                    std::thread::sleep(SCRUB_RETRY);
+                }
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod conformance;
 mod contract_messages;
 mod control;
 mod crash;
+mod erasure;
 mod hostile;
 mod lifecycle;
 mod multi_instance;
