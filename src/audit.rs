@@ -137,7 +137,7 @@ const ERASURES: [crate::domain::Erasure; 2] = [
 /// The code an entry carries: the rule's error code, or the kind of Fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditCode {
-    /// A rule's error code (CONTRACT.md), also `PERSON_NOT_FOUND` on reads.
+    /// A rule's error code (docs/contract.md), also `PERSON_NOT_FOUND` on reads.
     Rule(ErrorCode),
     /// Why the request was Faulted.
     Fault(FaultKind),

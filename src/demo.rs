@@ -1,6 +1,6 @@
 //! The demo population (`demo/persons.jsonl`) of the development start, with contact
 //! information for a few of them entered through the normal update rules. Loaded only into
-//! an empty store: it never touches an imported population (CONTRACT.md).
+//! an empty store: it never touches an imported population (docs/contract.md).
 
 use crate::audit::{AuditEntry, Caller, Source};
 use crate::domain::update::{apply_update, validate_update};

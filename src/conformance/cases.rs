@@ -337,7 +337,7 @@ pub(crate) fn all() -> Vec<Case> {
     )));
 
     cases.push(read("GetPersonContactInformation/GU-1-child-route", |x| {
-        // CONTRACT.md's addition: a child's answer names the notification route (GU-1).
+        // docs/contract.md's addition: a child's answer names the notification route (GU-1).
         let a = x.call(GPCI, Who::Consumer, x.la(), &gpci_xml(GPCI, &x.o.child))?;
         let r = x.expect_response(&a, GPCI)?;
         let route = descendant(r, RESULT_NS, "notificationRoute").ok_or_else(|| {

@@ -359,7 +359,7 @@ impl<'a> Ctx<'a> {
 
     /// An update that breaks one rule, sent at the person's current version so that a
     /// producer ignoring the rule would store it: ERROR with `code`, nothing stored.
-    /// (RULES.md: an update that breaks a rule is rejected whole, and the answer says which
+    /// (docs/rules.md: an update that breaks a rule is rejected whole, and the answer says which
     /// rule, with a stable errorCode and a logId.)
     pub(super) fn refused(
         &self,
@@ -634,7 +634,7 @@ pub(super) fn expect_client_fault(answer: &Answer, sensitive: &[(&'static str, S
                 problems.push("the faultstring is empty".into());
             } else if !has_uuid(text) {
                 problems.push(
-                    "the faultstring carries no log id (a UUID; CONTRACT.md: every Fault does)"
+                    "the faultstring carries no log id (a UUID; docs/contract.md: every Fault does)"
                         .into(),
                 );
             }

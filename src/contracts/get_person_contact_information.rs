@@ -49,7 +49,7 @@ pub(crate) fn encode(
     w.finish()
 }
 
-/// `notificationRoute` in `urn:pu-adapter:result:1` (CONTRACT.md, GU-1).
+/// `notificationRoute` in `urn:pu-adapter:result:1` (docs/contract.md, GU-1).
 fn write_route(w: &mut XmlWriter, view: RouteView<'_>) {
     let RouteView {
         route,

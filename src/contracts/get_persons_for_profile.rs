@@ -6,7 +6,7 @@ use crate::domain::ErrorCode;
 use crate::xml::decode::{boolean, text};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
-/// Most identities in one request (CONTRACT.md).
+/// Most identities in one request (docs/contract.md).
 pub(crate) const MAX_PERSON_IDS: usize = 500;
 
 /// The request as sent.

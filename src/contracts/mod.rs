@@ -34,7 +34,7 @@ pub enum Contract {
     PingForConfiguration,
 }
 
-/// What CONTRACT.md fixes for one contract.
+/// What docs/contract.md fixes for one contract.
 struct Spec {
     name: &'static str,
     major: u32,
@@ -77,7 +77,7 @@ const SPECS: [Spec; 7] = [
 ];
 
 impl Contract {
-    /// All contracts, in CONTRACT.md order.
+    /// All contracts, in docs/contract.md order.
     pub const ALL: [Contract; 7] = [
         Contract::GetPersonsForProfile,
         Contract::GetPersonsForProfileUnrestricted,

@@ -415,7 +415,7 @@ pub(crate) enum ResultXml {
     Error {
         /// Stable error code.
         code: ErrorCode,
-        /// RULES.md ID.
+        /// Rule ID (docs/rules.md).
         rule: RuleId,
         /// resultText.
         text: String,

@@ -4,7 +4,7 @@ use super::email::EmailProblem;
 use super::identifier::IdProblem;
 use super::phone::PhoneProblem;
 
-/// The stable machine-readable error codes of CONTRACT.md.
+/// The stable machine-readable error codes of docs/contract.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// ID-1, ID-2.
@@ -36,7 +36,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in CONTRACT.md order.
+    /// Every code, in docs/contract.md order.
     pub(crate) const ALL: [ErrorCode; 13] = [
         Self::InvalidPersonId,
         Self::PersonNotFound,
@@ -73,7 +73,7 @@ impl ErrorCode {
     }
 }
 
-/// The rule IDs of RULES.md.
+/// The rule IDs of docs/rules.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RuleId {
     /// Identifier kinds.
@@ -123,7 +123,7 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    /// The ID as RULES.md writes it.
+    /// The ID as docs/rules.md writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Id1 => "ID-1",
@@ -279,7 +279,7 @@ fn version_conflict_text(given: Option<&str>, stored: Option<&str>) -> String {
 }
 
 impl Violation {
-    /// The stable error code (CONTRACT.md).
+    /// The stable error code (docs/contract.md).
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidPersonId { .. } => ErrorCode::InvalidPersonId,
@@ -300,7 +300,7 @@ impl Violation {
         }
     }
 
-    /// The rule ID of RULES.md that refused the request.
+    /// The rule ID of docs/rules.md that refused the request.
     pub(crate) fn rule(&self) -> RuleId {
         match self {
             Self::InvalidPersonId {

@@ -116,7 +116,7 @@ impl ServiceError {
     }
 }
 
-/// The `ResultType` for a rule violation (CONTRACT.md error codes).
+/// The `ResultType` for a rule violation (docs/contract.md error codes).
 pub(crate) fn result_for_violation(v: &Violation, log_id: Uuid) -> ResultXml {
     ResultXml::Error {
         code: v.code(),

@@ -1,7 +1,7 @@
 //! The integration tests, in one binary (one link, one `common`): the architecture rule,
-//! the CLI, contract messages against the schemas, crash safety, hostile input, several
-//! instances on PostgreSQL, overload, properties, robustness, rule coverage, storage and the
-//! mutual-TLS server.
+//! the CLI, contract messages against the schemas, crash safety, erasure from every file, the documents' citations of
+//! the repository, hostile input, several instances on PostgreSQL, overload, properties,
+//! robustness, rule coverage, storage and the mutual-TLS server.
 
 mod architecture;
 mod cli;
@@ -10,6 +10,7 @@ mod conformance;
 mod contract_messages;
 mod control;
 mod crash;
+mod docs_links;
 mod erasure;
 mod hostile;
 mod lifecycle;

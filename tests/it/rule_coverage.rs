@@ -1,8 +1,20 @@
-//! Every rule ID in ../shared/RULES.md has a test that names it (RULES.md requires it).
+//! Every rule ID in docs/rules.md has a test that names it (docs/rules.md requires it).
+//! The table is the repository's own: without it these tests fail, they never skip.
 
 use std::path::Path;
 
-/// Rule IDs from the tables of RULES.md: rows that start with `| XX-n |`.
+/// The rule table the code implements, from the repository.
+fn rules_md() -> String {
+    let path = crate::common::repo().join("docs/rules.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the rules the code implements must be in the repository",
+            path.display()
+        )
+    })
+}
+
+/// Rule IDs from the tables of docs/rules.md: rows that start with `| XX-n |`.
 fn rule_ids(rules: &str) -> Vec<String> {
     rules
         .lines()
@@ -75,12 +87,8 @@ fn read_all(files: &[std::path::PathBuf]) -> Vec<(String, String)> {
 
 #[test]
 fn every_rule_in_rules_md_has_a_test() {
-    let Some(shared) = crate::common::shared() else {
-        return;
-    };
-    let rules = std::fs::read_to_string(shared.join("RULES.md")).expect("RULES.md");
-    let ids = rule_ids(&rules);
-    assert!(ids.len() >= 20, "found only {ids:?} in RULES.md");
+    let ids = rule_ids(&rules_md());
+    assert!(ids.len() >= 20, "found only {ids:?} in docs/rules.md");
     let mut files = Vec::new();
     rust_files(&crate::common::repo().join("src"), &mut files);
     rust_files(&crate::common::repo().join("tests"), &mut files);
@@ -119,10 +127,8 @@ fn refused_examples_naming(id: &str) -> usize {
 /// by an integration test that names it or by a refused example message replayed there.
 #[test]
 fn every_rule_is_exercised_end_to_end() {
-    let Some(shared) = crate::common::shared() else {
-        return;
-    };
-    let ids = rule_ids(&std::fs::read_to_string(shared.join("RULES.md")).expect("RULES.md"));
+    let ids = rule_ids(&rules_md());
+    assert!(ids.len() >= 20, "found only {ids:?} in docs/rules.md");
     let mut files = Vec::new();
     rust_files(&crate::common::repo().join("tests/it"), &mut files);
     let sources = read_all(&files);
@@ -133,5 +139,92 @@ fn every_rule_is_exercised_end_to_end() {
     assert!(
         missing.is_empty(),
         "rules with no end-to-end test: {missing:?}"
+    );
+}
+
+/// The sorted IDs, and any listed twice.
+fn sorted_with_repeats(ids: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut sorted = ids;
+    sorted.sort();
+    let repeats = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+        .collect();
+    sorted.dedup();
+    (sorted, repeats)
+}
+
+/// Where `../shared` is beside the checkout (not in a user's clone), its RULES.md is the one the
+/// repository's table was taken from: both list exactly the same rule IDs.
+#[test]
+fn docs_rules_md_lists_the_rules_of_shared_rules_md() {
+    let (ours, repeats) = sorted_with_repeats(rule_ids(&rules_md()));
+    assert!(repeats.is_empty(), "docs/rules.md lists {repeats:?} twice");
+    let Some(shared) = crate::common::shared() else {
+        eprintln!("note: docs/rules.md not compared: there is no ../shared/RULES.md");
+        return;
+    };
+    let text = std::fs::read_to_string(shared.join("RULES.md")).expect("../shared/RULES.md");
+    let (theirs, _) = sorted_with_repeats(rule_ids(&text));
+    let only_ours: Vec<&String> = ours.iter().filter(|id| !theirs.contains(id)).collect();
+    let only_theirs: Vec<&String> = theirs.iter().filter(|id| !ours.contains(id)).collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "only in docs/rules.md: {only_ours:?}; only in ../shared/RULES.md: {only_theirs:?}"
+    );
+}
+
+/// The rows `| `CODE` | rules |` of the section "Error codes" of a contract document.
+fn error_codes(contract: &str) -> Vec<(String, String)> {
+    contract
+        .split("\n## ")
+        .find(|section| section.starts_with("Error codes"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| {
+            let (code, rest) = l.split_once('`')?;
+            let rules = rest
+                .trim_start_matches([' ', '|'])
+                .trim_end_matches([' ', '|']);
+            Some((code.to_owned(), rules.to_owned()))
+        })
+        .collect()
+}
+
+/// docs/contract.md's error codes are the ones the code answers with (src/domain/error.rs),
+/// and, where `../shared` is beside the checkout, the table of its CONTRACT.md.
+#[test]
+fn docs_contract_md_error_codes_are_the_codes_answered() {
+    let path = crate::common::repo().join("docs/contract.md");
+    let ours = error_codes(&std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the contract the code implements must be in the repository",
+            path.display()
+        )
+    }));
+    assert!(ours.len() >= 10, "found only {ours:?} in docs/contract.md");
+    let source = std::fs::read_to_string(crate::common::repo().join("src/domain/error.rs"))
+        .expect("src/domain/error.rs");
+    let unknown: Vec<&String> = ours
+        .iter()
+        .map(|(code, _)| code)
+        .filter(|code| !source.contains(&format!("\"{code}\"")))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "codes of docs/contract.md the code never answers with: {unknown:?}"
+    );
+    let Some(shared) = crate::common::shared() else {
+        eprintln!("note: docs/contract.md not compared: there is no ../shared/CONTRACT.md");
+        return;
+    };
+    let theirs = error_codes(
+        &std::fs::read_to_string(shared.join("CONTRACT.md")).expect("../shared/CONTRACT.md"),
+    );
+    assert_eq!(
+        ours, theirs,
+        "the error codes of docs/contract.md and ../shared/CONTRACT.md"
     );
 }
