@@ -108,11 +108,8 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
         );
     }
     if let Some(token) = admin.token.as_deref().filter(|t| !t.is_empty()) {
-        let given = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if given != Some(format!("Bearer {token}").as_str()) {
+        let given = req.headers().get(hyper::header::AUTHORIZATION);
+        if !bearer_matches(given, token) {
             return text(
                 StatusCode::UNAUTHORIZED,
                 "the test-control API needs Authorization: Bearer <control.token>\n",
@@ -151,6 +148,24 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
         (_, "/control/reset" | "/control/faults" | "/control/journal") => text(StatusCode::METHOD_NOT_ALLOWED, "see the README, \"For test suites and staging\"\n"),
         _ => text(StatusCode::NOT_FOUND, "control endpoints: POST /control/reset, POST|GET|DELETE /control/faults, GET /control/journal\n"),
     }
+}
+
+/// Whether `Authorization` is `Bearer <token>`. Both sides are compared as SHA-256 digests,
+/// every byte of them: how long the answer takes says nothing about how much of a guess
+/// was right, nor about the token's length.
+fn bearer_matches(given: Option<&hyper::header::HeaderValue>, token: &str) -> bool {
+    let given = given
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .unwrap_or_default();
+    let sha256 = |bytes: &[u8]| ring::digest::digest(&ring::digest::SHA256, bytes);
+    let (given, token) = (sha256(given), sha256(token.as_bytes()));
+    // No early exit (ring's own constant-time compare is deprecated for outside use).
+    let difference = given
+        .as_ref()
+        .iter()
+        .zip(token.as_ref())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(difference) == 0
 }
 
 /// Replaces the population with the posted JSON Lines; a file with a bad line changes nothing.
@@ -314,5 +329,27 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, admin: Arc<Admin>) 
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_bearer_token_is_taken() {
+        let header = |v: &str| hyper::header::HeaderValue::from_str(v).expect("header");
+        assert!(bearer_matches(Some(&header("Bearer s3cret")), "s3cret"));
+        for wrong in [
+            "Bearer s3cre",
+            "Bearer s3cret2",
+            "bearer s3cret",
+            "s3cret",
+            "Bearer ",
+            "Basic s3cret",
+        ] {
+            assert!(!bearer_matches(Some(&header(wrong)), "s3cret"), "{wrong:?}");
+        }
+        assert!(!bearer_matches(None, "s3cret"));
     }
 }

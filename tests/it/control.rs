@@ -231,10 +231,14 @@ async fn the_control_api_is_off_by_default_and_needs_its_token_when_one_is_set()
     .await;
     let adm = locked.running.admin_addr.unwrap();
     assert_eq!(admin(adm, "GET", "/control/journal", "", None).0, 401);
-    assert_eq!(
-        admin(adm, "GET", "/control/journal", "", Some("wrong")).0,
-        401
-    );
+    // A prefix, a longer token, another case, an empty one: all refused alike.
+    for wrong in ["wrong", "s3cre", "s3cret2", "S3CRET", ""] {
+        assert_eq!(
+            admin(adm, "GET", "/control/journal", "", Some(wrong)).0,
+            401,
+            "{wrong:?}"
+        );
+    }
     assert_eq!(
         admin(adm, "GET", "/control/journal", "", Some("s3cret")).0,
         200
