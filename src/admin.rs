@@ -225,8 +225,13 @@ fn add_fault(admin: &Admin, body: &Bytes) -> Resp {
     match fault_rule(body) {
         Ok(rule) => {
             let shown = rule_json(&rule);
-            admin.service.control().add_fault(rule);
-            json(StatusCode::CREATED, &shown)
+            match admin.service.control().add_fault(rule) {
+                Ok(()) => json(StatusCode::CREATED, &shown),
+                Err(full) => text(
+                    StatusCode::BAD_REQUEST,
+                    format!("{full}; nothing was changed (DELETE /control/faults clears them)\n"),
+                ),
+            }
         }
         Err(problem) => text(
             StatusCode::BAD_REQUEST,

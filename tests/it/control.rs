@@ -256,3 +256,26 @@ async fn the_control_api_is_off_by_default_and_needs_its_token_when_one_is_set()
         "{refused}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_64_fault_rules_are_kept_and_the_65th_is_refused() {
+    let server = start_server(|c| c.control.enabled = true).await;
+    let adm = server.running.admin_addr.unwrap();
+    let rule = r#"{"contract":"PingForConfiguration","fault":"server"}"#;
+    for n in 1..=64 {
+        let (status, body) = admin(adm, "POST", "/control/faults", rule, None);
+        assert_eq!(status, 201, "rule {n}: {body}");
+    }
+    let (status, body) = admin(adm, "POST", "/control/faults", rule, None);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("at most 64 fault rules") && body.contains("nothing was changed"),
+        "{body}"
+    );
+    let rules: Vec<serde_json::Value> =
+        serde_json::from_str(&admin(adm, "GET", "/control/faults", "", None).1).unwrap();
+    assert_eq!(rules.len(), 64);
+    assert_eq!(admin(adm, "DELETE", "/control/faults", "", None).0, 200);
+    assert_eq!(admin(adm, "POST", "/control/faults", rule, None).0, 201);
+    server.running.server.shutdown().await;
+}
