@@ -279,3 +279,74 @@ async fn at_most_64_fault_rules_are_kept_and_the_65th_is_refused() {
     assert_eq!(admin(adm, "POST", "/control/faults", rule, None).0, 201);
     server.running.server.shutdown().await;
 }
+
+/// A reset declaring a body over the limit is answered before any of it is sent; one sent
+/// in chunks cut anywhere still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_over_its_limit_is_refused_413_before_the_body_is_read_and_changes_nothing() {
+    use std::io::{Read, Write};
+    let server = start_server(|c| c.control.enabled = true).await;
+    let (soap, adm) = (server.addr(), server.running.admin_addr.unwrap());
+    let over = 256 * 1024 * 1024 + 1;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(adm).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /control/reset HTTP/1.1\r\nHost: localhost\r\nContent-Length: {over}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).map(|_| text)
+    })
+    .await
+    .unwrap()
+    .expect("an answer without sending the body");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("256 MiB") && answer.contains("nothing was changed"),
+        "{answer}"
+    );
+    assert_eq!(
+        text_of(
+            &post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
+                .await
+                .body,
+            "givenName"
+        ),
+        Some("Tolvan"),
+        "the population is as it was"
+    );
+
+    // A reset sent in chunks, one ending inside a line and another inside 'å', still works.
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(adm).unwrap();
+        write!(s, "POST /control/reset HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").unwrap();
+        let line = "{\"personId\":\"199002026780\",\"givenName\":\"H\u{e5}nna\",\"surname\":\"Holm\"}\n".as_bytes();
+        let cut = line.iter().position(|&b| b == 0xc3).unwrap() + 1;
+        for chunk in [&line[..20], &line[20..cut], &line[cut..]] {
+            write!(s, "{:x}\r\n", chunk.len()).unwrap();
+            s.write_all(chunk).unwrap();
+            s.write_all(b"\r\n").unwrap();
+            s.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s.write_all(b"0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        text_of(
+            &post(soap, "consumer", GPFP, &gpfp("199002026780"), &[])
+                .await
+                .body,
+            "givenName"
+        ),
+        Some("H\u{e5}nna")
+    );
+    server.running.server.shutdown().await;
+}
