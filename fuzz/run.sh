@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-../target/fuzz}
 triple=$(rustc -vV | sed -n 's/^host: //p')
 cargo build --release --locked --quiet --bins --target "$triple"
 total=0
-for target in envelope validators; do
+for target in envelope validators identity; do
   work=$(mktemp -d)
   mkdir -p "artifacts/$target"
   out=$("$CARGO_TARGET_DIR/$triple/release/$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 -artifact_prefix="artifacts/$target/" "$work" "corpus/$target" 2>&1) || { echo "$out" | tail -30; echo "fuzz: $target FAILED" >&2; exit 1; }

@@ -4,19 +4,30 @@
 //! address, bound to localhost by default.
 
 use crate::domain::IdentifierPolicy;
+use crate::import::{ImportSummary, LineError, ResetFile};
 use crate::metrics::Metrics;
 use crate::service::control::{FaultRule, Injection};
 use crate::service::{Contract, Service};
-use crate::store::PersonStore;
+use crate::store::{PersonStore, StoreError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Largest population file `/control/reset` takes.
+/// Largest population file `/control/reset` takes (README, "For test suites and staging"):
+/// 256 MiB, about a million persons. Every line read is held until the file is complete,
+/// since a file with a bad line must change nothing.
 const MAX_RESET_BYTES: usize = 256 * 1024 * 1024;
+
+/// Largest fault rule `/control/faults` takes: one small JSON object.
+const MAX_RULE_BYTES: usize = 64 * 1024;
+
+/// Body frames on their way to the reset's blocking task; beyond them the sender waits,
+/// so a fast client cannot pile up more than this much unread body.
+const RESET_FRAMES_IN_FLIGHT: usize = 8;
 
 /// What the admin listener serves from.
 pub(crate) struct Admin {
@@ -108,11 +119,8 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
         );
     }
     if let Some(token) = admin.token.as_deref().filter(|t| !t.is_empty()) {
-        let given = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if given != Some(format!("Bearer {token}").as_str()) {
+        let given = req.headers().get(hyper::header::AUTHORIZATION);
+        if !bearer_matches(given, token) {
             return text(
                 StatusCode::UNAUTHORIZED,
                 "the test-control API needs Authorization: Bearer <control.token>\n",
@@ -124,21 +132,18 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
         req.uri().path().to_owned(),
         req.uri().query().unwrap_or("").to_owned(),
     );
-    let body = match Limited::new(req.into_body(), MAX_RESET_BYTES)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body could not be read: {e}\n"),
-            )
-        }
-    };
     match (method, path.as_str()) {
-        (Method::POST, "/control/reset") => reset(admin, &body).await,
-        (Method::POST, "/control/faults") => add_fault(admin, &body),
+        (Method::POST, "/control/reset") => reset(admin, req.into_body()).await,
+        (Method::POST, "/control/faults") => match Limited::new(req.into_body(), MAX_RULE_BYTES)
+            .collect()
+            .await
+        {
+            Ok(body) => add_fault(admin, &body.to_bytes()),
+            Err(e) => text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the fault rule could not be read (at most {MAX_RULE_BYTES} bytes): {e}; nothing was changed\n"),
+            ),
+        },
         (Method::GET, "/control/faults") => {
             let rules: Vec<serde_json::Value> = admin.service.control().faults().iter().map(rule_json).collect();
             json(StatusCode::OK, &serde_json::Value::Array(rules))
@@ -153,27 +158,44 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
     }
 }
 
-/// Replaces the population with the posted JSON Lines; a file with a bad line changes nothing.
-async fn reset(admin: &Admin, body: &Bytes) -> Resp {
-    let Ok(text_body) = std::str::from_utf8(body) else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "the population file is not UTF-8\n",
-        );
-    };
-    let (store, policy, file) = (
+/// Whether `Authorization` is `Bearer <token>`. Both sides are compared as SHA-256 digests,
+/// every byte of them: how long the answer takes says nothing about how much of a guess
+/// was right, nor about the token's length.
+fn bearer_matches(given: Option<&hyper::header::HeaderValue>, token: &str) -> bool {
+    let given = given
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .unwrap_or_default();
+    let sha256 = |bytes: &[u8]| ring::digest::digest(&ring::digest::SHA256, bytes);
+    let (given, token) = (sha256(given), sha256(token.as_bytes()));
+    // No early exit (ring's own constant-time compare is deprecated for outside use).
+    let difference = given
+        .as_ref()
+        .iter()
+        .zip(token.as_ref())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    std::hint::black_box(difference) == 0
+}
+
+/// Replaces the population with the posted JSON Lines; a file with a bad line, or over
+/// [`MAX_RESET_BYTES`], changes nothing.
+async fn reset<B>(admin: &Admin, body: B) -> Resp
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let outcome = stream_reset(
+        body,
+        MAX_RESET_BYTES,
         admin.store.clone(),
         admin.policy.clone(),
-        text_body.to_owned(),
-    );
-    match tokio::task::spawn_blocking(move || crate::import::reset(&file, store.as_ref(), &policy))
-        .await
-    {
-        Ok(Ok(Ok(summary))) => json(
+    )
+    .await;
+    match outcome {
+        Ok(Ok(summary)) => json(
             StatusCode::OK,
             &serde_json::json!({"inserted": summary.inserted, "contactsSeeded": summary.contacts_seeded}),
         ),
-        Ok(Ok(Err(bad))) => {
+        Ok(Err(bad)) => {
             let lines: Vec<serde_json::Value> = bad
                 .iter()
                 .map(|(n, r)| serde_json::json!({"line": n, "reason": r.to_string()}))
@@ -183,15 +205,136 @@ async fn reset(admin: &Admin, body: &Bytes) -> Resp {
                 &serde_json::json!({"error": "the population file has bad lines; nothing was changed", "lines": lines}),
             )
         }
-        Ok(Err(e)) => text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the store failed: {e}\n"),
-        ),
-        Err(e) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("reset failed: {e}\n"),
-        ),
+        Err(e) => text(e.status(), format!("{e}\n")),
     }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a reset changed nothing, short of bad lines.
+#[derive(Debug, thiserror::Error)]
+enum ResetError {
+    /// More than the limit, declared or sent.
+    #[error("the population file is over {} ({limit} bytes), the most /control/reset takes; nothing was changed", mebibytes(*.limit))]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The body broke off or was malformed.
+    #[error("the body could not be read: {0}; nothing was changed")]
+    Unreadable(#[source] BoxError),
+    /// The store failed: the old population stays.
+    #[error("the store failed: {0}")]
+    Store(#[source] StoreError),
+    /// The blocking task that checks the lines ended without an answer.
+    #[error("reset failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl ResetError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ResetError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ResetError::Unreadable(_) => StatusCode::BAD_REQUEST,
+            ResetError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ResetError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// `limit` for people: "256 MiB", or the bytes when it is not whole mebibytes.
+fn mebibytes(limit: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if limit.is_multiple_of(MIB) {
+        format!("{} MiB", limit / MIB)
+    } else {
+        format!("{limit} bytes")
+    }
+}
+
+/// The reset's whole file or its bad lines.
+type Replaced = Result<ImportSummary, Vec<(u64, LineError)>>;
+
+/// Reads `body` frame by frame into a blocking task that checks each line as it completes
+/// and replaces the population once the body has ended well. Past `limit` (declared by
+/// Content-Length, or counted) reading stops and the task drops what it read unstored.
+async fn stream_reset<B>(
+    body: B,
+    limit: usize,
+    store: Arc<dyn PersonStore>,
+    policy: IdentifierPolicy,
+) -> Result<Replaced, ResetError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    // A declared length over the limit is refused before a byte of the body is read.
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ResetError::TooLarge { limit });
+    }
+    let (pieces, received) = tokio::sync::mpsc::channel(RESET_FRAMES_IN_FLIGHT);
+    let task =
+        tokio::task::spawn_blocking(move || check_then_replace(received, policy, store.as_ref()));
+    let read = forward_frames(body, limit, &pieces).await;
+    // Dropped before the task is awaited: without an end mark, the task stores nothing.
+    drop(pieces);
+    let outcome = task.await.map_err(ResetError::Task)?;
+    read?;
+    match outcome {
+        Some(replaced) => replaced.map_err(ResetError::Store),
+        // The task saw no end mark although reading went well: it can only have stopped early.
+        None => Err(ResetError::Unreadable("the body ended early".into())),
+    }
+}
+
+/// A piece of the body, or `None`: the body ended well and may be stored.
+type Piece = Option<Bytes>;
+
+/// Sends the body's data frames on, counting them against `limit`, then the end mark.
+async fn forward_frames<B>(
+    body: B,
+    limit: usize,
+    pieces: &tokio::sync::mpsc::Sender<Piece>,
+) -> Result<(), ResetError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut read = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ResetError::Unreadable(e.into()))?;
+        // Trailers carry no lines.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        read = read.saturating_add(data.len());
+        if read > limit {
+            return Err(ResetError::TooLarge { limit });
+        }
+        if pieces.send(Some(data)).await.is_err() {
+            // The task has stopped; awaiting it tells why.
+            return Ok(());
+        }
+    }
+    let _ = pieces.send(None).await;
+    Ok(())
+}
+
+/// The blocking side of [`stream_reset`]: `None` when the pieces stop without an end mark.
+fn check_then_replace(
+    mut pieces: tokio::sync::mpsc::Receiver<Piece>,
+    policy: IdentifierPolicy,
+    store: &dyn PersonStore,
+) -> Option<Result<Replaced, StoreError>> {
+    let mut file = ResetFile::new(policy);
+    while let Some(piece) = pieces.blocking_recv() {
+        match piece {
+            Some(data) => file.feed(&data),
+            None => return Some(file.replace(store)),
+        }
+    }
+    None
 }
 
 /// A fault rule as posted.
@@ -210,8 +353,13 @@ fn add_fault(admin: &Admin, body: &Bytes) -> Resp {
     match fault_rule(body) {
         Ok(rule) => {
             let shown = rule_json(&rule);
-            admin.service.control().add_fault(rule);
-            json(StatusCode::CREATED, &shown)
+            match admin.service.control().add_fault(rule) {
+                Ok(()) => json(StatusCode::CREATED, &shown),
+                Err(full) => text(
+                    StatusCode::BAD_REQUEST,
+                    format!("{full}; nothing was changed (DELETE /control/faults clears them)\n"),
+                ),
+            }
         }
         Err(problem) => text(
             StatusCode::BAD_REQUEST,
@@ -314,5 +462,162 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, admin: Arc<Admin>) 
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use hyper::body::Frame;
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
+
+    /// A body of these frames with no declared length (as a chunked one), counting how many
+    /// were taken from it.
+    struct Frames {
+        left: VecDeque<Bytes>,
+        taken: Arc<AtomicUsize>,
+    }
+
+    impl Frames {
+        fn of(pieces: &[&[u8]]) -> (Self, Arc<AtomicUsize>) {
+            let taken = Arc::new(AtomicUsize::new(0));
+            let left = pieces.iter().map(|p| Bytes::copy_from_slice(p)).collect();
+            (
+                Frames {
+                    left,
+                    taken: taken.clone(),
+                },
+                taken,
+            )
+        }
+    }
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let next = self.left.pop_front();
+            if next.is_some() {
+                self.taken.fetch_add(1, Ordering::SeqCst);
+            }
+            Poll::Ready(next.map(|data| Ok(Frame::data(data))))
+        }
+    }
+
+    const TOLVAN: &str =
+        "{\"personId\":\"191212121212\",\"givenName\":\"Tolvan\",\"surname\":\"Tolvansson\"}\n";
+    const HANNA: &str =
+        "{\"personId\":\"199002026780\",\"givenName\":\"H\u{e5}nna\",\"surname\":\"Holm\"}\n";
+
+    /// A store holding Tolvan only.
+    fn store_with_tolvan() -> (tempfile::TempDir, Arc<dyn PersonStore>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("reset.db")).expect("store");
+        crate::import::reset(TOLVAN, &store, &IdentifierPolicy::default())
+            .expect("store")
+            .expect("a good line");
+        (dir, Arc::new(store))
+    }
+
+    fn persons(store: &Arc<dyn PersonStore>) -> u64 {
+        store.count_persons().expect("count")
+    }
+
+    #[tokio::test]
+    async fn a_reset_over_its_limit_stops_reading_there_and_stores_nothing() {
+        let (_dir, store) = store_with_tolvan();
+        let hanna = HANNA.as_bytes();
+        // Three frames reach past 2.5 lines; the two after them are never taken.
+        let (body, taken) = Frames::of(&[hanna, hanna, hanna, hanna, hanna]);
+        let limit = hanna.len() * 5 / 2;
+        let refused = stream_reset(body, limit, store.clone(), IdentifierPolicy::default()).await;
+        assert!(
+            matches!(refused, Err(ResetError::TooLarge { limit: l }) if l == limit),
+            "{refused:?}"
+        );
+        assert_eq!(taken.load(Ordering::SeqCst), 3);
+        assert_eq!(persons(&store), 1, "Tolvan is still the population");
+        // A declared length over the limit: refused before a frame is taken.
+        let declared = Full::new(Bytes::from(HANNA.repeat(3)));
+        let refused =
+            stream_reset(declared, limit, store.clone(), IdentifierPolicy::default()).await;
+        assert!(
+            matches!(refused, Err(ResetError::TooLarge { .. })),
+            "{refused:?}"
+        );
+        let message = ResetError::TooLarge {
+            limit: MAX_RESET_BYTES,
+        }
+        .to_string();
+        assert!(
+            message.contains("256 MiB") && message.contains("nothing was changed"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_in_frames_cut_anywhere_reads_as_the_whole_file() {
+        let (_dir, store) = store_with_tolvan();
+        let file = format!("{}\r\n{}", HANNA.trim_end(), TOLVAN.trim_end());
+        let bytes = file.as_bytes();
+        // Cuts inside the first line, inside its 'å' (two bytes), and between '\r' and '\n'.
+        let in_a = bytes.iter().position(|&b| b == 0xc3).expect("the 'å'") + 1;
+        let crlf = HANNA.trim_end().len() + 1;
+        let (body, _) = Frames::of(&[
+            &bytes[..10],
+            &bytes[10..in_a],
+            &bytes[in_a..crlf],
+            &bytes[crlf..],
+        ]);
+        let replaced = stream_reset(
+            body,
+            bytes.len(),
+            store.clone(),
+            IdentifierPolicy::default(),
+        )
+        .await
+        .expect("read")
+        .expect("no bad line");
+        assert_eq!(replaced.inserted, 2, "the population is replaced whole");
+        assert_eq!(persons(&store), 2);
+
+        // Bad lines keep their numbers across cuts; one that is not UTF-8 is one of them.
+        let bad =
+            b"{\"personId\":\"191212121213\",\"givenName\":\"X\",\"surname\":\"Y\"}\n\xff\xfe\n";
+        let (body, _) = Frames::of(&[&bytes[..in_a], &bytes[in_a..], b"\n", &bad[..7], &bad[7..]]);
+        let lines = stream_reset(body, 4096, store.clone(), IdentifierPolicy::default())
+            .await
+            .expect("read")
+            .expect_err("bad lines");
+        let numbers: Vec<u64> = lines.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [3, 4], "{lines:?}");
+        assert!(lines[0].1.to_string().contains("check digit"), "{lines:?}");
+        assert!(matches!(lines[1].1, LineError::Unreadable(_)), "{lines:?}");
+        assert_eq!(persons(&store), 2, "nothing was changed");
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_is_taken() {
+        let header = |v: &str| hyper::header::HeaderValue::from_str(v).expect("header");
+        assert!(bearer_matches(Some(&header("Bearer s3cret")), "s3cret"));
+        for wrong in [
+            "Bearer s3cre",
+            "Bearer s3cret2",
+            "bearer s3cret",
+            "s3cret",
+            "Bearer ",
+            "Basic s3cret",
+        ] {
+            assert!(!bearer_matches(Some(&header(wrong)), "s3cret"), "{wrong:?}");
+        }
+        assert!(!bearer_matches(None, "s3cret"));
     }
 }

@@ -7,6 +7,16 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Most fault rules in force at once (README, "For test suites and staging"): every
+/// request of the SOAP listener scans them under one lock, so a client of the control API
+/// must not be able to make that list grow without end.
+pub const MAX_FAULT_RULES: usize = 64;
+
+/// A rule refused because [`MAX_FAULT_RULES`] are in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("at most {MAX_FAULT_RULES} fault rules are kept at once")]
+pub struct TooManyRules;
+
 /// What an injected fault does to a matching request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Injection {
@@ -85,12 +95,21 @@ impl Control {
         self.enabled
     }
 
-    /// Adds a rule.
-    pub fn add_fault(&self, rule: FaultRule) {
-        self.faults
+    /// Adds a rule, unless [`MAX_FAULT_RULES`] are in force; used-up rules (their count
+    /// reached) are listed until their place is needed.
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), TooManyRules> {
+        let mut faults = self
+            .faults
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(rule);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if faults.len() >= MAX_FAULT_RULES {
+            faults.retain(|r| r.remaining != Some(0));
+        }
+        if faults.len() >= MAX_FAULT_RULES {
+            return Err(TooManyRules);
+        }
+        faults.push(rule);
+        Ok(())
     }
 
     /// Removes every rule.
@@ -211,7 +230,8 @@ mod tests {
             injection: Injection::Unavailable,
             remaining: Some(1),
             probability: 1.0,
-        });
+        })
+        .unwrap();
         assert_eq!(
             c.injection(Contract::GetPersonContactInformation, b"191212121212"),
             None
@@ -236,7 +256,8 @@ mod tests {
             injection: Injection::Close,
             remaining: None,
             probability: 1.0,
-        });
+        })
+        .unwrap();
         assert_eq!(off.injection(Contract::GetPersonsForProfile, b""), None);
         for i in 0..3 {
             c.record(
@@ -259,5 +280,30 @@ mod tests {
             j.iter().all(|e| e.request.is_none()),
             "no personal data by default"
         );
+    }
+
+    #[test]
+    fn at_most_max_fault_rules_are_in_force_and_used_up_ones_make_room() {
+        let c = Control::new(true, false, 2);
+        let rule = |remaining| FaultRule {
+            contract: Contract::PingForConfiguration,
+            person: None,
+            injection: Injection::ServerFault,
+            remaining,
+            probability: 1.0,
+        };
+        for _ in 0..MAX_FAULT_RULES {
+            assert_eq!(c.add_fault(rule(Some(1))), Ok(()));
+        }
+        assert_eq!(c.add_fault(rule(None)), Err(TooManyRules));
+        assert_eq!(c.faults().len(), MAX_FAULT_RULES);
+        // One rule used up: its place can be taken, once.
+        assert_eq!(
+            c.injection(Contract::PingForConfiguration, b""),
+            Some(Injection::ServerFault)
+        );
+        assert_eq!(c.add_fault(rule(None)), Ok(()));
+        assert_eq!(c.add_fault(rule(None)), Err(TooManyRules));
+        assert_eq!(c.faults().len(), MAX_FAULT_RULES);
     }
 }

@@ -192,8 +192,13 @@ async fn serve_connection(
         .1
         .peer_certificates()
         .and_then(|c| c.first())
-        .and_then(|c| serial_number_of(c))
-        .map(Arc::from);
+        .and_then(|c| match serial_number_of(c) {
+            Ok(serial) => Some(Arc::from(serial)),
+            Err(e) => {
+                tracing::debug!(reason = %e, "the client certificate names no consumer");
+                None
+            }
+        });
     // The platform's certificate carries many consumers; everyone else gets a share of connections.
     let _slot = match serial.as_deref() {
         Some(s) if !state.platform_ids.iter().any(|p| p == s) => match state.limiter.connect(s) {

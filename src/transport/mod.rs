@@ -3,7 +3,7 @@
 pub(crate) mod activity;
 mod dev_trust;
 pub(crate) mod http;
-pub(crate) mod identity;
+pub mod identity;
 pub(crate) mod limiter;
 pub mod tls;
 

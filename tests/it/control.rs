@@ -231,10 +231,14 @@ async fn the_control_api_is_off_by_default_and_needs_its_token_when_one_is_set()
     .await;
     let adm = locked.running.admin_addr.unwrap();
     assert_eq!(admin(adm, "GET", "/control/journal", "", None).0, 401);
-    assert_eq!(
-        admin(adm, "GET", "/control/journal", "", Some("wrong")).0,
-        401
-    );
+    // A prefix, a longer token, another case, an empty one: all refused alike.
+    for wrong in ["wrong", "s3cre", "s3cret2", "S3CRET", ""] {
+        assert_eq!(
+            admin(adm, "GET", "/control/journal", "", Some(wrong)).0,
+            401,
+            "{wrong:?}"
+        );
+    }
     assert_eq!(
         admin(adm, "GET", "/control/journal", "", Some("s3cret")).0,
         200
@@ -251,4 +255,98 @@ async fn the_control_api_is_off_by_default_and_needs_its_token_when_one_is_set()
         refused.to_string().contains("needs control.token"),
         "{refused}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_64_fault_rules_are_kept_and_the_65th_is_refused() {
+    let server = start_server(|c| c.control.enabled = true).await;
+    let adm = server.running.admin_addr.unwrap();
+    let rule = r#"{"contract":"PingForConfiguration","fault":"server"}"#;
+    for n in 1..=64 {
+        let (status, body) = admin(adm, "POST", "/control/faults", rule, None);
+        assert_eq!(status, 201, "rule {n}: {body}");
+    }
+    let (status, body) = admin(adm, "POST", "/control/faults", rule, None);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("at most 64 fault rules") && body.contains("nothing was changed"),
+        "{body}"
+    );
+    let rules: Vec<serde_json::Value> =
+        serde_json::from_str(&admin(adm, "GET", "/control/faults", "", None).1).unwrap();
+    assert_eq!(rules.len(), 64);
+    assert_eq!(admin(adm, "DELETE", "/control/faults", "", None).0, 200);
+    assert_eq!(admin(adm, "POST", "/control/faults", rule, None).0, 201);
+    server.running.server.shutdown().await;
+}
+
+/// A reset declaring a body over the limit is answered before any of it is sent; one sent
+/// in chunks cut anywhere still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_over_its_limit_is_refused_413_before_the_body_is_read_and_changes_nothing() {
+    use std::io::{Read, Write};
+    let server = start_server(|c| c.control.enabled = true).await;
+    let (soap, adm) = (server.addr(), server.running.admin_addr.unwrap());
+    let over = 256 * 1024 * 1024 + 1;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(adm).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /control/reset HTTP/1.1\r\nHost: localhost\r\nContent-Length: {over}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).map(|_| text)
+    })
+    .await
+    .unwrap()
+    .expect("an answer without sending the body");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("256 MiB") && answer.contains("nothing was changed"),
+        "{answer}"
+    );
+    assert_eq!(
+        text_of(
+            &post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
+                .await
+                .body,
+            "givenName"
+        ),
+        Some("Tolvan"),
+        "the population is as it was"
+    );
+
+    // A reset sent in chunks, one ending inside a line and another inside 'å', still works.
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(adm).unwrap();
+        write!(s, "POST /control/reset HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").unwrap();
+        let line = "{\"personId\":\"199002026780\",\"givenName\":\"H\u{e5}nna\",\"surname\":\"Holm\"}\n".as_bytes();
+        let cut = line.iter().position(|&b| b == 0xc3).unwrap() + 1;
+        for chunk in [&line[..20], &line[20..cut], &line[cut..]] {
+            write!(s, "{:x}\r\n", chunk.len()).unwrap();
+            s.write_all(chunk).unwrap();
+            s.write_all(b"\r\n").unwrap();
+            s.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s.write_all(b"0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        text_of(
+            &post(soap, "consumer", GPFP, &gpfp("199002026780"), &[])
+                .await
+                .body,
+            "givenName"
+        ),
+        Some("H\u{e5}nna")
+    );
+    server.running.server.shutdown().await;
 }
