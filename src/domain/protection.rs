@@ -129,7 +129,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pr1_either_flag_makes_a_person_protected() {
+    fn either_flag_makes_a_person_protected() {
         assert!(PROTECTED.is_protected());
         assert!(KVARSKRIVEN.is_protected());
         assert!(!Protection::default().is_protected());

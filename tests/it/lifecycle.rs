@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 const HANNA: &str = "199002026780";
 const ERIK: &str = "197001013452"; // sekretessmarkering
+const FRIDA: &str = "197505055678"; // skyddad folkbokföring
 const INGRID: &str = "194003031129"; // deceased (AV)
 const CECILIA: &str = "201806051239"; // born 2018, guardians Anna and Bertil
 
@@ -317,32 +318,108 @@ async fn a_development_start_never_touches_an_imported_population() {
     running.server.shutdown().await;
 }
 
-// PR-1: protection comes from the population register only: an update cannot carry it.
+// The import sets and lifts the protection flags; an update cannot carry them: in the
+// update's own namespace they are refused as invalid, in its extension slot (xs:any) they
+// are ignored, restricted or Unrestricted. PR-1: the flags come only from the register.
 #[tokio::test]
 async fn pr1_protection_flags_come_only_from_the_population_import() {
     let server = start_server(|_| {}).await;
-    let c = Contract::UpdatePersonContactInformation;
-    let with_flag = update(c, HANNA, None, &[("sms", "+46701234567")]).replace(
-        "</UpdatePersonContactInformation>",
-        "<protectedPersonIndicator>false</protectedPersonIndicator></UpdatePersonContactInformation>",
-    );
-    let refused = post(server.addr(), "consumer", c.path(), &with_flag, &[]).await;
-    assert_eq!(refused.status, 500, "{}", refused.body);
-    assert!(refused.body.contains("soap:Client"), "{}", refused.body);
     let g = Contract::GetPersonsForProfile;
-    let erik = post(
+    let flags = |pnr: &'static str| {
+        let addr = server.addr();
+        async move {
+            let r = post(addr, "consumer", g.path(), &read(g, pnr, Some("P1")), &[]).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            (
+                text_of(&r.body, "protectedPersonIndicator").map(str::to_owned),
+                text_of(&r.body, "protectedPopulationRecord").map(str::to_owned),
+            )
+        }
+    };
+    let set = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+    // As the demo import set them: Erik sekretessmarkering, Frida skyddad folkbokföring.
+    assert_eq!(flags(ERIK).await, set("true", "false"));
+    assert_eq!(flags(FRIDA).await, set("false", "true"));
+    assert_eq!(flags(HANNA).await, set("false", "false"));
+
+    // In the update's own namespace: not an element of the request, refused whole.
+    let c = Contract::UpdatePersonContactInformation;
+    let own_ns = update(c, HANNA, None, &[("sms", "+46701234567")]).replace(
+        "</UpdatePersonContactInformation>",
+        "<protectedPersonIndicator>true</protectedPersonIndicator><protectedPopulationRecord>true</protectedPopulationRecord></UpdatePersonContactInformation>",
+    );
+    let refused = post(server.addr(), "consumer", c.path(), &own_ns, &[]).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert_eq!(text_of(&refused.body, "faultcode"), Some("soap:Client"));
+    assert!(
+        refused.body.contains("protectedPersonIndicator"),
+        "the Fault names the element: {}",
+        refused.body
+    );
+    assert_eq!(flags(HANNA).await, set("false", "false"));
+
+    // In the extension slot, in the core namespace the read answers them in: ignored, the
+    // update stored, the flags as imported, and she is still answered as unprotected.
+    let slot = update(c, HANNA, None, &[("sms", "+46701234567")]).replace(
+        "</UpdatePersonContactInformation>",
+        "<c:protectedPersonIndicator>true</c:protectedPersonIndicator><c:protectedPopulationRecord>true</c:protectedPopulationRecord></UpdatePersonContactInformation>",
+    );
+    let stored = post(server.addr(), "consumer", c.path(), &slot, &[]).await;
+    assert_eq!(
+        text_of(&stored.body, "resultCode"),
+        Some("OK"),
+        "{}",
+        stored.body
+    );
+    assert_eq!(flags(HANNA).await, set("false", "false"));
+    let p3 = post(
         server.addr(),
         "consumer",
         g.path(),
-        &read(g, ERIK, Some("P1")),
+        &read(g, HANNA, Some("P3")),
         &[],
     )
     .await;
-    assert_eq!(
-        text_of(&erik.body, "protectedPersonIndicator"),
-        Some("true"),
-        "imported flag: {}",
-        erik.body
+    assert_eq!(texts_of(&p3.body, "contactType"), ["sms"], "{}", p3.body);
+
+    // Nor can an update lift Erik's flag: a withdrawal through the Unrestricted contract,
+    // always accepted for a protected person (PR-2), carrying both flags false: stored,
+    // and the record it answers and a read still show his flag.
+    let u = Contract::UpdatePersonContactInformationUnrestricted;
+    let lift = update(u, ERIK, None, &[]).replace(
+        &format!("</{}>", u.name()),
+        &format!(
+            "<c:protectedPersonIndicator>false</c:protectedPersonIndicator><c:protectedPopulationRecord>false</c:protectedPopulationRecord></{}>",
+            u.name()
+        ),
     );
+    let r = post(server.addr(), "extended", u.path(), &lift, &[]).await;
+    assert_eq!(text_of(&r.body, "resultCode"), Some("OK"), "{}", r.body);
+    assert_eq!(
+        text_of(&r.body, "protectedPersonIndicator"),
+        Some("true"),
+        "{}",
+        r.body
+    );
+    assert_eq!(flags(ERIK).await, set("true", "false"));
+
+    // The import is what sets and lifts them.
+    let import = |line: String| {
+        let summary = pu_adapter::import::import(
+            line.as_bytes(),
+            server.running.stores.persons.as_ref(),
+            &pu_adapter::domain::IdentifierPolicy::default(),
+            |_| {},
+        )
+        .unwrap();
+        assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    };
+    let hanna = r#"{"personId": "199002026780", "givenName": "Hanna", "surname": "Holm", "postalAddress": {"street": "Lilla gränd 7", "postalCode": "21115", "city": "Malmö"}, "testIndicator": true"#;
+    import(format!(
+        r#"{hanna}, "protection": {{"sekretessmarkering": true, "skyddadFolkbokforing": true}}}}"#
+    ));
+    assert_eq!(flags(HANNA).await, set("true", "true"));
+    import(format!("{hanna}}}"));
+    assert_eq!(flags(HANNA).await, set("false", "false"));
     server.running.server.shutdown().await;
 }

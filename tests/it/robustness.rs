@@ -7,27 +7,57 @@ use pu_adapter::contracts::Contract;
 use pu_adapter::soap::read_envelope;
 use pu_adapter::xml::Limits;
 
+/// Every example message of `tests/messages/<Contract>/`, as an envelope for its contract.
+/// A directory that is not a contract's, or a contract without one, is an error: an empty
+/// list would let the tests below pass having read nothing.
 fn example_envelopes() -> Vec<(Contract, String)> {
+    let dir = repo().join("tests/messages");
     let mut out = Vec::new();
     for c in Contract::ALL {
-        for e in std::fs::read_dir(repo().join("tests/messages").join(c.name()))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            out.push((c, envelope(&std::fs::read_to_string(e.path()).unwrap())));
+        let examples = std::fs::read_dir(dir.join(c.name()))
+            .unwrap_or_else(|e| panic!("tests/messages/{}: {e}", c.name()));
+        let before = out.len();
+        for e in examples {
+            let path = e.unwrap().path();
+            out.push((c, envelope(&std::fs::read_to_string(&path).unwrap())));
         }
+        assert!(
+            out.len() > before,
+            "tests/messages/{} holds no example message",
+            c.name()
+        );
     }
     out
+}
+
+/// The example messages on disk, counted without `example_envelopes`: every file of every
+/// directory of `tests/messages/`.
+fn example_files() -> usize {
+    let dir = repo().join("tests/messages");
+    let mut n = 0;
+    for d in std::fs::read_dir(&dir).unwrap() {
+        let d = d.unwrap().path();
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            Contract::ALL.iter().any(|c| c.name() == name),
+            "tests/messages/{name} is not a contract's directory"
+        );
+        n += std::fs::read_dir(&d).unwrap().count();
+    }
+    n
 }
 
 #[test]
 fn truncated_examples_never_panic_and_get_a_fault_or_answer() {
     let (_dir, store) = demo_store();
     let service = service(&(&store).into());
+    let examples = example_envelopes();
     let mut calls = 0;
-    for (c, env) in example_envelopes() {
+    let mut expected_calls = 0;
+    for (c, env) in &examples {
+        let c = *c;
         let bytes = env.as_bytes();
+        expected_calls += bytes.len().div_ceil(7);
         for cut in (0..bytes.len()).step_by(7) {
             let call = pu_adapter::service::Call {
                 contract: c,
@@ -58,7 +88,14 @@ fn truncated_examples_never_panic_and_get_a_fault_or_answer() {
             calls += 1;
         }
     }
-    eprintln!("{calls} truncated requests answered");
+    // Every example was read, and every cut of each sent: nothing passes by reading nothing.
+    assert_eq!(examples.len(), example_files(), "examples read");
+    assert!(examples.len() >= Contract::ALL.len(), "{}", examples.len());
+    assert_eq!(calls, expected_calls, "calls made");
+    eprintln!(
+        "{} example messages read, {calls} truncated requests answered",
+        examples.len()
+    );
 }
 
 proptest! {

@@ -79,26 +79,86 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
     server.running.server.shutdown().await;
 }
 
-// PR-5: the Unrestricted contracts only for consumers configured for them.
+// The Unrestricted contracts only for consumers configured for them, and there a protected
+// person gets the profile asked for, not the P1 of the restricted contracts (PR-5).
 #[tokio::test]
-async fn pr5_unrestricted_contracts_only_for_configured_consumers() {
-    let server = start_server(|_| {}).await;
+async fn pr5_unrestricted_contracts_give_configured_consumers_the_asked_profile() {
+    // Erik (sekretessmarkering) has no contact information in the demo data (PR-2, PR-4):
+    // an Unrestricted update (allowed by the rule setting) enters some, so that what only
+    // P3 and up carries has something to show.
+    let server = start_server(|c| c.rules.unrestricted_may_update_protected = true).await;
+    const ERIK: &str = "197001013452";
+    let u = Contract::UpdatePersonContactInformationUnrestricted;
+    let id = format!("<c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{ERIK}</c:extension>");
+    let update = envelope(&format!(
+        r#"<{n} xmlns="{ns}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id>{id}</c:id></actor><personId>{id}</personId><contactInformation><c:contactType>sms</c:contactType><c:value>+46701112233</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation></{n}>"#,
+        n = u.name(),
+        ns = u.responder_ns()
+    ));
+    let stored = post(server.addr(), "extended", u.path(), &update, &[]).await;
+    assert_eq!(
+        text_of(&stored.body, "resultCode"),
+        Some("OK"),
+        "{}",
+        stored.body
+    );
+
     let c = Contract::GetPersonsForProfileUnrestricted;
-    let body = unrestricted(&gpfp("197001013452", "P3"), Contract::GetPersonsForProfile);
+    let body = unrestricted(&gpfp(ERIK, "P3"), Contract::GetPersonsForProfile);
     let refused = post(server.addr(), "consumer", c.path(), &body, &[]).await;
     assert_eq!(refused.status, 500);
     assert!(refused
         .body
         .contains("Obehörigt anrop för system SE2321000016-1001"));
+    assert_eq!(text_of(&refused.body, "contactType"), None);
+
+    // Unrestricted P3: the protected person's contact information and its actor (P3), and
+    // the current address (P2, contained in P3); P1 carries none of them.
     let allowed = post(server.addr(), "extended", c.path(), &body, &[]).await;
     assert_eq!(allowed.status, 200, "{}", allowed.body);
     assert_eq!(
-        text_of(&allowed.body, "value"),
-        Some("1970-01-01"),
-        "P3 for the protected person: birth is shown"
+        text_of(&allowed.body, "protectedPersonIndicator"),
+        Some("true")
     );
-    // Erik's demo record never keeps contact information: protection erased it (PR-4).
-    assert_eq!(text_of(&allowed.body, "contactType"), None);
+    assert_eq!(
+        texts_of(&allowed.body, "contactType"),
+        ["sms"],
+        "P3 for the protected person: contactInformation shown: {}",
+        allowed.body
+    );
+    assert!(
+        allowed
+            .body
+            .contains("updatePersonContactInformationActor>"),
+        "P3 for the protected person: the contact actor shown: {}",
+        allowed.body
+    );
+    assert!(
+        allowed.body.contains("Hemliga vägen 3"),
+        "P3 contains P2: the address shown: {}",
+        allowed.body
+    );
+
+    // The restricted contract answers the same question with P1 (PR-3): none of it.
+    let restricted = post(server.addr(), "consumer", GPFP, &gpfp(ERIK, "P3"), &[]).await;
+    assert_eq!(restricted.status, 200, "{}", restricted.body);
+    assert_eq!(
+        text_of(&restricted.body, "protectedPersonIndicator"),
+        Some("true")
+    );
+    for beyond_p1 in [
+        "contactInformation>",
+        "updatePersonContactInformationActor>",
+        "addressInformation>",
+        "Hemliga vägen 3",
+        "+46701112233",
+    ] {
+        assert!(
+            !restricted.body.contains(beyond_p1),
+            "{beyond_p1} on the restricted contract: {}",
+            restricted.body
+        );
+    }
     server.running.server.shutdown().await;
 }
 
