@@ -28,11 +28,17 @@ PU_ADAPTER_LOG=info "$bin" serve --listen "127.0.0.1:$port" --admin-listen "" --
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-for _ in $(seq 1 200); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-  sleep 0.1
-done
+# wait_for PORT PID LOG: until the server listens, or shows its log and fails if it died.
+wait_for() {
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3"; return 1; }
+    sleep 0.1
+  done
+  echo "interop: the server on port $1 did not listen within 30 s" >&2
+  return 1
+}
+wait_for "$port" "$server" "$work/server.log" || exit 1
 
 venv=$target_dir/interop-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -61,6 +67,36 @@ suite() {
 
 base="https://localhost:$port"
 suite zeep "$venv/bin/python" tests/interop/zeep_suite.py "$base" certs-dev "$work/out/zeep" $shared
+suite "zeep PR-7 on sqlite" "$venv/bin/python" tests/interop/zeep_pr7.py "$base" certs-dev "$work/out/zeep-pr7" sqlite
+# PR-7 again on PostgreSQL: a second server on a fresh database, its demo persons loaded.
+pr7_on_postgresql() {
+  local db="pu_interop_$$" pg_port url
+  psql "$PU_ADAPTER_TEST_POSTGRES_URL dbname=postgres" -qc "CREATE DATABASE $db" >/dev/null || return 1
+  url="$PU_ADAPTER_TEST_POSTGRES_URL dbname=$db"
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  PU_ADAPTER_STORE_KIND=postgresql PU_ADAPTER_POSTGRES_URL="$url" PU_ADAPTER_STORE__POSTGRES_CA="${PU_ADAPTER_TEST_POSTGRES_CA:-}" \
+    PU_ADAPTER_LOG=info "$bin" serve --listen "127.0.0.1:$pg_port" --admin-listen "" --data-dir "$work/pg-data" >"$work/pg-server.log" 2>&1 &
+  # suite runs this in a subshell: the server is stopped here, not by cleanup.
+  local server_pid=$! rc=0
+  if wait_for "$pg_port" "$server_pid" "$work/pg-server.log"; then
+    "$venv/bin/python" tests/interop/zeep_pr7.py "https://localhost:$pg_port" certs-dev "$work/out/zeep-pr7-pg" postgresql || rc=$?
+  else
+    rc=1
+  fi
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  psql "$PU_ADAPTER_TEST_POSTGRES_URL dbname=postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null || true
+  return $rc
+}
+if [ -n "${PU_ADAPTER_TEST_POSTGRES_URL:-}" ]; then
+  suite "zeep PR-7 on postgresql" pr7_on_postgresql
+elif [ -n "${CI:-}" ]; then
+  echo "interop: zeep PR-7 on postgresql: 0 checks passed, 1 failed"
+  echo "interop: PU_ADAPTER_TEST_POSTGRES_URL is not set (no PostgreSQL server; apt-get install postgresql)" >&2
+  failed_suites=$((failed_suites + 1))
+else
+  echo "interop: zeep PR-7 on postgresql skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)"
+fi
 suite "node soap" node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
 suite "raw wire" "$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
 suite "schema check" "$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
@@ -69,11 +105,15 @@ suite "schema check" "$venv/bin/python" tests/interop/validate_captured.py "$wor
 leak_check() {
   local leaks=0 needles=0
   for needle in tolvan@example.se +46701234567 +46701112233 hanna@domän.se hanna.holm@example.se hanna.cdata@example.se \
-                raw.accepted@example.se anna@exempel.se +46761234569 0701112233 +46731234560 Tolvansson Tolvan Eriksson "Hanna Holm"; do
-    needles=$((needles + 1))
-    if grep -qF -- "$needle" "$work/server.log"; then echo "interop: the server log contains $needle" >&2; leaks=$((leaks + 1)); fi
+                raw.accepted@example.se anna@exempel.se +46761234569 0701112233 +46731234560 Tolvansson Tolvan Eriksson "Hanna Holm" \
+                Gömd "Skyddade stigen" "Tredje torget"; do
+    for log in "$work/server.log" "$work/pg-server.log"; do
+      [ -f "$log" ] || continue
+      needles=$((needles + 1))
+      if grep -qF -- "$needle" "$log"; then echo "interop: $(basename "$log") contains $needle" >&2; leaks=$((leaks + 1)); fi
+    done
   done
-  echo "interop: server log ($(wc -l <"$work/server.log") lines at info) checked for $needles contact values and names"
+  echo "interop: server logs ($(cat "$work"/*server.log | wc -l) lines at info) checked for contact values and names"
   echo "interop: server log: $((needles - leaks)) checks passed, $leaks failed"
   [ $leaks = 0 ]
 }

@@ -5,14 +5,12 @@ import os
 import re
 import sys
 
-import requests
 import zeep
 from lxml import etree
 from zeep.helpers import serialize_object
-from zeep.plugins import Plugin
-from zeep.transports import Transport
 
-from common import LA, PNR, RESULT_NS, Capture, Tally
+from common import LA, RESULT_NS, Capture, Tally
+from zeep_client import PATHS, Clients, pid
 
 BASE, CERTS, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
 SHARED = sys.argv[4] if len(sys.argv) > 4 else None
@@ -20,60 +18,8 @@ t = Tally("zeep")
 capture = Capture(OUT, "zeep")
 
 
-class CapturePlugin(Plugin):
-    def ingress(self, envelope, http_headers, operation):
-        capture.save(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
-        return envelope, http_headers
-
-
-def transport(cert):
-    s = requests.Session()
-    s.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace our CA
-    s.cert = (f"{CERTS}/{cert}.pem", f"{CERTS}/{cert}.key")
-    s.verify = f"{CERTS}/ca.pem"
-    return Transport(session=s)
-
-
-SAMORDNINGSNUMMER = "1.2.752.129.2.1.3.3"
-PATHS = {
-    "GetPersonsForProfile": "/GetPersonsForProfile/5/rivtabp21",
-    "GetPersonsForProfileUnrestricted": "/GetPersonsForProfileUnrestricted/5/rivtabp21",
-    "GetPersonContactInformation": "/GetPersonContactInformation/4/rivtabp21",
-    "GetPersonContactInformationUnrestricted": "/GetPersonContactInformationUnrestricted/4/rivtabp21",
-    "UpdatePersonContactInformation": "/UpdatePersonContactInformation/4/rivtabp21",
-    "UpdatePersonContactInformationUnrestricted": "/UpdatePersonContactInformationUnrestricted/4/rivtabp21",
-    "PingForConfiguration": "/PingForConfiguration/1/rivtabp21",
-}
-_clients = {}
-
-
-def service(contract, cert="consumer"):
-    key = (contract, cert)
-    if key not in _clients:
-        _clients[key] = zeep.Client(BASE + PATHS[contract] + "?wsdl", transport=transport(cert), plugins=[CapturePlugin()])
-    return getattr(_clients[key].service, contract)
-
-
-def call(op, **kw):
-    t.calls += 1
-    return op(_soapheaders={"LogicalAddress": LA}, **kw)
-
-
-def fault_of(op, **kw):
-    try:
-        call(op, **kw)
-    except zeep.exceptions.Fault as f:
-        return f
-    return None
-
-
-def pid(n):
-    # A samordningsnummer (day of month + 60) has its own root (ID-1).
-    return {"root": SAMORDNINGSNUMMER if n[6:8].isdigit() and int(n[6:8]) > 60 else PNR, "extension": n}
-
-
-def gpfp(ids, profile, contract="GetPersonsForProfile", cert="consumer", ignore=False):
-    return call(service(contract, cert), personId=[i if isinstance(i, dict) else pid(i) for i in ids], profile=profile, ignoreReferredIdentity=ignore)
+clients = Clients(BASE, CERTS, capture, t)
+transport, service, call, fault_of, gpfp = clients.transport, clients.service, clients.call, clients.fault_of, clients.gpfp
 
 
 def values(record):
@@ -298,7 +244,7 @@ t.check(ping.version and len(ping.pingDateTime) == 14 and conf.get("storeAvailab
 if SHARED and os.path.isdir(SHARED):
     base = os.path.join(SHARED, "reference-schemas/schemas/interactions")
     P = "urn:riv:strategicresourcemanagement:persons:person"
-    pub = zeep.Client(os.path.join(base, "GetPersonsForProfileInteraction/GetPersonsForProfileInteraction_5.0_RIVTABP21.wsdl"), transport=transport("consumer"), plugins=[CapturePlugin()])
+    pub = zeep.Client(os.path.join(base, "GetPersonsForProfileInteraction/GetPersonsForProfileInteraction_5.0_RIVTABP21.wsdl"), transport=transport("consumer"), plugins=[clients.plugin()])
     svc = pub.create_service(f"{{{P}:GetPersonsForProfile:5:rivtabp21}}GetPersonsForProfileResponderBinding", BASE + PATHS["GetPersonsForProfile"])
     r = call(svc.GetPersonsForProfile, personId=[pid("191212121212"), pid("201806051239")], profile="P4", ignoreReferredIdentity=False)
     p = r.requestedPersonRecord[0].personRecord
@@ -310,7 +256,7 @@ if SHARED and os.path.isdir(SHARED):
     r = call(svc.GetPersonsForProfile, personId=[pid("191212121213"), pid("199601011100")], profile="P1", ignoreReferredIdentity=False)
     t.check(r.requestedPersonRecord[0].personRecord is None and error_code(r.requestedPersonRecord[0]) == "INVALID_PERSON_ID", "published WSDL: a bad id answered in its own record")
     t.check(r.requestedPersonRecord[1].personRecord.personalIdentity.extension == "199601011118", "published WSDL: a referred id answered with the current identity")
-    pub = zeep.Client(os.path.join(base, "UpdatePersonContactInformationUnrestrictedInteraction/UpdatePersonContactInformationUnrestrictedInteraction_4.0_RIVTABP21.wsdl"), transport=transport("extended"), plugins=[CapturePlugin()])
+    pub = zeep.Client(os.path.join(base, "UpdatePersonContactInformationUnrestrictedInteraction/UpdatePersonContactInformationUnrestrictedInteraction_4.0_RIVTABP21.wsdl"), transport=transport("extended"), plugins=[clients.plugin()])
     svc = pub.create_service(f"{{{P}:UpdatePersonContactInformationUnrestricted:4:rivtabp21}}UpdatePersonContactInformationUnrestrictedResponderBinding", BASE + PATHS["UpdatePersonContactInformationUnrestricted"])
     res = unwrap(call(svc.UpdatePersonContactInformationUnrestricted, actor=actor("201202102461"), personId=pid("201202102461"), contactInformation=[entry("sms", "+46701234500")]))
     t.check(res.result.resultCode == "OK" and values(res.contactInformationRecord) == [("sms", "+46701234500", True)], f"published WSDL: Unrestricted update {res.result.resultText}")
