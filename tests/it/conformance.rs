@@ -683,3 +683,36 @@ fn conformance_names_what_the_node_peer_gets_wrong() {
     }
     assert!(!stdout.contains("193001010002"), "{stdout}");
 }
+
+/// The kit states the contracts' names, namespaces and paths itself (so that a mistake in
+/// the service's table is not shared by the kit that judges it); both statements agree.
+#[test]
+fn conformance_kit_and_service_state_the_same_contracts() {
+    let kit = pu_conformance::Contract::ALL;
+    let service = pu_adapter::contracts::Contract::ALL;
+    assert_eq!(kit.len(), service.len());
+    for (k, s) in kit.into_iter().zip(service) {
+        assert_eq!(k.name(), s.name());
+        assert_eq!(k.version(), s.version(), "{}", s.name());
+        assert_eq!(k.responder_ns(), s.responder_ns(), "{}", s.name());
+        assert_eq!(k.path(), s.path(), "{}", s.name());
+        assert_eq!(k.response_element(), s.response_element(), "{}", s.name());
+    }
+}
+
+/// The dependency arrow points from the service binary to the kit, never back: the kit's
+/// manifest names no crate of the service.
+#[test]
+fn conformance_kit_does_not_depend_on_the_service() {
+    let manifest = std::fs::read_to_string(repo().join("crates/pu-conformance/Cargo.toml"))
+        .expect("crates/pu-conformance/Cargo.toml");
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("a [dependencies] section");
+    assert!(
+        !dependencies.contains("pu-adapter") && !dependencies.contains("path ="),
+        "the kit depends on the service or another local crate:\n{dependencies}"
+    );
+}

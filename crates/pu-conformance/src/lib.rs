@@ -1,17 +1,28 @@
-//! `pu-adapter conformance URL`: the contract conformance cases, run against any producer of
-//! these contracts over mutual TLS, judged only by what comes over the wire.
+//! The contract conformance cases of the PU contact-information contracts, run against any
+//! producer of them over mutual TLS and judged only by what comes over the wire
+//! (`pu-adapter conformance URL` is this crate's [`run`] behind a command line).
 //!
-//! It deliberately reuses nothing of the service, the domain or the store: a producer that
-//! shares our mistakes must still fail here. It reads answers with `xml` and takes names,
-//! namespaces and paths from `contracts::Contract`, which are facts of the published
-//! contracts, not our decisions.
+//! It depends on nothing of the pu-adapter service: a producer that shares the service's
+//! mistakes must still fail here. What the two have in common is stated twice, on purpose:
+//! the contracts' names, namespaces and paths ([`Contract`], checked equal to the
+//! service's table by the integration tests), a small XML reader for answers, a person
+//! identifier and an XML escaper. Sharing them would let one mistake pass both sides.
+//!
+//! Reports never quote what a producer answered: case lines and the JUnit file are made of
+//! the cases' own words, the codes the contracts define and element names.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod cases;
 mod client;
+mod contract;
 mod junit;
 mod messages;
 mod probe;
 mod schema;
+mod xml;
+
+pub use contract::Contract;
 
 pub use client::ClientError;
 
@@ -400,10 +411,7 @@ pub fn run(
     client
         .get(
             &tls,
-            &format!(
-                "{}?wsdl",
-                crate::contracts::Contract::GetPersonsForProfile.path()
-            ),
+            &format!("{}?wsdl", Contract::GetPersonsForProfile.path()),
         )
         .map_err(|source| ConformanceError::Unreachable {
             target: target.clone(),
@@ -451,11 +459,6 @@ pub fn run(
         })?;
     }
     Ok(report)
-}
-
-/// Escapes text for XML content and attributes.
-pub(crate) fn escape(s: &str) -> String {
-    junit::escape(s)
 }
 
 #[cfg(test)]

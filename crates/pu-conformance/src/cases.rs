@@ -4,8 +4,9 @@
 
 use super::messages::*;
 use super::probe::{expect_client_fault, Case, Check, Ctx};
-use super::{escape, Options, PersonId};
-use crate::contracts::{Contract, CORE_NS, RESULT_NS};
+use super::{Options, PersonId};
+use crate::contract::{Contract, CORE_NS, RESULT_NS};
+use crate::xml::escape;
 use crate::xml::Element;
 
 pub(super) fn read(name: &str, check: impl Fn(&Ctx<'_>) -> Check + 'static) -> Case {

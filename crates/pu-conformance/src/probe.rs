@@ -5,7 +5,7 @@
 use super::client::{Client, Tls};
 use super::messages::*;
 use super::{schema, CaseReport, Options, Outcome, PersonId};
-use crate::contracts::{Contract, CORE_NS, RESULT_NS};
+use crate::contract::{Contract, CORE_NS, RESULT_NS};
 use crate::xml::{self, Element};
 use std::cell::RefCell;
 use std::time::Instant;

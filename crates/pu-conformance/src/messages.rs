@@ -1,8 +1,9 @@
 //! The messages of the conformance cases: requests written as a consumer would write them,
 //! and the few reading helpers that judge answers by namespace and name.
 
-use super::{escape, PersonId};
-use crate::contracts::{Contract, CORE_NS};
+use super::PersonId;
+use crate::contract::{Contract, CORE_NS};
+use crate::xml::escape;
 use crate::xml::{Element, Limits};
 
 pub(super) const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -44,14 +45,9 @@ pub(super) enum Answer {
     },
 }
 
-/// Answers may be larger than requests (WSDL documentation, 500 records).
+/// The bounds answers are read within.
 pub(super) fn limits() -> Limits {
-    Limits {
-        max_depth: 64,
-        max_elements: 1_000_000,
-        max_attributes: 64,
-        max_text_bytes: 1 << 20,
-    }
+    Limits::ANSWERS
 }
 
 pub(super) fn kid<'e>(e: &'e Element, ns: &str, name: &str) -> Option<&'e Element> {
