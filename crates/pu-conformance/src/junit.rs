@@ -35,18 +35,18 @@ pub(crate) fn write(report: &Report) -> String {
         );
         match &case.outcome {
             Outcome::Pass(_) => out.push_str("/>\n"),
-            Outcome::Fail(reason) => {
+            Outcome::Fail(failure) => {
                 let _ = writeln!(
                     out,
                     ">\n      <failure message=\"{0}\" type=\"conformance\">{0}</failure>\n    </testcase>",
-                    escape(reason)
+                    escape(&failure.to_string())
                 );
             }
-            Outcome::Skip(reason) => {
+            Outcome::Skip(skip) => {
                 let _ = writeln!(
                     out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    escape(reason)
+                    escape(&skip.to_string())
                 );
             }
         }

@@ -18,11 +18,13 @@ mod client;
 mod contract;
 mod junit;
 mod messages;
+mod outcome;
 mod probe;
 mod schema;
 mod xml;
 
 pub use contract::Contract;
+pub use outcome::{Failure, Outcome, Seen, Skip};
 
 pub use client::ClientError;
 
@@ -230,17 +232,6 @@ pub enum ConformanceError {
     },
 }
 
-/// How one case ended; the text never carries personal data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Passed, with a short note.
-    Pass(String),
-    /// Failed: expected vs found.
-    Fail(String),
-    /// Not run, and why.
-    Skip(String),
-}
-
 /// One case's result.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
@@ -253,12 +244,12 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
-    /// The summary line: `PASS name — note`.
+    /// The summary line: `PASS  name: note`.
     pub fn line(&self) -> String {
         let (word, text) = match &self.outcome {
-            Outcome::Pass(t) => ("PASS", t),
-            Outcome::Fail(t) => ("FAIL", t),
-            Outcome::Skip(t) => ("SKIP", t),
+            Outcome::Pass(note) => ("PASS", note.clone()),
+            Outcome::Fail(failure) => ("FAIL", failure.to_string()),
+            Outcome::Skip(skip) => ("SKIP", skip.to_string()),
         };
         if text.is_empty() {
             format!("{word}  {}", self.name)
@@ -434,9 +425,9 @@ pub fn run(
         }
         let started = Instant::now();
         let outcome = if case.writes && options.no_writes {
-            Outcome::Skip("writes (--no-writes)".into())
+            Outcome::Skip(Skip::Writes)
         } else if case.unrestricted && unrestricted.is_none() {
-            Outcome::Skip("needs an Unrestricted consumer (--unrestricted-cert)".into())
+            Outcome::Skip(Skip::NeedsUnrestricted)
         } else {
             ctx.run(&case)
         };
@@ -479,7 +470,7 @@ mod tests {
             target: "https://p".into(),
             cases: vec![
                 case("a/1", Outcome::Pass(String::new())),
-                case("a/2", Outcome::Skip("writes".into())),
+                case("a/2", Outcome::Skip(Skip::Writes)),
                 case("b/1", Outcome::Pass("ok".into())),
             ],
         };
@@ -498,12 +489,12 @@ mod tests {
         assert!(!report.passed());
         let summary = report.summary();
         assert!(summary.contains("FAIL  b/2: expected X, found Y\n"));
-        assert!(summary.contains("SKIP  a/2: writes\n"));
+        assert!(summary.contains("SKIP  a/2: writes (--no-writes)\n"));
         assert!(summary.ends_with("4 cases, 2 passed, 1 failed, 1 skipped\n"));
         // Nothing run is not a pass.
         let empty = Report {
             target: "https://p".into(),
-            cases: vec![case("a/1", Outcome::Skip("x".into()))],
+            cases: vec![case("a/1", Outcome::Skip(Skip::NothingCollected))],
         };
         assert!(!empty.passed());
     }

@@ -3,6 +3,7 @@
 
 use super::PersonId;
 use crate::contract::{Contract, CORE_NS};
+use crate::outcome::{Seen, ERROR_CODES};
 use crate::xml::escape;
 use crate::xml::{Element, Limits};
 
@@ -257,10 +258,10 @@ impl Update {
 
 /// The result of an update: resultCode, our errorCode, and the new record on OK.
 pub(super) struct UpdateAnswer {
-    pub(super) code: String,
-    pub(super) error: Option<String>,
+    pub(super) code: Seen,
+    pub(super) error: Seen,
     /// `ruleId` (our addition) and `resultText`: one of them must name the rule.
-    pub(super) rule: Option<String>,
+    pub(super) rule: Seen,
     pub(super) text: String,
     /// `logId` (our addition): the refusal can be found in the producer's log.
     pub(super) log_id: Option<String>,
@@ -272,6 +273,13 @@ pub(super) struct Requested {
     pub(super) requested: Option<(String, String)>,
     pub(super) person: Option<Element>,
     pub(super) error: Option<String>,
+}
+
+impl Requested {
+    /// The record's errorCode as a report may show it.
+    pub(super) fn error_code(&self) -> Seen {
+        Seen::among(self.error.as_deref(), &ERROR_CODES)
+    }
 }
 
 /// Looks like a UUID (8-4-4-4-12 hex digits) somewhere in `s`: the Fault's log id.
