@@ -3,7 +3,7 @@
 //! quote personal data (identifiers, names, addresses, contact values).
 
 use super::messages::*;
-use super::probe::{expect_client_fault, expect_response, Case, Check, Ctx};
+use super::probe::{expect_client_fault, expect_response, Case, Check, CheckIfAllowed, Ctx};
 use super::{Options, PersonId};
 use crate::contract::Contract::{
     self, GetPersonContactInformation, GetPersonContactInformationUnrestricted,
@@ -11,11 +11,20 @@ use crate::contract::Contract::{
     UpdatePersonContactInformation, UpdatePersonContactInformationUnrestricted,
 };
 use crate::contract::{CORE_NS, RESULT_NS};
-use crate::outcome::{Failure, Seen, DEREGISTRATION_REASONS, ROUTES};
+use crate::outcome::{Failure, Seen, Skip, DEREGISTRATION_REASONS, ROUTES};
 use crate::xml::escape;
 use crate::xml::Element;
 
 pub(super) fn read(name: &str, check: impl Fn(&Ctx<'_>) -> Check + 'static) -> Case {
+    read_if_data_allows(name, move |x| Ok(check(x)))
+}
+
+/// A reading case that first checks that the producer's test data allows it, and is
+/// skipped, saying what is missing, when it does not.
+pub(super) fn read_if_data_allows(
+    name: &str,
+    check: impl Fn(&Ctx<'_>) -> CheckIfAllowed + 'static,
+) -> Case {
     Case {
         name: name.to_owned(),
         writes: false,
@@ -203,6 +212,184 @@ fn by_update_person(options: &Options, version: Option<String>, entries: Vec<Ent
     Update::own(&options.update_person, version, entries)
 }
 
+/// Street lines of an address element (postalAddress1/2/3), as the core type writes them.
+const STREET_LINES: [&str; 3] = ["postalAddress1", "postalAddress2", "postalAddress3"];
+
+/// The address elements anywhere below `e` (any element with a core street line child),
+/// in document order: for a P5 history, newest first.
+fn addresses(e: &Element) -> Vec<&Element> {
+    let mut out = Vec::new();
+    if STREET_LINES.iter().any(|l| has(e, l)) {
+        out.push(e);
+    }
+    for c in &e.children {
+        out.extend(addresses(c));
+    }
+    out
+}
+
+/// Whether an address element has one of `streets` as a street line.
+fn is_one_of(address: &Element, streets: &[String]) -> bool {
+    STREET_LINES
+        .iter()
+        .filter_map(|l| core_text(address, l))
+        .any(|line| streets.iter().any(|s| s == line))
+}
+
+/// Where in a record an address with one of `streets` shows: element paths only.
+fn where_shown(record: &Element, streets: &[String]) -> Vec<String> {
+    fn walk(e: &Element, path: &str, streets: &[String], out: &mut Vec<String>) {
+        for c in &e.children {
+            let here = if path.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{path}/{}", c.name)
+            };
+            if STREET_LINES.iter().any(|l| has(c, l)) && is_one_of(c, streets) {
+                out.push(here.clone());
+            }
+            walk(c, &here, streets, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(record, "", streets, &mut out);
+    out
+}
+
+/// The street lines PR-7 keeps hidden, and how they were learnt (for the PASS note).
+struct ProtectedPeriod {
+    streets: Vec<String>,
+    note: String,
+}
+
+/// The addresses PR-7 keeps hidden, as street lines: the named ones (`--protected-address`)
+/// and, when the Unrestricted contract is at hand, every history entry it lists as newer
+/// than the first named one (they began during or after the protection; the current
+/// address is not in the history). Skipped when the Unrestricted answer shows none of the
+/// named addresses: then the options do not describe this producer's person.
+fn protected_period_streets(
+    x: &Ctx<'_>,
+    person: &PersonId,
+) -> Result<Result<ProtectedPeriod, Failure>, Skip> {
+    let named: Vec<String> = x
+        .options
+        .protected_address
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if named.is_empty() {
+        return Err(Skip::TestData(
+            "no --protected-address: name a street of an address that applied while --lifted-protection-person was protected".into(),
+        ));
+    }
+    if !x.has_unrestricted() {
+        let note = format!("addresses named by --protected-address: {}, not confirmed on the Unrestricted contract (no Unrestricted consumer)", named.len());
+        return Ok(Ok(ProtectedPeriod {
+            streets: named,
+            note,
+        }));
+    }
+    let record = match x.person_record(
+        GetPersonsForProfileUnrestricted,
+        Who::Unrestricted,
+        person,
+        "P5",
+    ) {
+        Ok(r) => r,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    let history: Vec<&Element> = kid(&record, CORE_NS, "populationRegistrationRecord")
+        .and_then(|r| kid(r, CORE_NS, "historicalRecords"))
+        .map(addresses)
+        .unwrap_or_default();
+    let Some(first) = history.iter().position(|a| is_one_of(a, &named)) else {
+        return Err(Skip::TestData(
+            "the Unrestricted P5 of --lifted-protection-person shows none of the --protected-address streets in its history: name an address that applied while the person was protected".into(),
+        ));
+    };
+    let mut streets = named;
+    for newer in &history[..first] {
+        streets.extend(
+            STREET_LINES
+                .iter()
+                .filter_map(|l| core_text(newer, l))
+                .map(str::to_owned),
+        );
+    }
+    let note = format!(
+        "{} of {} Unrestricted history entries applied during or after the protection",
+        first + 1,
+        history.len()
+    );
+    Ok(Ok(ProtectedPeriod { streets, note }))
+}
+
+/// PR-7: what applied while a person was protected stays hidden after the lift, in every
+/// profile of the restricted contract (the P5 history, its earlier-address slot, P2–P4).
+fn lifted_protection_stays_hidden(x: &Ctx<'_>) -> CheckIfAllowed {
+    let person = &x.options.lifted_protection_person;
+    let p5 = match x.records(GetPersonsForProfile, Who::Consumer, &[person], "P5", false) {
+        Ok(records) => records.into_iter().next().and_then(|r| r.person),
+        Err(failure) => return Ok(Err(failure)),
+    };
+    let Some(p5) = p5 else {
+        return Err(Skip::TestData(
+            "the producer has no --lifted-protection-person (default: the demo person whose protection was lifted): give a person whose protection ended, and --protected-address".into(),
+        ));
+    };
+    if core_text(&p5, "protectedPersonIndicator") == Some("true")
+        || core_text(&p5, "protectedPopulationRecord") == Some("true")
+    {
+        return Err(Skip::TestData(
+            "--lifted-protection-person is protected now: PR-7 is about after the lift".into(),
+        ));
+    }
+    let ProtectedPeriod { streets, note } = match protected_period_streets(x, person)? {
+        Ok(found) => found,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    let mut shown: Vec<String> = where_shown(&p5, &streets)
+        .into_iter()
+        .map(|path| format!("P5 {path}"))
+        .collect();
+    // A profile that cannot be read is a failure of its own, but does not hide what the
+    // others showed.
+    let mut unread = Vec::new();
+    for (profile, doing) in [
+        ("P2", "reading P2"),
+        ("P3", "reading P3"),
+        ("P4", "reading P4"),
+    ] {
+        match x.person_record(GetPersonsForProfile, Who::Consumer, person, profile) {
+            Ok(record) => shown.extend(
+                where_shown(&record, &streets)
+                    .into_iter()
+                    .map(|path| format!("{profile} {path}")),
+            ),
+            Err(failure) => unread.push(Failure::While {
+                doing,
+                failure: Box::new(failure),
+            }),
+        }
+    }
+    let mut problems = Vec::new();
+    if !shown.is_empty() {
+        problems.push(Failure::expected(format!(
+            "an address that applied while the person was protected shows on the restricted contract (PR-7) in {} (values not shown)",
+            shown.join(", ")
+        )));
+    }
+    problems.extend(unread);
+    if problems.is_empty() {
+        Ok(Ok(format!(
+            "P2–P5 show no protected-period address ({note})"
+        )))
+    } else {
+        Ok(Err(Failure::All(problems)))
+    }
+}
+
 /// Every case, in run order.
 pub(crate) fn all() -> Vec<Case> {
     let mut cases = Vec::new();
@@ -290,6 +477,10 @@ pub(crate) fn all() -> Vec<Case> {
             Ok("P1 only".into())
         }));
     }
+    cases.push(read_if_data_allows(
+        "GetPersonsForProfile/PR-7-lifted-protection-stays-hidden",
+        lifted_protection_stays_hidden,
+    ));
     cases.push(unrestricted(read("GetPersonsForProfileUnrestricted/protected-gets-asked-profile", |x| {
         let p = x.person_record(GetPersonsForProfileUnrestricted, Who::Unrestricted, &x.options.protected, "P2")?;
         require(has(&p, "addressInformation"), || "expected addressInformation (P2) for the protected person on the Unrestricted contract, found none".into())?;
@@ -950,6 +1141,29 @@ pub(crate) fn all() -> Vec<Case> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protected_period_addresses_are_found_in_every_slot_by_element_path() {
+        let record = crate::xml::parse(
+            format!(
+                "<p:personRecord xmlns:p=\"{CORE_NS}\" xmlns:r=\"{RESULT_NS}\"><p:populationRegistrationRecord><p:historicalRecords><p:historicalAddress><p:postalAddress2>Andra gatan 2</p:postalAddress2></p:historicalAddress><r:earlierAddress><p:postalAddress2>Skyddade stigen 7</p:postalAddress2></r:earlierAddress></p:historicalRecords></p:populationRegistrationRecord><p:addressInformation><p:residentialAddress><p:postalAddress1>Skyddade stigen 7</p:postalAddress1></p:residentialAddress></p:addressInformation></p:personRecord>"
+            )
+            .as_bytes(),
+            crate::xml::Limits::ANSWERS,
+        )
+        .unwrap();
+        assert_eq!(
+            where_shown(&record, &["Skyddade stigen 7".to_owned()]),
+            [
+                "populationRegistrationRecord/historicalRecords/earlierAddress",
+                "addressInformation/residentialAddress"
+            ]
+        );
+        assert!(where_shown(&record, &["Mellangatan 5".to_owned()]).is_empty());
+        let history = addresses(&record);
+        assert_eq!(history.len(), 3);
+        assert!(is_one_of(history[1], &["Skyddade stigen 7".to_owned()]));
+    }
 
     #[test]
     fn uuids_are_found_in_fault_texts() {

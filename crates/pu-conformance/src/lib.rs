@@ -167,7 +167,21 @@ pub struct Options {
     /// and removes it again.
     #[arg(long, value_parser = parse_person_id, default_value = "197010632391")]
     pub coordination_person: PersonId,
+    /// A person whose protection (sekretessmarkering or skyddad folkbokföring) has been
+    /// lifted, for PR-7; the case is skipped when the producer does not know this person.
+    #[arg(long, value_parser = parse_person_id, default_value = DEMO_LIFTED_PROTECTION)]
+    pub lifted_protection_person: PersonId,
+    /// A street line (postalAddress1/2/3) of an address that applied while
+    /// --lifted-protection-person was protected; repeatable. The wire does not say when a
+    /// protection began, so the PR-7 case needs to be told.
+    #[arg(long, value_name = "STREET", default_value = DEMO_PROTECTED_ADDRESS)]
+    pub protected_address: Vec<String>,
 }
+
+/// The demo population's person whose protection was lifted (docs/development.md), and
+/// the street of the address that applied while she was protected.
+const DEMO_LIFTED_PROTECTION: &str = "196802022381";
+const DEMO_PROTECTED_ADDRESS: &str = "Skyddade stigen 7";
 
 impl Options {
     /// Options for `url` with every default (the demo persons, certs-dev/ if present).
@@ -201,6 +215,8 @@ impl Options {
             update_person: demo("199002026780"),
             deceased: demo("194003031129"),
             coordination_person: demo("197010632391"),
+            lifted_protection_person: demo(DEMO_LIFTED_PROTECTION),
+            protected_address: vec![DEMO_PROTECTED_ADDRESS.to_owned()],
         }
     }
 }

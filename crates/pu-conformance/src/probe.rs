@@ -14,13 +14,17 @@ use std::time::Instant;
 /// What a case's check says: a note in the case's words when it passed, or why it failed.
 pub(super) type Check = Result<String, Failure>;
 
+/// A check, or why the producer's test data does not allow it (the case is skipped).
+pub(super) type CheckIfAllowed = Result<Check, Skip>;
+
 /// One case (the table is in `cases`): a name (`group/what`), whether it writes, whether it
 /// needs the Unrestricted consumer, and the check the probe runs.
 pub(crate) struct Case {
     pub(crate) name: String,
     pub(crate) writes: bool,
     pub(crate) unrestricted: bool,
-    pub(super) check: Box<dyn Fn(&Ctx<'_>) -> Check>,
+    /// The check, or why the producer's test data does not allow it.
+    pub(super) check: Box<dyn Fn(&Ctx<'_>) -> CheckIfAllowed>,
 }
 
 /// The run's state: the client, the options, and every answer collected for the schema cases.
@@ -92,9 +96,15 @@ impl<'a> Ctx<'a> {
     pub(crate) fn run(&self, case: &Case) -> Outcome {
         self.current.replace(case.name.clone());
         match (case.check)(self) {
-            Ok(note) => Outcome::Pass(note),
-            Err(reason) => Outcome::Fail(reason),
+            Ok(Ok(note)) => Outcome::Pass(note),
+            Ok(Err(failure)) => Outcome::Fail(failure),
+            Err(skip) => Outcome::Skip(skip),
         }
+    }
+
+    /// Whether a consumer for the Unrestricted contracts is configured.
+    pub(super) fn has_unrestricted(&self) -> bool {
+        self.unrestricted.is_some()
     }
 
     pub(super) fn la(&self) -> Header<'_> {
