@@ -11,7 +11,6 @@ pub mod app;
 pub mod audit;
 pub mod check;
 pub mod config;
-pub mod conformance;
 pub mod contracts;
 pub mod demo;
 pub mod devcerts;

@@ -93,7 +93,7 @@ enum Command {
     /// connection).
     Conformance {
         #[command(flatten)]
-        options: Box<pu_adapter::conformance::Options>,
+        options: Box<pu_conformance::Options>,
     },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {
@@ -246,9 +246,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 
 /// Runs the conformance cases, printing each line as it completes; errors that stop the
 /// whole run exit with 2, distinct from failed cases (1).
-fn conformance(options: &pu_adapter::conformance::Options) -> ExitCode {
+fn conformance(options: &pu_conformance::Options) -> ExitCode {
     println!("conformance of {} ...", options.url);
-    match pu_adapter::conformance::run(options, |case| println!("{}", case.line())) {
+    match pu_conformance::run(options, |case| println!("{}", case.line())) {
         Ok(report) => {
             println!("{}", report.totals());
             if let Some(file) = &options.junit {

@@ -87,7 +87,7 @@ fn schema_args() -> Vec<String> {
 /// compiler checks the two agree); where the wrong producer or the Node peer runs it, its
 /// verdict goes in their tests' expected lists below. README.md ("For test suites and
 /// staging") quotes this count.
-const CONFORMANCE_CASES: usize = 75;
+const CONFORMANCE_CASES: usize = 76;
 
 /// Every case of a default run, in the order they run and are printed.
 const CASES: [&str; CONFORMANCE_CASES] = [
@@ -110,6 +110,7 @@ const CASES: [&str; CONFORMANCE_CASES] = [
     "GetPersonsForProfile/rule-2-ignore-referred-identity",
     "GetPersonsForProfile/rule-3-protected-P3",
     "GetPersonsForProfile/rule-3-protected-P4",
+    "GetPersonsForProfile/PR-7-lifted-protection-stays-hidden",
     "GetPersonsForProfileUnrestricted/protected-gets-asked-profile",
     "GetPersonContactInformation/known-person",
     "GetPersonContactInformation/unknown-person",
@@ -271,8 +272,24 @@ fn conformance_every_case_passes_against_pu_adapter_itself() {
 /// The wrong producer: a TLS front for a real pu-adapter that answers P4 with a
 /// soap:Server Fault naming the person, echoes the request's identifier in every Fault,
 /// repairs a national phone number before the update reaches the store (accepting what
-/// CT-4 refuses), and answers Ping with an element the schema does not know.
+/// CT-4 refuses), shows an address of a lifted protection's protected period in P5
+/// (PR-7), and answers Ping with an element the schema does not know.
 async fn wrong_producer(listener: tokio::net::TcpListener, upstream: SocketAddr) {
+    fake_producer(listener, upstream, Front::Wrong).await;
+}
+
+/// How a fake producer in front of a real pu-adapter misbehaves.
+#[derive(Debug, Clone, Copy)]
+enum Front {
+    /// `misbehave`: the wrong producer.
+    Wrong,
+    /// `echo_personal_data`: the echoing producer.
+    Echoing,
+}
+
+/// A TLS front for a real pu-adapter at `upstream` that rewrites requests and answers as
+/// `front` says.
+async fn fake_producer(listener: tokio::net::TcpListener, upstream: SocketAddr, front: Front) {
     let certs = repo().join("certs-dev");
     let chain: Vec<CertificateDer<'static>> =
         CertificateDer::pem_file_iter(certs.join("server.pem"))
@@ -300,7 +317,10 @@ async fn wrong_producer(listener: tokio::net::TcpListener, upstream: SocketAddr)
             let Some((head, body)) = read_request(&mut tls).await else {
                 return;
             };
-            let (status, body) = misbehave(upstream, &head, body).await;
+            let (status, body) = match front {
+                Front::Wrong => misbehave(upstream, &head, body).await,
+                Front::Echoing => echo_personal_data(upstream, &head, &body).await,
+            };
             let reason = if status == 200 { "OK" } else { "Error" };
             let response = format!(
                 "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -357,12 +377,7 @@ fn first_identifier(text: &str) -> Option<&str> {
 }
 
 async fn misbehave(upstream: SocketAddr, head: &str, body: String) -> (u16, String) {
-    let request_line = head.lines().next().unwrap_or_default().to_owned();
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_owned();
+    let (_, path) = request_path(head);
     let person = first_identifier(&body).unwrap_or("000000000000").to_owned();
     if path.starts_with("/GetPersonsForProfile/") && body.contains("<profile>P4</profile>") {
         return (
@@ -372,18 +387,13 @@ async fn misbehave(upstream: SocketAddr, head: &str, body: String) -> (u16, Stri
     }
     // Accepts what CT-4 refuses: the national form, silently repaired.
     let body = body.replace(">0701112241<", ">+46701112241<");
-    let request = if request_line.starts_with("GET ") {
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    } else {
-        format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    };
-    let mut conn = connect(upstream, Some("consumer")).await.unwrap();
-    let answer = exchange(&mut conn, request.as_bytes()).await.unwrap();
-    let mut text = answer.body;
-    if answer.status == 500 {
+    let (status, mut text) = forward(upstream, head, &body).await;
+    // Shows the address that applied while Greta Gömd was protected as her latest former
+    // address, where the real producer shows the one before the protection (PR-7).
+    if path.starts_with("/GetPersonsForProfile/") {
+        text = text.replace(">Andra gatan 2<", ">Skyddade stigen 7<");
+    }
+    if status == 500 {
         text = text.replace(
             "</faultstring>",
             &format!(" (person {person})</faultstring>"),
@@ -394,7 +404,91 @@ async fn misbehave(upstream: SocketAddr, head: &str, body: String) -> (u16, Stri
             .replace("<version>", "<versionNumber>")
             .replace("</version>", "</versionNumber>");
     }
-    (answer.status, text)
+    (status, text)
+}
+
+/// The request line of `head`, and its path.
+fn request_path(head: &str) -> (String, String) {
+    let request_line = head.lines().next().unwrap_or_default().to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    (request_line, path)
+}
+
+/// Sends the request (`head`'s method and path, `body`) to the real producer as the plain
+/// consumer; its status and body.
+async fn forward(upstream: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let (request_line, path) = request_path(head);
+    let request = if request_line.starts_with("GET ") {
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    } else {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let mut conn = connect(upstream, Some("consumer")).await.unwrap();
+    let answer = exchange(&mut conn, request.as_bytes()).await.unwrap();
+    (answer.status, answer.body)
+}
+
+/// Personal data the echoing producer puts in its Faults and answers: a name, a street
+/// address and a phone number formatted for people (digit runs too short to look like an
+/// identifier).
+const ECHOED_NAME: &str = "Sven Svensson";
+const ECHOED_STREET: &str = "Storgatan 12";
+const ECHOED_PHONE: &str = "+46 70 123 45 67";
+
+/// `xml` with the text of every element named `local` (any prefix) replaced by `value`.
+fn set_text(xml: &str, local: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let tag_end = rest.find('>').map_or(rest.len(), |e| e + 1);
+        let tag = &rest[..tag_end];
+        let name = tag[1..]
+            .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .next()
+            .unwrap_or_default();
+        let named = name.rsplit(':').next() == Some(local) && !tag.ends_with("/>");
+        out.push_str(tag);
+        rest = &rest[tag_end..];
+        if named && !name.is_empty() {
+            let text_end = rest.find("</").unwrap_or(rest.len());
+            out.push_str(value);
+            rest = &rest[text_end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The echoing producer: a real pu-adapter behind a front that puts a name, a street
+/// address and a formatted phone number in every Fault, Faults GetPersonsForProfile P3
+/// with them, and answers with them where codes and times belong (pingDateTime, GU-1's
+/// route, every errorCode).
+async fn echo_personal_data(upstream: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let (_, path) = request_path(head);
+    let personal = format!("{ECHOED_NAME}, {ECHOED_STREET}, {ECHOED_PHONE}");
+    if path.starts_with("/GetPersonsForProfile/") && body.contains("<profile>P3</profile>") {
+        return (
+            500,
+            format!("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>P3 is not available for {personal} (logId 6f1c0a52-7d7e-4c51-9a0e-0c2b7d5e9f11)</faultstring></soap:Fault></soap:Body></soap:Envelope>"),
+        );
+    }
+    let (status, mut text) = forward(upstream, head, body).await;
+    if status == 500 {
+        text = text.replace("</faultstring>", &format!(" ({personal})</faultstring>"));
+    }
+    text = set_text(&text, "pingDateTime", ECHOED_STREET);
+    text = set_text(&text, "route", ECHOED_NAME);
+    text = set_text(&text, "errorCode", ECHOED_PHONE);
+    (status, text)
 }
 
 #[test]
@@ -429,6 +523,7 @@ fn conformance_names_the_failures_of_a_wrong_producer_without_its_personal_data(
         "PingForConfiguration/answers",
         "GetPersonsForProfile/profile-P4",
         "GetPersonsForProfile/rule-3-protected-P4",
+        "GetPersonsForProfile/PR-7-lifted-protection-stays-hidden",
         "fault/missing-LogicalAddress",
         "fault/empty-LogicalAddress",
         "fault/malformed-envelope",
@@ -475,8 +570,9 @@ fn conformance_names_the_failures_of_a_wrong_producer_without_its_personal_data(
         "fault/missing-LogicalAddress: the Fault carries personal data of the request: personal identifier",
         "fault/malformed-envelope",
         "fault/GetPersonContactInformation-invalid-id",
-        "update/CT-4/invalid-national-form: expected resultCode ERROR, found \"OK\"; expected errorCode INVALID_PHONE_NUMBER, found none; the stored state changed",
+        "update/CT-4/invalid-national-form: expected resultCode ERROR, found OK; expected errorCode INVALID_PHONE_NUMBER, found none; the stored state changed",
         "PingForConfiguration/answers: expected a version, found none",
+        "GetPersonsForProfile/PR-7-lifted-protection-stays-hidden: an address that applied while the person was protected shows on the restricted contract (PR-7) in P5 populationRegistrationRecord/historicalRecords/historicalAddress (values not shown); reading P4: expected a GetPersonsForProfileResponse (HTTP 200), found a SOAP Fault soap:Server",
     ];
     if !skip {
         expected.push("schema/PingForConfiguration: 1 of 1 answers invalid");
@@ -488,7 +584,14 @@ fn conformance_names_the_failures_of_a_wrong_producer_without_its_personal_data(
         );
     }
     // The report names failures, never the personal data the producer leaked.
-    for person in ["201806051239", "191212121212", "197001013452", "1806051239"] {
+    for person in [
+        "201806051239",
+        "191212121212",
+        "197001013452",
+        "1806051239",
+        "196802022381",
+        "Skyddade stigen",
+    ] {
         assert!(
             !stdout.contains(person),
             "{person} in the report:\n{stdout}"
@@ -503,6 +606,74 @@ fn conformance_names_the_failures_of_a_wrong_producer_without_its_personal_data(
     );
     assert!(!xml.contains("201806051239"));
     rt.shutdown_background();
+}
+
+#[test]
+fn conformance_reports_never_quote_what_an_echoing_producer_answers() {
+    assert_eq!(
+        set_text(
+            "<a><r:errorCode xmlns:r=\"urn:r\">X</r:errorCode><b/><route>y</route></a>",
+            "errorCode",
+            "Z"
+        ),
+        "<a><r:errorCode xmlns:r=\"urn:r\">Z</r:errorCode><b/><route>y</route></a>"
+    );
+    let served = Served::start();
+    let upstream: SocketAddr = ([127, 0, 0, 1], served.port).into();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    rt.spawn(fake_producer(listener, upstream, Front::Echoing));
+    let url = format!("https://localhost:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("echoing.xml");
+    let junit_arg = junit.display().to_string();
+    let mut args = vec![url.as_str(), "--no-unrestricted", "--junit", &junit_arg];
+    if !xmllint_available() {
+        args.push("--skip-schema");
+    }
+    let (code, stdout, stderr, _) = conformance(&args);
+    rt.shutdown_background();
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    // It fails where it put personal data instead of a code or a time...
+    let report = verdicts(&stdout);
+    for case in [
+        "PingForConfiguration/answers",
+        "GetPersonsForProfile/profile-P3",
+        "GetPersonsForProfile/rule-1-one-answer-per-id",
+        "GetPersonContactInformation/GU-1-child-route",
+        "update/CT-4/invalid-national-form",
+    ] {
+        assert!(
+            named(&report, "FAIL").contains(&case),
+            "{case} did not fail:\n{stdout}"
+        );
+    }
+    // ...and neither the report nor the JUnit file quotes any of it.
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    for echoed in [
+        ECHOED_NAME,
+        "Svensson",
+        ECHOED_STREET,
+        "Storgatan",
+        ECHOED_PHONE,
+        "70 123 45 67",
+    ] {
+        assert!(
+            !stdout.contains(echoed),
+            "{echoed:?} in the report:\n{stdout}"
+        );
+        assert!(
+            !xml.contains(echoed),
+            "{echoed:?} in the JUnit file:\n{xml}"
+        );
+    }
 }
 
 #[test]
@@ -655,7 +826,12 @@ fn conformance_names_what_the_node_peer_gets_wrong() {
         "fault/too-many-ids-501",
         "fault/GetPersonContactInformation-invalid-id",
     ];
-    let mut skips = vec!["fault/PR-5-Unrestricted-refused-for-plain-consumer"];
+    // PR-7 needs a person whose protection was lifted: the peer's population has none (nor
+    // a personRecord where the kit looks), and the skip says what to give.
+    let mut skips = vec![
+        "GetPersonsForProfile/PR-7-lifted-protection-stays-hidden",
+        "fault/PR-5-Unrestricted-refused-for-plain-consumer",
+    ];
     if skip {
         skips.extend(schema_cases());
     } else {
@@ -682,4 +858,37 @@ fn conformance_names_what_the_node_peer_gets_wrong() {
         );
     }
     assert!(!stdout.contains("193001010002"), "{stdout}");
+}
+
+/// The kit states the contracts' names, namespaces and paths itself (so that a mistake in
+/// the service's table is not shared by the kit that judges it); both statements agree.
+#[test]
+fn conformance_kit_and_service_state_the_same_contracts() {
+    let kit = pu_conformance::Contract::ALL;
+    let service = pu_adapter::contracts::Contract::ALL;
+    assert_eq!(kit.len(), service.len());
+    for (k, s) in kit.into_iter().zip(service) {
+        assert_eq!(k.name(), s.name());
+        assert_eq!(k.version(), s.version(), "{}", s.name());
+        assert_eq!(k.responder_ns(), s.responder_ns(), "{}", s.name());
+        assert_eq!(k.path(), s.path(), "{}", s.name());
+        assert_eq!(k.response_element(), s.response_element(), "{}", s.name());
+    }
+}
+
+/// The dependency arrow points from the service binary to the kit, never back: the kit's
+/// manifest names no crate of the service.
+#[test]
+fn conformance_kit_does_not_depend_on_the_service() {
+    let manifest = std::fs::read_to_string(repo().join("crates/pu-conformance/Cargo.toml"))
+        .expect("crates/pu-conformance/Cargo.toml");
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("a [dependencies] section");
+    assert!(
+        !dependencies.contains("pu-adapter") && !dependencies.contains("path ="),
+        "the kit depends on the service or another local crate:\n{dependencies}"
+    );
 }

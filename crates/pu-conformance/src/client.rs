@@ -134,7 +134,6 @@ pub(crate) struct Identity {
 #[derive(Debug, Clone)]
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
-    pub(crate) content_type: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -340,10 +339,10 @@ fn parse_response(raw: &[u8], at_eof: bool) -> Result<Option<HttpResponse>, Clie
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     if !status_line.starts_with("HTTP/1.") {
-        return Err(ClientError::BadResponse(format!(
-            "status line {:?}",
-            status_line.chars().take(60).collect::<String>()
-        )));
+        // The line itself is the producer's text: not quoted.
+        return Err(ClientError::BadResponse(
+            "the first line is not an HTTP/1.x status line".into(),
+        ));
     }
     let status = status_line
         .split_whitespace()
@@ -352,7 +351,6 @@ fn parse_response(raw: &[u8], at_eof: bool) -> Result<Option<HttpResponse>, Clie
         .ok_or_else(|| ClientError::BadResponse("no status code".into()))?;
     let mut content_length = None;
     let mut chunked = false;
-    let mut content_type = None;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             continue;
@@ -361,7 +359,6 @@ fn parse_response(raw: &[u8], at_eof: bool) -> Result<Option<HttpResponse>, Clie
         match name.trim().to_ascii_lowercase().as_str() {
             "content-length" => content_length = value.parse::<usize>().ok(),
             "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            "content-type" => content_type = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -390,11 +387,7 @@ fn parse_response(raw: &[u8], at_eof: bool) -> Result<Option<HttpResponse>, Clie
     } else {
         return Ok(None);
     };
-    Ok(Some(HttpResponse {
-        status,
-        content_type,
-        body,
-    }))
+    Ok(Some(HttpResponse { status, body }))
 }
 
 /// A complete chunked body, or None while the last chunk has not arrived.

@@ -1,8 +1,10 @@
 //! The messages of the conformance cases: requests written as a consumer would write them,
 //! and the few reading helpers that judge answers by namespace and name.
 
-use super::{escape, PersonId};
-use crate::contracts::{Contract, CORE_NS};
+use super::PersonId;
+use crate::contract::{Contract, CORE_NS};
+use crate::outcome::{Seen, ERROR_CODES};
+use crate::xml::escape;
 use crate::xml::{Element, Limits};
 
 pub(super) const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -44,14 +46,9 @@ pub(super) enum Answer {
     },
 }
 
-/// Answers may be larger than requests (WSDL documentation, 500 records).
+/// The bounds answers are read within.
 pub(super) fn limits() -> Limits {
-    Limits {
-        max_depth: 64,
-        max_elements: 1_000_000,
-        max_attributes: 64,
-        max_text_bytes: 1 << 20,
-    }
+    Limits::ANSWERS
 }
 
 pub(super) fn kid<'e>(e: &'e Element, ns: &str, name: &str) -> Option<&'e Element> {
@@ -261,10 +258,10 @@ impl Update {
 
 /// The result of an update: resultCode, our errorCode, and the new record on OK.
 pub(super) struct UpdateAnswer {
-    pub(super) code: String,
-    pub(super) error: Option<String>,
+    pub(super) code: Seen,
+    pub(super) error: Seen,
     /// `ruleId` (our addition) and `resultText`: one of them must name the rule.
-    pub(super) rule: Option<String>,
+    pub(super) rule: Seen,
     pub(super) text: String,
     /// `logId` (our addition): the refusal can be found in the producer's log.
     pub(super) log_id: Option<String>,
@@ -276,6 +273,13 @@ pub(super) struct Requested {
     pub(super) requested: Option<(String, String)>,
     pub(super) person: Option<Element>,
     pub(super) error: Option<String>,
+}
+
+impl Requested {
+    /// The record's errorCode as a report may show it.
+    pub(super) fn error_code(&self) -> Seen {
+        Seen::among(self.error.as_deref(), &ERROR_CODES)
+    }
 }
 
 /// Looks like a UUID (8-4-4-4-12 hex digits) somewhere in `s`: the Fault's log id.

@@ -1,7 +1,7 @@
 //! Schema validity of the answers: the body payload of every non-Fault answer, validated
 //! with `xmllint --schema` against the responder schema of its contract.
 
-use crate::contracts::Contract;
+use crate::contract::Contract;
 use quick_xml::events::Event;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,48 +11,48 @@ use std::process::Command;
 const EMBEDDED: [(&str, &str); 9] = [
     (
         "GetPersonsForProfileResponder_5.0.xsd",
-        include_str!("../../xsd/GetPersonsForProfileResponder_5.0.xsd"),
+        include_str!("../../../xsd/GetPersonsForProfileResponder_5.0.xsd"),
     ),
     (
         "GetPersonsForProfileUnrestrictedResponder_5.0.xsd",
-        include_str!("../../xsd/GetPersonsForProfileUnrestrictedResponder_5.0.xsd"),
+        include_str!("../../../xsd/GetPersonsForProfileUnrestrictedResponder_5.0.xsd"),
     ),
     (
         "GetPersonContactInformationResponder_4.0.xsd",
-        include_str!("../../xsd/GetPersonContactInformationResponder_4.0.xsd"),
+        include_str!("../../../xsd/GetPersonContactInformationResponder_4.0.xsd"),
     ),
     (
         "GetPersonContactInformationUnrestrictedResponder_4.0.xsd",
-        include_str!("../../xsd/GetPersonContactInformationUnrestrictedResponder_4.0.xsd"),
+        include_str!("../../../xsd/GetPersonContactInformationUnrestrictedResponder_4.0.xsd"),
     ),
     (
         "UpdatePersonContactInformationResponder_4.0.xsd",
-        include_str!("../../xsd/UpdatePersonContactInformationResponder_4.0.xsd"),
+        include_str!("../../../xsd/UpdatePersonContactInformationResponder_4.0.xsd"),
     ),
     (
         "UpdatePersonContactInformationUnrestrictedResponder_4.0.xsd",
-        include_str!("../../xsd/UpdatePersonContactInformationUnrestrictedResponder_4.0.xsd"),
+        include_str!("../../../xsd/UpdatePersonContactInformationUnrestrictedResponder_4.0.xsd"),
     ),
     (
         "PingForConfigurationResponder_1.0.xsd",
-        include_str!("../../xsd/PingForConfigurationResponder_1.0.xsd"),
+        include_str!("../../../xsd/PingForConfigurationResponder_1.0.xsd"),
     ),
     (
         "core_components/strategicresourcemanagement_persons_person_5.0.xsd",
         include_str!(
-            "../../xsd/core_components/strategicresourcemanagement_persons_person_5.0.xsd"
+            "../../../xsd/core_components/strategicresourcemanagement_persons_person_5.0.xsd"
         ),
     ),
     (
         "core_components/itintegration_registry_1.0.xsd",
-        include_str!("../../xsd/core_components/itintegration_registry_1.0.xsd"),
+        include_str!("../../../xsd/core_components/itintegration_registry_1.0.xsd"),
     ),
 ];
 
 /// The SOAP 1.1 envelope with its Fault, as the tests restate it, for the Faults' validity.
 const ENVELOPE: (&str, &str) = (
     "soap-envelope-1.1.xsd",
-    include_str!("../../tests/schemas/soap-envelope-1.1.xsd"),
+    include_str!("../../../tests/schemas/soap-envelope-1.1.xsd"),
 );
 
 /// Where the schemas come from.

@@ -1,17 +1,30 @@
-//! `pu-adapter conformance URL`: the contract conformance cases, run against any producer of
-//! these contracts over mutual TLS, judged only by what comes over the wire.
+//! The contract conformance cases of the PU contact-information contracts, run against any
+//! producer of them over mutual TLS and judged only by what comes over the wire
+//! (`pu-adapter conformance URL` is this crate's [`run`] behind a command line).
 //!
-//! It deliberately reuses nothing of the service, the domain or the store: a producer that
-//! shares our mistakes must still fail here. It reads answers with `xml` and takes names,
-//! namespaces and paths from `contracts::Contract`, which are facts of the published
-//! contracts, not our decisions.
+//! It depends on nothing of the pu-adapter service: a producer that shares the service's
+//! mistakes must still fail here. What the two have in common is stated twice, on purpose:
+//! the contracts' names, namespaces and paths ([`Contract`], checked equal to the
+//! service's table by the integration tests), a small XML reader for answers, a person
+//! identifier and an XML escaper. Sharing them would let one mistake pass both sides.
+//!
+//! Reports never quote what a producer answered: case lines and the JUnit file are made of
+//! the cases' own words, the codes the contracts define and element names.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod cases;
 mod client;
+mod contract;
 mod junit;
 mod messages;
+mod outcome;
 mod probe;
 mod schema;
+mod xml;
+
+pub use contract::Contract;
+pub use outcome::{Failure, Outcome, Seen, Skip};
 
 pub use client::ClientError;
 
@@ -154,7 +167,21 @@ pub struct Options {
     /// and removes it again.
     #[arg(long, value_parser = parse_person_id, default_value = "197010632391")]
     pub coordination_person: PersonId,
+    /// A person whose protection (sekretessmarkering or skyddad folkbokföring) has been
+    /// lifted, for PR-7; the case is skipped when the producer does not know this person.
+    #[arg(long, value_parser = parse_person_id, default_value = DEMO_LIFTED_PROTECTION)]
+    pub lifted_protection_person: PersonId,
+    /// A street line (postalAddress1/2/3) of an address that applied while
+    /// --lifted-protection-person was protected; repeatable. The wire does not say when a
+    /// protection began, so the PR-7 case needs to be told.
+    #[arg(long, value_name = "STREET", default_value = DEMO_PROTECTED_ADDRESS)]
+    pub protected_address: Vec<String>,
 }
+
+/// The demo population's person whose protection was lifted (docs/development.md), and
+/// the street of the address that applied while she was protected.
+const DEMO_LIFTED_PROTECTION: &str = "196802022381";
+const DEMO_PROTECTED_ADDRESS: &str = "Skyddade stigen 7";
 
 impl Options {
     /// Options for `url` with every default (the demo persons, certs-dev/ if present).
@@ -188,6 +215,8 @@ impl Options {
             update_person: demo("199002026780"),
             deceased: demo("194003031129"),
             coordination_person: demo("197010632391"),
+            lifted_protection_person: demo(DEMO_LIFTED_PROTECTION),
+            protected_address: vec![DEMO_PROTECTED_ADDRESS.to_owned()],
         }
     }
 }
@@ -219,17 +248,6 @@ pub enum ConformanceError {
     },
 }
 
-/// How one case ended; the text never carries personal data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Passed, with a short note.
-    Pass(String),
-    /// Failed: expected vs found.
-    Fail(String),
-    /// Not run, and why.
-    Skip(String),
-}
-
 /// One case's result.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
@@ -242,12 +260,12 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
-    /// The summary line: `PASS name — note`.
+    /// The summary line: `PASS  name: note`.
     pub fn line(&self) -> String {
         let (word, text) = match &self.outcome {
-            Outcome::Pass(t) => ("PASS", t),
-            Outcome::Fail(t) => ("FAIL", t),
-            Outcome::Skip(t) => ("SKIP", t),
+            Outcome::Pass(note) => ("PASS", note.clone()),
+            Outcome::Fail(failure) => ("FAIL", failure.to_string()),
+            Outcome::Skip(skip) => ("SKIP", skip.to_string()),
         };
         if text.is_empty() {
             format!("{word}  {}", self.name)
@@ -400,10 +418,7 @@ pub fn run(
     client
         .get(
             &tls,
-            &format!(
-                "{}?wsdl",
-                crate::contracts::Contract::GetPersonsForProfile.path()
-            ),
+            &format!("{}?wsdl", Contract::GetPersonsForProfile.path()),
         )
         .map_err(|source| ConformanceError::Unreachable {
             target: target.clone(),
@@ -426,9 +441,9 @@ pub fn run(
         }
         let started = Instant::now();
         let outcome = if case.writes && options.no_writes {
-            Outcome::Skip("writes (--no-writes)".into())
+            Outcome::Skip(Skip::Writes)
         } else if case.unrestricted && unrestricted.is_none() {
-            Outcome::Skip("needs an Unrestricted consumer (--unrestricted-cert)".into())
+            Outcome::Skip(Skip::NeedsUnrestricted)
         } else {
             ctx.run(&case)
         };
@@ -453,11 +468,6 @@ pub fn run(
     Ok(report)
 }
 
-/// Escapes text for XML content and attributes.
-pub(crate) fn escape(s: &str) -> String {
-    junit::escape(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,7 +486,7 @@ mod tests {
             target: "https://p".into(),
             cases: vec![
                 case("a/1", Outcome::Pass(String::new())),
-                case("a/2", Outcome::Skip("writes".into())),
+                case("a/2", Outcome::Skip(Skip::Writes)),
                 case("b/1", Outcome::Pass("ok".into())),
             ],
         };
@@ -495,12 +505,12 @@ mod tests {
         assert!(!report.passed());
         let summary = report.summary();
         assert!(summary.contains("FAIL  b/2: expected X, found Y\n"));
-        assert!(summary.contains("SKIP  a/2: writes\n"));
+        assert!(summary.contains("SKIP  a/2: writes (--no-writes)\n"));
         assert!(summary.ends_with("4 cases, 2 passed, 1 failed, 1 skipped\n"));
         // Nothing run is not a pass.
         let empty = Report {
             target: "https://p".into(),
-            cases: vec![case("a/1", Outcome::Skip("x".into()))],
+            cases: vec![case("a/1", Outcome::Skip(Skip::NothingCollected))],
         };
         assert!(!empty.passed());
     }
