@@ -58,10 +58,13 @@ function fillSelect(select, values) {
   }
 }
 
-// Quoted values in messages (a line of a population file may quote a name or a number)
-// are hidden: the page shows the reason, not the data.
-function withoutQuotedValues(text) {
-  return String(text).replace(/"(?:[^"\\]|\\.)*"/g, "\"…\"");
+// A reason may quote a line's values or suggest a corrected number: quoted text, e-mail
+// addresses and runs of digits are hidden, so the page shows the reason, not the data.
+function withoutValues(text) {
+  return String(text)
+    .replace(/"(?:[^"\\]|\\.)*"/g, "\"…\"")
+    .replace(/[^\s"'<>()]+@[^\s"'<>()]+/g, "…")
+    .replace(/\+?\d[\d \-]{4,}\d/g, "…");
 }
 
 // --- Call log -------------------------------------------------------------------------
@@ -227,7 +230,7 @@ async function resetPopulation() {
     for (const l of value.lines) {
       const row = document.createElement("tr");
       cell(row, l.line);
-      cell(row, withoutQuotedValues(l.reason));
+      cell(row, withoutValues(l.reason));
       body.appendChild(row);
     }
     errors.hidden = false;
