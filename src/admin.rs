@@ -1,6 +1,7 @@
 //! The admin listener: `/metrics` (OpenMetrics text), `/livez` and `/readyz` (`/health` is
 //! `/readyz`), and, when enabled, the test-control API under `/control/` (reset to a
-//! population file, fault injection, the request journal). Plain HTTP on a separate
+//! population file, fault injection, the call log, the consumer report) and the web
+//! console over it (`/console`). Plain HTTP on a separate
 //! address, bound to localhost by default.
 
 use crate::domain::IdentifierPolicy;
@@ -77,6 +78,7 @@ pub(crate) async fn handle(
             text(status, body)
         }
         p if p.starts_with("/control/") => control(req, &admin).await,
+        p if p == "/console" || p.starts_with("/console/") => console(p, &admin),
         _ => text(
             StatusCode::NOT_FOUND,
             "not found: try /livez, /readyz or /metrics\n",
@@ -152,9 +154,10 @@ async fn control(req: Request<hyper::body::Incoming>, admin: &Admin) -> Resp {
             admin.service.control().clear_faults();
             text(StatusCode::OK, "faults cleared\n")
         }
-        (Method::GET, "/control/journal") => journal(admin, &query),
-        (_, "/control/reset" | "/control/faults" | "/control/journal") => text(StatusCode::METHOD_NOT_ALLOWED, "see the README, \"For test suites and staging\"\n"),
-        _ => text(StatusCode::NOT_FOUND, "control endpoints: POST /control/reset, POST|GET|DELETE /control/faults, GET /control/journal\n"),
+        (Method::GET, "/control/journal") => call_log(admin, &query),
+        (Method::GET, "/control/report") => report(admin, &query).await,
+        (_, "/control/reset" | "/control/faults" | "/control/journal" | "/control/report") => text(StatusCode::METHOD_NOT_ALLOWED, "see the README, \"For test suites and staging\"\n"),
+        _ => text(StatusCode::NOT_FOUND, "control endpoints: POST /control/reset, POST|GET|DELETE /control/faults, GET /control/journal, GET /control/report\n"),
     }
 }
 
@@ -428,7 +431,9 @@ fn rule_json(rule: &FaultRule) -> serde_json::Value {
     serde_json::json!({"contract": rule.contract.name(), "person": rule.person, "fault": fault, "delayMs": delay, "remaining": rule.remaining, "probability": rule.probability})
 }
 
-fn journal(admin: &Admin, query: &str) -> Resp {
+/// `/control/journal`: the call log (the path predates the name; the audit journal is
+/// another thing, in the store).
+fn call_log(admin: &Admin, query: &str) -> Resp {
     let limit = query
         .split('&')
         .find_map(|kv| kv.strip_prefix("limit="))
@@ -439,13 +444,158 @@ fn journal(admin: &Admin, query: &str) -> Resp {
             let entries = admin
                 .service
                 .control()
-                .journal(limit.and_then(Result::ok).unwrap_or(100));
+                .call_log(limit.and_then(Result::ok).unwrap_or(100));
             json(
                 StatusCode::OK,
                 &serde_json::to_value(entries).unwrap_or_default(),
             )
         }
     }
+}
+
+/// How `/control/report` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportFormat {
+    Json,
+    Junit,
+    Text,
+}
+
+/// `/control/report?since=…&until=…&consumer=…&format=json|junit|text`: the consumer
+/// report over the audit trail and the call log (docs/console.md).
+async fn report(admin: &Admin, query: &str) -> Resp {
+    let (scope, format) = match report_request(query) {
+        Ok(asked) => asked,
+        Err(problem) => return text(StatusCode::BAD_REQUEST, format!("{problem}\n")),
+    };
+    let service = admin.service.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        crate::report::gather(&service, &scope, chrono::Utc::now())
+    })
+    .await;
+    let made = match made {
+        Ok(Ok(made)) => made,
+        Ok(Err(e)) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the audit trail could not be read: {e}\n"),
+            )
+        }
+        Err(e) => {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the report failed: {e}\n"),
+            )
+        }
+    };
+    match format {
+        ReportFormat::Json => json(
+            StatusCode::OK,
+            &serde_json::to_value(&made).unwrap_or_default(),
+        ),
+        ReportFormat::Text => text(StatusCode::OK, crate::report::text(&made)),
+        ReportFormat::Junit => {
+            let mut resp = reply(
+                StatusCode::OK,
+                "application/xml; charset=utf-8",
+                crate::report::junit(&made),
+            );
+            resp.headers_mut().insert(
+                hyper::header::CONTENT_DISPOSITION,
+                hyper::header::HeaderValue::from_static(
+                    "attachment; filename=\"consumer-report.xml\"",
+                ),
+            );
+            resp
+        }
+    }
+}
+
+/// The report's scope and format from its query; the first problem is named.
+fn report_request(query: &str) -> Result<(crate::report::Scope, ReportFormat), String> {
+    let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        query_param(query, name)?
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(&v)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|e| format!("{name} {v:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"))
+            })
+            .transpose()
+    };
+    let scope = crate::report::Scope {
+        since: time("since")?,
+        until: time("until")?,
+        consumer: query_param(query, "consumer")?.filter(|c| !c.is_empty()),
+    };
+    let format = match query_param(query, "format")?.as_deref() {
+        None | Some("json") => ReportFormat::Json,
+        Some("junit") => ReportFormat::Junit,
+        Some("text") => ReportFormat::Text,
+        Some(other) => return Err(format!("format {other:?} is not json, junit or text")),
+    };
+    Ok((scope, format))
+}
+
+/// The percent-decoded value of `name` in a query string, if present.
+fn query_param(query: &str, name: &str) -> Result<Option<String>, String> {
+    let Some(raw) = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    else {
+        return Ok(None);
+    };
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("{name}: a % not followed by two hex digits"))?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+        .map(Some)
+        .map_err(|_| format!("{name}: not UTF-8"))
+}
+
+/// `/console`: the page, its script and its style, while the control API is enabled. They
+/// are the same bytes for everyone and carry no data: every datum and every action goes
+/// through `/control/*`, which asks for the token (a browser cannot put a bearer token on
+/// a page load, so the page asks for it and sends it with each call).
+fn console(path: &str, admin: &Admin) -> Resp {
+    if !admin.service.control().enabled() {
+        return text(
+            StatusCode::NOT_FOUND,
+            "the console needs the test-control API (control.enabled = true)\n",
+        );
+    }
+    let Some(asset) = crate::console::asset(path) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: the console is /console\n",
+        );
+    };
+    let mut resp = reply(StatusCode::OK, asset.content_type, asset.body.to_owned());
+    let headers = resp.headers_mut();
+    for (name, value) in crate::console::HEADERS {
+        headers.insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    resp
 }
 
 /// Serves the admin endpoints on `listener` until the process ends.

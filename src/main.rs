@@ -95,6 +95,12 @@ enum Command {
         #[command(flatten)]
         options: Box<pu_conformance::Options>,
     },
+    /// The consumer integration report of a running server (its admin listener, control
+    /// API enabled): findings per rule as text, JSON or JUnit; exit 1 when a rule was broken.
+    Report {
+        #[command(flatten)]
+        options: Box<pu_adapter::report::Options>,
+    },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {
         /// Output directory.
@@ -233,6 +239,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })
         }
         Command::Conformance { options } => Ok(conformance(&options)),
+        Command::Report { options } => Ok(pu_adapter::report::run(&options)),
         Command::DevCerts { out, san } => {
             pu_adapter::devcerts::generate_with_names(&out, &san).map_err(|e| e.to_string())?;
             println!(

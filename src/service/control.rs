@@ -1,8 +1,10 @@
 //! The test-control plane for staging and conformance suites (off unless enabled): fault
-//! injection per contract and optionally per person, and a journal of the last calls.
-//! The admin listener exposes it; the transport asks it before answering.
+//! injection per contract and optionally per person, and the call log of the last calls
+//! (in memory; not the audit journal of `crate::store::journal`). The admin listener
+//! exposes it; the transport asks it before answering.
 
 use super::{Contract, RequestResult};
+use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -45,12 +47,13 @@ pub struct FaultRule {
     pub probability: f64,
 }
 
-/// One journal line: no personal data unless the deployment asks for it.
+/// One line of the call log: no personal data unless the deployment asks for it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct JournalEntry {
-    /// When the answer left (RFC 3339, UTC).
-    pub at: String,
+pub struct CallLogEntry {
+    /// When the answer left (RFC 3339 with milliseconds, UTC).
+    #[serde(serialize_with = "millisecond_time")]
+    pub at: DateTime<Utc>,
     /// The consumer's HSA-id.
     pub consumer: String,
     /// The contract.
@@ -64,16 +67,109 @@ pub struct JournalEntry {
     /// The request body, only with `control.journal_personal_data`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
+    /// Tells whether two requests said the same thing, without their values; never shown.
+    #[serde(skip)]
+    pub fingerprint: Option<Fingerprint>,
 }
 
-/// Fault rules and the journal.
+impl CallLogEntry {
+    /// When the request arrived: the answer's time less its latency.
+    pub fn arrived(&self) -> DateTime<Utc> {
+        let latency = chrono::Duration::microseconds((self.latency_ms * 1000.0) as i64);
+        self.at - latency
+    }
+}
+
+fn millisecond_time<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// A keyed digest of what a request says: the SOAP Body's element names, attributes and
+/// trimmed texts, so a request resent with other prefixes, white space, header or
+/// correlation id has the same fingerprint. The key is drawn at start and never leaves
+/// the process, so a fingerprint cannot be checked against guessed values (a phone number
+/// has few enough of them to try all).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 16]);
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fingerprint(…)")
+    }
+}
+
+/// The per-process key of [`Fingerprint`]s.
+struct FingerprintKey(ring::hmac::Key);
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(…)")
+    }
+}
+
+impl FingerprintKey {
+    fn random() -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+            // Without an entropy source a fixed key still tells requests apart; it only
+            // loses the protection against guessing.
+            .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"pu-adapter"));
+        Self(key)
+    }
+
+    /// The fingerprint of a request body; an unreadable body is digested as bytes.
+    fn of(&self, body: &[u8]) -> Option<Fingerprint> {
+        if body.is_empty() {
+            return None;
+        }
+        let mut ctx = ring::hmac::Context::with_key(&self.0);
+        match crate::soap::read_envelope(body, crate::xml::Limits::default()) {
+            Ok(envelope) => canonical(&envelope.body, &mut ctx),
+            Err(_) => ctx.update(body),
+        }
+        let tag = ctx.sign();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&tag.as_ref()[..16]);
+        Some(Fingerprint(out))
+    }
+}
+
+/// Feeds an element's namespace, name, attributes (sorted), trimmed text and children.
+fn canonical(element: &crate::xml::Element, ctx: &mut ring::hmac::Context) {
+    let mut field = |bytes: &[u8]| {
+        // Lengths first, so "ab"+"c" and "a"+"bc" differ.
+        ctx.update(&(bytes.len() as u64).to_le_bytes());
+        ctx.update(bytes);
+    };
+    field(element.ns.as_deref().unwrap_or_default().as_bytes());
+    field(element.name.as_bytes());
+    let mut attrs: Vec<_> = element
+        .attrs
+        .iter()
+        .map(|a| (a.ns.as_deref().unwrap_or_default(), &a.name, &a.value))
+        .collect();
+    attrs.sort();
+    for (ns, name, value) in attrs {
+        field(ns.as_bytes());
+        field(name.as_bytes());
+        field(value.as_bytes());
+    }
+    field(element.text.trim().as_bytes());
+    ctx.update(&(element.children.len() as u64).to_le_bytes());
+    for child in &element.children {
+        canonical(child, ctx);
+    }
+}
+
+/// Fault rules and the call log.
 #[derive(Debug)]
 pub struct Control {
     enabled: bool,
     personal_data: bool,
     capacity: usize,
     faults: Mutex<Vec<FaultRule>>,
-    journal: Mutex<VecDeque<JournalEntry>>,
+    call_log: Mutex<VecDeque<CallLogEntry>>,
+    fingerprints: FingerprintKey,
     draws: Mutex<u64>,
 }
 
@@ -85,7 +181,8 @@ impl Control {
             personal_data,
             capacity: capacity.max(1),
             faults: Mutex::new(Vec::new()),
-            journal: Mutex::new(VecDeque::new()),
+            call_log: Mutex::new(VecDeque::new()),
+            fingerprints: FingerprintKey::random(),
             draws: Mutex::new(0x9E37_79B9_7F4A_7C15),
         }
     }
@@ -178,8 +275,8 @@ impl Control {
         if !self.enabled {
             return;
         }
-        let entry = JournalEntry {
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        let entry = CallLogEntry {
+            at: Utc::now(),
             consumer: consumer.unwrap_or("-").to_owned(),
             contract: contract.name(),
             correlation_id: correlation_id.to_owned(),
@@ -188,28 +285,34 @@ impl Control {
             request: self
                 .personal_data
                 .then(|| String::from_utf8_lossy(body).into_owned()),
+            fingerprint: self.fingerprints.of(body),
         };
-        let mut journal = self
-            .journal
+        let mut call_log = self
+            .call_log
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if journal.len() == self.capacity {
-            journal.pop_front();
+        if call_log.len() == self.capacity {
+            call_log.pop_front();
         }
-        journal.push_back(entry);
+        call_log.push_back(entry);
     }
 
-    /// The last `n` entries, oldest first.
-    pub fn journal(&self, n: usize) -> Vec<JournalEntry> {
-        let journal = self
-            .journal
+    /// The last `n` entries of the call log, oldest first.
+    pub fn call_log(&self, n: usize) -> Vec<CallLogEntry> {
+        let call_log = self
+            .call_log
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        journal
+        call_log
             .iter()
-            .skip(journal.len().saturating_sub(n))
+            .skip(call_log.len().saturating_sub(n))
             .cloned()
             .collect()
+    }
+
+    /// How many calls the call log keeps (`control.journal_size`).
+    pub fn call_log_capacity(&self) -> usize {
+        self.capacity
     }
 }
 
@@ -269,7 +372,7 @@ mod tests {
                 b"secret",
             );
         }
-        let j = c.journal(10);
+        let j = c.call_log(10);
         assert_eq!(
             j.iter()
                 .map(|e| e.correlation_id.as_str())
@@ -280,6 +383,39 @@ mod tests {
             j.iter().all(|e| e.request.is_none()),
             "no personal data by default"
         );
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_prefixes_white_space_and_header_but_not_a_value() {
+        let key = FingerprintKey::random();
+        let envelope = |header: &str, body: &str| {
+            format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{header}</s:Header><s:Body>{body}</s:Body></s:Envelope>"#
+            )
+        };
+        let update = |prefix: &str, value: &str, gap: &str| {
+            format!(
+                r#"<{prefix}:U xmlns:{prefix}="urn:x">{gap}<{prefix}:value>{value}</{prefix}:value>{gap}</{prefix}:U>"#
+            )
+        };
+        let first = key.of(envelope("<a>1</a>", &update("p", "+46701234567", "")).as_bytes());
+        let resent = key.of(envelope("<a>2</a>", &update("q", "+46701234567", "\n  ")).as_bytes());
+        let changed = key.of(envelope("<a>1</a>", &update("p", "+46701234568", "")).as_bytes());
+        assert!(first.is_some());
+        assert_eq!(first, resent, "the same update sent again");
+        assert_ne!(first, changed, "another value");
+        assert_eq!(key.of(b""), None);
+        assert_eq!(
+            key.of(b"not xml"),
+            key.of(b"not xml"),
+            "unreadable: its bytes"
+        );
+        assert_ne!(
+            FingerprintKey::random().of(b"not xml"),
+            key.of(b"not xml"),
+            "another process, another key"
+        );
+        assert_eq!(format!("{first:?}"), "Some(Fingerprint(…))");
     }
 
     #[test]

@@ -100,6 +100,9 @@ fi
 suite "node soap" node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
 suite "raw wire" "$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
 suite "schema check" "$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
+# The staging console in headless Chromium, against a server of its own (admin listener,
+# control API and token); screenshots in $work/out/console.
+suite console "$venv/bin/python" tests/interop/console/console_suite.py "$bin" certs-dev "$work/out/console"
 
 # No contact value or name may reach the info-level log (CO-2, issue: secrets and logs).
 leak_check() {

@@ -19,6 +19,7 @@ mod operations;
 mod overload;
 mod profiles;
 mod properties;
+mod report;
 mod robustness;
 mod rule_coverage;
 mod storage;
