@@ -75,6 +75,10 @@ run_key=$( (echo "$gen_key"; cd "$here" && sha256sum ./*.java) | sha256sum | cut
 gen=$cache_root/gen-$gen_key
 classes=$cache_root/classes-$run_key
 
+# Every JVM here is short-lived: the C1 compiler alone (no C2) halved the suite's CPU time
+# and its wall time on a loaded two-core machine went from 19 s to 7 s.
+jvm=(-XX:TieredStopAtLevel=1)
+
 package_of() { echo "interop.gen.$(echo "$1" | tr '[:upper:]' '[:lower:]')"; }
 
 # Builds into a scratch directory and renames it into place, so that an interrupted or
@@ -88,7 +92,7 @@ generate() {
     pairs+=("$(package_of "$contract")" "$wsdl")
   done
   # -Xnocompile (in Wsimport.java): javac below compiles everything at once.
-  java -cp "$wsimport_home/lib/jaxws-tools.jar" "$here/generate/Wsimport.java" "$tmp/src" "$tmp/unused" "${pairs[@]}" >&2
+  java "${jvm[@]}" -cp "$wsimport_home/lib/jaxws-tools.jar" "$here/generate/Wsimport.java" "$tmp/src" "$tmp/unused" "${pairs[@]}" >&2
   rm -rf "$tmp/unused"
   mv -T "$tmp" "$gen" 2>/dev/null || rm -rf "$tmp"
 }
@@ -98,7 +102,7 @@ compile() {
   tmp=$(mktemp -d "$cache_root/.classes.XXXXXX")
   find "$gen/src" -name '*.java' >"$tmp/sources"
   find "$here" -maxdepth 1 -name '*.java' >>"$tmp/sources"
-  javac -nowarn -encoding UTF-8 -cp "$runtime_cp" -d "$tmp" "@$tmp/sources" >&2
+  javac "${jvm[@]/#/-J}" -nowarn -encoding UTF-8 -cp "$runtime_cp" -d "$tmp" "@$tmp/sources" >&2
   rm -f "$tmp/sources"
   mv -T "$tmp" "$classes" 2>/dev/null || rm -rf "$tmp"
 }
@@ -131,6 +135,6 @@ for line in "${plan[@]}"; do
   props+=("-Dwsdl.$contract=$wsdl" "-Dorigin.$contract=$origin")
 done
 status=0
-java -cp "$classes:$runtime_cp" "${props[@]}" interop.Suite "$base" "$out" || status=$?
+java "${jvm[@]}" -cp "$classes:$runtime_cp" "${props[@]}" interop.Suite "$base" "$out" || status=$?
 echo "jaxws: $((($(date +%s%N) - started) / 1000000)) ms in all"
 exit $status
