@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The interoperability suites (issue: real SOAP clients): starts pu-adapter on a free
 # loopback port with the dev certificates, runs the zeep suite (live and published WSDLs),
-# the Node soap suite and the raw-wire cases, validates every captured message with
-# xmllint, and stops the server. Needs python3 (venv), node/npm, xmllint.
+# the Node soap suite, the JAX-WS RI suite (tests/interop/jaxws) and the raw-wire cases,
+# validates every captured message with xmllint, and stops the server. Needs python3
+# (venv), node/npm, xmllint, and for the JAX-WS suite wsimport (Debian: jaxws) and a JDK:
+# without those that suite is skipped with a note, and in CI (CI set) it fails naming them.
 # Every suite runs even when an earlier one fails, and each prints one line
 #   interop: SUITE: P checks passed, F failed
 # which test.sh adds to its total; a suite that exits non-zero without reporting a failure
@@ -98,6 +100,21 @@ else
   echo "interop: zeep PR-7 on postgresql skipped: PU_ADAPTER_TEST_POSTGRES_URL not set (no PostgreSQL server)"
 fi
 suite "node soap" node tests/interop/node/suite.js "$base" certs-dev "$work/out/node"
+jaxws_missing=""
+for tool in wsimport javac java keytool openssl; do
+  command -v "$tool" >/dev/null 2>&1 || jaxws_missing+=" $tool"
+done
+jaxws_unavailable() {
+  echo "interop: jaxws:$jaxws_missing missing (apt-get install jaxws default-jdk-headless openssl)" >&2
+  return 1
+}
+if [ -z "$jaxws_missing" ]; then
+  suite jaxws tests/interop/jaxws/suite.sh "$base" certs-dev "$work/out/jaxws" $shared
+elif [ -n "${CI:-}" ]; then
+  suite jaxws jaxws_unavailable
+else
+  echo "interop: skipped the JAX-WS suite:$jaxws_missing missing (apt-get install jaxws default-jdk-headless openssl; fails in CI)"
+fi
 suite "raw wire" "$venv/bin/python" tests/interop/raw_wire.py localhost "$port" certs-dev "$work/out/raw" "$work/server.log"
 suite "schema check" "$venv/bin/python" tests/interop/validate_captured.py "$work/out" $shared
 # The staging console in headless Chromium, against a server of its own (admin listener,
