@@ -1,13 +1,19 @@
 package jaxwspeer;
 
 import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URL;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
+import javax.xml.transform.Source;
+import javax.xml.transform.stream.StreamSource;
 import javax.xml.ws.Endpoint;
 
 /**
@@ -22,8 +28,28 @@ import javax.xml.ws.Endpoint;
 public final class Peer {
     static final String PATH = "/GetPersonsForProfile/5/rivtabp21";
     private static final int BACKLOG = 1024;
+    private static final List<String> SCHEMAS = List.of(
+            "xsd/GetPersonsForProfileResponder_5.0.xsd",
+            "xsd/core_components/strategicresourcemanagement_persons_person_5.0.xsd",
+            "xsd/core_components/itintegration_registry_1.0.xsd");
 
     private Peer() {}
+
+    /**
+     * The XSDs the WSDL imports, so that ?wsdl links them as ?xsd=N: given only the
+     * WSDL, JAX-WS RI serves its ../xsd/ imports unresolvable.
+     */
+    private static List<Source> schemas() throws IOException {
+        List<Source> schemas = new ArrayList<>();
+        for (String name : SCHEMAS) {
+            URL url = Peer.class.getClassLoader().getResource(name);
+            if (url == null) {
+                throw new IOException(name + " is not on the class path (run.sh copies xsd/ there)");
+            }
+            schemas.add(new StreamSource(url.toExternalForm()));
+        }
+        return schemas;
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
@@ -41,7 +67,9 @@ public final class Peer {
         HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), BACKLOG);
         server.setHttpsConfigurator(Tls.clientAuthRequired(serverTls));
         server.setExecutor(Executors.newFixedThreadPool(threads));
-        Endpoint.create(new PersonsForProfile(people)).publish(server.createContext(PATH));
+        Endpoint endpoint = Endpoint.create(new PersonsForProfile(people));
+        endpoint.setMetadata(schemas());
+        endpoint.publish(server.createContext(PATH));
         server.start();
 
         SSLContext consumerTls = Tls.context(stores.resolve("consumer.p12"), stores.resolve("trust.p12"), password);
