@@ -78,7 +78,9 @@ public final class Peer {
             new WarmUp(consumerTls, URI.create("https://127.0.0.1:" + port + PATH)).run(warmUp, 8);
         } catch (WarmUp.WarmUpFailed e) {
             System.err.println("jaxws-peer warm-up failed: " + e.getMessage());
-            e.printStackTrace();
+            if (e.getCause() != null) {
+                e.getCause().printStackTrace();
+            }
             server.stop(0);
             System.exit(1);
         }

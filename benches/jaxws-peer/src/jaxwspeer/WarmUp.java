@@ -51,6 +51,9 @@ final class WarmUp {
                 f.get();
             }
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof WarmUpFailed failed) {
+                throw failed;
+            }
             throw new WarmUpFailed(e.getCause());
         } finally {
             pool.shutdownNow();
