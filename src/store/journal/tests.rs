@@ -1,0 +1,95 @@
+//! The journal as a whole: callers, the backlog, the stop.
+
+use super::test_support::*;
+use super::*;
+use std::sync::atomic::Ordering;
+
+// AC-2: batched appends from many threads all land, each acknowledged after its sync,
+// and every one reaches the index exactly once.
+#[test]
+fn ac2_every_callers_entries_are_journaled_and_indexed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(dir.path());
+    let journal = Arc::new(Journal::open(&dir.path().join("j"), db.clone()).unwrap());
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    journal.append(&[entry(t * 1000 + i)]).unwrap();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(journal.query(&AuditQuery::default()).unwrap().len(), 800);
+    let one = AuditQuery {
+        person: Some("p:3".into()),
+        ..Default::default()
+    };
+    let expected = (0..16)
+        .flat_map(|t| (0..50).map(move |i| t * 1000 + i))
+        .filter(|n| n % 7 == 3)
+        .count();
+    assert_eq!(journal.query(&one).unwrap().len(), expected);
+}
+
+// AC-2 while the database is away: answers go on, the records held in memory stay
+// bounded, and once it is back every record is indexed exactly once, the ones beyond
+// the bound read back from the journal's files.
+#[test]
+fn ac2_a_database_away_bounds_the_backlog_and_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(dir.path());
+    let away = TestIndex::over(&db);
+    let journal =
+        Journal::open_bounded(&dir.path().join("j"), away.clone(), SEGMENT_BYTES, 10).unwrap();
+    away.down.store(true, Ordering::Release);
+    for i in 0..100 {
+        journal.append(&[entry(i)]).unwrap();
+    }
+    assert!(journal.backlog.held.load(Ordering::Acquire) <= 10);
+    assert!(
+        journal.backlog.left_in_files.load(Ordering::Acquire) >= 80,
+        "records beyond the bound were left in the files"
+    );
+    away.down.store(false, Ordering::Release);
+    let mut expected: Vec<String> = (0..100).map(|i| format!("c-{i}")).collect();
+    expected.sort();
+    assert_eq!(correlation_ids(&journal), expected);
+    drop(journal);
+    assert_eq!(
+        correlation_ids(db.as_ref()),
+        expected,
+        "each once, also after the stop"
+    );
+}
+
+// A database call that never returns must not keep a stopping server from exiting,
+// and what it was indexing is indexed at the next start.
+#[test]
+fn a_hung_database_call_does_not_hold_the_stop_and_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let jdir = dir.path().join("j");
+    let db = store(dir.path());
+    let index = TestIndex::over(&db);
+    let mut journal = Journal::open(&jdir, index.clone()).unwrap();
+    journal.stop_wait = Duration::from_millis(300);
+    index.hung.store(true, Ordering::Release);
+    journal.append(&[entry(1)]).unwrap();
+    // The indexer's next round enters the hung call.
+    std::thread::sleep(INDEX_EVERY * 3);
+    let stopping = Instant::now();
+    drop(journal);
+    let took = stopping.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "the stop waited {took:?} for a hung database call"
+    );
+    assert!(correlation_ids(db.as_ref()).is_empty());
+    index.hung.store(false, Ordering::Release);
+    // The thread left behind may index the record itself once the call returns; either
+    // way, after the next start it is there exactly once.
+    drop(Journal::open(&jdir, index).unwrap());
+    assert_eq!(correlation_ids(db.as_ref()), ["c-1"]);
+}
