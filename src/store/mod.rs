@@ -16,6 +16,8 @@ mod sql;
 /// SQLite backend.
 pub mod sqlite;
 
+pub use journal::{DecodeError, Field as AuditRecordField, RecordError};
+
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{ContactRecord, Person, PersonId, Violation};
 use std::path::PathBuf;
@@ -120,6 +122,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A record of the audit journal could not be read.
+    #[error(transparent)]
+    JournalRecord(#[from] RecordError),
     /// Another process holds the audit journal.
     #[error("audit journal {} is in use by another pu-adapter process", .0.display())]
     JournalInUse(PathBuf),

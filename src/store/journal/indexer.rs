@@ -160,7 +160,7 @@ pub(super) fn replay(dir: &Path, id: &str, inner: &dyn AuditLog) -> Result<Repla
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => return Err(StoreError::Journal { path, source }),
         };
-        let tail = read_records(BufReader::new(file), &path, mark, |seq, entry| {
+        let tail = read_records::<StoreError>(BufReader::new(file), &path, mark, |seq, entry| {
             replayed.highest = replayed.highest.max(seq);
             pending.push((seq, entry));
             if pending.len() >= MAX_BATCH {

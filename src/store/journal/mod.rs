@@ -29,6 +29,7 @@ mod quarantine;
 mod record;
 /// Segment files, the journal directory, its lock and its id.
 mod segment;
+pub use record::{DecodeError, Field, RecordError};
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

@@ -3,10 +3,104 @@
 //! zeros), and a record whose checksum fails is a torn write at the tail: reading stops there.
 
 use crate::audit::{AuditCode, AuditEntry, Outcome, Source};
-use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a segment's records could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file system refused the read.
+    #[error("audit journal {}: {source}", path.display())]
+    Read {
+        /// The segment.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record whose checksum holds but whose payload this version cannot decode.
+    #[error("audit journal {} at byte {offset}: a record with a valid checksum that this version cannot read", path.display())]
+    Undecodable {
+        /// The segment.
+        path: PathBuf,
+        /// Where the record starts.
+        offset: u64,
+        /// What in the payload did not decode.
+        #[source]
+        reason: DecodeError,
+    },
+}
+
+/// What in a record's payload did not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The payload ends inside a field.
+    #[error("the payload ends inside its {0}")]
+    Truncated(Field),
+    /// A text field is not UTF-8.
+    #[error("its {0} is not UTF-8")]
+    NotUtf8(Field),
+    /// The time is outside what a timestamp can hold.
+    #[error("its time is out of range")]
+    TimeOutOfRange,
+    /// A field holds a name this version does not know.
+    #[error("its {0} names a value this version does not know")]
+    Unknown(Field),
+    /// An optional field's tag is neither absent (0) nor present (1).
+    #[error("its {field} has tag {tag}, neither 0 nor 1")]
+    BadTag {
+        /// Which field.
+        field: Field,
+        /// The tag found.
+        tag: u8,
+    },
+    /// Bytes follow the last field.
+    #[error("{0} bytes follow its last field")]
+    Trailing(usize),
+}
+
+/// A field of an encoded audit entry, in the order `encode_entry` writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// When.
+    Time,
+    /// The consumer's HSA-id.
+    Consumer,
+    /// The contract or other source.
+    Contract,
+    /// Whether the call was unrestricted.
+    Unrestricted,
+    /// The logical address.
+    LogicalAddress,
+    /// The correlation id.
+    CorrelationId,
+    /// The person.
+    Person,
+    /// The outcome.
+    Outcome,
+    /// The error code.
+    ErrorCode,
+    /// The log id.
+    LogId,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Field::Time => "time",
+            Field::Consumer => "consumer",
+            Field::Contract => "contract",
+            Field::Unrestricted => "unrestricted flag",
+            Field::LogicalAddress => "logical address",
+            Field::CorrelationId => "correlation id",
+            Field::Person => "person",
+            Field::Outcome => "outcome",
+            Field::ErrorCode => "error code",
+            Field::LogId => "log id",
+        })
+    }
+}
 
 pub(super) const HEADER: usize = 16;
 
@@ -39,13 +133,14 @@ pub(super) enum Tail {
 /// preallocated segment is 64 MiB, mostly zeros, and reading it whole (as a replay at start
 /// and an indexer catching up did) put its size on the heap. Records at or below `above`
 /// are checked, not decoded.
-pub(super) fn read_records(
+/// `each` may fail with its own error `E`, which a record error converts into.
+pub(super) fn read_records<E: From<RecordError>>(
     mut from: impl Read,
     path: &Path,
     above: u64,
-    mut each: impl FnMut(u64, AuditEntry) -> Result<(), StoreError>,
-) -> Result<Tail, StoreError> {
-    let io = |source| StoreError::Journal {
+    mut each: impl FnMut(u64, AuditEntry) -> Result<(), E>,
+) -> Result<Tail, E> {
+    let io = |source| RecordError::Read {
         path: path.to_owned(),
         source,
     };
@@ -86,11 +181,10 @@ pub(super) fn read_records(
         if seq <= above {
             continue;
         }
-        let entry = decode_entry(&payload).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "audit journal {} at byte {start}: a record with a valid checksum that this version cannot read",
-                path.display()
-            ))
+        let entry = decode_entry(&payload).map_err(|reason| RecordError::Undecodable {
+            path: path.to_owned(),
+            offset: start,
+            reason,
         })?;
         each(seq, entry)?;
     }
@@ -151,50 +245,70 @@ fn encode_entry(buf: &mut Vec<u8>, e: &AuditEntry) {
 struct Fields<'a>(&'a [u8]);
 
 impl<'a> Fields<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    fn i64(&mut self) -> Option<i64> {
-        self.take(8)?.try_into().ok().map(i64::from_le_bytes)
-    }
-
-    fn str(&mut self) -> Option<&'a str> {
-        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
-        std::str::from_utf8(self.take(len)?).ok()
-    }
-
-    fn opt(&mut self) -> Option<Option<&'a str>> {
-        match self.u8()? {
-            0 => Some(None),
-            1 => self.str().map(Some),
-            _ => None,
+    fn take(&mut self, n: usize, field: Field) -> Result<&'a [u8], DecodeError> {
+        if n > self.0.len() {
+            return Err(DecodeError::Truncated(field));
         }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self, field: Field) -> Result<u8, DecodeError> {
+        Ok(self.take(1, field)?[0])
+    }
+
+    fn i64(&mut self, field: Field) -> Result<i64, DecodeError> {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(self.take(8, field)?);
+        Ok(i64::from_le_bytes(bytes))
+    }
+
+    fn str(&mut self, field: Field) -> Result<&'a str, DecodeError> {
+        let mut len = [0; 4];
+        len.copy_from_slice(self.take(4, field)?);
+        let bytes = self.take(u32::from_le_bytes(len) as usize, field)?;
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8(field))
+    }
+
+    fn opt(&mut self, field: Field) -> Result<Option<&'a str>, DecodeError> {
+        match self.u8(field)? {
+            0 => Ok(None),
+            1 => self.str(field).map(Some),
+            tag => Err(DecodeError::BadTag { field, tag }),
+        }
+    }
+
+    /// A text field naming one of a fixed set of values, parsed by `parse`.
+    fn named<T>(
+        &mut self,
+        field: Field,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, DecodeError> {
+        parse(self.str(field)?).ok_or(DecodeError::Unknown(field))
     }
 }
 
-fn decode_entry(payload: &[u8]) -> Option<AuditEntry> {
+fn decode_entry(payload: &[u8]) -> Result<AuditEntry, DecodeError> {
     let mut f = Fields(payload);
-    let at: DateTime<Utc> = DateTime::from_timestamp_micros(f.i64()?)?;
-    let consumer = f.str()?.to_owned();
-    let contract = Source::parse(f.str()?)?;
-    let unrestricted = f.u8()? != 0;
-    let logical_address = f.str()?.to_owned();
-    let correlation_id = f.str()?.to_owned();
-    let person = f.str()?.to_owned();
-    let outcome = Outcome::parse(f.str()?)?;
-    let error_code = match f.opt()? {
-        Some(code) => Some(AuditCode::parse(code)?),
+    let at: DateTime<Utc> =
+        DateTime::from_timestamp_micros(f.i64(Field::Time)?).ok_or(DecodeError::TimeOutOfRange)?;
+    let consumer = f.str(Field::Consumer)?.to_owned();
+    let contract = f.named(Field::Contract, Source::parse)?;
+    let unrestricted = f.u8(Field::Unrestricted)? != 0;
+    let logical_address = f.str(Field::LogicalAddress)?.to_owned();
+    let correlation_id = f.str(Field::CorrelationId)?.to_owned();
+    let person = f.str(Field::Person)?.to_owned();
+    let outcome = f.named(Field::Outcome, Outcome::parse)?;
+    let error_code = match f.opt(Field::ErrorCode)? {
+        Some(code) => Some(AuditCode::parse(code).ok_or(DecodeError::Unknown(Field::ErrorCode))?),
         None => None,
     };
-    let log_id = f.opt()?.map(str::to_owned);
-    f.0.is_empty().then_some(AuditEntry {
+    let log_id = f.opt(Field::LogId)?.map(str::to_owned);
+    if !f.0.is_empty() {
+        return Err(DecodeError::Trailing(f.0.len()));
+    }
+    Ok(AuditEntry {
         at,
         consumer,
         contract,

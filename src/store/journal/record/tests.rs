@@ -10,7 +10,7 @@ fn decode_records(
     bytes: &[u8],
     path: &Path,
     above: u64,
-) -> Result<(Vec<(u64, AuditEntry)>, Tail), StoreError> {
+) -> Result<(Vec<(u64, AuditEntry)>, Tail), RecordError> {
     let mut out = Vec::new();
     let tail = read_records(bytes, path, above, |seq, e| {
         out.push((seq, e));
@@ -40,7 +40,7 @@ fn records_are_read_up_to_the_zeros_not_the_whole_segment() {
     let read = Arc::new(AtomicUsize::new(0));
     let from = BufReader::new(Counted((&buf[..]).chain(zeros), read.clone()));
     let mut seen = 0;
-    let tail = read_records(from, Path::new("x"), 0, |_, _| {
+    let tail = read_records::<RecordError>(from, Path::new("x"), 0, |_, _| {
         seen += 1;
         Ok(())
     })
@@ -89,4 +89,60 @@ fn a_torn_tail_ends_the_records_and_keeps_those_before_it() {
     let (back, tail) = decode_records(&buf, Path::new("x"), 0).unwrap();
     assert_eq!(back.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1]);
     assert_eq!(tail, Tail::Torn);
+}
+
+/// A record whose checksum holds over `payload`, as a writer of another version would make it.
+fn record_with_payload(seq: u64, payload: &[u8]) -> Vec<u8> {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&seq.to_le_bytes());
+    crc.update(payload);
+    let mut buf = Vec::new();
+    buf.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_le_bytes());
+    buf.extend_from_slice(&crc.finalize().to_le_bytes());
+    buf.extend_from_slice(&seq.to_le_bytes());
+    buf.extend_from_slice(payload);
+    buf
+}
+
+// An intact record this version cannot decode is an error that says where and what, not a
+// torn tail to stop at quietly: its data would be lost.
+#[test]
+fn an_intact_record_that_does_not_decode_names_its_offset_and_field() {
+    let mut buf = Vec::new();
+    encode_record(&mut buf, 1, &entry(1));
+    let second_at = buf.len() as u64;
+    let mut payload = Vec::new();
+    encode_entry(&mut payload, &entry(2));
+    payload.push(7);
+    buf.extend(record_with_payload(2, &payload));
+    let err = decode_records(&buf, Path::new("seg"), 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RecordError::Undecodable { offset, reason: DecodeError::Trailing(1), .. } if offset == second_at
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("seg at byte {second_at}")),
+        "{err}"
+    );
+
+    // A contract name this version does not know.
+    let mut payload = Vec::new();
+    payload.extend_from_slice(&0i64.to_le_bytes());
+    put_str(&mut payload, "SE-C");
+    put_str(&mut payload, "NoSuchContract");
+    let err = decode_records(&record_with_payload(1, &payload), Path::new("seg"), 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RecordError::Undecodable {
+                reason: DecodeError::Unknown(Field::Contract),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
