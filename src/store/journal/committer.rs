@@ -60,14 +60,20 @@ impl Committer {
                 // Before the acknowledgements: a caller's next query must wait for this batch.
                 set_marks(&self.progress, |m| m.committed = self.next - 1);
             }
+            // Admitted before the acknowledgements: once a caller has its answer, its
+            // records are counted against the backlog's bound or left in the files.
+            let handed_over = outcome.is_ok()
+                && self
+                    .backlog
+                    .admit(usize::try_from(self.next - first_seq).unwrap_or(usize::MAX));
             let mut records = Vec::new();
             for Submission { entries, ack } in batch {
                 let _ = ack.send(outcome.clone());
-                if outcome.is_ok() {
+                if handed_over {
                     records.extend(entries);
                 }
             }
-            if outcome.is_ok() && self.backlog.admit(records.len()) {
+            if handed_over {
                 let records = (first_seq..).zip(records).collect();
                 let sent = to_indexer.send(Committed {
                     segment: self.segment.first,

@@ -40,7 +40,6 @@ impl Indexer {
             let finished = loop {
                 match committed.try_recv() {
                     Ok(batch) => {
-                        self.backlog.release(batch.records.len());
                         if self.live.back().is_none_or(|last| *last < batch.segment) {
                             self.live.push_back(batch.segment);
                         }
@@ -63,6 +62,11 @@ impl Indexer {
                 set_marks(&self.progress, |m| m.indexed = m.indexed.max(mark));
                 self.retire_through(mark);
             }
+            // Counted against the bound until indexed (or read back from the files), not
+            // until received: the records held here while the index is slow are memory too.
+            let held = records.len();
+            drop(records);
+            self.backlog.release(held);
             if finished {
                 return;
             }

@@ -64,10 +64,12 @@ const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// How often the indexer copies committed records into the index, in one transaction.
 const INDEX_EVERY: Duration = Duration::from_millis(50);
 
-/// Most committed records held in memory for the indexer. Beyond it (the database is down
-/// or slower than the answers) the committer stops handing records over and the indexer
-/// reads them back from the segments once it catches up: durable either way, and the
-/// memory stays bounded however long the database is away.
+/// Most committed records held in memory for the indexer, counted from the commit until
+/// they are indexed (queued for the indexer or in its hands). Beyond it (the database is
+/// down or slower than the answers) the committer stops handing records over and the
+/// indexer reads them back from the segments once it catches up: the callers neither wait
+/// nor are refused, their records are durable either way, and the memory stays bounded
+/// however long the database is away.
 const MAX_BACKLOG: usize = 32_768;
 
 /// How long a stopping journal waits for its threads. One still in a database call (a
@@ -91,8 +93,9 @@ struct Committed {
     records: Vec<(u64, AuditEntry)>,
 }
 
-/// Committed records on their way to the indexer, and whether some were left in the files.
+/// Committed records on their way to the index, and whether some were left in the files.
 struct Backlog {
+    /// Handed over in memory and not yet indexed.
     held: AtomicUsize,
     limit: usize,
     overflowed: AtomicBool,

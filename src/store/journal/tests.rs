@@ -93,3 +93,41 @@ fn a_hung_database_call_does_not_hold_the_stop_and_loses_no_record() {
     drop(Journal::open(&jdir, index).unwrap());
     assert_eq!(correlation_ids(db.as_ref()), ["c-1"]);
 }
+
+// The backlog's bound counts a record until it is indexed, not until the indexer took it
+// from the channel: with the index blocked, the records the indexer holds plus those queued
+// for it never exceed the bound; the rest stay in the segment files (durable), and every
+// record is indexed once the index answers again.
+#[test]
+fn ac2_records_held_in_memory_never_exceed_the_backlog_bound_while_the_index_is_blocked() {
+    const BOUND: usize = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(dir.path());
+    let blocked = TestIndex::over(&db);
+    let journal =
+        Journal::open_bounded(&dir.path().join("j"), blocked.clone(), SEGMENT_BYTES, BOUND)
+            .unwrap();
+    blocked.hung.store(true, Ordering::Release);
+    // One batch of BOUND records, which the indexer takes and holds in the blocked call.
+    journal
+        .append(&(0..BOUND).map(entry).collect::<Vec<_>>())
+        .unwrap();
+    std::thread::sleep(INDEX_EVERY * 4);
+    let mut appended = BOUND;
+    for i in BOUND..BOUND + 100 {
+        journal.append(&[entry(i)]).unwrap();
+        appended += 1;
+        // Committed records are indexed, left in the files, or held in memory.
+        let indexed = db.query(&AuditQuery::default()).unwrap().len();
+        let left = journal.backlog.left_in_files.load(Ordering::Acquire);
+        let in_memory = appended - indexed - left;
+        assert!(
+            in_memory <= BOUND,
+            "{in_memory} records held in memory after {appended} appends (bound {BOUND})"
+        );
+    }
+    blocked.hung.store(false, Ordering::Release);
+    let mut expected: Vec<String> = (0..appended).map(|i| format!("c-{i}")).collect();
+    expected.sort();
+    assert_eq!(correlation_ids(&journal), expected);
+}
