@@ -16,6 +16,11 @@ mod sql;
 /// SQLite backend.
 pub mod sqlite;
 
+/// Failures of the audit journal's file system on demand, for tests.
+#[cfg(any(test, feature = "testkit"))]
+pub use journal::{
+    install_faults as install_journal_faults, FaultPoint as JournalFaultPoint, JournalFaults,
+};
 pub use journal::{DecodeError, Field as AuditRecordField, RecordError};
 
 use crate::audit::{AuditEntry, AuditQuery};

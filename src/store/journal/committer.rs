@@ -2,8 +2,9 @@
 //! open segment with one `fdatasync`, acknowledges every caller of the batch with its
 //! outcome, and hands the records to the indexer while the backlog allows.
 
+use super::faults::Faults;
 use super::record::encode_record;
-use super::segment::{segment_path, Segment};
+use super::segment::{discard, segment_path, Segment};
 use super::{set_marks, Backlog, Committed, Progress, Submission, LINGER, MAX_BATCH};
 use crate::store::StoreError;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ pub(super) struct Committer {
     pub(super) dir: PathBuf,
     pub(super) segment: Segment,
     pub(super) segment_bytes: u64,
+    pub(super) faults: Faults,
     pub(super) next: u64,
     pub(super) progress: Arc<Progress>,
     pub(super) backlog: Arc<Backlog>,
@@ -92,13 +94,13 @@ impl Committer {
     fn write(&mut self, bytes: &[u8], first_seq: u64, fresh: bool) -> Result<(), StoreError> {
         let full = self.segment.offset + bytes.len() as u64 > self.segment_bytes;
         if fresh || (full && self.segment.offset > 0) {
-            self.segment = Segment::create(&self.dir, first_seq, self.segment_bytes)?;
+            self.segment = Segment::create(&self.dir, first_seq, self.segment_bytes, &self.faults)?;
         }
         let path = segment_path(&self.dir, self.segment.first);
         self.segment.append(bytes).map_err(|source| {
             if self.segment.offset == 0 {
                 // Nothing acknowledged is in it, and no indexer knows it: it would stay forever.
-                let _ = std::fs::remove_file(&path);
+                discard(&self.dir, &path);
             }
             StoreError::Journal { path, source }
         })

@@ -21,6 +21,8 @@
 
 /// Writes batches, one `fdatasync` each, and acknowledges them.
 mod committer;
+/// Failures of the journal's file system on demand, for tests.
+mod faults;
 /// Copies committed records into the index, replays at start, retires indexed segments.
 mod indexer;
 /// Records the index refuses as data, set aside in `quarantine.jsonl`.
@@ -29,6 +31,8 @@ mod quarantine;
 mod record;
 /// Segment files, the journal directory, its lock and its id.
 mod segment;
+#[cfg(any(test, feature = "testkit"))]
+pub use faults::{install as install_faults, FaultPoint, JournalFaults};
 pub use record::{DecodeError, Field, RecordError};
 #[cfg(test)]
 mod test_support;
@@ -203,7 +207,8 @@ impl Journal {
             }
         }
         let next = replayed.highest.max(replayed.mark) + 1;
-        let segment = Segment::create(dir, next, segment_bytes)?;
+        let faults = faults::Faults::for_dir(dir);
+        let segment = Segment::create(dir, next, segment_bytes, &faults)?;
         let progress = Arc::new(Progress::default());
         set_marks(&progress, |m| {
             m.committed = next - 1;
@@ -217,6 +222,7 @@ impl Journal {
             dir: dir.to_owned(),
             segment,
             segment_bytes,
+            faults,
             next,
             progress: progress.clone(),
             backlog: backlog.clone(),

@@ -1,6 +1,7 @@
 //! Segment files and the journal directory: creation (preallocated, synced), listing,
 //! removal, the directory lock (one server per journal) and the journal's id.
 
+use super::faults::{FaultPoint, Faults};
 use crate::store::StoreError;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -11,16 +12,25 @@ pub(super) struct Segment {
     pub(super) first: u64,
     pub(super) file: File,
     pub(super) offset: u64,
+    faults: Faults,
 }
 
 impl Segment {
-    /// A new, preallocated segment whose first record will be `first`.
-    pub(super) fn create(dir: &Path, first: u64, bytes: u64) -> Result<Self, StoreError> {
+    /// A new, preallocated segment whose first record will be `first`. A segment that
+    /// could not be made whole (a full disk, a failed preallocation or sync) is removed
+    /// again: no indexer knows it, and left behind it would stay forever.
+    pub(super) fn create(
+        dir: &Path,
+        first: u64,
+        bytes: u64,
+        faults: &Faults,
+    ) -> Result<Self, StoreError> {
         let path = segment_path(dir, first);
         let io = |source| StoreError::Journal {
             path: path.clone(),
             source,
         };
+        faults.check(FaultPoint::Create).map_err(io)?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -28,21 +38,59 @@ impl Segment {
             .mode(0o600)
             .open(&path)
             .map_err(io)?;
-        preallocate(&file, bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        sync_dir(dir)?;
+        if let Err(e) = prepare(dir, &file, bytes, faults) {
+            drop(file);
+            discard(dir, &path);
+            return Err(e);
+        }
         Ok(Self {
             first,
             file,
             offset: 0,
+            faults: faults.clone(),
         })
     }
 
     pub(super) fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.faults.check(FaultPoint::Write)?;
         self.file.write_all_at(bytes, self.offset)?;
+        self.faults.check(FaultPoint::Sync)?;
         self.file.sync_data()?;
         self.offset += bytes.len() as u64;
         Ok(())
+    }
+}
+
+/// Preallocates a new segment and makes it and its directory entry durable.
+fn prepare(dir: &Path, file: &File, bytes: u64, faults: &Faults) -> Result<(), StoreError> {
+    let path = || dir.to_owned();
+    faults
+        .check(FaultPoint::Preallocate)
+        .and_then(|()| preallocate(file, bytes))
+        .map_err(|source| StoreError::Journal {
+            path: path(),
+            source,
+        })?;
+    faults
+        .check(FaultPoint::CreateSync)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| StoreError::Journal {
+            path: path(),
+            source,
+        })?;
+    sync_dir(dir)
+}
+
+/// Removes a segment that failed to be made, best effort: the disk is failing already.
+pub(super) fn discard(dir: &Path, path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        .map_err(|source| StoreError::Journal {
+            path: path.to_owned(),
+            source,
+        })
+        .and_then(|()| sync_dir(dir))
+    {
+        tracing::warn!(error = %e, "could not remove an audit journal segment that failed to be made");
     }
 }
 

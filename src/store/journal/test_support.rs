@@ -1,10 +1,11 @@
 //! What the journal's tests share: entries, a SQLite index, and an index that fails on demand.
 
+use super::faults::{install, FaultPoint, JournalFaults};
 use crate::audit::{AuditEntry, AuditQuery, Caller, Source};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AuditLog, StoreError};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,5 +91,54 @@ impl AuditLog for TestIndex {
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
         self.reachable()?;
         self.db.journal_mark(journal)
+    }
+}
+
+/// A script of disk faults: the first `Write` waits while `hold` is set (so submissions
+/// queue up behind it into one batch), and the `nth` (from 0) arrival at each point in
+/// `fail` fails with EIO; `hang` makes every `Sync` wait while set, as a hung disk.
+pub(super) struct Script {
+    pub(super) hold: AtomicBool,
+    pub(super) hang: AtomicBool,
+    pub(super) fail: Vec<(FaultPoint, usize)>,
+    pub(super) writes_started: AtomicUsize,
+    seen: std::sync::Mutex<Vec<FaultPoint>>,
+}
+
+impl Script {
+    pub(super) fn new(fail: Vec<(FaultPoint, usize)>) -> Arc<Self> {
+        Arc::new(Self {
+            hold: AtomicBool::new(false),
+            hang: AtomicBool::new(false),
+            fail,
+            writes_started: AtomicUsize::new(0),
+            seen: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Installs the script for the journal to be opened in `dir`.
+    pub(super) fn install(self: &Arc<Self>, dir: &Path) {
+        let script = self.clone();
+        install(dir, JournalFaults::new(move |point| script.at(point)));
+    }
+
+    fn at(&self, point: FaultPoint) -> Option<std::io::Error> {
+        let nth = {
+            let mut seen = self.seen.lock().unwrap();
+            seen.push(point);
+            seen.iter().filter(|p| **p == point).count() - 1
+        };
+        if point == FaultPoint::Write {
+            self.writes_started.fetch_add(1, Ordering::AcqRel);
+            while nth == 0 && self.hold.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        while point == FaultPoint::Sync && self.hang.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        self.fail
+            .contains(&(point, nth))
+            .then(|| std::io::Error::from_raw_os_error(5))
     }
 }

@@ -1,3 +1,4 @@
+use crate::store::journal::faults::Faults;
 use crate::store::journal::record::{encode_record, HEADER};
 use crate::store::journal::segment::{journal_id, segments, Segment};
 use crate::store::journal::test_support::*;
@@ -12,7 +13,7 @@ fn a_damaged_record_with_data_after_it_keeps_the_segment_aside() {
     let db = store(dir.path());
     std::fs::create_dir_all(&jdir).unwrap();
     journal_id(&jdir).unwrap();
-    let mut seg = Segment::create(&jdir, 1, 4096).unwrap();
+    let mut seg = Segment::create(&jdir, 1, 4096, &Faults::default()).unwrap();
     let mut buf = Vec::new();
     (1..=3).for_each(|n| encode_record(&mut buf, n as u64, &entry(n)));
     let second = buf.len() / 3;
@@ -33,7 +34,7 @@ fn records_not_yet_indexed_are_replayed_at_open_exactly_once() {
     {
         std::fs::create_dir_all(&jdir).unwrap();
         let id = journal_id(&jdir).unwrap();
-        let mut seg = Segment::create(&jdir, 1, 4096).unwrap();
+        let mut seg = Segment::create(&jdir, 1, 4096, &Faults::default()).unwrap();
         let mut buf = Vec::new();
         (1..=5).for_each(|n| encode_record(&mut buf, n as u64, &entry(n)));
         seg.append(&buf).unwrap();
