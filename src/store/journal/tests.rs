@@ -131,3 +131,41 @@ fn ac2_records_held_in_memory_never_exceed_the_backlog_bound_while_the_index_is_
     expected.sort();
     assert_eq!(correlation_ids(&journal), expected);
 }
+
+// A stop while the disk hangs in a sync ends within the journal's stop bound (STOP_WAIT in
+// a server, shortened here): the committer is left behind, and every acknowledged record is
+// indexed at the next start.
+#[test]
+fn a_stop_while_the_disk_hangs_ends_within_its_bound_and_loses_no_acknowledged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let jdir = dir.path().join("j");
+    let db = store(dir.path());
+    let script = Script::new(vec![]);
+    script.install(&jdir);
+    let mut journal = Journal::open(&jdir, db.clone()).unwrap();
+    assert_eq!(journal.stop_wait, STOP_WAIT, "a server's stop bound");
+    journal.stop_wait = Duration::from_millis(300);
+    journal.append(&[entry(0)]).unwrap();
+    script.hang.store(true, Ordering::Release);
+    let hung = journal.submit(vec![entry(1)]);
+    while script.writes_started.load(Ordering::Acquire) < 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let stopping = Instant::now();
+    drop(journal);
+    let took = stopping.elapsed();
+    assert!(
+        took < Duration::from_millis(300) + Duration::from_secs(1),
+        "the stop took {took:?} with the disk hung"
+    );
+    script.hang.store(false, Ordering::Release);
+    // The record being synced is acknowledged once the sync returns; either way, after the
+    // next start every acknowledged record is indexed.
+    let acked_late = hung.wait().is_ok();
+    drop(Journal::open(&jdir, db.clone()).unwrap());
+    let ids = correlation_ids(db.as_ref());
+    assert!(ids.contains(&"c-0".to_owned()), "{ids:?}");
+    if acked_late {
+        assert!(ids.contains(&"c-1".to_owned()), "{ids:?}");
+    }
+}
