@@ -80,3 +80,61 @@ where
     }
     out
 }
+
+// A journal copied beside another database is refused, not replayed into it: `serve` exits
+// 1 and says which database the journal belongs to and which one it was opened with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_journal_of_another_database_and_names_both() {
+    let a = start_server(|_| {}).await;
+    let journal_a = test_config(a.dir.path()).audit_journal_dir();
+    let id_a = std::fs::read_to_string(journal_a.join("database-id")).unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let journal_b = test_config(b.path()).audit_journal_dir();
+    std::fs::create_dir_all(&journal_b).unwrap();
+    for file in std::fs::read_dir(&journal_a).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(file.path(), journal_b.join(file.file_name())).unwrap();
+    }
+    let out = run_for_at_most(
+        serve_command(b.path(), free_port()),
+        std::time::Duration::from_secs(20),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let db_b = rusqlite::Connection::open(b.path().join("pu-adapter.db")).unwrap();
+    let id_b: String = db_b
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'database_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(id_a.trim(), id_b);
+    assert!(
+        stderr.contains(&format!("belongs to database {}", id_a.trim()))
+            && stderr.contains(&format!("not to this database {id_b}")),
+        "{stderr}"
+    );
+    let audited: i64 = db_b
+        .query_row("SELECT count(*) FROM audit_journal_marks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(audited, 0, "nothing of A's journal was indexed into B");
+}
+
+/// Runs `command` to its end, killing it after `limit` (a server that started after all).
+fn run_for_at_most(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pu-adapter serve");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait_with_output().unwrap()
+}

@@ -45,7 +45,8 @@ use crate::audit::AuditQuery;
 use committer::Committer;
 use indexer::{replay, Indexer};
 use segment::{
-    create_private_dir, journal_id, lock_directory, remove_segment, segments, Segment, ID_FILE,
+    check_database, claim_for_database, create_private_dir, journal_id, lock_directory,
+    remove_segment, segments, Segment, ID_FILE,
 };
 use std::collections::VecDeque;
 use std::fs::File;
@@ -190,6 +191,7 @@ impl Journal {
     ) -> Result<Self, StoreError> {
         create_private_dir(dir)?;
         let lock = lock_directory(dir)?;
+        claim_for_database(dir, &inner.database_identity()?)?;
         let id = journal_id(dir)?;
         let replayed = replay(dir, &id, inner.as_ref())?;
         // Every readable record is indexed now. A segment with data after a damaged record
@@ -346,6 +348,10 @@ impl AuditLog for Journal {
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
         self.inner.journal_mark(journal)
     }
+
+    fn database_identity(&self) -> Result<String, StoreError> {
+        self.inner.database_identity()
+    }
 }
 
 /// Indexes the records of the journal in `dir` that are not yet in `inner`'s index, without
@@ -355,6 +361,7 @@ pub(crate) fn index_pending(dir: &Path, inner: &dyn AuditLog) -> Result<usize, S
     if !dir.join(ID_FILE).exists() {
         return Ok(0);
     }
+    check_database(dir, &inner.database_identity()?)?;
     let id = journal_id(dir)?;
     Ok(replay(dir, &id, inner)?.indexed)
 }

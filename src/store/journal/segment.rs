@@ -194,25 +194,69 @@ pub(super) fn lock_directory(dir: &Path) -> Result<File, StoreError> {
 
 /// The journal's name in the index's marks, made once per directory.
 pub(super) fn journal_id(dir: &Path) -> Result<String, StoreError> {
-    let path = dir.join(ID_FILE);
-    let io = |source| StoreError::Journal {
-        path: path.clone(),
-        source,
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
+    read_or_make(dir, ID_FILE, || uuid::Uuid::new_v4().to_string())
+}
+
+/// Where a journal keeps the identity of the database it belongs to.
+pub(super) const DATABASE_FILE: &str = "database-id";
+
+/// Checks that the journal in `dir` belongs to the database whose identity is `database`,
+/// giving it that identity when it has none yet (a new journal, or one made before journals
+/// carried it).
+pub(super) fn claim_for_database(dir: &Path, database: &str) -> Result<(), StoreError> {
+    let journal_database = read_or_make(dir, DATABASE_FILE, || database.to_owned())?;
+    same_database(dir, journal_database, database)
+}
+
+/// Checks, without writing, that the journal in `dir` does not belong to another database.
+pub(super) fn check_database(dir: &Path, database: &str) -> Result<(), StoreError> {
+    match read_small(dir, DATABASE_FILE)? {
+        Some(journal_database) => same_database(dir, journal_database, database),
+        None => Ok(()),
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let tmp = dir.join(format!("{ID_FILE}.tmp"));
-    std::fs::write(&tmp, &id)
+}
+
+fn same_database(dir: &Path, journal_database: String, database: &str) -> Result<(), StoreError> {
+    if journal_database == database {
+        return Ok(());
+    }
+    Err(StoreError::JournalOfAnotherDatabase {
+        dir: dir.to_owned(),
+        journal_database,
+        database: database.to_owned(),
+    })
+}
+
+/// The trimmed text of `dir/name`, `None` when it is missing or empty.
+fn read_small(dir: &Path, name: &str) -> Result<Option<String>, StoreError> {
+    let path = dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::Journal { path, source }),
+    }
+}
+
+/// The text of `dir/name`, written first (durably, whole or not at all) from `make` when
+/// the file is missing or empty.
+fn read_or_make(
+    dir: &Path,
+    name: &str,
+    make: impl FnOnce() -> String,
+) -> Result<String, StoreError> {
+    if let Some(text) = read_small(dir, name)? {
+        return Ok(text);
+    }
+    let path = dir.join(name);
+    let text = make();
+    let tmp = dir.join(format!("{name}.tmp"));
+    std::fs::write(&tmp, &text)
         .and_then(|()| File::open(&tmp).and_then(|f| f.sync_all()))
         .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(io)?;
+        .map_err(|source| StoreError::Journal { path, source })?;
     sync_dir(dir)?;
-    Ok(id)
+    Ok(text)
 }
 
 #[cfg(test)]

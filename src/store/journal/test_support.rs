@@ -92,6 +92,10 @@ impl AuditLog for TestIndex {
         self.reachable()?;
         self.db.journal_mark(journal)
     }
+    fn database_identity(&self) -> Result<String, StoreError> {
+        self.reachable()?;
+        self.db.database_identity()
+    }
 }
 
 /// A script of disk faults: the first `Write` waits while `hold` is set (so submissions

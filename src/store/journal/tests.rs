@@ -169,3 +169,45 @@ fn a_stop_while_the_disk_hangs_ends_within_its_bound_and_loses_no_acknowledged_r
         assert!(ids.contains(&"c-1".to_owned()), "{ids:?}");
     }
 }
+
+// A journal carries the identity of its database and is never replayed into another: its
+// records would enter that database's trail (and its marks) as if they were its own.
+#[test]
+fn a_journal_of_another_database_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let jdir = dir.path().join("j");
+    let (adir, bdir) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&adir).unwrap();
+    std::fs::create_dir_all(&bdir).unwrap();
+    let (a, b) = (store(&adir), store(&bdir));
+    {
+        let journal = Journal::open(&jdir, a.clone()).unwrap();
+        journal.append(&[entry(1)]).unwrap();
+    }
+    let (id_a, id_b) = (
+        a.database_identity().unwrap(),
+        b.database_identity().unwrap(),
+    );
+    assert_ne!(id_a, id_b);
+    for refused in [
+        Journal::open(&jdir, b.clone()).map(drop),
+        index_pending(&jdir, b.as_ref()).map(drop),
+    ] {
+        let err = refused.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::JournalOfAnotherDatabase { journal_database, database, .. }
+                if *journal_database == id_a && *database == id_b),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&id_a) && message.contains(&id_b),
+            "{message}"
+        );
+    }
+    assert!(
+        correlation_ids(b.as_ref()).is_empty(),
+        "nothing replayed into B"
+    );
+    drop(Journal::open(&jdir, a.clone()).unwrap());
+}
