@@ -15,9 +15,9 @@
 //! record is kept aside as `.damaged`). Audit entries hold no contact values (CO-2), so
 //! unlinking suffices: what a segment held is in the index, no more.
 //!
-//! Record: `len: u32 | crc32(seq ‖ payload): u32 | seq: u64 | payload`, little-endian; a
-//! zero length ends a segment's records (the rest of a preallocated file is zeros), and a
-//! record whose checksum fails is a torn write at the tail: replay stops there.
+//! A journal belongs to one database: its directory keeps the database's identity and is
+//! refused by any other. The record format is in `record.rs`; docs/journal.md describes
+//! the directory, the bound and the failures.
 
 /// Writes batches, one `fdatasync` each, and acknowledges them.
 mod committer;
