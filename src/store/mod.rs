@@ -16,6 +16,13 @@ mod sql;
 /// SQLite backend.
 pub mod sqlite;
 
+/// Failures of the audit journal's file system on demand, for tests.
+#[cfg(any(test, feature = "testkit"))]
+pub use journal::{
+    install_faults as install_journal_faults, FaultPoint as JournalFaultPoint, JournalFaults,
+};
+pub use journal::{DecodeError, Field as AuditRecordField, RecordError};
+
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{ContactRecord, Person, PersonId, Violation};
 use std::path::PathBuf;
@@ -119,6 +126,20 @@ pub enum StoreError {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// A record of the audit journal could not be read.
+    #[error(transparent)]
+    JournalRecord(#[from] RecordError),
+    /// The audit journal was made for another database: replaying it here would put that
+    /// database's trail into this one.
+    #[error("audit journal {} belongs to database {journal_database}, not to this database {database}: it is not replayed here (point store.audit_journal at this database's journal, or move this journal back beside its own database)", dir.display())]
+    JournalOfAnotherDatabase {
+        /// The journal's directory.
+        dir: PathBuf,
+        /// The identity written into the journal.
+        journal_database: String,
+        /// The identity of the database it was opened with.
+        database: String,
     },
     /// Another process holds the audit journal.
     #[error("audit journal {} is in use by another pu-adapter process", .0.display())]
@@ -307,6 +328,10 @@ pub trait AuditLog: Send + Sync + 'static {
 
     /// The last sequence of `journal` indexed (0 when none was).
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError>;
+
+    /// The database's identity: a random id given at its creation, which its audit journal
+    /// carries too (a journal is never replayed into another database).
+    fn database_identity(&self) -> Result<String, StoreError>;
 }
 
 /// What a durable append's caller waits on.

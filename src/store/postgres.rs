@@ -542,4 +542,8 @@ impl AuditLog for PostgresStore {
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
         self.pool.with(|c| sql::journal_mark(&mut c.sql(), journal))
     }
+
+    fn database_identity(&self) -> Result<String, StoreError> {
+        self.pool.with(|c| sql::database_identity(&mut c.sql()))
+    }
 }

@@ -258,7 +258,33 @@ pub(crate) fn migrate(db: &mut dyn Sql) -> Result<(), StoreError> {
             db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (CAST($1 AS BIGINT), $2)", &[Value::Int(*version), Value::Text(&now)])?;
         }
     }
+    give_identity(db)
+}
+
+/// Gives the database its identity once (a random id, kept): an audit journal carries the
+/// identity of the database it was made for and is never replayed into another. Outside the
+/// numbered migrations, so it needs no version of its own.
+fn give_identity(db: &mut dyn Sql) -> Result<(), StoreError> {
+    db.batch("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")?;
+    let id = uuid::Uuid::new_v4().to_string();
+    db.execute(
+        "INSERT INTO store_meta (key, value) VALUES ('database_id', $1) ON CONFLICT (key) DO NOTHING",
+        &[Value::Text(&id)],
+    )?;
     Ok(())
+}
+
+/// The database's identity (see `give_identity`).
+pub(crate) fn database_identity(db: &mut dyn Sql) -> Result<String, StoreError> {
+    first(
+        db,
+        "SELECT value FROM store_meta WHERE key = 'database_id'",
+        &[],
+        |r| r.text(0),
+    )?
+    .ok_or(StoreError::Invariant(
+        "the database has no identity (store_meta)",
+    ))
 }
 
 const PERSON_COLUMNS: [&str; 14] = [

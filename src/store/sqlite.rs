@@ -446,6 +446,10 @@ impl AuditLog for SqliteStore {
     fn journal_mark(&self, journal: &str) -> Result<u64, StoreError> {
         self.with_reader(|c| sql::journal_mark(&mut SqliteSql(c), journal))
     }
+
+    fn database_identity(&self) -> Result<String, StoreError> {
+        self.with_reader(|c| sql::database_identity(&mut SqliteSql(c)))
+    }
 }
 
 #[cfg(test)]

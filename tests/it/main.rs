@@ -13,6 +13,7 @@ mod crash;
 mod docs_links;
 mod erasure;
 mod hostile;
+mod journal;
 mod lifecycle;
 mod multi_instance;
 mod operations;
