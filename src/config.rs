@@ -124,11 +124,7 @@ impl TlsConfig {
                 allow_development_certificates: self.allow_development_certificates,
                 crls: self.crls.clone(),
             }),
-            _ => Err(ConfigError::Invalid(format!(
-                "{} not set: a configuration file must name the server certificate, its key and the CA that issues consumer certificates \
-                 (the development certificates apply only when no --config is given)",
-                missing.join(", ")
-            ))),
+            _ => Err(ConfigError::TlsFilesNotSet(missing)),
         }
     }
 }
@@ -231,22 +227,29 @@ pub enum Grant {
     Contract(Contract),
 }
 
-impl TryFrom<String> for Grant {
-    type Error = String;
+/// A grant that names no contract.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown contract {0:?}; use \"*\" or one of {names}", names = contract_names())]
+pub struct UnknownContract(String);
 
-    fn try_from(name: String) -> Result<Self, String> {
+fn contract_names() -> String {
+    Contract::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl TryFrom<String> for Grant {
+    type Error = UnknownContract;
+
+    fn try_from(name: String) -> Result<Self, UnknownContract> {
         if name == "*" {
             return Ok(Grant::AllRestricted);
         }
         Contract::from_name(&name)
             .map(Grant::Contract)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Contract::ALL.iter().map(|c| c.name()).collect();
-                format!(
-                    "unknown contract {name:?}; use \"*\" or one of {}",
-                    names.join(", ")
-                )
-            })
+            .ok_or(UnknownContract(name))
     }
 }
 
@@ -328,12 +331,106 @@ impl Default for RulesConfig {
 /// Why a configuration is unusable; the text names the key, file or variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file, an environment variable or a value does not fit the configuration's shape.
-    #[error("{0}")]
-    Layer(String),
-    /// A value is wrong.
-    #[error("{0}")]
-    Invalid(String),
+    /// `--config` names a file that does not exist.
+    #[error("{}: no such configuration file", .0.display())]
+    NoSuchFile(PathBuf),
+    /// Values in the file or the environment that do not fit the configuration's shape.
+    #[error("{}", lines(.0))]
+    Shape(Vec<ShapeProblem>),
+    /// A limit that must be at least 1 is 0.
+    #[error("{key} must be at least 1")]
+    Zero {
+        /// The dotted key.
+        key: &'static str,
+    },
+    /// `public_url` is not an https:// URL.
+    #[error("public_url = {0:?}: must start with https://")]
+    PublicUrlNotHttps(String),
+    /// The control API on a non-loopback address without a token.
+    #[error("control.enabled with admin_listen = {0:?} (not loopback) needs control.token")]
+    ControlWithoutToken(String),
+    /// A configuration file that leaves TLS files unset (the development files apply only
+    /// without one).
+    #[error(
+        "{} not set: a configuration file must name the server certificate, its key and the CA that issues consumer certificates \
+         (the development certificates apply only when no --config is given)",
+        .0.join(", ")
+    )]
+    TlsFilesNotSet(Vec<&'static str>),
+    /// Plain-text PostgreSQL to a host that is not this machine, not explicitly allowed.
+    #[error(
+        "store.postgres_url names a host that is not loopback or a local socket: set store.postgres_ca \
+         (TLS, verified) or, for a staging network only, store.postgres_insecure_plaintext = true"
+    )]
+    PostgresPlaintextBeyondLoopback,
+    /// `store.kind = postgresql` without a URL.
+    #[error("store.kind = postgresql needs store.postgres_url")]
+    PostgresUrlMissing,
+}
+
+/// One value that does not fit: where it came from and what is wrong with it.
+#[derive(Debug)]
+pub struct ShapeProblem {
+    /// The variable, or the file and key, that carried the value.
+    pub origin: Origin,
+    /// What is wrong.
+    pub kind: ShapeProblemKind,
+}
+
+/// Where a value came from.
+#[derive(Debug)]
+pub enum Origin {
+    /// An environment variable (`PU_ADAPTER_…`).
+    Environment(String),
+    /// A key of the configuration file (empty for the file as a whole).
+    File {
+        /// The file.
+        file: String,
+        /// The dotted key.
+        key: String,
+    },
+    /// A key whose source figment did not record.
+    Key(String),
+}
+
+/// What is wrong with a value.
+#[derive(Debug)]
+pub enum ShapeProblemKind {
+    /// A variable meant to hold a count holds other text.
+    NotAWholeNumber(String),
+    /// Anything figment reports: unknown key, unknown variant, wrong type, TOML syntax.
+    Other(figment::error::Kind),
+}
+
+impl std::fmt::Display for ShapeProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.origin, &self.kind) {
+            (Origin::Environment(var), ShapeProblemKind::NotAWholeNumber(v)) => {
+                write!(f, "{var}={v:?} is not a whole number")
+            }
+            (Origin::Environment(var), ShapeProblemKind::Other(kind)) => write!(f, "{var}: {kind}"),
+            (Origin::File { file, key }, kind) if key.is_empty() => write!(f, "{file}: {kind}"),
+            (Origin::File { file, key }, kind) => write!(f, "{file}: {key}: {kind}"),
+            (Origin::Key(key), kind) => write!(f, "{key}: {kind}"),
+        }
+    }
+}
+
+impl std::fmt::Display for ShapeProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAWholeNumber(v) => write!(f, "{v:?} is not a whole number"),
+            Self::Other(kind) => kind.fmt(f),
+        }
+    }
+}
+
+fn lines(problems: &[ShapeProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The configuration, validated: what the service starts with.
@@ -441,38 +538,38 @@ fn env_name(path: &[String]) -> String {
     }
 }
 
-/// One error per line, each naming the key and where the value came from.
+/// One problem per figment error, each naming the key and where the value came from.
 fn describe(errors: figment::Error) -> ConfigError {
-    let lines: Vec<String> = errors
-        .into_iter()
-        .map(|e| {
-            let key = e.path.join(".");
-            let from_env = e
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.name.contains("environment"));
-            let source = e
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source.as_ref())
-                .map(ToString::to_string);
-            match (&e.kind, from_env) {
-                (
-                    figment::error::Kind::InvalidType(figment::error::Actual::Str(v), expected),
-                    true,
-                ) if expected.contains("integer") || expected.starts_with('u') => {
-                    format!("{}={v:?} is not a whole number", env_name(&e.path))
-                }
-                (_, true) => format!("{}: {}", env_name(&e.path), e.kind),
-                (kind, false) => match source {
-                    Some(file) if key.is_empty() => format!("{file}: {kind}"),
-                    Some(file) => format!("{file}: {key}: {kind}"),
-                    None => format!("{key}: {kind}"),
-                },
-            }
-        })
-        .collect();
-    ConfigError::Layer(lines.join("\n"))
+    ConfigError::Shape(errors.into_iter().map(shape_problem).collect())
+}
+
+fn shape_problem(e: figment::Error) -> ShapeProblem {
+    let from_env = e
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.contains("environment"));
+    let file = e
+        .metadata
+        .as_ref()
+        .and_then(|m| m.source.as_ref())
+        .map(ToString::to_string);
+    let origin = match (from_env, file) {
+        (true, _) => Origin::Environment(env_name(&e.path)),
+        (false, Some(file)) => Origin::File {
+            file,
+            key: e.path.join("."),
+        },
+        (false, None) => Origin::Key(e.path.join(".")),
+    };
+    let kind = match e.kind {
+        figment::error::Kind::InvalidType(figment::error::Actual::Str(v), expected)
+            if from_env && (expected.contains("integer") || expected.starts_with('u')) =>
+        {
+            ShapeProblemKind::NotAWholeNumber(v)
+        }
+        kind => ShapeProblemKind::Other(kind),
+    };
+    ShapeProblem { origin, kind }
 }
 
 impl Config {
@@ -513,10 +610,7 @@ impl Config {
         let mut layers = Figment::from(Serialized::defaults(base));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError::Layer(format!(
-                    "{}: no such configuration file",
-                    path.display()
-                )));
+                return Err(ConfigError::NoSuchFile(path.to_owned()));
             }
             layers = layers.merge(Toml::file(path));
         }
@@ -527,9 +621,7 @@ impl Config {
     pub(crate) fn settings(&self) -> Result<Settings, ConfigError> {
         let public_url = match &self.public_url {
             Some(url) if !url.starts_with("https://") => {
-                return Err(ConfigError::Invalid(format!(
-                    "public_url = {url:?}: must start with https://"
-                )))
+                return Err(ConfigError::PublicUrlNotHttps(url.clone()))
             }
             other => other.clone(),
         };
@@ -548,7 +640,7 @@ impl Config {
             ),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+                return Err(ConfigError::Zero { key });
             }
         }
         let admin_loopback = self
@@ -560,10 +652,7 @@ impl Config {
             && !admin_loopback
             && self.control.token.as_deref().is_none_or(str::is_empty)
         {
-            return Err(ConfigError::Invalid(format!(
-                "control.enabled with admin_listen = {:?} (not loopback) needs control.token",
-                self.admin_listen
-            )));
+            return Err(ConfigError::ControlWithoutToken(self.admin_listen.clone()));
         }
         Ok(Settings {
             listen: self.listen.clone(),
@@ -582,9 +671,9 @@ impl Config {
     /// The store part of the settings (all that `import` and `audit` need).
     pub fn store_settings(&self) -> Result<StoreSettings, ConfigError> {
         match self.store.kind {
-            StoreKind::Sqlite if self.store.sqlite_readers == 0 => Err(ConfigError::Invalid(
-                "store.sqlite_readers must be at least 1".into(),
-            )),
+            StoreKind::Sqlite if self.store.sqlite_readers == 0 => Err(ConfigError::Zero {
+                key: "store.sqlite_readers",
+            }),
             StoreKind::Sqlite => Ok(StoreSettings::Sqlite {
                 file: self.sqlite_file(),
                 tuning: crate::store::sqlite::SqliteTuning {
@@ -594,15 +683,15 @@ impl Config {
             }),
             StoreKind::Postgresql => match &self.store.postgres_url {
                 Some(url)
-                    if self.store.postgres_ca.as_deref().is_none_or(|p| p.as_os_str().is_empty())
+                    if self
+                        .store
+                        .postgres_ca
+                        .as_deref()
+                        .is_none_or(|p| p.as_os_str().is_empty())
                         && !self.store.postgres_insecure_plaintext
                         && !local_postgres(url) =>
                 {
-                    Err(ConfigError::Invalid(
-                        "store.postgres_url names a host that is not loopback or a local socket: set store.postgres_ca \
-                         (TLS, verified) or, for a staging network only, store.postgres_insecure_plaintext = true"
-                            .into(),
-                    ))
+                    Err(ConfigError::PostgresPlaintextBeyondLoopback)
                 }
                 Some(url) if !url.trim().is_empty() => Ok(StoreSettings::Postgresql {
                     url: url.clone(),
@@ -613,9 +702,7 @@ impl Config {
                         .clone()
                         .filter(|p| !p.as_os_str().is_empty()),
                 }),
-                _ => Err(ConfigError::Invalid(
-                    "store.kind = postgresql needs store.postgres_url".into(),
-                )),
+                _ => Err(ConfigError::PostgresUrlMissing),
             },
         }
     }

@@ -7,7 +7,7 @@ use crate::domain::{
     Qualifiers, RuleId, ShownAddress,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
-use crate::xml::{DecodeError, Element, Seq, XmlWriter};
+use crate::xml::{DecodeError, DecodeProblem, Element, Seq, XmlWriter};
 
 /// `IIType` as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,7 @@ fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
     text(el, path)?
         .trim()
         .parse()
-        .map_err(|_| DecodeError::new(path, "is not an xs:int"))
+        .map_err(|_| DecodeError::new(path, DecodeProblem::NotInt))
 }
 
 /// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
