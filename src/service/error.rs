@@ -64,12 +64,23 @@ pub(crate) enum ServiceError {
     /// A fault injected through the test-control API.
     #[error("soap:Server fault injected by the test-control API")]
     Injected,
-    /// Over an in-flight limit; the text says which.
-    #[error("{0}")]
-    Overloaded(String),
+    /// Over an in-flight limit.
+    #[error(transparent)]
+    Overloaded(#[from] Overload),
     /// The handler thread ended without an answer (a bug, logged with its cause).
     #[error("the service could not complete the request; try again")]
     Internal(String),
+}
+
+/// Which in-flight limit a request is over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Overload {
+    /// The service's own limit.
+    #[error("the service is at its limit of requests in flight; retry after 1 second")]
+    Service,
+    /// The limit of one consumer (its HSA-id, `-` when the certificate names none).
+    #[error("consumer {0} has too many requests in flight; retry after 1 second")]
+    Consumer(String),
 }
 
 impl ServiceError {
@@ -135,7 +146,7 @@ pub(crate) fn report(err: &ServiceError, fault: &Fault) {
     match err {
         ServiceError::Overloaded(reason) => {
             metrics.server_fault("overload");
-            tracing::warn!(%log_id, reason, "soap:Server: overloaded");
+            tracing::warn!(%log_id, %reason, "soap:Server: overloaded");
         }
         ServiceError::Storage(e) => {
             metrics.server_fault("storage");

@@ -13,7 +13,7 @@ mod update_person_contact_information;
 
 pub(crate) use crate::contracts::Contract;
 pub(crate) use crate::soap::{Fault, FaultCode};
-pub(crate) use error::ServiceError;
+pub(crate) use error::{Overload, ServiceError};
 
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
 use crate::domain::IdentifierPolicy;
