@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench xml_mapping`
 
 use pu_adapter::contracts::get_persons_for_profile::{encode, Found, RecordOut};
-use pu_adapter::contracts::types::{Ii as IiIn, PersonRecordView};
+use pu_adapter::contracts::types::{InstanceId as IiIn, PersonRecordView};
 use pu_adapter::contracts::Contract;
 use pu_adapter::domain::{
     Actor, Channel, ContactEntry, ContactRecord, IdentifierPolicy, Name, Person, PostalAddress,

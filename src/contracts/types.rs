@@ -9,16 +9,16 @@ use crate::domain::{
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, DecodeProblem, Element, Seq, XmlWriter};
 
-/// `IIType` as sent.
+/// An `IIType` (instance identifier: `root` OID and `extension`) as sent, not yet checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ii {
+pub struct InstanceId {
     /// `root`.
     pub root: String,
     /// `extension`.
     pub extension: Option<String>,
 }
 
-impl Ii {
+impl InstanceId {
     /// Reads an `IIType`.
     pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
@@ -33,7 +33,12 @@ impl Ii {
 }
 
 /// Writes an `IIType` element named `qname`.
-pub(crate) fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
+pub(crate) fn write_instance_id(
+    w: &mut XmlWriter,
+    qname: &str,
+    root: &str,
+    extension: Option<&str>,
+) {
     w.open(qname)
         .leaf("p:root", root)
         .leaf_opt("p:extension", extension)
@@ -99,21 +104,21 @@ fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActorXml {
     /// `id`.
-    pub id: Ii,
+    pub id: InstanceId,
     /// `professional/organizationId`.
-    pub(crate) organization: Option<Ii>,
+    pub(crate) organization: Option<InstanceId>,
 }
 
 impl ActorXml {
     /// Reads an `ActorType`.
     pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
-        let id = Ii::decode(s.required("id")?, &format!("{path}/id"))?;
+        let id = InstanceId::decode(s.required("id")?, &format!("{path}/id"))?;
         let organization = match s.optional("professional")? {
             Some(p) => {
                 let ppath = format!("{path}/professional");
                 let mut ps = Seq::new(p, CORE_NS, ppath.clone())?;
-                let org = Ii::decode(
+                let org = InstanceId::decode(
                     ps.required("organizationId")?,
                     &format!("{ppath}/organizationId"),
                 )?;
@@ -143,7 +148,7 @@ pub(crate) fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry
 pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
     let actor = &record.provenance.actor;
     w.open(qname);
-    write_ii(w, "p:id", actor.id_root(), Some(actor.id_extension()));
+    write_instance_id(w, "p:id", actor.id_root(), Some(actor.id_extension()));
     if let Actor::Professional {
         organization_root,
         organization_id,
@@ -151,7 +156,7 @@ pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord
     } = actor
     {
         w.open("p:professional");
-        write_ii(
+        write_instance_id(
             w,
             "p:organizationId",
             organization_root,
@@ -182,7 +187,7 @@ pub(crate) fn write_contact_record(w: &mut XmlWriter, qname: &str, view: Contact
         show_contacts,
     } = view;
     w.open(qname).leaf("p:version", &record.version.to_string());
-    write_ii(
+    write_instance_id(
         w,
         "p:personId",
         person.id.root(),
@@ -238,7 +243,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     let register = &person.register;
     let p4 = profile.includes_relations();
     w.open(qname);
-    write_ii(
+    write_instance_id(
         w,
         "p:personalIdentity",
         person.id.root(),
@@ -259,7 +264,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     write_name(w, "p:name", person);
     for linked in &register.linked {
         w.open("p:linkedIdentity");
-        write_ii(
+        write_instance_id(
             w,
             "p:referredPersonalIdentity",
             linked.root(),
@@ -271,7 +276,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     }
     for referred in &register.referred {
         w.open("p:referredPersonalIdentities");
-        write_ii(
+        write_instance_id(
             w,
             "p:referredPersonalIdentity",
             referred.root(),
@@ -347,7 +352,7 @@ fn write_name(w: &mut XmlWriter, qname: &str, person: &Person) {
 /// A legal guardian (relationshipType V) from birth until the child's 18th birthday.
 fn write_guardian(w: &mut XmlWriter, child: &Person, guardian: &Person) {
     w.open("p:relationship").open("p:relationshipId");
-    write_ii(
+    write_instance_id(
         w,
         "p:personalIdentity",
         guardian.id.root(),

@@ -2,7 +2,7 @@
 
 use super::types::{
     decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView,
-    Ii, ResultXml,
+    InstanceId, ResultXml,
 };
 use super::Contract;
 use crate::domain::{ActorInput, UpdateInput};
@@ -14,7 +14,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
     let name = contract.name();
     let mut s = Seq::new(el, contract.responder_ns(), name)?;
     let actor = ActorXml::decode(s.required("actor")?, &format!("{name}/actor"))?;
-    let person = Ii::decode(s.required("personId")?, &format!("{name}/personId"))?;
+    let person = InstanceId::decode(s.required("personId")?, &format!("{name}/personId"))?;
     let version_to_update = s
         .optional("versionToUpdate")?
         .map(|e| timestamp(e, &format!("{name}/versionToUpdate")).map(str::to_owned))

@@ -11,8 +11,8 @@ mod get_persons_for_profile;
 mod ping_for_configuration;
 mod update_person_contact_information;
 
-pub(crate) use crate::contracts::Contract;
-pub(crate) use crate::soap::{Fault, FaultCode};
+use crate::contracts::Contract;
+use crate::soap::{Fault, FaultCode};
 pub(crate) use error::{Overload, ServiceError};
 
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
@@ -352,12 +352,13 @@ impl Service {
         &self,
         call: &Call,
         body: &[u8],
-        la_out: &mut Option<String>,
+        // Set as soon as the envelope is read, so a later failure's Fault still names it.
+        logical_address_read: &mut Option<String>,
     ) -> Result<Handled, ServiceError> {
         let config = self.settings();
         let envelope = read_envelope(body, config.xml_limits)?;
         let logical_address = envelope.logical_address()?.to_owned();
-        *la_out = Some(logical_address.clone());
+        *logical_address_read = Some(logical_address.clone());
         let consumer = call.consumer.as_deref().ok_or(ServiceError::NoConsumerId)?;
         if !config.authorisation.is_allowed(consumer, call.contract) {
             return Err(ServiceError::Unauthorised(consumer.to_owned()));

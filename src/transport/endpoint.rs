@@ -5,9 +5,10 @@
 use super::http::{plain, xml, AppState, Resp};
 use super::identity::{consumer_of, ORIGINAL_CONSUMER_HEADER};
 use super::limiter::Refusal;
+use crate::contracts::Contract;
 use crate::metrics::Phase;
 use crate::service::control::Injection;
-use crate::service::{Answer, Call, Contract, Overload, RequestResult, Service, ServiceError};
+use crate::service::{Answer, Call, Overload, RequestResult, Service, ServiceError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
