@@ -167,7 +167,7 @@ impl Context<'_> {
 /// The service: settings and stores. Cheap to share behind an `Arc`.
 pub struct Service {
     /// Swapped whole by a reload; each request works with the settings it started with.
-    config: std::sync::RwLock<std::sync::Arc<ServiceConfig>>,
+    config: arc_swap::ArcSwap<ServiceConfig>,
     control: control::Control,
     stores: Stores,
 }
@@ -176,7 +176,7 @@ impl Service {
     /// A service over `stores`.
     pub fn new(config: ServiceConfig, stores: Stores) -> Self {
         Self {
-            config: std::sync::RwLock::new(std::sync::Arc::new(config)),
+            config: arc_swap::ArcSwap::from_pointee(config),
             control: control::Control::new(false, false, 1),
             stores,
         }
@@ -196,19 +196,12 @@ impl Service {
 
     /// The settings now (a reload may replace them for later requests).
     fn settings(&self) -> std::sync::Arc<ServiceConfig> {
-        // A poisoned lock still holds a whole value: settings are only ever swapped whole.
-        self.config
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.config.load_full()
     }
 
     /// Replaces the settings (consumers, rules, limits) for every later request.
     pub fn reconfigure(&self, config: ServiceConfig) {
-        *self
-            .config
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(config);
+        self.config.store(std::sync::Arc::new(config));
     }
 
     /// The stores (for health checks).

@@ -67,7 +67,7 @@ impl Default for HttpLimits {
 /// Everything a connection needs.
 pub(crate) struct AppState {
     /// The TLS configuration new connections get; a reload replaces it.
-    pub(crate) tls: std::sync::RwLock<Arc<ServerConfig>>,
+    pub(crate) tls: arc_swap::ArcSwap<ServerConfig>,
     /// The service: the only thing past this layer the transport talks to.
     pub(crate) service: Arc<Service>,
     /// HTTP limits.
@@ -85,18 +85,12 @@ pub(crate) struct AppState {
 impl AppState {
     /// The TLS configuration for a new connection.
     pub(crate) fn current_tls(&self) -> Arc<ServerConfig> {
-        self.tls
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.tls.load_full()
     }
 
     /// Replaces the TLS configuration for every later connection.
     pub(crate) fn replace_tls(&self, tls: Arc<ServerConfig>) {
-        *self
-            .tls
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = tls;
+        self.tls.store(tls);
     }
 }
 
