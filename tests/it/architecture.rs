@@ -1,7 +1,7 @@
 //! The layering of docs/ARCHITECTURE.md, enforced: every `crate::<module>` a file under
 //! `src/` refers to must be allowed for that file's module by the document's table.
 
-use crate::common::repo;
+use crate::common::{repo, rust_files};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -148,17 +148,6 @@ fn used_modules(
     used
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read src").flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_module_imports_only_what_docs_architecture_md_allows() {
     let allowed = allowed();
@@ -167,8 +156,7 @@ fn every_module_imports_only_what_docs_architecture_md_allows() {
         "the table of docs/ARCHITECTURE.md was not found: {allowed:?}"
     );
     let src = repo().join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = rust_files(&src);
     let re_exports = re_exports(&src, &files);
     let mut violations = Vec::new();
     let mut checked = 0;
