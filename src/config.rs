@@ -745,7 +745,6 @@ impl Config {
         })
     }
 
-    /// The HTTP limits.
     pub(crate) fn http_limits(&self) -> HttpLimits {
         let l = &self.limits;
         HttpLimits {
@@ -771,7 +770,6 @@ impl Config {
         }
     }
 
-    /// The SQLite file.
     pub(crate) fn sqlite_file(&self) -> PathBuf {
         self.store
             .sqlite_file

@@ -151,7 +151,6 @@ pub(crate) struct ServeArgs {
 /// Whether the store outlives the process.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StoreLifetime {
-    /// The configured store.
     Configured,
     /// `--ephemeral`: a throw-away SQLite store removed at exit.
     Ephemeral,
@@ -179,7 +178,6 @@ pub(crate) enum AuditFormat {
     JsonLines,
 }
 
-/// `dev-certs`.
 pub(crate) struct DevCertsArgs {
     pub(crate) out: PathBuf,
     pub(crate) extra_names: Vec<String>,

@@ -92,7 +92,6 @@ pub(crate) fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, D
     })
 }
 
-/// An `xs:int`.
 fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
     text(el, path)?
         .trim()
@@ -173,7 +172,6 @@ pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord
 pub(crate) struct ContactRecordView<'a> {
     /// The person.
     pub person: &'a Person,
-    /// The stored record.
     pub(crate) record: &'a ContactRecord,
     /// False when the rules withhold the contact data (PR-3, PR-4).
     pub(crate) show_contacts: bool,

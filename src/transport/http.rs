@@ -76,7 +76,6 @@ pub(crate) struct AppState {
     pub(crate) platform_ids: Vec<String>,
     /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
     pub(crate) public_url: Option<String>,
-    /// Request metrics.
     pub(crate) metrics: &'static Metrics,
     /// Overload protection.
     pub(crate) limiter: Arc<Limiter>,
