@@ -69,7 +69,18 @@ pub(crate) enum ServiceError {
     Overloaded(#[from] Overload),
     /// The handler thread ended without an answer (a bug, logged with its cause).
     #[error("the service could not complete the request; try again")]
-    Internal(String),
+    Internal(#[source] Internal),
+}
+
+/// How a handler ended without an answer (a bug; the cause goes to the log only).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Internal {
+    /// The handler panicked on the async task.
+    #[error("the request handler panicked")]
+    Panicked,
+    /// The blocking task that ran the handler failed (panicked or was cancelled).
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Which in-flight limit a request is over.
@@ -163,7 +174,7 @@ pub(crate) fn report(err: &ServiceError, fault: &Fault) {
         }
         ServiceError::Internal(cause) => {
             metrics.server_fault("internal");
-            tracing::error!(%log_id, cause, "soap:Server: the handler ended without an answer");
+            tracing::error!(%log_id, cause = %chain(cause), "soap:Server: the handler ended without an answer");
         }
         _ => {}
     }

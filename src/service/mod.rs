@@ -255,7 +255,7 @@ impl Service {
         }
         let work = tokio::task::spawn_blocking(move || span.in_scope(|| self.handle(&call, &body)));
         work.await.unwrap_or_else(|join| {
-            let failure = ServiceError::Internal(join.to_string());
+            let failure = ServiceError::Internal(error::Internal::Task(join));
             let answer = Self::transport_fault(&failure);
             if let Some(fault) = &answer.fault {
                 tracing::error!(log_id = %fault.log_id, cause = ?failure, "request failed");
@@ -270,11 +270,7 @@ impl Service {
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.handle_checked(&call, &body, &mut logical_address)
         }))
-        .unwrap_or_else(|_| {
-            Err(ServiceError::Internal(
-                "the request handler panicked".into(),
-            ))
-        });
+        .unwrap_or_else(|_| Err(ServiceError::Internal(error::Internal::Panicked)));
         let handled = match checked {
             Ok(mut h) => self
                 .submit_audit(&mut h)

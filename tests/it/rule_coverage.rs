@@ -1,7 +1,6 @@
 //! Every rule ID in docs/rules.md has a test that names it (docs/rules.md requires it).
 //! The table is the repository's own: without it these tests fail, they never skip.
 
-
 /// The rule table the code implements, from the repository.
 fn rules_md() -> String {
     let path = crate::common::repo().join("docs/rules.md");
