@@ -3,33 +3,22 @@
 
 use super::{CORE_NS, RESULT_NS};
 use crate::domain::{
-    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, PostalAddress, Profile,
-    Qualifiers, RuleId, ShownAddress,
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, IdInput, Person, PostalAddress,
+    Profile, Qualifiers, RuleId, ShownAddress,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
 use crate::xml::{DecodeError, DecodeProblem, Element, Seq, XmlWriter};
 
-/// An `IIType` (instance identifier: `root` OID and `extension`) as sent, not yet checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceId {
-    /// `root`.
-    pub root: String,
-    /// `extension`.
-    pub extension: Option<String>,
-}
-
-impl InstanceId {
-    /// Reads an `IIType`.
-    pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
-        let mut s = Seq::new(el, CORE_NS, path)?;
-        let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
-        let extension = s
-            .optional("extension")?
-            .map(|e| text(e, &format!("{path}/extension")).map(str::to_owned))
-            .transpose()?;
-        s.finish()?;
-        Ok(Self { root, extension })
-    }
+/// Reads an `IIType` (root and optional extension) as sent.
+pub(crate) fn decode_id(el: &Element, path: &str) -> Result<IdInput, DecodeError> {
+    let mut s = Seq::new(el, CORE_NS, path)?;
+    let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
+    let extension = s
+        .optional("extension")?
+        .map(|e| text(e, &format!("{path}/extension")).map(str::to_owned))
+        .transpose()?;
+    s.finish()?;
+    Ok(IdInput { root, extension })
 }
 
 /// Writes an `IIType` element named `qname`.
@@ -103,21 +92,21 @@ fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActorXml {
     /// `id`.
-    pub id: InstanceId,
+    pub id: IdInput,
     /// `professional/organizationId`.
-    pub(crate) organization: Option<InstanceId>,
+    pub(crate) organization: Option<IdInput>,
 }
 
 impl ActorXml {
     /// Reads an `ActorType`.
     pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
-        let id = InstanceId::decode(s.required("id")?, &format!("{path}/id"))?;
+        let id = decode_id(s.required("id")?, &format!("{path}/id"))?;
         let organization = match s.optional("professional")? {
             Some(p) => {
                 let ppath = format!("{path}/professional");
                 let mut ps = Seq::new(p, CORE_NS, ppath.clone())?;
-                let org = InstanceId::decode(
+                let org = decode_id(
                     ps.required("organizationId")?,
                     &format!("{ppath}/organizationId"),
                 )?;
