@@ -33,7 +33,7 @@ pub enum StartError {
 
 /// A started service.
 pub struct Running {
-    /// The SOAP server.
+    /// The SOAP listener: its address, and `shutdown` for a graceful stop.
     pub server: ServerHandle,
     /// The admin listener's address, when enabled.
     pub admin_addr: Option<SocketAddr>,

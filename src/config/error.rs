@@ -59,9 +59,9 @@ pub enum Origin {
     Environment(String),
     /// A key of the configuration file (empty for the file as a whole).
     File {
-        /// The file.
+        /// The configuration file, as figment names it.
         file: String,
-        /// The dotted key.
+        /// The dotted key inside it, e.g. `limits.max_in_flight`; empty for the whole file.
         key: String,
     },
     /// A key whose source figment did not record.

@@ -40,13 +40,13 @@ pub struct Config {
     pub load_demo: bool,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
-    /// TLS files.
+    /// The server certificate, its key, the client CA and CRLs (mutual TLS).
     pub tls: TlsConfig,
     /// Storage backend.
     pub store: StoreConfig,
     /// HTTP and XML limits.
     pub limits: LimitsConfig,
-    /// Rule settings.
+    /// Which reserve-identity roots are accepted, and what Unrestricted consumers may update.
     pub rules: RulesConfig,
     /// Consumers and the contracts each may call.
     pub consumers: Vec<ConsumerConfig>,
@@ -163,7 +163,7 @@ pub struct StoreConfig {
     pub audit_journal: Option<PathBuf>,
 }
 
-/// Limits.
+/// The `[limits]` table: HTTP and XML limits, each with a default.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -346,15 +346,15 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Load the demo persons into an empty store at start.
     pub load_demo: bool,
-    /// The TLS files.
+    /// The TLS files, all three named (development files only without `--config`).
     pub tls: TlsFiles,
     /// HSA-ids of the service platform's certificates.
     pub platform_hsa_ids: Vec<String>,
-    /// The store.
+    /// The store to open, with what it needs.
     pub store: StoreSettings,
     /// The audit journal's directory.
     pub audit_journal: PathBuf,
-    /// HTTP limits.
+    /// Body size, timeouts and connection and in-flight caps.
     pub http: HttpLimits,
     /// What the service needs: identifiers, rules, XML limits, authorisation.
     pub service: ServiceConfig,
@@ -365,7 +365,7 @@ pub struct Settings {
 pub enum StoreSettings {
     /// An SQLite file.
     Sqlite {
-        /// The database file.
+        /// The SQLite database file (`data_dir/pu-adapter.db` unless `store.sqlite_file`).
         file: PathBuf,
         /// Reader connections and page-cache budget.
         tuning: crate::store::sqlite::SqliteTuning,

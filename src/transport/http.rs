@@ -70,7 +70,7 @@ pub(crate) struct AppState {
     pub(crate) tls: arc_swap::ArcSwap<ServerConfig>,
     /// The service: the only thing past this layer the transport talks to.
     pub(crate) service: Arc<Service>,
-    /// HTTP limits.
+    /// Body size, timeouts and caps, as validated at start (a reload keeps them).
     pub limits: HttpLimits,
     /// HSA-ids of the service platform's certificates.
     pub(crate) platform_ids: Vec<String>,
