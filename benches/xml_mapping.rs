@@ -5,8 +5,9 @@
 //! Run: `cargo bench --bench xml_mapping`
 
 use pu_adapter::contracts::get_persons_for_profile::{encode, Found, RecordOut};
-use pu_adapter::contracts::types::{Ii as IiIn, PersonRecordView};
+use pu_adapter::contracts::types::PersonRecordView;
 use pu_adapter::contracts::Contract;
+use pu_adapter::domain::IdInput as IiIn;
 use pu_adapter::domain::{
     Actor, Channel, ContactEntry, ContactRecord, IdentifierPolicy, Name, Person, PostalAddress,
     Profile, Protection, Provenance, Version,

@@ -4,11 +4,12 @@
 //! console over it (`/console`). Plain HTTP on a separate
 //! address, bound to localhost by default.
 
+use crate::contracts::Contract;
 use crate::domain::IdentifierPolicy;
 use crate::import::{ImportSummary, LineError, ResetFile};
 use crate::metrics::Metrics;
 use crate::service::control::{FaultRule, Injection};
-use crate::service::{Contract, Service};
+use crate::service::Service;
 use crate::store::{PersonStore, StoreError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};

@@ -33,7 +33,7 @@ pub enum StartError {
 
 /// A started service.
 pub struct Running {
-    /// The SOAP server.
+    /// The SOAP listener: its address, and `shutdown` for a graceful stop.
     pub server: ServerHandle,
     /// The admin listener's address, when enabled.
     pub admin_addr: Option<SocketAddr>,
@@ -146,7 +146,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
     record_certificate_expiry(&settings.tls);
     let state = Arc::new(AppState {
-        tls: std::sync::RwLock::new(tls_config),
+        tls: arc_swap::ArcSwap::new(tls_config),
         service: Arc::new(
             Service::new(settings.service.clone(), stores.clone()).with_control(
                 crate::service::control::Control::new(

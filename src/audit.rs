@@ -195,7 +195,7 @@ impl Serialize for Source {
     }
 }
 
-/// One audit entry.
+/// One audit entry (AC-2): who called which contract about whom, when, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
@@ -235,7 +235,7 @@ pub(crate) struct Caller<'a> {
     pub(crate) source: Source,
     /// The LogicalAddress header.
     pub logical_address: &'a str,
-    /// The correlation id.
+    /// The caller's `x-skltp-correlation-id`, or the one we made up for it.
     pub correlation_id: &'a str,
 }
 

@@ -51,7 +51,7 @@ pub fn check(config: &Config) -> Report {
     }
     match store_reachable(&settings.store) {
         Ok(fact) => report.facts.push(fact),
-        Err(problem) => report.problems.push(problem),
+        Err(problem) => report.problems.push(problem.to_string()),
     }
     report
 }
@@ -79,8 +79,28 @@ fn expiry(report: &mut Report, key: &str, path: &Path, now: DateTime<Utc>) {
     }
 }
 
-/// Reaches the store without creating or migrating anything.
-fn store_reachable(store: &StoreSettings) -> Result<String, String> {
+/// Why the configured store cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum StoreProblem {
+    #[error("store.sqlite_file = {}: {source}", file.display())]
+    SqliteUnreadable {
+        file: std::path::PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("store.sqlite_file = {}: directory {} is not writable", file.display(), dir.display())]
+    SqliteDirectoryReadOnly {
+        file: std::path::PathBuf,
+        dir: std::path::PathBuf,
+    },
+    #[error("store.postgres_url = {redacted_url}: {source}")]
+    PostgresUnreachable {
+        redacted_url: String,
+        source: crate::store::StoreError,
+    },
+}
+
+/// Reaches the store without creating or migrating anything; says what it found.
+fn store_reachable(store: &StoreSettings) -> Result<String, StoreProblem> {
     match store {
         StoreSettings::Sqlite { file, .. } if file.exists() => {
             let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
@@ -89,7 +109,10 @@ fn store_reachable(store: &StoreSettings) -> Result<String, String> {
                     c.query_row("SELECT COUNT(*) FROM persons", [], |r| r.get::<_, i64>(0))
                 })
                 .map(|n| format!("store: SQLite {} opens, {n} persons", file.display()))
-                .map_err(|e| format!("store.sqlite_file = {}: {e}", file.display()))
+                .map_err(|source| StoreProblem::SqliteUnreadable {
+                    file: file.clone(),
+                    source,
+                })
         }
         StoreSettings::Sqlite { file, .. } => {
             let dir = file
@@ -106,17 +129,19 @@ fn store_reachable(store: &StoreSettings) -> Result<String, String> {
                     file.display()
                 ))
             } else {
-                Err(format!(
-                    "store.sqlite_file = {}: directory {} is not writable",
-                    file.display(),
-                    dir.display()
-                ))
+                Err(StoreProblem::SqliteDirectoryReadOnly {
+                    file: file.clone(),
+                    dir: dir.to_owned(),
+                })
             }
         }
         StoreSettings::Postgresql { url, ca, .. } => {
             crate::store::postgres::reachable(url, ca.as_deref())
                 .map(|()| format!("store: PostgreSQL answers at {}", redact_url(url)))
-                .map_err(|e| format!("store.postgres_url = {}: {e}", redact_url(url)))
+                .map_err(|source| StoreProblem::PostgresUnreachable {
+                    redacted_url: redact_url(url),
+                    source,
+                })
         }
     }
 }

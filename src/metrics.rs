@@ -45,6 +45,15 @@ fn request_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
 }
 
+/// Whether a connection or a request began or ended, for the gauges of what is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Opened, or started being answered.
+    Began,
+    /// Closed, or answered.
+    Ended,
+}
+
 /// Counters shared by the SOAP listener and read by `/metrics`.
 pub struct Metrics {
     registry: Registry,
@@ -221,22 +230,20 @@ impl Metrics {
         self.connections_rejected.inc();
     }
 
-    /// A connection opened (`true`) or closed (`false`).
-    pub fn connection_open(&self, open: bool) {
-        if open {
-            self.connections_open.inc();
-        } else {
-            self.connections_open.dec();
-        }
+    /// A connection opened or closed.
+    pub fn connection(&self, phase: Phase) {
+        match phase {
+            Phase::Began => self.connections_open.inc(),
+            Phase::Ended => self.connections_open.dec(),
+        };
     }
 
-    /// A request started (`true`) or ended (`false`) being answered.
-    pub fn in_flight(&self, started: bool) {
-        if started {
-            self.in_flight.inc();
-        } else {
-            self.in_flight.dec();
-        }
+    /// A request started or ended being answered.
+    pub fn in_flight(&self, phase: Phase) {
+        match phase {
+            Phase::Began => self.in_flight.inc(),
+            Phase::Ended => self.in_flight.dec(),
+        };
     }
 
     /// Counts a `soap:Server` answer.
@@ -292,7 +299,7 @@ mod tests {
         let m = Metrics::default();
         m.record("GetPersonsForProfile", "OK", Duration::from_micros(800));
         m.record("GetPersonsForProfile", "OK", Duration::from_millis(3));
-        m.connection_open(true);
+        m.connection(Phase::Began);
         m.handshake_failed();
         let text = m.render();
         assert!(text.contains(r#"pu_adapter_request_duration_seconds_count{contract="GetPersonsForProfile",result="OK"} 2"#), "{text}");

@@ -1,7 +1,8 @@
 //! GetPersonContactInformation 4.0 and its Unrestricted twin: the request and response mapping.
 
-use super::types::{open_payload, write_contact_record, ContactRecordView, Ii};
+use super::types::{decode_id, open_payload, write_contact_record, ContactRecordView};
 use super::{Contract, RESULT_NS};
+use crate::domain::IdInput;
 use crate::domain::{ContactRecord, NotificationRoute, RuleId};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -9,14 +10,14 @@ use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `personId`.
-    pub(crate) person_id: Ii,
+    pub(crate) person_id: IdInput,
 }
 
 /// Reads the request element of `contract` (either twin).
 pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> {
     let name = contract.name();
     let mut s = Seq::new(el, contract.responder_ns(), name)?;
-    let person_id = Ii::decode(s.required("personId")?, &format!("{name}/personId"))?;
+    let person_id = decode_id(s.required("personId")?, &format!("{name}/personId"))?;
     s.finish()?;
     Ok(Request { person_id })
 }

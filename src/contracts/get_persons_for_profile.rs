@@ -1,8 +1,10 @@
 //! GetPersonsForProfile 5.0 and GetPersonsForProfileUnrestricted 5.0: the request and response mapping.
 
-use super::types::{open_payload, write_ii, write_person_record, Ii, PersonRecordView};
+use super::types::{
+    decode_id, open_payload, write_instance_id, write_person_record, PersonRecordView,
+};
 use super::{Contract, RESULT_NS};
-use crate::domain::ErrorCode;
+use crate::domain::{ErrorCode, IdInput};
 use crate::xml::decode::{boolean, text};
 use crate::xml::{DecodeError, Element, Seq, XmlWriter};
 
@@ -13,7 +15,7 @@ pub(crate) const MAX_PERSON_IDS: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// `personId`, in order.
-    pub(crate) person_ids: Vec<Ii>,
+    pub(crate) person_ids: Vec<IdInput>,
     /// `profile` as sent (P1 … P10).
     pub(crate) profile: String,
     /// `ignoreReferredIdentity`.
@@ -29,7 +31,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<Request, DecodeError> 
         .repeated("personId", 1, usize::MAX)?
         .into_iter()
         .enumerate()
-        .map(|(i, e)| Ii::decode(e, &format!("{name}/personId[{}]", i + 1)))
+        .map(|(i, e)| decode_id(e, &format!("{name}/personId[{}]", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
     let profile = text(s.required("profile")?, &format!("{name}/profile"))?
         .trim()
@@ -64,7 +66,7 @@ pub enum Found<'a> {
 #[derive(Debug, Clone)]
 pub struct RecordOut<'a> {
     /// The identity as requested.
-    pub requested: &'a Ii,
+    pub requested: &'a IdInput,
     /// Its record or its error.
     pub found: Found<'a>,
 }
@@ -76,7 +78,7 @@ pub fn encode(contract: Contract, records: &[RecordOut<'_>]) -> String {
     open_payload(&mut w, &name, contract.responder_ns());
     for r in records {
         w.open("requestedPersonRecord");
-        write_ii(
+        write_instance_id(
             &mut w,
             "p:requestedPersonalIdentity",
             &r.requested.root,

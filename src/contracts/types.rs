@@ -3,37 +3,31 @@
 
 use super::{CORE_NS, RESULT_NS};
 use crate::domain::{
-    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, Person, PostalAddress, Profile,
-    Qualifiers, RuleId, ShownAddress,
+    Actor, ContactEntry, ContactInput, ContactRecord, ErrorCode, IdInput, Person, PostalAddress,
+    Profile, Qualifiers, RuleId, ShownAddress,
 };
 use crate::xml::decode::{boolean, bounded, text, timestamp};
-use crate::xml::{DecodeError, Element, Seq, XmlWriter};
+use crate::xml::{DecodeError, DecodeProblem, Element, Seq, XmlWriter};
 
-/// `IIType` as sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ii {
-    /// `root`.
-    pub root: String,
-    /// `extension`.
-    pub extension: Option<String>,
-}
-
-impl Ii {
-    /// Reads an `IIType`.
-    pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
-        let mut s = Seq::new(el, CORE_NS, path)?;
-        let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
-        let extension = s
-            .optional("extension")?
-            .map(|e| text(e, &format!("{path}/extension")).map(str::to_owned))
-            .transpose()?;
-        s.finish()?;
-        Ok(Self { root, extension })
-    }
+/// Reads an `IIType` (root and optional extension) as sent.
+pub(crate) fn decode_id(el: &Element, path: &str) -> Result<IdInput, DecodeError> {
+    let mut s = Seq::new(el, CORE_NS, path)?;
+    let root = text(s.required("root")?, &format!("{path}/root"))?.to_owned();
+    let extension = s
+        .optional("extension")?
+        .map(|e| text(e, &format!("{path}/extension")).map(str::to_owned))
+        .transpose()?;
+    s.finish()?;
+    Ok(IdInput { root, extension })
 }
 
 /// Writes an `IIType` element named `qname`.
-pub(crate) fn write_ii(w: &mut XmlWriter, qname: &str, root: &str, extension: Option<&str>) {
+pub(crate) fn write_instance_id(
+    w: &mut XmlWriter,
+    qname: &str,
+    root: &str,
+    extension: Option<&str>,
+) {
     w.open(qname)
         .leaf("p:root", root)
         .leaf_opt("p:extension", extension)
@@ -87,33 +81,32 @@ pub(crate) fn decode_contact(el: &Element, path: &str) -> Result<ContactInput, D
     })
 }
 
-/// An `xs:int`.
 fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
     text(el, path)?
         .trim()
         .parse()
-        .map_err(|_| DecodeError::new(path, "is not an xs:int"))
+        .map_err(|_| DecodeError::new(path, DecodeProblem::NotInt))
 }
 
 /// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActorXml {
     /// `id`.
-    pub id: Ii,
+    pub id: IdInput,
     /// `professional/organizationId`.
-    pub(crate) organization: Option<Ii>,
+    pub(crate) organization: Option<IdInput>,
 }
 
 impl ActorXml {
     /// Reads an `ActorType`.
     pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
-        let id = Ii::decode(s.required("id")?, &format!("{path}/id"))?;
+        let id = decode_id(s.required("id")?, &format!("{path}/id"))?;
         let organization = match s.optional("professional")? {
             Some(p) => {
                 let ppath = format!("{path}/professional");
                 let mut ps = Seq::new(p, CORE_NS, ppath.clone())?;
-                let org = Ii::decode(
+                let org = decode_id(
                     ps.required("organizationId")?,
                     &format!("{ppath}/organizationId"),
                 )?;
@@ -143,7 +136,7 @@ pub(crate) fn write_contact(w: &mut XmlWriter, qname: &str, entry: &ContactEntry
 pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord) {
     let actor = &record.provenance.actor;
     w.open(qname);
-    write_ii(w, "p:id", actor.id_root(), Some(actor.id_extension()));
+    write_instance_id(w, "p:id", actor.id_root(), Some(actor.id_extension()));
     if let Actor::Professional {
         organization_root,
         organization_id,
@@ -151,7 +144,7 @@ pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord
     } = actor
     {
         w.open("p:professional");
-        write_ii(
+        write_instance_id(
             w,
             "p:organizationId",
             organization_root,
@@ -168,7 +161,6 @@ pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord
 pub(crate) struct ContactRecordView<'a> {
     /// The person.
     pub person: &'a Person,
-    /// The stored record.
     pub(crate) record: &'a ContactRecord,
     /// False when the rules withhold the contact data (PR-3, PR-4).
     pub(crate) show_contacts: bool,
@@ -182,7 +174,7 @@ pub(crate) fn write_contact_record(w: &mut XmlWriter, qname: &str, view: Contact
         show_contacts,
     } = view;
     w.open(qname).leaf("p:version", &record.version.to_string());
-    write_ii(
+    write_instance_id(
         w,
         "p:personId",
         person.id.root(),
@@ -238,7 +230,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     let register = &person.register;
     let p4 = profile.includes_relations();
     w.open(qname);
-    write_ii(
+    write_instance_id(
         w,
         "p:personalIdentity",
         person.id.root(),
@@ -259,7 +251,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     write_name(w, "p:name", person);
     for linked in &register.linked {
         w.open("p:linkedIdentity");
-        write_ii(
+        write_instance_id(
             w,
             "p:referredPersonalIdentity",
             linked.root(),
@@ -271,7 +263,7 @@ pub(crate) fn write_person_record(w: &mut XmlWriter, qname: &str, view: &PersonR
     }
     for referred in &register.referred {
         w.open("p:referredPersonalIdentities");
-        write_ii(
+        write_instance_id(
             w,
             "p:referredPersonalIdentity",
             referred.root(),
@@ -347,7 +339,7 @@ fn write_name(w: &mut XmlWriter, qname: &str, person: &Person) {
 /// A legal guardian (relationshipType V) from birth until the child's 18th birthday.
 fn write_guardian(w: &mut XmlWriter, child: &Person, guardian: &Person) {
     w.open("p:relationship").open("p:relationshipId");
-    write_ii(
+    write_instance_id(
         w,
         "p:personalIdentity",
         guardian.id.root(),

@@ -1,8 +1,8 @@
 //! UpdatePersonContactInformation 4.0 and its Unrestricted twin: the request and response mapping.
 
 use super::types::{
-    decode_contact, open_payload, write_contact_record, write_result, ActorXml, ContactRecordView,
-    Ii, ResultXml,
+    decode_contact, decode_id, open_payload, write_contact_record, write_result, ActorXml,
+    ContactRecordView, ResultXml,
 };
 use super::Contract;
 use crate::domain::{ActorInput, UpdateInput};
@@ -14,7 +14,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
     let name = contract.name();
     let mut s = Seq::new(el, contract.responder_ns(), name)?;
     let actor = ActorXml::decode(s.required("actor")?, &format!("{name}/actor"))?;
-    let person = Ii::decode(s.required("personId")?, &format!("{name}/personId"))?;
+    let person = decode_id(s.required("personId")?, &format!("{name}/personId"))?;
     let version_to_update = s
         .optional("versionToUpdate")?
         .map(|e| timestamp(e, &format!("{name}/versionToUpdate")).map(str::to_owned))
@@ -35,7 +35,7 @@ pub fn decode(el: &Element, contract: Contract) -> Result<UpdateInput, DecodeErr
         actor: ActorInput {
             id_root: actor.id.root,
             id_extension: actor.id.extension,
-            organization: actor.organization.map(|o| (o.root, o.extension)),
+            organization: actor.organization,
         },
         person_root: person.root,
         person_extension: person.extension,

@@ -1,7 +1,7 @@
 //! The actor of an update and the consent it carries (CO-1).
 
 use super::error::Violation;
-use super::identifier::{IdentifierPolicy, PersonId, ROOT_HSA_ID};
+use super::identifier::{IdInput, IdentifierPolicy, PersonId, ROOT_HSA_ID};
 
 /// Who entered the contact information.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct ActorInput {
     /// `actor/id/extension`.
     pub(crate) id_extension: Option<String>,
     /// `actor/professional/organizationId` as (root, extension), when sent.
-    pub(crate) organization: Option<(String, Option<String>)>,
+    pub(crate) organization: Option<IdInput>,
 }
 
 impl Actor {
@@ -62,7 +62,10 @@ pub(crate) fn validate_actor(
         let hsa_id = input.id_extension.as_deref().unwrap_or("");
         check_hsa_id(hsa_id)
             .map_err(|p| invalid("id/extension", format!("professional HSA-id {p}")))?;
-        let (org_root, org_ext) = input
+        let IdInput {
+            root: org_root,
+            extension: org_ext,
+        } = input
             .organization
             .as_ref()
             .ok_or_else(|| invalid("professional", "a professional actor must name the care organisation in professional/organizationId".into()))?;
@@ -151,7 +154,10 @@ mod tests {
         ActorInput {
             id_root: ROOT_HSA_ID.into(),
             id_extension: Some(hsa.into()),
-            organization: org.map(|o| (ROOT_HSA_ID.to_owned(), Some(o.to_owned()))),
+            organization: org.map(|o| IdInput {
+                root: ROOT_HSA_ID.to_owned(),
+                extension: Some(o.to_owned()),
+            }),
         }
     }
 
@@ -202,7 +208,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.code(), crate::domain::ErrorCode::ActorInvalid);
         let mut with_org = person_actor("191212121212");
-        with_org.organization = Some((ROOT_HSA_ID.into(), Some("SE2321000016-0001".into())));
+        with_org.organization = Some(IdInput {
+            root: ROOT_HSA_ID.into(),
+            extension: Some("SE2321000016-0001".into()),
+        });
         assert_eq!(
             validate_actor(&with_org, &subject(), &p)
                 .unwrap_err()

@@ -57,7 +57,7 @@ pub fn guardians_shown<'a>(
 /// An earlier address a read may show (P5), with the days the import saw it apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShownAddress<'a> {
-    /// The address.
+    /// The address shown, borrowed from the person's register data.
     pub address: &'a PostalAddress,
     /// The day it began, when the import saw it begin and the address before it is shown too.
     pub from: Option<NaiveDate>,

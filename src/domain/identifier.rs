@@ -3,6 +3,16 @@
 use chrono::NaiveDate;
 use std::fmt;
 
+/// An identifier as a caller sent it (`IIType`: a `root` OID and an optional
+/// `extension`), not yet checked; [`IdentifierPolicy::parse`] makes it a [`PersonId`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdInput {
+    /// The OID naming the kind of identifier or its issuer.
+    pub root: String,
+    /// The identifier under that root.
+    pub extension: Option<String>,
+}
+
 /// Root OID of a Swedish personnummer.
 pub const ROOT_PERSONNUMMER: &str = "1.2.752.129.2.1.3.1";
 /// Root OID of a samordningsnummer.

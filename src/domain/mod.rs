@@ -20,7 +20,7 @@ pub use disclosure::{
 };
 pub use error::{ErrorCode, RuleId, Violation};
 pub use guardians::{notification_route, route_needed, NotificationRoute, Route};
-pub use identifier::{IdProblem, IdentifierPolicy, PersonId};
+pub use identifier::{IdInput, IdProblem, IdentifierPolicy, PersonId};
 pub use person::{
     CountryCode, Deregistration, DeregistrationReason, Gender, HistoricalAddress, MaritalCode,
     MaritalStatus, Name, Person, PostalAddress, RegisterData,

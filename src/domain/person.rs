@@ -152,7 +152,7 @@ impl MaritalCode {
 /// An address the person had before, and the day it stopped applying.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoricalAddress {
-    /// The address.
+    /// The address that applied until `until`.
     pub address: PostalAddress,
     /// The last day it applied.
     pub until: NaiveDate,

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 /// An update as the caller sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateInput {
-    /// The actor.
     pub(crate) actor: ActorInput,
     /// `personId/root`.
     pub(crate) person_root: String,

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// The command's options.
@@ -42,7 +41,7 @@ pub struct Options {
 
 /// Why no report could be made.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ReportError {
+pub enum ReportError {
     /// `--admin` is not an `http://host:port` address.
     #[error("--admin {0:?} is not http://host:port (the admin listener speaks plain HTTP)")]
     Address(String),
@@ -77,17 +76,10 @@ pub(crate) enum ReportError {
     },
 }
 
-/// Runs the command: exit 0 when no rule was broken, 1 when the report has findings,
-/// 2 when no report could be made.
-pub fn run(options: &Options) -> ExitCode {
-    match report(options) {
-        Ok(report) if report.is_clean() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("report: {e}");
-            ExitCode::from(2)
-        }
-    }
+/// Asks the server for the report, prints it (text or JSON) and writes the JUnit file
+/// when asked; the caller decides the exit code from its findings.
+pub fn fetch_and_print(options: &Options) -> Result<Report, ReportError> {
+    report(options)
 }
 
 fn report(options: &Options) -> Result<Report, ReportError> {

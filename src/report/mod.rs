@@ -12,7 +12,7 @@
 mod cli;
 mod render;
 
-pub use cli::{run, Options};
+pub use cli::{fetch_and_print, Options, ReportError};
 pub use render::{junit, text};
 
 use crate::audit::{AuditCode, AuditEntry, FaultKind, Outcome, Source};

@@ -64,12 +64,34 @@ pub(crate) enum ServiceError {
     /// A fault injected through the test-control API.
     #[error("soap:Server fault injected by the test-control API")]
     Injected,
-    /// Over an in-flight limit; the text says which.
-    #[error("{0}")]
-    Overloaded(String),
+    /// Over an in-flight limit.
+    #[error(transparent)]
+    Overloaded(#[from] Overload),
     /// The handler thread ended without an answer (a bug, logged with its cause).
     #[error("the service could not complete the request; try again")]
-    Internal(String),
+    Internal(#[source] Internal),
+}
+
+/// How a handler ended without an answer (a bug; the cause goes to the log only).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Internal {
+    /// The handler panicked on the async task.
+    #[error("the request handler panicked")]
+    Panicked,
+    /// The blocking task that ran the handler failed (panicked or was cancelled).
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Which in-flight limit a request is over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Overload {
+    /// The service's own limit.
+    #[error("the service is at its limit of requests in flight; retry after 1 second")]
+    Service,
+    /// The limit of one consumer (its HSA-id, `-` when the certificate names none).
+    #[error("consumer {0} has too many requests in flight; retry after 1 second")]
+    Consumer(String),
 }
 
 impl ServiceError {
@@ -135,7 +157,7 @@ pub(crate) fn report(err: &ServiceError, fault: &Fault) {
     match err {
         ServiceError::Overloaded(reason) => {
             metrics.server_fault("overload");
-            tracing::warn!(%log_id, reason, "soap:Server: overloaded");
+            tracing::warn!(%log_id, %reason, "soap:Server: overloaded");
         }
         ServiceError::Storage(e) => {
             metrics.server_fault("storage");
@@ -152,7 +174,7 @@ pub(crate) fn report(err: &ServiceError, fault: &Fault) {
         }
         ServiceError::Internal(cause) => {
             metrics.server_fault("internal");
-            tracing::error!(%log_id, cause, "soap:Server: the handler ended without an answer");
+            tracing::error!(%log_id, cause = %chain(cause), "soap:Server: the handler ended without an answer");
         }
         _ => {}
     }

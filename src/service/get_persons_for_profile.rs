@@ -5,7 +5,8 @@
 use super::{Context, Handled, RequestResult, ServiceError};
 use crate::audit::{AuditCode, AuditEntry, Outcome};
 use crate::contracts::get_persons_for_profile::{decode, encode, Found, RecordOut, MAX_PERSON_IDS};
-use crate::contracts::types::{Ii, PersonRecordView};
+use crate::contracts::types::PersonRecordView;
+use crate::domain::IdInput;
 use crate::domain::{
     disclosure, guardians_shown, history_shown, swedish_date, Access, ErrorCode, IdProblem, Person,
     PersonId, Profile, Violation,
@@ -62,7 +63,7 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
 /// the valid ids, in order.
 fn resolve(
     ctx: &Context<'_>,
-    ids: &[Ii],
+    ids: &[IdInput],
     ignore_referred: bool,
 ) -> Result<(Vec<Lookup>, Vec<Option<PersonState>>), ServiceError> {
     let parsed: Vec<Result<PersonId, IdProblem>> = ids
@@ -126,7 +127,7 @@ fn guardian_states(
 fn answer<'a>(
     ctx: &Context<'_>,
     index: usize,
-    requested: &'a Ii,
+    requested: &'a IdInput,
     lookup: &Lookup,
     state: Option<&'a PersonState>,
     guardians: &'a [Person],

@@ -11,9 +11,9 @@ mod get_persons_for_profile;
 mod ping_for_configuration;
 mod update_person_contact_information;
 
-pub(crate) use crate::contracts::Contract;
-pub(crate) use crate::soap::{Fault, FaultCode};
-pub(crate) use error::ServiceError;
+use crate::contracts::Contract;
+use crate::soap::{Fault, FaultCode};
+pub(crate) use error::{Overload, ServiceError};
 
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
 use crate::domain::IdentifierPolicy;
@@ -167,7 +167,7 @@ impl Context<'_> {
 /// The service: settings and stores. Cheap to share behind an `Arc`.
 pub struct Service {
     /// Swapped whole by a reload; each request works with the settings it started with.
-    config: std::sync::RwLock<std::sync::Arc<ServiceConfig>>,
+    config: arc_swap::ArcSwap<ServiceConfig>,
     control: control::Control,
     stores: Stores,
 }
@@ -176,7 +176,7 @@ impl Service {
     /// A service over `stores`.
     pub fn new(config: ServiceConfig, stores: Stores) -> Self {
         Self {
-            config: std::sync::RwLock::new(std::sync::Arc::new(config)),
+            config: arc_swap::ArcSwap::from_pointee(config),
             control: control::Control::new(false, false, 1),
             stores,
         }
@@ -196,19 +196,12 @@ impl Service {
 
     /// The settings now (a reload may replace them for later requests).
     fn settings(&self) -> std::sync::Arc<ServiceConfig> {
-        // A poisoned lock still holds a whole value: settings are only ever swapped whole.
-        self.config
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.config.load_full()
     }
 
     /// Replaces the settings (consumers, rules, limits) for every later request.
     pub fn reconfigure(&self, config: ServiceConfig) {
-        *self
-            .config
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(config);
+        self.config.store(std::sync::Arc::new(config));
     }
 
     /// The stores (for health checks).
@@ -262,7 +255,7 @@ impl Service {
         }
         let work = tokio::task::spawn_blocking(move || span.in_scope(|| self.handle(&call, &body)));
         work.await.unwrap_or_else(|join| {
-            let failure = ServiceError::Internal(join.to_string());
+            let failure = ServiceError::Internal(error::Internal::Task(join));
             let answer = Self::transport_fault(&failure);
             if let Some(fault) = &answer.fault {
                 tracing::error!(log_id = %fault.log_id, cause = ?failure, "request failed");
@@ -277,11 +270,7 @@ impl Service {
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.handle_checked(&call, &body, &mut logical_address)
         }))
-        .unwrap_or_else(|_| {
-            Err(ServiceError::Internal(
-                "the request handler panicked".into(),
-            ))
-        });
+        .unwrap_or_else(|_| Err(ServiceError::Internal(error::Internal::Panicked)));
         let handled = match checked {
             Ok(mut h) => self
                 .submit_audit(&mut h)
@@ -352,12 +341,13 @@ impl Service {
         &self,
         call: &Call,
         body: &[u8],
-        la_out: &mut Option<String>,
+        // Set as soon as the envelope is read, so a later failure's Fault still names it.
+        logical_address_read: &mut Option<String>,
     ) -> Result<Handled, ServiceError> {
         let config = self.settings();
         let envelope = read_envelope(body, config.xml_limits)?;
         let logical_address = envelope.logical_address()?.to_owned();
-        *la_out = Some(logical_address.clone());
+        *logical_address_read = Some(logical_address.clone());
         let consumer = call.consumer.as_deref().ok_or(ServiceError::NoConsumerId)?;
         if !config.authorisation.is_allowed(consumer, call.contract) {
             return Err(ServiceError::Unauthorised(consumer.to_owned()));

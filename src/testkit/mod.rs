@@ -207,22 +207,34 @@ pub fn xmllint_available() -> bool {
     ok
 }
 
+/// Why a message did not pass xmllint.
+#[derive(Debug, thiserror::Error)]
+pub enum XmllintError {
+    /// The message could not be written to a file, or xmllint not started.
+    #[error("cannot run xmllint: {0}")]
+    Run(#[from] std::io::Error),
+    /// xmllint's verdict: the message is not valid against the schema.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// Validates `xml` against `schema` with xmllint.
-pub fn xmllint(schema: &Path, xml: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+pub fn xmllint(schema: &Path, xml: &str) -> Result<(), XmllintError> {
+    let dir = tempfile::tempdir()?;
     let file = dir.path().join("message.xml");
-    std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+    std::fs::write(&file, xml)?;
     let out = Command::new("xmllint")
         .arg("--noout")
         .arg("--schema")
         .arg(schema)
         .arg(&file)
-        .output()
-        .map_err(|e| e.to_string())?;
+        .output()?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        Err(XmllintError::Invalid(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
     }
 }
 

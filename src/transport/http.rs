@@ -2,15 +2,16 @@
 //! HTTP/1.1 with keep-alive and limits, routing of SOAP, `?wsdl` and `?xsd=`.
 
 use super::activity::{Activity, ActivityIo};
-use super::identity::{consumer_of, serial_number_of, ORIGINAL_CONSUMER_HEADER};
-use super::limiter::{Limiter, Refusal};
-use crate::metrics::Metrics;
-use crate::service::control::Injection;
-use crate::service::{Answer, Call, Contract, RequestResult, Service, ServiceError};
+use super::endpoint;
+use super::identity::serial_number_of;
+use super::limiter::Limiter;
+use crate::contracts::Contract;
+use crate::metrics::{Metrics, Phase};
+use crate::service::Service;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
@@ -66,16 +67,15 @@ impl Default for HttpLimits {
 /// Everything a connection needs.
 pub(crate) struct AppState {
     /// The TLS configuration new connections get; a reload replaces it.
-    pub(crate) tls: std::sync::RwLock<Arc<ServerConfig>>,
+    pub(crate) tls: arc_swap::ArcSwap<ServerConfig>,
     /// The service: the only thing past this layer the transport talks to.
     pub(crate) service: Arc<Service>,
-    /// HTTP limits.
+    /// Body size, timeouts and caps, as validated at start (a reload keeps them).
     pub limits: HttpLimits,
     /// HSA-ids of the service platform's certificates.
     pub(crate) platform_ids: Vec<String>,
     /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
     pub(crate) public_url: Option<String>,
-    /// Request metrics.
     pub(crate) metrics: &'static Metrics,
     /// Overload protection.
     pub(crate) limiter: Arc<Limiter>,
@@ -84,18 +84,12 @@ pub(crate) struct AppState {
 impl AppState {
     /// The TLS configuration for a new connection.
     pub(crate) fn current_tls(&self) -> Arc<ServerConfig> {
-        self.tls
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.tls.load_full()
     }
 
     /// Replaces the TLS configuration for every later connection.
     pub(crate) fn replace_tls(&self, tls: Arc<ServerConfig>) {
-        *self
-            .tls
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = tls;
+        self.tls.store(tls);
     }
 }
 
@@ -156,9 +150,9 @@ async fn accept_loop(
         let acceptor = TlsAcceptor::from(state.current_tls());
         let (state, shutdown) = (state.clone(), shutdown.clone());
         tokio::spawn(async move {
-            state.metrics.connection_open(true);
+            state.metrics.connection(Phase::Began);
             serve_connection(stream, acceptor, &state, shutdown, local_addr).await;
-            state.metrics.connection_open(false);
+            state.metrics.connection(Phase::Ended);
             drop(permit);
         });
     }
@@ -222,7 +216,7 @@ async fn serve_connection(
         let (st, serial) = (st.clone(), serial.clone());
         let answering = on_request.request_started();
         async move {
-            // An Err closes the connection without an answer (an injected "close").
+            // An Err closes the connection without an answer.
             let resp = route(req, st, serial, local_addr).await;
             drop(answering);
             resp
@@ -264,14 +258,14 @@ async fn serve_connection(
     }
 }
 
-type Resp = Response<Full<Bytes>>;
+pub(super) type Resp = Response<Full<Bytes>>;
 
 async fn route(
     req: Request<Incoming>,
     state: Arc<AppState>,
     serial: Option<Arc<str>>,
     local_addr: SocketAddr,
-) -> Result<Resp, InjectedClose> {
+) -> Result<Resp, endpoint::NoAnswer> {
     let started = Instant::now();
     let correlation_id = correlation_id_of(&req);
     let contract = Service::contract_at(req.uri().path());
@@ -282,7 +276,7 @@ async fn route(
         ),
         (Some(c), &Method::GET) => serve_contract_file(&req, c, &state, local_addr),
         (Some(c), &Method::POST) => {
-            serve_soap(req, c, &state, serial, &correlation_id, started).await?
+            endpoint::serve_soap(req, c, &state, serial, &correlation_id, started).await?
         }
         (Some(_), _) => {
             let mut r = plain(
@@ -300,19 +294,6 @@ async fn route(
     Ok(resp)
 }
 
-/// The connection closes without an answer: a fault the test-control API injected, or a
-/// request body that did not arrive within the request timeout.
-#[derive(Debug)]
-pub(crate) struct InjectedClose;
-
-impl std::fmt::Display for InjectedClose {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection closed without an answer")
-    }
-}
-
-impl std::error::Error for InjectedClose {}
-
 /// The caller's correlation id when it is sane, otherwise a new one.
 fn correlation_id_of(req: &Request<Incoming>) -> String {
     req.headers()
@@ -323,7 +304,7 @@ fn correlation_id_of(req: &Request<Incoming>) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-fn plain(status: StatusCode, text: &str) -> Resp {
+pub(super) fn plain(status: StatusCode, text: &str) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -333,7 +314,7 @@ fn plain(status: StatusCode, text: &str) -> Resp {
     r
 }
 
-fn xml(status: StatusCode, body: String) -> Resp {
+pub(super) fn xml(status: StatusCode, body: String) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -386,315 +367,4 @@ fn serve_contract_file(
         Some(text) => xml(StatusCode::OK, text),
         None => plain(StatusCode::NOT_FOUND, "no such schema for this contract"),
     }
-}
-
-/// SOAP 1.1 wants `text/xml`; SOAP 1.2's `application/soap+xml` gets a VersionMismatch Fault.
-enum ContentTypeCheck {
-    Soap11,
-    Soap12,
-    NotUtf8(String),
-    Unsupported,
-}
-
-fn check_content_type(req: &Request<Incoming>) -> ContentTypeCheck {
-    let Some(ct) = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return ContentTypeCheck::Unsupported;
-    };
-    let lower = ct.to_ascii_lowercase();
-    let mut parts = lower.split(';').map(str::trim);
-    let media = parts.next().unwrap_or("");
-    let charset = parts
-        .find_map(|p| p.strip_prefix("charset="))
-        .map(|c| c.trim_matches('"').to_owned());
-    match (media, charset.as_deref()) {
-        ("application/soap+xml", _) => ContentTypeCheck::Soap12,
-        ("text/xml", None | Some("utf-8" | "utf8")) => ContentTypeCheck::Soap11,
-        ("text/xml", Some(other)) => ContentTypeCheck::NotUtf8(other.to_owned()),
-        _ => ContentTypeCheck::Unsupported,
-    }
-}
-
-async fn serve_soap(
-    req: Request<Incoming>,
-    contract: Contract,
-    state: &Arc<AppState>,
-    serial: Option<Arc<str>>,
-    correlation_id: &str,
-    started: Instant,
-) -> Result<Resp, InjectedClose> {
-    match check_content_type(&req) {
-        ContentTypeCheck::Soap11 => {}
-        ContentTypeCheck::Soap12 => {
-            return Ok(fault_response(
-                contract,
-                state,
-                correlation_id,
-                started,
-                &ServiceError::Soap12ContentType,
-            ));
-        }
-        ContentTypeCheck::NotUtf8(cs) => {
-            let cs: String = cs.chars().take(32).collect();
-            return Ok(fault_response(
-                contract,
-                state,
-                correlation_id,
-                started,
-                &ServiceError::UnsupportedCharset(cs),
-            ));
-        }
-        ContentTypeCheck::Unsupported => {
-            log_request(
-                contract,
-                None,
-                None,
-                correlation_id,
-                RequestResult::UnsupportedMediaType,
-                started,
-                state,
-                &[],
-            );
-            return Ok(plain(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "SOAP 1.1 requests must have Content-Type: text/xml; charset=utf-8",
-            ));
-        }
-    }
-    let declared_len = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|n| n > state.limits.max_body_bytes as u64) {
-        log_request(
-            contract,
-            None,
-            None,
-            correlation_id,
-            RequestResult::TooLarge,
-            started,
-            state,
-            &[],
-        );
-        return Ok(too_large(state));
-    }
-    let soap_action = req
-        .headers()
-        .get("soapaction")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim_matches('"').to_owned());
-    if soap_action.as_deref() != Some(contract.soap_action().as_str()) {
-        tracing::debug!(correlation_id, contract = contract.name(), soap_action = ?soap_action, "SOAPAction absent or different; the path decides the contract");
-    }
-    let header = req
-        .headers()
-        .get(ORIGINAL_CONSUMER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let identity = consumer_of(serial.as_deref(), header.as_deref(), &state.platform_ids);
-    if identity.ignored_header {
-        tracing::info!(correlation_id, certificate = ?serial.as_deref(), "x-rivta-original-serviceconsumer-hsaid ignored: the certificate is not the service platform's");
-    }
-    // Every early refusal logs the same line: no logical address is known yet.
-    let log_refusal = |result: RequestResult, body: &[u8]| {
-        log_request(
-            contract,
-            identity.consumer.as_deref(),
-            None,
-            correlation_id,
-            result,
-            started,
-            state,
-            body,
-        );
-    };
-    // A body that trickles in must not hold the connection: it gets the request timeout too.
-    let reading = Limited::new(req.into_body(), state.limits.max_body_bytes).collect();
-    let Ok(read) = tokio::time::timeout(state.limits.request_timeout, reading).await else {
-        log_refusal(RequestResult::BadRequest, &[]);
-        return Err(InjectedClose);
-    };
-    let body = match read {
-        Ok(b) => b.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            log_refusal(RequestResult::TooLarge, &[]);
-            return Ok(too_large(state));
-        }
-        Err(_) => {
-            log_refusal(RequestResult::BadRequest, &[]);
-            return Ok(plain(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            ));
-        }
-    };
-    let _permit = match state.limiter.admit(identity.consumer.as_deref()) {
-        Ok(p) => p,
-        Err(refusal) => {
-            log_refusal(RequestResult::Overloaded, &[]);
-            return Ok(overloaded(refusal, identity.consumer.as_deref()));
-        }
-    };
-    if let Some(injected) = state.service.control().injection(contract, &body) {
-        match injected {
-            Injection::Delay(d) => tokio::time::sleep(d).await,
-            Injection::ServerFault => {
-                return Ok(fault_response(
-                    contract,
-                    state,
-                    correlation_id,
-                    started,
-                    &ServiceError::Injected,
-                ));
-            }
-            Injection::Unavailable => {
-                log_refusal(RequestResult::Overloaded, &body);
-                let mut r = plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable: injected by the test-control API",
-                );
-                r.headers_mut()
-                    .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return Ok(r);
-            }
-            Injection::Close => return Err(InjectedClose),
-        }
-    }
-    state.metrics.in_flight(true);
-    let call = Call {
-        contract,
-        consumer: identity.consumer.clone(),
-        correlation_id: correlation_id.to_owned(),
-    };
-    let answer = answer_in_time(call, body.clone(), state).await;
-    state.metrics.in_flight(false);
-    log_request(
-        contract,
-        identity.consumer.as_deref(),
-        answer.logical_address.as_deref(),
-        correlation_id,
-        answer.result,
-        started,
-        state,
-        &body,
-    );
-    if let Some(f) = &answer.fault {
-        tracing::info!(correlation_id, log_id = %f.log_id, fault = f.code.as_qname(), reason = %f.message, "fault");
-    }
-    Ok(xml(
-        if answer.fault.is_some() {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else {
-            StatusCode::OK
-        },
-        answer.body,
-    ))
-}
-
-/// The service's answer within the request timeout.
-async fn answer_in_time(call: Call, body: Bytes, state: &Arc<AppState>) -> Answer {
-    let work = state.service.clone().answer(call, body);
-    match tokio::time::timeout(state.limits.request_timeout, work).await {
-        Ok(answer) => answer,
-        Err(_) => {
-            let failure = ServiceError::Timeout;
-            let answer = Service::transport_fault(&failure);
-            if let Some(fault) = &answer.fault {
-                tracing::error!(log_id = %fault.log_id, cause = ?failure, "request timed out");
-            }
-            answer
-        }
-    }
-}
-
-fn fault_response(
-    contract: Contract,
-    state: &AppState,
-    correlation_id: &str,
-    started: Instant,
-    err: &ServiceError,
-) -> Resp {
-    let answer = Service::transport_fault(err);
-    log_request(
-        contract,
-        None,
-        None,
-        correlation_id,
-        answer.result,
-        started,
-        state,
-        &[],
-    );
-    if let Some(fault) = &answer.fault {
-        tracing::info!(correlation_id, log_id = %fault.log_id, reason = %fault.message, "fault");
-    }
-    xml(StatusCode::INTERNAL_SERVER_ERROR, answer.body)
-}
-
-/// 503 with Retry-After and a Fault saying who is over which limit.
-fn overloaded(refusal: Refusal, consumer: Option<&str>) -> Resp {
-    let reason = match refusal {
-        Refusal::Busy => {
-            "the service is at its limit of requests in flight; retry after 1 second".to_owned()
-        }
-        Refusal::ConsumerBusy => format!(
-            "consumer {} has too many requests in flight; retry after 1 second",
-            consumer.unwrap_or("-")
-        ),
-    };
-    let answer = Service::transport_fault(&ServiceError::Overloaded(reason));
-    if let Some(fault) = &answer.fault {
-        tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
-    }
-    let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, answer.body);
-    r.headers_mut()
-        .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
-}
-
-fn too_large(state: &AppState) -> Resp {
-    plain(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &format!(
-            "the request body exceeds {} bytes",
-            state.limits.max_body_bytes
-        ),
-    )
-}
-
-/// The one structured line per request.
-#[allow(clippy::too_many_arguments)]
-fn log_request(
-    contract: Contract,
-    consumer: Option<&str>,
-    logical_address: Option<&str>,
-    correlation_id: &str,
-    result: RequestResult,
-    started: Instant,
-    state: &AppState,
-    body: &[u8],
-) {
-    let elapsed = started.elapsed();
-    state
-        .service
-        .control()
-        .record(contract, consumer, correlation_id, result, elapsed, body);
-    let result = result.as_str();
-    state.metrics.record(contract.name(), result, elapsed);
-    tracing::info!(
-        contract = contract.name(),
-        consumer = consumer.unwrap_or("-"),
-        logical_address = logical_address.unwrap_or("-"),
-        correlation_id,
-        result,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
 }

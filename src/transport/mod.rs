@@ -2,6 +2,7 @@
 
 pub(crate) mod activity;
 mod dev_trust;
+mod endpoint;
 pub(crate) mod http;
 pub mod identity;
 pub(crate) mod limiter;

@@ -8,20 +8,83 @@ use super::reader::Element;
 
 /// A request that is well-formed but not valid against the contract's schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
+#[error("{path}: {problem}")]
 pub struct DecodeError {
     /// Element path, e.g. `GetPersonsForProfile/personId[2]/root`.
     pub path: String,
-    /// What is wrong, in words.
-    pub(crate) message: String,
+    /// What is wrong.
+    pub problem: DecodeProblem,
+}
+
+/// What is wrong at a path; the texts are the Fault's words (tests/messages pins them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeProblem {
+    /// A complex-type element carries text.
+    #[error("has text where only child elements are allowed")]
+    TextInComplexElement,
+    /// A foreign (`xs:any`) element stands before one of ours.
+    #[error("an element of namespace {namespace} stands before {ours}: extension elements (xs:any) go at the end")]
+    ExtensionNotAtEnd {
+        /// The foreign element's namespace.
+        namespace: String,
+        /// Our element that follows it.
+        ours: String,
+    },
+    /// An element without a namespace.
+    #[error("element has no namespace; expected namespace {expected}")]
+    NoNamespace {
+        /// The contract's namespace.
+        expected: String,
+    },
+    /// An element repeated beyond its `maxOccurs`.
+    #[error("more than {max} occurrences")]
+    TooMany {
+        /// `maxOccurs`.
+        max: usize,
+    },
+    /// An element unknown here, or out of the schema's order.
+    #[error("unexpected element: unknown here or out of the schema's order")]
+    Unexpected,
+    /// A required element is there, but under another namespace.
+    #[error("is in namespace {}; expected namespace {expected}", found.as_deref().unwrap_or("(none)"))]
+    WrongNamespace {
+        /// The namespace it has, if any.
+        found: Option<String>,
+        /// The contract's namespace.
+        expected: String,
+    },
+    /// A required element is missing.
+    #[error("required element is missing{}", instead.as_deref().map(|n| format!(" (found {n} instead)")).unwrap_or_default())]
+    Missing {
+        /// The element that stands where it should be, if any.
+        instead: Option<String>,
+    },
+    /// A simple-type element has child elements.
+    #[error("must hold text only, not child elements")]
+    ChildrenInSimpleElement,
+    /// Not `true`, `false`, `1` or `0`.
+    #[error("is not an xs:boolean (true, false, 1 or 0)")]
+    NotBoolean,
+    /// Not an `xs:int`.
+    #[error("is not an xs:int")]
+    NotInt,
+    /// Longer than the type allows.
+    #[error("is longer than {max} characters")]
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// Not 14 characters.
+    #[error("must be a Timestamp of exactly 14 characters YYYYMMDDhhmmss")]
+    NotTimestamp,
 }
 
 impl DecodeError {
-    /// An error at `path`.
-    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// `problem` at `path`.
+    pub(crate) fn new(path: impl Into<String>, problem: DecodeProblem) -> Self {
         Self {
             path: path.into(),
-            message: message.into(),
+            problem,
         }
     }
 }
@@ -39,10 +102,7 @@ impl<'a> Seq<'a> {
     pub fn new(el: &'a Element, ns: &'a str, path: impl Into<String>) -> Result<Self, DecodeError> {
         let path = path.into();
         if !el.text.trim().is_empty() {
-            return Err(DecodeError::new(
-                path,
-                "has text where only child elements are allowed",
-            ));
+            return Err(DecodeError::new(path, DecodeProblem::TextInComplexElement));
         }
         Ok(Self {
             ns,
@@ -68,11 +128,10 @@ impl<'a> Seq<'a> {
                         None => Ok(()),
                         Some(f) => Err(DecodeError::new(
                             format!("{}/{}", self.path, f.name),
-                            format!(
-                                "an element of namespace {} stands before {}: extension elements (xs:any) go at the end",
-                                f.ns.as_deref().unwrap_or(""),
-                                el.name
-                            ),
+                            DecodeProblem::ExtensionNotAtEnd {
+                                namespace: f.ns.as_deref().unwrap_or("").to_owned(),
+                                ours: el.name.clone(),
+                            },
                         )),
                     };
                 }
@@ -83,7 +142,9 @@ impl<'a> Seq<'a> {
                 None => {
                     return Err(DecodeError::new(
                         format!("{}/{}", self.path, el.name),
-                        format!("element has no namespace; expected namespace {}", self.ns),
+                        DecodeProblem::NoNamespace {
+                            expected: self.ns.to_owned(),
+                        },
                     ))
                 }
             }
@@ -123,7 +184,7 @@ impl<'a> Seq<'a> {
             if found.len() == max {
                 return Err(DecodeError::new(
                     format!("{}/{name}", self.path),
-                    format!("more than {max} occurrences"),
+                    DecodeProblem::TooMany { max },
                 ));
             }
             found.push(el);
@@ -150,7 +211,7 @@ impl<'a> Seq<'a> {
             None => Ok(()),
             Some(el) => Err(DecodeError::new(
                 format!("{}/{}", self.path, el.name),
-                "unexpected element: unknown here or out of the schema's order",
+                DecodeProblem::Unexpected,
             )),
         }
     }
@@ -166,17 +227,18 @@ impl<'a> Seq<'a> {
         match (elsewhere, self.parent.children.get(self.pos)) {
             (Some(el), _) => DecodeError::new(
                 path,
-                format!(
-                    "is in namespace {}; expected namespace {}",
-                    el.ns.as_deref().unwrap_or("(none)"),
-                    self.ns
-                ),
+                DecodeProblem::WrongNamespace {
+                    found: el.ns.as_deref().map(str::to_owned),
+                    expected: self.ns.to_owned(),
+                },
             ),
             (None, Some(next)) => DecodeError::new(
                 path,
-                format!("required element is missing (found {} instead)", next.name),
+                DecodeProblem::Missing {
+                    instead: Some(next.name.clone()),
+                },
             ),
-            (None, None) => DecodeError::new(path, "required element is missing"),
+            (None, None) => DecodeError::new(path, DecodeProblem::Missing { instead: None }),
         }
     }
 }
@@ -188,7 +250,7 @@ pub fn text<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
     } else {
         Err(DecodeError::new(
             path,
-            "must hold text only, not child elements",
+            DecodeProblem::ChildrenInSimpleElement,
         ))
     }
 }
@@ -198,10 +260,7 @@ pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
     match text(el, path)?.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(DecodeError::new(
-            path,
-            "is not an xs:boolean (true, false, 1 or 0)",
-        )),
+        _ => Err(DecodeError::new(path, DecodeProblem::NotBoolean)),
     }
 }
 
@@ -209,10 +268,7 @@ pub fn boolean(el: &Element, path: &str) -> Result<bool, DecodeError> {
 pub(crate) fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() > max {
-        return Err(DecodeError::new(
-            path,
-            format!("is longer than {max} characters"),
-        ));
+        return Err(DecodeError::new(path, DecodeProblem::TooLong { max }));
     }
     Ok(s)
 }
@@ -221,10 +277,7 @@ pub(crate) fn bounded<'e>(el: &'e Element, path: &str, max: usize) -> Result<&'e
 pub(crate) fn timestamp<'e>(el: &'e Element, path: &str) -> Result<&'e str, DecodeError> {
     let s = text(el, path)?;
     if s.chars().count() != 14 {
-        return Err(DecodeError::new(
-            path,
-            "must be a Timestamp of exactly 14 characters YYYYMMDDhhmmss",
-        ));
+        return Err(DecodeError::new(path, DecodeProblem::NotTimestamp));
     }
     Ok(s)
 }
@@ -251,11 +304,10 @@ mod tests {
         let el = doc(r#"<a xmlns="urn:x" xmlns:o="urn:o"><b>1</b><o:ext/><c>2</c></a>"#);
         let mut s = Seq::new(&el, "urn:x", "a").unwrap();
         s.required("b").unwrap();
-        assert!(s
-            .optional("c")
-            .unwrap_err()
-            .message
-            .contains("go at the end"));
+        assert!(matches!(
+            s.optional("c").unwrap_err().problem,
+            DecodeProblem::ExtensionNotAtEnd { .. }
+        ));
     }
 
     #[test]
@@ -270,13 +322,16 @@ mod tests {
             .unwrap()
             .required("b")
             .unwrap_err();
-        assert!(err.message.contains("no namespace"), "{err}");
+        assert!(
+            matches!(err.problem, DecodeProblem::NoNamespace { .. }),
+            "{err}"
+        );
         let el = doc(r#"<x:a xmlns:x="urn:x" xmlns:y="urn:y"><y:b/></x:a>"#);
         let err = Seq::new(&el, "urn:x", "a")
             .unwrap()
             .required("b")
             .unwrap_err();
-        assert!(err.message.contains("is in namespace urn:y"), "{err}");
+        assert!(err.to_string().contains("is in namespace urn:y"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,6 @@ pub mod decode;
 pub(crate) mod reader;
 pub(crate) mod writer;
 
-pub use decode::{DecodeError, Seq};
+pub use decode::{DecodeError, DecodeProblem, Seq};
 pub use reader::{parse, Element, Limits, XmlError};
 pub(crate) use writer::XmlWriter;

@@ -59,7 +59,6 @@ pub(crate) struct Attr {
     pub(crate) ns: Option<Arc<str>>,
     /// Local name.
     pub name: String,
-    /// Unescaped value.
     pub(crate) value: String,
 }
 

@@ -1,7 +1,7 @@
 //! The layering of docs/ARCHITECTURE.md, enforced: every `crate::<module>` a file under
 //! `src/` refers to must be allowed for that file's module by the document's table.
 
-use crate::common::repo;
+use crate::common::{repo, rust_files};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -32,9 +32,11 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
     Some(first.trim_end_matches(".rs").to_owned())
 }
 
-/// Every `crate::name` in `text`, comments included (a path in a doc comment is a claim too).
-fn referenced_modules(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// Every `crate::name` in `text`, comments included (a path in a doc comment is a claim too),
+/// with the names used under it: `crate::service::{Call, Service}` → `service`: `Call`,
+/// `Service`.
+fn references(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (i, _) in text.match_indices("crate::") {
         let preceded_by_ident = text[..i]
             .chars()
@@ -44,26 +46,106 @@ fn referenced_modules(text: &str) -> BTreeSet<String> {
             continue;
         }
         let rest = &text[i + "crate::".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
+        let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
         if !name.is_empty() {
-            out.insert(name);
+            let tail = path_tail(&rest[name.len()..]);
+            out.entry(name).or_default().extend(identifiers(tail));
         }
     }
     out
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read src").flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
+/// The modules `text` refers to as `crate::name`.
+fn referenced_modules(text: &str) -> BTreeSet<String> {
+    references(text).into_keys().collect()
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The rest of a path after its first segment: `::a::{B, c::D}` up to the closing brace,
+/// or `::a::B` up to the first character that is not part of a path.
+fn path_tail(rest: &str) -> &str {
+    let mut depth = 0usize;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return &rest[..i],
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &rest[..=i];
+                }
+            }
+            c if depth > 0 || is_ident(c) || c == ':' => {}
+            _ => return &rest[..i],
         }
     }
+    rest
+}
+
+fn identifiers(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !is_ident(c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+}
+
+/// What each top-level module re-exports from another (`pub use crate::b::X;` in `a`):
+/// module → name → the module the name really comes from.
+fn re_exports(
+    src: &Path,
+    files: &[std::path::PathBuf],
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for file in files {
+        let Some(module) = module_of(src, file) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(file).expect("read source");
+        for statement in text.split(';') {
+            let Some(used) = re_exported_path(statement) else {
+                continue;
+            };
+            for (origin, names) in references(used) {
+                if origin != module {
+                    for name in names {
+                        out.entry(module.clone())
+                            .or_default()
+                            .insert(name, origin.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `crate::…` path of a `pub use` or `pub(…) use` statement.
+fn re_exported_path(statement: &str) -> Option<&str> {
+    let line = statement.trim_start();
+    let rest = line.strip_prefix("pub")?;
+    let rest = match rest.strip_prefix('(') {
+        Some(scoped) => &scoped[scoped.find(')')? + 1..],
+        None => rest,
+    };
+    let used = rest.trim_start().strip_prefix("use ")?.trim_start();
+    used.starts_with("crate::").then_some(used)
+}
+
+/// The modules a file uses, a re-exported name counted as its real module.
+fn used_modules(
+    text: &str,
+    re_exports: &BTreeMap<String, BTreeMap<String, String>>,
+) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for (module, names) in references(text) {
+        if let Some(exported) = re_exports.get(&module) {
+            used.extend(names.iter().filter_map(|n| exported.get(n)).cloned());
+        }
+        used.insert(module);
+    }
+    used
 }
 
 #[test]
@@ -74,8 +156,8 @@ fn every_module_imports_only_what_docs_architecture_md_allows() {
         "the table of docs/ARCHITECTURE.md was not found: {allowed:?}"
     );
     let src = repo().join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = rust_files(&src);
+    let re_exports = re_exports(&src, &files);
     let mut violations = Vec::new();
     let mut checked = 0;
     for file in &files {
@@ -93,7 +175,7 @@ fn every_module_imports_only_what_docs_architecture_md_allows() {
             continue;
         };
         let text = std::fs::read_to_string(file).expect("read source");
-        for used in referenced_modules(&text) {
+        for used in used_modules(&text, &re_exports) {
             checked += 1;
             if used != module && !may_use.contains(&used) {
                 violations.push(format!(
@@ -120,4 +202,25 @@ fn the_scan_catches_an_upward_import() {
         "use crate::service::Service;\nfn f() { crate::store::x(); pu_crate::nothing(); }",
     );
     assert_eq!(refs.into_iter().collect::<Vec<_>>(), ["service", "store"]);
+}
+
+#[test]
+fn a_re_export_does_not_hide_the_module_it_comes_from() {
+    let exporting =
+        "pub(crate) use crate::contracts::{Contract, other::Thing};\nuse crate::soap::Fault;";
+    let statements: Vec<&str> = exporting.split(';').filter_map(re_exported_path).collect();
+    assert_eq!(statements, ["crate::contracts::{Contract, other::Thing}"]);
+    let mut re_exports = BTreeMap::new();
+    re_exports.insert(
+        "service".to_owned(),
+        BTreeMap::from([("Contract".to_owned(), "contracts".to_owned())]),
+    );
+    let used = used_modules(
+        "use crate::service::{\n    Call, Contract,\n};\nfn f() { crate::metrics::global(); }",
+        &re_exports,
+    );
+    assert_eq!(
+        used.into_iter().collect::<Vec<_>>(),
+        ["contracts", "metrics", "service"]
+    );
 }

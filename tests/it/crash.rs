@@ -93,20 +93,6 @@ async fn sigkill_during_updates_loses_no_acknowledged_update_postgresql() {
     );
 }
 
-/// The environment that points the service at the test PostgreSQL database `db_url`.
-fn postgres_env(db_url: &str) -> [(&'static str, String); 3] {
-    [
-        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
-        ("PU_ADAPTER_POSTGRES_URL", db_url.to_owned()),
-        (
-            "PU_ADAPTER_STORE__POSTGRES_CA",
-            test_postgres_ca()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
-    ]
-}
-
 /// Streams updates, SIGKILLs the service with one in flight, restarts it on the same store
 /// and checks the stored record is the last acknowledged update (or the one in flight),
 /// whole. Returns how many updates were acknowledged.

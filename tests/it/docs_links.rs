@@ -294,23 +294,10 @@ fn defines(source: &str, item: &str) -> bool {
     })
 }
 
-/// Every `.rs` file under `dir`.
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// The files of module `name`: `tests/it/<name>.rs`, `src/**/<name>.rs`, `…/<name>/mod.rs`.
 fn module_files(root: &Path, name: &str) -> Vec<PathBuf> {
-    let mut all = Vec::new();
-    rust_files(&root.join("src"), &mut all);
-    rust_files(&root.join("tests/it"), &mut all);
+    let mut all = crate::common::rust_files(&root.join("src"));
+    all.extend(crate::common::rust_files(&root.join("tests/it")));
     let file = format!("{name}.rs");
     all.into_iter()
         .filter(|p| {

@@ -56,16 +56,7 @@ impl Backend {
     fn env(&self) -> Vec<(&'static str, String)> {
         match self.url() {
             None => Vec::new(),
-            Some(url) => vec![
-                ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
-                ("PU_ADAPTER_POSTGRES_URL", url),
-                (
-                    "PU_ADAPTER_STORE__POSTGRES_CA",
-                    test_postgres_ca()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                ),
-            ],
+            Some(url) => postgres_env(&url),
         }
     }
 
@@ -190,27 +181,6 @@ fn secrets() -> (String, String) {
     )
 }
 
-fn person_id(pnr: &str) -> String {
-    format!("<c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension>")
-}
-
-fn update(pnr: &str, version: Option<&str>, contacts: &[(&str, &str)]) -> String {
-    let c = Contract::UpdatePersonContactInformation;
-    let version = version
-        .map(|v| format!("<versionToUpdate>{v}</versionToUpdate>"))
-        .unwrap_or_default();
-    let entries: String = contacts
-        .iter()
-        .map(|(t, v)| format!("<contactInformation><c:contactType>{t}</c:contactType><c:value>{v}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation>"))
-        .collect();
-    let id = person_id(pnr);
-    envelope(&format!(
-        r#"<{n} xmlns="{ns}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id>{id}</c:id></actor><personId>{id}</personId>{version}{entries}</{n}>"#,
-        n = c.name(),
-        ns = c.responder_ns()
-    ))
-}
-
 /// Sends an update and returns the new version; panics unless it was accepted.
 async fn updated(running: &pu_adapter::app::Running, body: &str) -> String {
     let r = post(
@@ -235,7 +205,12 @@ async fn store_secrets(
 ) -> String {
     let version = updated(
         running,
-        &update(HANNA, None, &[("email", email), ("sms", sms)]),
+        &update(
+            Contract::UpdatePersonContactInformation,
+            HANNA,
+            None,
+            &[("email", email), ("sms", sms)],
+        ),
     )
     .await;
     let started = Instant::now();
@@ -328,7 +303,16 @@ async fn co2_an_update_dropping_one_value_scrubs_it_from_every_file_within_10_s(
         let running = start_on(&backend, dir.path()).await;
         let (email, sms) = secrets();
         let version = store_secrets(&running, &backend, dir.path(), (&email, &sms)).await;
-        updated(&running, &update(HANNA, Some(&version), &[("sms", &sms)])).await;
+        updated(
+            &running,
+            &update(
+                Contract::UpdatePersonContactInformation,
+                HANNA,
+                Some(&version),
+                &[("sms", &sms)],
+            ),
+        )
+        .await;
         let took = gone_within_10_s(&backend, dir.path(), &[&email]).await;
         assert!(
             backend.files_hold(dir.path(), &sms),
@@ -351,7 +335,16 @@ async fn co2_a_withdrawal_scrubs_every_value_from_every_file_within_10_s() {
         let running = start_on(&backend, dir.path()).await;
         let (email, sms) = secrets();
         let version = store_secrets(&running, &backend, dir.path(), (&email, &sms)).await;
-        updated(&running, &update(HANNA, Some(&version), &[])).await;
+        updated(
+            &running,
+            &update(
+                Contract::UpdatePersonContactInformation,
+                HANNA,
+                Some(&version),
+                &[],
+            ),
+        )
+        .await;
         let took = gone_within_10_s(&backend, dir.path(), &[&email, &sms]).await;
         eprintln!(
             "{}: withdrawn values gone from every file after {took:?}",

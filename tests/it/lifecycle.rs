@@ -13,26 +13,6 @@ const FRIDA: &str = "197505055678"; // skyddad folkbokföring
 const INGRID: &str = "194003031129"; // deceased (AV)
 const CECILIA: &str = "201806051239"; // born 2018, guardians Anna and Bertil
 
-fn person_id(pnr: &str) -> String {
-    format!("<c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension>")
-}
-
-fn update(c: Contract, pnr: &str, version: Option<&str>, contacts: &[(&str, &str)]) -> String {
-    let version = version
-        .map(|v| format!("<versionToUpdate>{v}</versionToUpdate>"))
-        .unwrap_or_default();
-    let entries: String = contacts
-        .iter()
-        .map(|(t, v)| format!("<contactInformation><c:contactType>{t}</c:contactType><c:value>{v}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation>"))
-        .collect();
-    let id = person_id(pnr);
-    envelope(&format!(
-        r#"<{n} xmlns="{ns}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id>{id}</c:id></actor><personId>{id}</personId>{version}{entries}</{n}>"#,
-        n = c.name(),
-        ns = c.responder_ns()
-    ))
-}
-
 fn read(c: Contract, pnr: &str, profile: Option<&str>) -> String {
     let extra = profile
         .map(|p| {

@@ -1,8 +1,6 @@
 //! Every rule ID in docs/rules.md has a test that names it (docs/rules.md requires it).
 //! The table is the repository's own: without it these tests fail, they never skip.
 
-use std::path::Path;
-
 /// The rule table the code implements, from the repository.
 fn rules_md() -> String {
     let path = crate::common::repo().join("docs/rules.md");
@@ -34,17 +32,6 @@ fn rule_ids(rules: &str) -> Vec<String> {
         })
         .map(str::to_owned)
         .collect()
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
 }
 
 /// A test names rule `CT-4` when its function is `fn ct4_…`, or a comment `// CT-4` stands right above its `#[test]`.
@@ -89,9 +76,10 @@ fn read_all(files: &[std::path::PathBuf]) -> Vec<(String, String)> {
 fn every_rule_in_rules_md_has_a_test() {
     let ids = rule_ids(&rules_md());
     assert!(ids.len() >= 20, "found only {ids:?} in docs/rules.md");
-    let mut files = Vec::new();
-    rust_files(&crate::common::repo().join("src"), &mut files);
-    rust_files(&crate::common::repo().join("tests"), &mut files);
+    let mut files = crate::common::rust_files(&crate::common::repo().join("src"));
+    files.extend(crate::common::rust_files(
+        &crate::common::repo().join("tests"),
+    ));
     let sources = read_all(&files);
     let missing: Vec<&String> = ids
         .iter()
@@ -129,8 +117,7 @@ fn refused_examples_naming(id: &str) -> usize {
 fn every_rule_is_exercised_end_to_end() {
     let ids = rule_ids(&rules_md());
     assert!(ids.len() >= 20, "found only {ids:?} in docs/rules.md");
-    let mut files = Vec::new();
-    rust_files(&crate::common::repo().join("tests/it"), &mut files);
+    let files = crate::common::rust_files(&crate::common::repo().join("tests/it"));
     let sources = read_all(&files);
     let missing: Vec<&String> = ids
         .iter()

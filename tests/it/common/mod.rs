@@ -57,11 +57,64 @@ pub(crate) fn admin_http(
     )
 }
 
-/// A TCP port free on loopback now.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Every `.rs` file under `dir`, for the tests that read the sources (architecture, rule
+/// coverage, the documents' citations).
+pub(crate) fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    collect_rust_files(dir, &mut out);
+    out
+}
+
+fn collect_rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// A personnummer's `personId`/`id` children (root and extension).
+pub(crate) fn person_id(pnr: &str) -> String {
+    format!("<c:root>1.2.752.129.2.1.3.1</c:root><c:extension>{pnr}</c:extension>")
+}
+
+/// An update of `pnr` by the person themself, with `(type, value)` entries, all
+/// digitalNotification=true.
+pub(crate) fn update(
+    c: pu_adapter::contracts::Contract,
+    pnr: &str,
+    version: Option<&str>,
+    contacts: &[(&str, &str)],
+) -> String {
+    let version = version
+        .map(|v| format!("<versionToUpdate>{v}</versionToUpdate>"))
+        .unwrap_or_default();
+    let entries: String = contacts
+        .iter()
+        .map(|(t, v)| format!("<contactInformation><c:contactType>{t}</c:contactType><c:value>{v}</c:value><c:digitalNotification>true</c:digitalNotification></contactInformation>"))
+        .collect();
+    let id = person_id(pnr);
+    envelope(&format!(
+        r#"<{n} xmlns="{ns}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><actor><c:id>{id}</c:id></actor><personId>{id}</personId>{version}{entries}</{n}>"#,
+        n = c.name(),
+        ns = c.responder_ns()
+    ))
+}
+
+/// The environment that points a `pu-adapter` process at the test PostgreSQL database
+/// `db_url` (verified TLS when the suite's CA is set).
+pub(crate) fn postgres_env(db_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PU_ADAPTER_STORE_KIND", "postgresql".to_owned()),
+        ("PU_ADAPTER_POSTGRES_URL", db_url.to_owned()),
+        (
+            "PU_ADAPTER_STORE__POSTGRES_CA",
+            test_postgres_ca()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    ]
 }

@@ -11,11 +11,18 @@ use crate::store::StoreKind;
 use crate::transport::tls::TlsFiles;
 use crate::transport::HttpLimits;
 use crate::xml::Limits;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod env;
+mod error;
+
+use env::env_layer;
+use error::describe;
+pub use error::{ConfigError, Origin, ShapeProblem, ShapeProblemKind};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -33,13 +40,13 @@ pub struct Config {
     pub load_demo: bool,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
-    /// TLS files.
+    /// The server certificate, its key, the client CA and CRLs (mutual TLS).
     pub tls: TlsConfig,
     /// Storage backend.
     pub store: StoreConfig,
     /// HTTP and XML limits.
     pub limits: LimitsConfig,
-    /// Rule settings.
+    /// Which reserve-identity roots are accepted, and what Unrestricted consumers may update.
     pub rules: RulesConfig,
     /// Consumers and the contracts each may call.
     pub consumers: Vec<ConsumerConfig>,
@@ -124,11 +131,7 @@ impl TlsConfig {
                 allow_development_certificates: self.allow_development_certificates,
                 crls: self.crls.clone(),
             }),
-            _ => Err(ConfigError::Invalid(format!(
-                "{} not set: a configuration file must name the server certificate, its key and the CA that issues consumer certificates \
-                 (the development certificates apply only when no --config is given)",
-                missing.join(", ")
-            ))),
+            _ => Err(ConfigError::TlsFilesNotSet(missing)),
         }
     }
 }
@@ -160,7 +163,7 @@ pub struct StoreConfig {
     pub audit_journal: Option<PathBuf>,
 }
 
-/// Limits.
+/// The `[limits]` table: HTTP and XML limits, each with a default.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -231,22 +234,29 @@ pub enum Grant {
     Contract(Contract),
 }
 
-impl TryFrom<String> for Grant {
-    type Error = String;
+/// A grant that names no contract.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown contract {0:?}; use \"*\" or one of {names}", names = contract_names())]
+pub struct UnknownContract(String);
 
-    fn try_from(name: String) -> Result<Self, String> {
+fn contract_names() -> String {
+    Contract::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl TryFrom<String> for Grant {
+    type Error = UnknownContract;
+
+    fn try_from(name: String) -> Result<Self, UnknownContract> {
         if name == "*" {
             return Ok(Grant::AllRestricted);
         }
         Contract::from_name(&name)
             .map(Grant::Contract)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Contract::ALL.iter().map(|c| c.name()).collect();
-                format!(
-                    "unknown contract {name:?}; use \"*\" or one of {}",
-                    names.join(", ")
-                )
-            })
+            .ok_or(UnknownContract(name))
     }
 }
 
@@ -325,17 +335,6 @@ impl Default for RulesConfig {
     }
 }
 
-/// Why a configuration is unusable; the text names the key, file or variable.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file, an environment variable or a value does not fit the configuration's shape.
-    #[error("{0}")]
-    Layer(String),
-    /// A value is wrong.
-    #[error("{0}")]
-    Invalid(String),
-}
-
 /// The configuration, validated: what the service starts with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -347,15 +346,15 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Load the demo persons into an empty store at start.
     pub load_demo: bool,
-    /// The TLS files.
+    /// The TLS files, all three named (development files only without `--config`).
     pub tls: TlsFiles,
     /// HSA-ids of the service platform's certificates.
     pub platform_hsa_ids: Vec<String>,
-    /// The store.
+    /// The store to open, with what it needs.
     pub store: StoreSettings,
     /// The audit journal's directory.
     pub audit_journal: PathBuf,
-    /// HTTP limits.
+    /// Body size, timeouts and connection and in-flight caps.
     pub http: HttpLimits,
     /// What the service needs: identifiers, rules, XML limits, authorisation.
     pub service: ServiceConfig,
@@ -366,7 +365,7 @@ pub struct Settings {
 pub enum StoreSettings {
     /// An SQLite file.
     Sqlite {
-        /// The database file.
+        /// The SQLite database file (`data_dir/pu-adapter.db` unless `store.sqlite_file`).
         file: PathBuf,
         /// Reader connections and page-cache budget.
         tuning: crate::store::sqlite::SqliteTuning,
@@ -397,82 +396,6 @@ fn local_postgres(url: &str) -> bool {
         #[cfg(unix)]
         postgres::config::Host::Unix(_) => true,
     })
-}
-
-/// Short environment names kept from before the layering: each is a full key path.
-const ENV_ALIASES: &[(&str, &str)] = &[
-    ("STORE_KIND", "store.kind"),
-    ("POSTGRES_URL", "store.postgres_url"),
-    ("SQLITE_READERS", "store.sqlite_readers"),
-    ("SQLITE_CACHE_MIB", "store.sqlite_cache_mib"),
-];
-
-/// Variables with the prefix that are not configuration keys (read by the CLI itself).
-const ENV_NOT_KEYS: &[&str] = &["CONFIG", "LOG", "BIN"];
-
-/// Prefixes of variables read by the test and benchmark harnesses, not by the service.
-const ENV_HARNESS_PREFIXES: &[&str] = &["TEST_", "BENCH_"];
-
-/// `PU_ADAPTER_<KEY>`, nested keys joined by `__` (`PU_ADAPTER_LIMITS__MAX_IN_FLIGHT=512`).
-fn env_layer() -> Env {
-    Env::prefixed("PU_ADAPTER_")
-        .filter(|k| {
-            let upper = k.as_str().to_ascii_uppercase();
-            !ENV_NOT_KEYS.iter().any(|n| upper == *n)
-                && !ENV_HARNESS_PREFIXES.iter().any(|p| upper.starts_with(p))
-        })
-        .map(|k| {
-            let upper = k.as_str().to_ascii_uppercase();
-            match ENV_ALIASES.iter().find(|(alias, _)| *alias == upper) {
-                Some((_, path)) => (*path).into(),
-                None => k.as_str().to_ascii_lowercase().replace("__", ".").into(),
-            }
-        })
-        .lowercase(false)
-        .split("__")
-}
-
-/// The environment variable that sets `path`.
-fn env_name(path: &[String]) -> String {
-    let dotted = path.join(".");
-    match ENV_ALIASES.iter().find(|(_, p)| *p == dotted) {
-        Some((alias, _)) => format!("PU_ADAPTER_{alias}"),
-        None => format!("PU_ADAPTER_{}", path.join("__").to_ascii_uppercase()),
-    }
-}
-
-/// One error per line, each naming the key and where the value came from.
-fn describe(errors: figment::Error) -> ConfigError {
-    let lines: Vec<String> = errors
-        .into_iter()
-        .map(|e| {
-            let key = e.path.join(".");
-            let from_env = e
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.name.contains("environment"));
-            let source = e
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source.as_ref())
-                .map(ToString::to_string);
-            match (&e.kind, from_env) {
-                (
-                    figment::error::Kind::InvalidType(figment::error::Actual::Str(v), expected),
-                    true,
-                ) if expected.contains("integer") || expected.starts_with('u') => {
-                    format!("{}={v:?} is not a whole number", env_name(&e.path))
-                }
-                (_, true) => format!("{}: {}", env_name(&e.path), e.kind),
-                (kind, false) => match source {
-                    Some(file) if key.is_empty() => format!("{file}: {kind}"),
-                    Some(file) => format!("{file}: {key}: {kind}"),
-                    None => format!("{key}: {kind}"),
-                },
-            }
-        })
-        .collect();
-    ConfigError::Layer(lines.join("\n"))
 }
 
 impl Config {
@@ -513,10 +436,7 @@ impl Config {
         let mut layers = Figment::from(Serialized::defaults(base));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError::Layer(format!(
-                    "{}: no such configuration file",
-                    path.display()
-                )));
+                return Err(ConfigError::NoSuchFile(path.to_owned()));
             }
             layers = layers.merge(Toml::file(path));
         }
@@ -527,9 +447,7 @@ impl Config {
     pub(crate) fn settings(&self) -> Result<Settings, ConfigError> {
         let public_url = match &self.public_url {
             Some(url) if !url.starts_with("https://") => {
-                return Err(ConfigError::Invalid(format!(
-                    "public_url = {url:?}: must start with https://"
-                )))
+                return Err(ConfigError::PublicUrlNotHttps(url.clone()))
             }
             other => other.clone(),
         };
@@ -548,7 +466,7 @@ impl Config {
             ),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+                return Err(ConfigError::Zero { key });
             }
         }
         let admin_loopback = self
@@ -560,10 +478,7 @@ impl Config {
             && !admin_loopback
             && self.control.token.as_deref().is_none_or(str::is_empty)
         {
-            return Err(ConfigError::Invalid(format!(
-                "control.enabled with admin_listen = {:?} (not loopback) needs control.token",
-                self.admin_listen
-            )));
+            return Err(ConfigError::ControlWithoutToken(self.admin_listen.clone()));
         }
         Ok(Settings {
             listen: self.listen.clone(),
@@ -582,9 +497,9 @@ impl Config {
     /// The store part of the settings (all that `import` and `audit` need).
     pub fn store_settings(&self) -> Result<StoreSettings, ConfigError> {
         match self.store.kind {
-            StoreKind::Sqlite if self.store.sqlite_readers == 0 => Err(ConfigError::Invalid(
-                "store.sqlite_readers must be at least 1".into(),
-            )),
+            StoreKind::Sqlite if self.store.sqlite_readers == 0 => Err(ConfigError::Zero {
+                key: "store.sqlite_readers",
+            }),
             StoreKind::Sqlite => Ok(StoreSettings::Sqlite {
                 file: self.sqlite_file(),
                 tuning: crate::store::sqlite::SqliteTuning {
@@ -594,15 +509,15 @@ impl Config {
             }),
             StoreKind::Postgresql => match &self.store.postgres_url {
                 Some(url)
-                    if self.store.postgres_ca.as_deref().is_none_or(|p| p.as_os_str().is_empty())
+                    if self
+                        .store
+                        .postgres_ca
+                        .as_deref()
+                        .is_none_or(|p| p.as_os_str().is_empty())
                         && !self.store.postgres_insecure_plaintext
                         && !local_postgres(url) =>
                 {
-                    Err(ConfigError::Invalid(
-                        "store.postgres_url names a host that is not loopback or a local socket: set store.postgres_ca \
-                         (TLS, verified) or, for a staging network only, store.postgres_insecure_plaintext = true"
-                            .into(),
-                    ))
+                    Err(ConfigError::PostgresPlaintextBeyondLoopback)
                 }
                 Some(url) if !url.trim().is_empty() => Ok(StoreSettings::Postgresql {
                     url: url.clone(),
@@ -613,9 +528,7 @@ impl Config {
                         .clone()
                         .filter(|p| !p.as_os_str().is_empty()),
                 }),
-                _ => Err(ConfigError::Invalid(
-                    "store.kind = postgresql needs store.postgres_url".into(),
-                )),
+                _ => Err(ConfigError::PostgresUrlMissing),
             },
         }
     }
@@ -658,7 +571,6 @@ impl Config {
         })
     }
 
-    /// The HTTP limits.
     pub(crate) fn http_limits(&self) -> HttpLimits {
         let l = &self.limits;
         HttpLimits {
@@ -684,7 +596,6 @@ impl Config {
         }
     }
 
-    /// The SQLite file.
     pub(crate) fn sqlite_file(&self) -> PathBuf {
         self.store
             .sqlite_file
