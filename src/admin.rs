@@ -372,46 +372,56 @@ fn add_fault(admin: &Admin, body: &Bytes) -> Resp {
     }
 }
 
+/// Why a fault rule was refused: the first problem found, named by its field.
+#[derive(Debug, thiserror::Error)]
+enum FaultRuleError {
+    #[error("not a fault rule: {0}")]
+    NotARule(#[source] serde_json::Error),
+    #[error("contract {given:?} is not one of {}", Contract::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "))]
+    UnknownContract { given: String },
+    #[error("delayMs {0} is outside 0..=60000")]
+    DelayOutOfRange(i64),
+    #[error("fault \"delay\" needs delayMs")]
+    DelayMissing,
+    #[error("delayMs goes only with fault \"delay\"")]
+    DelayWithoutDelayFault,
+    #[error("fault {0:?} is not one of delay, server, unavailable, close")]
+    UnknownFault(String),
+    #[error("count {0} is too large")]
+    CountTooLarge(i64),
+    #[error("count {0} must be at least 1 (omit it for no limit)")]
+    CountBelowOne(i64),
+    #[error("probability {0} must be in (0, 1]")]
+    Probability(f64),
+}
+
 /// Every field checked; the first problem is named.
-fn fault_rule(body: &[u8]) -> Result<FaultRule, String> {
-    let f: FaultJson =
-        serde_json::from_slice(body).map_err(|e| format!("not a fault rule: {e}"))?;
-    let contract = Contract::from_name(&f.contract).ok_or_else(|| {
-        let names: Vec<&str> = Contract::ALL.iter().map(|c| c.name()).collect();
-        format!(
-            "contract {:?} is not one of {}",
-            f.contract,
-            names.join(", ")
-        )
-    })?;
+fn fault_rule(body: &[u8]) -> Result<FaultRule, FaultRuleError> {
+    let f: FaultJson = serde_json::from_slice(body).map_err(FaultRuleError::NotARule)?;
+    let contract =
+        Contract::from_name(&f.contract).ok_or_else(|| FaultRuleError::UnknownContract {
+            given: f.contract.clone(),
+        })?;
     let injection = match (f.fault.as_str(), f.delay_ms) {
         ("delay", Some(ms)) if (0..=60_000).contains(&ms) => {
             Injection::Delay(Duration::from_millis(ms.unsigned_abs()))
         }
-        ("delay", Some(ms)) => return Err(format!("delayMs {ms} is outside 0..=60000")),
-        ("delay", None) => return Err("fault \"delay\" needs delayMs".into()),
-        (_, Some(_)) => return Err("delayMs goes only with fault \"delay\"".into()),
+        ("delay", Some(ms)) => return Err(FaultRuleError::DelayOutOfRange(ms)),
+        ("delay", None) => return Err(FaultRuleError::DelayMissing),
+        (_, Some(_)) => return Err(FaultRuleError::DelayWithoutDelayFault),
         ("server", None) => Injection::ServerFault,
         ("unavailable", None) => Injection::Unavailable,
         ("close", None) => Injection::Close,
-        (other, None) => {
-            return Err(format!(
-                "fault {other:?} is not one of delay, server, unavailable, close"
-            ))
-        }
+        (other, None) => return Err(FaultRuleError::UnknownFault(other.to_owned())),
     };
     let remaining = match f.count {
-        Some(n) if n >= 1 => Some(u32::try_from(n).map_err(|_| format!("count {n} is too large"))?),
-        Some(n) => {
-            return Err(format!(
-                "count {n} must be at least 1 (omit it for no limit)"
-            ))
-        }
+        Some(n) if n >= 1 => Some(u32::try_from(n).map_err(|_| FaultRuleError::CountTooLarge(n))?),
+        Some(n) => return Err(FaultRuleError::CountBelowOne(n)),
         None => None,
     };
     let probability = f.probability.unwrap_or(1.0);
     if !(probability > 0.0 && probability <= 1.0) {
-        return Err(format!("probability {probability} must be in (0, 1]"));
+        return Err(FaultRuleError::Probability(probability));
     }
     Ok(FaultRule {
         contract,

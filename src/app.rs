@@ -148,13 +148,8 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let state = Arc::new(AppState {
         tls: arc_swap::ArcSwap::new(tls_config),
         service: Arc::new(
-            Service::new(settings.service.clone(), stores.clone()).with_control(
-                crate::service::control::Control::new(
-                    config.control.enabled,
-                    config.control.journal_personal_data,
-                    config.control.journal_size,
-                ),
-            ),
+            Service::new(settings.service.clone(), stores.clone())
+                .with_control(control_plane(&config.control)),
         ),
         limits: settings.http,
         platform_ids: settings.platform_hsa_ids.clone(),
@@ -194,4 +189,18 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         stores,
         state,
     })
+}
+
+/// The control plane the configuration asks for (off unless `[control] enabled`).
+fn control_plane(control: &crate::config::ControlConfig) -> crate::service::control::Control {
+    use crate::service::control::{CallLogBodies, Control};
+    if !control.enabled {
+        return Control::disabled();
+    }
+    let bodies = if control.journal_personal_data {
+        CallLogBodies::Kept
+    } else {
+        CallLogBodies::Withheld
+    };
+    Control::keeping(bodies, control.journal_size)
 }

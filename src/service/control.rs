@@ -161,6 +161,15 @@ fn canonical(element: &crate::xml::Element, ctx: &mut ring::hmac::Context) {
     }
 }
 
+/// Whether the call log keeps each request's body (personal data) beside its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallLogBodies {
+    /// Summaries only: no personal data (the default).
+    Withheld,
+    /// The request bodies too (`control.journal_personal_data = true`).
+    Kept,
+}
+
 /// Fault rules and the call log.
 #[derive(Debug)]
 pub struct Control {
@@ -174,11 +183,21 @@ pub struct Control {
 }
 
 impl Control {
-    /// A control plane; disabled, it injects nothing and records nothing.
-    pub fn new(enabled: bool, personal_data: bool, capacity: usize) -> Self {
+    /// The control plane of a service without the control API: it injects nothing and
+    /// records nothing.
+    pub fn disabled() -> Self {
+        Self::with(false, CallLogBodies::Withheld, 1)
+    }
+
+    /// An enabled control plane keeping the last `capacity` calls.
+    pub fn keeping(bodies: CallLogBodies, capacity: usize) -> Self {
+        Self::with(true, bodies, capacity)
+    }
+
+    fn with(enabled: bool, bodies: CallLogBodies, capacity: usize) -> Self {
         Self {
             enabled,
-            personal_data,
+            personal_data: bodies == CallLogBodies::Kept,
             capacity: capacity.max(1),
             faults: Mutex::new(Vec::new()),
             call_log: Mutex::new(VecDeque::new()),
@@ -326,7 +345,7 @@ mod tests {
 
     #[test]
     fn rules_match_by_contract_and_person_count_down_and_a_disabled_plane_does_nothing() {
-        let c = Control::new(true, false, 2);
+        let c = Control::keeping(CallLogBodies::Withheld, 2);
         c.add_fault(FaultRule {
             contract: Contract::GetPersonsForProfile,
             person: Some("191212121212".into()),
@@ -352,7 +371,7 @@ mod tests {
             None,
             "count used up"
         );
-        let off = Control::new(false, false, 2);
+        let off = Control::disabled();
         off.add_fault(FaultRule {
             contract: Contract::GetPersonsForProfile,
             person: None,
@@ -420,7 +439,7 @@ mod tests {
 
     #[test]
     fn at_most_max_fault_rules_are_in_force_and_used_up_ones_make_room() {
-        let c = Control::new(true, false, 2);
+        let c = Control::keeping(CallLogBodies::Withheld, 2);
         let rule = |remaining| FaultRule {
             contract: Contract::PingForConfiguration,
             person: None,

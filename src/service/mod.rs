@@ -177,7 +177,7 @@ impl Service {
     pub fn new(config: ServiceConfig, stores: Stores) -> Self {
         Self {
             config: arc_swap::ArcSwap::from_pointee(config),
-            control: control::Control::new(false, false, 1),
+            control: control::Control::disabled(),
             stores,
         }
     }
