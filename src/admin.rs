@@ -522,34 +522,57 @@ async fn report(admin: &Admin, query: &str) -> Resp {
     }
 }
 
+/// Why a report's query was refused: the first problem, named by its parameter.
+#[derive(Debug, thiserror::Error)]
+enum ReportQueryError {
+    #[error("{name} {value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({source})")]
+    Time {
+        name: String,
+        value: String,
+        #[source]
+        source: chrono::ParseError,
+    },
+    #[error("format {0:?} is not json, junit or text")]
+    Format(String),
+    #[error("{0}: a % not followed by two hex digits")]
+    BadEscape(String),
+    #[error("{0}: not UTF-8")]
+    NotUtf8(String),
+}
+
 /// The report's scope and format from its query; the first problem is named.
-fn report_request(query: &str) -> Result<(crate::report::Scope, ReportFormat), String> {
-    let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
-        query_param(query, name)?
+fn report_request(query: &str) -> Result<(crate::report::Scope, ReportFormat), ReportQueryError> {
+    let param = |name: &str| query_param(query, name);
+    let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ReportQueryError> {
+        param(name)?
             .filter(|v| !v.is_empty())
             .map(|v| {
                 chrono::DateTime::parse_from_rfc3339(&v)
                     .map(|t| t.with_timezone(&chrono::Utc))
-                    .map_err(|e| format!("{name} {v:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"))
+                    .map_err(|source| ReportQueryError::Time {
+                        name: name.to_owned(),
+                        value: v.clone(),
+                        source,
+                    })
             })
             .transpose()
     };
     let scope = crate::report::Scope {
         since: time("since")?,
         until: time("until")?,
-        consumer: query_param(query, "consumer")?.filter(|c| !c.is_empty()),
+        consumer: param("consumer")?.filter(|c| !c.is_empty()),
     };
-    let format = match query_param(query, "format")?.as_deref() {
+    let format = match param("format")?.as_deref() {
         None | Some("json") => ReportFormat::Json,
         Some("junit") => ReportFormat::Junit,
         Some("text") => ReportFormat::Text,
-        Some(other) => return Err(format!("format {other:?} is not json, junit or text")),
+        Some(other) => return Err(ReportQueryError::Format(other.to_owned())),
     };
     Ok((scope, format))
 }
 
 /// The percent-decoded value of `name` in a query string, if present.
-fn query_param(query: &str, name: &str) -> Result<Option<String>, String> {
+fn query_param(query: &str, name: &str) -> Result<Option<String>, ReportQueryError> {
     let Some(raw) = query
         .split('&')
         .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
@@ -565,7 +588,7 @@ fn query_param(query: &str, name: &str) -> Result<Option<String>, String> {
                 let hex = raw
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("{name}: a % not followed by two hex digits"))?;
+                    .ok_or_else(|| ReportQueryError::BadEscape(name.to_owned()))?;
                 out.push(hex);
                 i += 3;
             }
@@ -581,7 +604,7 @@ fn query_param(query: &str, name: &str) -> Result<Option<String>, String> {
     }
     String::from_utf8(out)
         .map(Some)
-        .map_err(|_| format!("{name}: not UTF-8"))
+        .map_err(|_| ReportQueryError::NotUtf8(name.to_owned()))
 }
 
 /// `/console`: the page, its script and its style, while the control API is enabled. They

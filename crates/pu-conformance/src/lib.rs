@@ -46,12 +46,23 @@ const PERSONNUMMER: &str = "1.2.752.129.2.1.3.1";
 /// Samordningsnummer root (ID-1): day of month + 60.
 const SAMORDNINGSNUMMER: &str = "1.2.752.129.2.1.3.3";
 
+/// Why a `--person`-style option is not an identifier.
+#[derive(Debug, thiserror::Error)]
+pub enum PersonIdError {
+    /// `ROOT:EXTENSION` with an empty side.
+    #[error("{0:?}: expected ROOT:EXTENSION")]
+    EmptyPart(String),
+    /// Neither 12 digits nor `ROOT:EXTENSION`.
+    #[error("{0:?}: expected 12 digits (personnummer or samordningsnummer) or ROOT:EXTENSION")]
+    NotAnIdentifier(String),
+}
+
 /// Parses `YYYYMMDDNNNC` (root from the form: day of month above 60 is a samordningsnummer)
 /// or `ROOT:EXTENSION`.
-pub fn parse_person_id(s: &str) -> Result<PersonId, String> {
+pub fn parse_person_id(s: &str) -> Result<PersonId, PersonIdError> {
     if let Some((root, extension)) = s.split_once(':') {
         if root.is_empty() || extension.is_empty() {
-            return Err(format!("{s:?}: expected ROOT:EXTENSION"));
+            return Err(PersonIdError::EmptyPart(s.to_owned()));
         }
         return Ok(PersonId {
             root: root.to_owned(),
@@ -59,11 +70,10 @@ pub fn parse_person_id(s: &str) -> Result<PersonId, String> {
         });
     }
     if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "{s:?}: expected 12 digits (personnummer or samordningsnummer) or ROOT:EXTENSION"
-        ));
+        return Err(PersonIdError::NotAnIdentifier(s.to_owned()));
     }
-    let day: u32 = s[6..8].parse().map_err(|_| format!("{s:?}: no day"))?;
+    // Twelve ASCII digits: the day's two always parse.
+    let day: u32 = s[6..8].parse().unwrap_or(0);
     Ok(PersonId {
         root: if day > 60 {
             SAMORDNINGSNUMMER
