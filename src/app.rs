@@ -6,7 +6,7 @@ use crate::service::Service;
 use crate::store::journal::Journal;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, Stores};
-use crate::transport::http::AppState;
+use crate::transport::state::AppState;
 use crate::transport::{serve, tls, ServerHandle};
 use std::net::SocketAddr;
 use std::sync::Arc;

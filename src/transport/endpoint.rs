@@ -2,9 +2,10 @@
 //! type, declared length, identity, body within the timeout, in-flight limits, injected
 //! faults), then [`call`] the service, then log one line.
 
-use super::http::{plain, xml, AppState, Resp};
 use super::identity::{consumer_of, ORIGINAL_CONSUMER_HEADER};
 use super::limiter::Refusal;
+use super::response::{plain, xml, Resp};
+use super::state::AppState;
 use crate::contracts::Contract;
 use crate::metrics::Phase;
 use crate::service::control::Injection;

@@ -4,17 +4,15 @@
 use super::activity::{Activity, ActivityIo};
 use super::endpoint;
 use super::identity::serial_number_of;
-use super::limiter::Limiter;
+use super::response::{plain, xml, Resp};
+use super::state::AppState;
 use crate::contracts::Contract;
-use crate::metrics::{Metrics, Phase};
+use crate::metrics::Phase;
 use crate::service::Service;
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use rustls::ServerConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,74 +22,6 @@ use tokio_rustls::TlsAcceptor;
 
 /// The correlation header of the service platform.
 pub(crate) const CORRELATION_HEADER: &str = "x-skltp-correlation-id";
-
-/// HTTP limits; every one configurable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpLimits {
-    /// Largest request body; larger gets 413.
-    pub max_body_bytes: usize,
-    /// Time to receive a request's headers.
-    pub header_read_timeout: Duration,
-    /// A keep-alive connection with no traffic this long is closed.
-    pub idle_timeout: Duration,
-    /// Time to answer one request once read.
-    pub request_timeout: Duration,
-    /// Time to complete the TLS handshake.
-    pub handshake_timeout: Duration,
-    /// Connections open at once; more are closed on accept.
-    pub max_connections: usize,
-    /// Requests being answered at once; more get 503 with Retry-After.
-    pub max_in_flight: usize,
-    /// Requests of one consumer being answered at once; more get 503 with Retry-After.
-    pub max_in_flight_per_consumer: usize,
-    /// Connections open at once with one client certificate (the platform's excepted).
-    pub max_connections_per_certificate: usize,
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 256 * 1024,
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
-            max_connections: 2_000,
-            max_in_flight: 256,
-            max_in_flight_per_consumer: 64,
-            max_connections_per_certificate: 512,
-        }
-    }
-}
-
-/// Everything a connection needs.
-pub(crate) struct AppState {
-    /// The TLS configuration new connections get; a reload replaces it.
-    pub(crate) tls: arc_swap::ArcSwap<ServerConfig>,
-    /// The service: the only thing past this layer the transport talks to.
-    pub(crate) service: Arc<Service>,
-    /// Body size, timeouts and caps, as validated at start (a reload keeps them).
-    pub limits: HttpLimits,
-    /// HSA-ids of the service platform's certificates.
-    pub(crate) platform_ids: Vec<String>,
-    /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
-    pub(crate) public_url: Option<String>,
-    pub(crate) metrics: &'static Metrics,
-    /// Overload protection.
-    pub(crate) limiter: Arc<Limiter>,
-}
-
-impl AppState {
-    /// The TLS configuration for a new connection.
-    pub(crate) fn current_tls(&self) -> Arc<ServerConfig> {
-        self.tls.load_full()
-    }
-
-    /// Replaces the TLS configuration for every later connection.
-    pub(crate) fn replace_tls(&self, tls: Arc<ServerConfig>) {
-        self.tls.store(tls);
-    }
-}
 
 /// A running server.
 pub struct ServerHandle {
@@ -258,8 +188,6 @@ async fn serve_connection(
     }
 }
 
-pub(super) type Resp = Response<Full<Bytes>>;
-
 async fn route(
     req: Request<Incoming>,
     state: Arc<AppState>,
@@ -302,26 +230,6 @@ fn correlation_id_of(req: &Request<Incoming>) -> String {
         .map(str::trim)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
-}
-
-pub(super) fn plain(status: StatusCode, text: &str) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
-pub(super) fn xml(status: StatusCode, body: String) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
-    r
 }
 
 fn endpoint_url(

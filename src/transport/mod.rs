@@ -6,6 +6,9 @@ mod endpoint;
 pub(crate) mod http;
 pub mod identity;
 pub(crate) mod limiter;
+mod response;
+pub(crate) mod state;
 pub mod tls;
 
-pub(crate) use http::{serve, HttpLimits, ServerHandle};
+pub(crate) use http::{serve, ServerHandle};
+pub(crate) use state::HttpLimits;
