@@ -21,5 +21,6 @@ mod profiles;
 mod properties;
 mod robustness;
 mod rule_coverage;
+mod seeding;
 mod storage;
 mod tls_server;
