@@ -827,14 +827,14 @@ impl ResetFile {
         if !self.bad.is_empty() {
             return Ok(Err(self.bad));
         }
-        store_population(&self.accepted, store).map(Ok)
+        store_population(self.accepted, store).map(Ok)
     }
 }
 
 /// Replaces the population with `accepted` and seeds their contact information, in one
 /// transaction.
 fn store_population(
-    accepted: &[Accepted],
+    accepted: Vec<Accepted>,
     store: &dyn PersonStore,
 ) -> Result<ImportSummary, StoreError> {
     let replaced = write_batch(accepted, |persons, seeds| {
@@ -848,20 +848,20 @@ fn store_population(
 /// Hands `write` the persons of `accepted` and, for each line that carried contact
 /// information, its seed: the update over whatever is stored, audited as the import.
 fn write_batch(
-    accepted: &[Accepted],
+    accepted: Vec<Accepted>,
     write: impl FnOnce(&[Person], Vec<ContactUpdate<'_>>) -> Result<Replaced, StoreError>,
 ) -> Result<Replaced, StoreError> {
-    let persons: Vec<Person> = accepted.iter().map(|a| a.person.clone()).collect();
     let now = chrono::Utc::now();
-    let seeded: Vec<(&PersonId, &ValidatedUpdate, AuditEntry)> = accepted
-        .iter()
-        .filter_map(|a| {
-            let id = &a.person.id;
-            a.contacts
-                .as_ref()
-                .map(|update| (id, update, AuditEntry::now(&IMPORT_CALLER, id.key())))
-        })
-        .collect();
+    let mut persons = Vec::with_capacity(accepted.len());
+    let mut updates = Vec::new();
+    for Accepted { person, contacts } in accepted {
+        if let Some(update) = contacts {
+            let audit = AuditEntry::now(&IMPORT_CALLER, person.id.key());
+            updates.push((person.id.clone(), update, audit));
+        }
+        persons.push(person);
+    }
+    let seeded: &[(PersonId, ValidatedUpdate, AuditEntry)] = &updates;
     let decisions: Vec<_> = seeded
         .iter()
         .map(|(_, update, _)| seed_decision(update, now))
@@ -919,11 +919,10 @@ fn flush(
     batch: &mut Vec<Accepted>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
-    let stored = write_batch(batch, |persons, seeds| {
+    let stored = write_batch(std::mem::take(batch), |persons, seeds| {
         store.upsert_and_seed(persons, seeds)
     })?;
     summary.add(stored);
-    batch.clear();
     Ok(())
 }
 

@@ -211,8 +211,8 @@ pub type UpdateResult = Result<Result<PersonState, Violation>, StoreError>;
 pub struct Replaced {
     /// Per person given, in order.
     pub persons: Vec<Upserted>,
-    /// Per seed given, in order: the new state or the rule that refused it.
-    pub seeds: Vec<Result<PersonState, Violation>>,
+    /// Per seed given, in order: stored, or the rule that refused it.
+    pub seeds: Vec<Result<(), Violation>>,
 }
 
 /// Population data and contact records; implementations are interchangeable.
