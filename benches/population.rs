@@ -8,6 +8,13 @@
 //! `PU_ADAPTER_TEST_POSTGRES_URL` (as `.ci/postgres.sh start` exports it) adds PostgreSQL:
 //! a new database is made there for each size. `PU_ADAPTER_BENCH_ONLY=PostgreSQL` (or
 //! `SQLite`) runs one backend.
+//!
+//! `PU_ADAPTER_BENCH_SEEDING=1` measures only the import, of the same persons without and
+//! with contact information (an sms, an email and optoutPaperNotification on each line),
+//! in `PU_ADAPTER_BENCH_ROUNDS` rounds (default 3) back to back, and prints the minimum
+//! and median of each (default 100,000 persons). `PU_ADAPTER_BENCH_COMPARE=path` adds
+//! another build of the adapter (e.g. an earlier commit's release binary), measured in
+//! the same rounds.
 
 mod common;
 
@@ -29,10 +36,11 @@ fn main() {
     if args.iter().any(|a| a == "--test" || a == "--list") {
         return; // built by `cargo test --benches`; runs only under `cargo bench`
     }
-    let persons: u64 = std::env::var("PU_ADAPTER_BENCH_PERSONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_500_000);
+    if std::env::var_os("PU_ADAPTER_BENCH_SEEDING").is_some() {
+        seeding(env_number("PU_ADAPTER_BENCH_PERSONS").unwrap_or(100_000));
+        return;
+    }
+    let persons: u64 = env_number("PU_ADAPTER_BENCH_PERSONS").unwrap_or(10_500_000);
     let secs: u64 = std::env::var("PU_ADAPTER_BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -76,6 +84,81 @@ fn main() {
     println!("|---|---|---|---|---|");
     for r in &rows {
         println!("{r}");
+    }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// Import time of `n` persons without and with contact information, per backend and build,
+/// alternating within each round so that a busy machine slows every variant alike.
+fn seeding(n: u64) {
+    let rounds = env_number("PU_ADAPTER_BENCH_ROUNDS").unwrap_or(3);
+    let mut builds = vec![("this build".to_owned(), adapter_binary())];
+    if let Some(other) = std::env::var_os("PU_ADAPTER_BENCH_COMPARE") {
+        builds.insert(
+            0,
+            (format!("{}", Path::new(&other).display()), other.into()),
+        );
+    }
+    let dir = tempfile::tempdir_in(common::repo().join("target")).unwrap();
+    let plain = dir.path().join("plain.jsonl");
+    write_population(&plain, n);
+    let seeded = dir.path().join("contacts.jsonl");
+    write_population_with_contacts(&seeded, n);
+    let only = std::env::var("PU_ADAPTER_BENCH_ONLY").ok();
+    let mut times: std::collections::BTreeMap<(String, &str, String), Vec<f64>> =
+        Default::default();
+    for round in 0..rounds {
+        for (name, backend) in backends()
+            .into_iter()
+            .filter(|(name, _)| only.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(name)))
+        {
+            for (build, bin) in &builds {
+                for (what, file) in [("without contacts", &plain), ("with contacts", &seeded)] {
+                    let Some(env) = backend(n) else { continue };
+                    let data = dir.path().join(format!("{name}-{round}-{}", times.len()));
+                    let t = Instant::now();
+                    import(bin, file, &data, &env);
+                    let secs = t.elapsed().as_secs_f64();
+                    eprintln!("round {round}: {name}, {build}, {what}: {secs:.2} s");
+                    times
+                        .entry((name.to_owned(), what, build.clone()))
+                        .or_default()
+                        .push(secs);
+                    let _ = std::fs::remove_dir_all(&data);
+                }
+            }
+        }
+    }
+    println!("| store | build | {n} persons | import min | median |");
+    println!("|---|---|---|---|---|");
+    for ((store, what, build), mut t) in times {
+        t.sort_by(f64::total_cmp);
+        println!(
+            "| {store} | {build} | {what} | {:.2} s | {:.2} s |",
+            t[0],
+            t[t.len() / 2]
+        );
+    }
+}
+
+/// `n` synthetic persons as [`write_population`] writes them, each with an sms, an email
+/// and optoutPaperNotification: what a staging store is seeded with.
+fn write_population_with_contacts(path: &Path, n: u64) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(
+            f,
+            r#"{{"personId":"{}","givenName":"Förnamn{i}","surname":"Efternamn","postalAddress":{{"street":"Gatan {}","postalCode":"{:05}","city":"Staden"}},"testIndicator":true,"contactInformation":[{{"contactType":"sms","value":"+4670{:07}","digitalNotification":true}},{{"contactType":"email","value":"person{i}@example.se","digitalNotification":true}}],"optoutPaperNotification":true}}"#,
+            pnr(i),
+            i % 200,
+            10000 + i % 89999,
+            i % 10_000_000
+        )
+        .unwrap();
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::{
     CountryCode, Deregistration, DeregistrationReason, Gender, IdProblem, IdentifierPolicy,
     MaritalCode, MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
-use crate::store::{ContactUpdate, PersonStore, Scrubbed, StoreError, Upserted};
+use crate::store::{ContactUpdate, PersonStore, Replaced, Scrubbed, StoreError, Upserted};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -165,22 +165,35 @@ impl std::fmt::Display for Field {
     }
 }
 
-/// Why a line of a population file was rejected; the text names the field and what a
-/// valid one looks like.
+/// Why a line of a population file was rejected; the text names the field (its JSON path)
+/// and what a valid one looks like, never the value the line held: import errors are
+/// printed and logged, and a rejected value is personal data. The source, where there is
+/// one, may hold the value and is for code, never for a message.
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
     /// The file could not be read at this line.
     #[error("unreadable line: {0}")]
     Unreadable(#[source] std::io::Error),
-    /// Not a record of the import format: JSON syntax, a missing or unknown field, a wrong type.
+    /// Not JSON: a syntax error (its text gives a position, never the text there).
     #[error("not a valid record: {0}")]
-    NotARecord(#[source] serde_json::Error),
-    /// An identifier that is malformed or of an unknown kind (ID-1, ID-2).
+    NotJson(#[source] serde_json::Error),
+    /// JSON, but not a record of the import format: a missing or unknown field, a wrong type.
     #[error("{field}: {problem}")]
+    NotARecord {
+        /// The JSON path of the field, e.g. `postalAddress.postalCode`.
+        field: String,
+        /// What is wrong there.
+        problem: RecordProblem,
+        /// The parser's own error, which may quote the value.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An identifier that is malformed or of an unknown kind (ID-1, ID-2).
+    #[error("{field}: {}", id_problem_text(problem))]
     Identifier {
         /// Where it stood.
         field: Field,
-        /// What is wrong with it.
+        /// What is wrong with it (its own text may quote the identifier).
         #[source]
         problem: IdProblem,
     },
@@ -228,25 +241,191 @@ pub enum LineError {
     #[error("postalAddress.postalCode: must be 5 digits without a space")]
     PostalCode,
     /// A gender that is not a register code.
-    #[error("gender: {0:?} is not a register code (K or M)")]
-    Gender(String),
+    #[error("gender: not a register code (K or M)")]
+    Gender,
     /// A citizenship that is not a country code.
-    #[error("citizenship[{index}]: {code:?} is not an ISO 3166 alpha-2 code such as SE")]
+    #[error("citizenship[{index}]: not an ISO 3166 alpha-2 code such as SE")]
     Country {
         /// Its position in the array.
         index: usize,
-        /// What the line said.
-        code: String,
     },
     /// A deregistration reason that is not a register code.
-    #[error("deregistration.reasonCode: {0:?} is not a population-register code ({codes})", codes = codes(DeregistrationReason::ALL.iter().map(|r| r.code())))]
-    DeregistrationReason(String),
+    #[error("deregistration.reasonCode: not a population-register code ({codes})", codes = codes(DeregistrationReason::ALL.iter().map(|r| r.code())))]
+    DeregistrationReason,
     /// A marital status that is not a register code.
-    #[error("maritalStatus.code: {0:?} is not a register code ({codes})", codes = codes(MaritalCode::ALL.iter().map(|c| c.code())))]
-    MaritalCode(String),
+    #[error("maritalStatus.code: not a register code ({codes})", codes = codes(MaritalCode::ALL.iter().map(|c| c.code())))]
+    MaritalCode,
     /// Contact information that breaks a rule of an update; the text names the rule.
-    #[error("contactInformation: {0} (errorCode {code})", code = .0.code().as_str())]
+    #[error("{} (errorCode {code})", contact_problem_text(.0), code = .0.code().as_str())]
     Contact(#[source] Violation),
+}
+
+/// What is wrong with a field that did not fit the import format's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordProblem {
+    /// A value of another JSON type than the field's.
+    WrongType {
+        /// What the field holds, e.g. "a string".
+        expected: String,
+    },
+    /// A required field is missing.
+    Missing(String),
+    /// A field the import format does not have (the object's fields, as serde lists them).
+    Unknown {
+        /// The fields the object may have.
+        fields: String,
+    },
+    /// A field given twice.
+    Duplicate,
+    /// An identifier neither a 12-digit string nor an object of root and extension.
+    NotAnIdentifier,
+    /// Any other misfit.
+    Invalid,
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::WrongType { expected } => write!(f, "wrong type, must be {expected}"),
+            Self::Missing(name) => write!(f, "the required field {name} is missing"),
+            Self::Unknown { fields } => {
+                write!(f, "not a field of the import format here ({fields})")
+            }
+            Self::Duplicate => f.write_str("given twice"),
+            Self::NotAnIdentifier => f.write_str(
+                "must be a 12-digit personnummer or samordningsnummer string, or an object of root and extension",
+            ),
+            Self::Invalid => f.write_str("not a valid value for this field"),
+        }
+    }
+}
+
+impl RecordProblem {
+    /// Reads serde's message for its kind only: the message itself may quote the value
+    /// (`invalid type: string "…"`), so nothing of it is kept but names from the format.
+    fn of(error: &serde_json::Error) -> Self {
+        let message = error.to_string();
+        if let Some(rest) = message.strip_prefix("invalid type: ") {
+            let expected = rest
+                .rsplit_once(", expected ")
+                .map(|(_, e)| e.split(" at line ").next().unwrap_or(e))
+                .unwrap_or("another type");
+            let expected = if expected.starts_with("struct ") {
+                "an object"
+            } else {
+                expected
+            };
+            return Self::WrongType {
+                expected: expected.to_owned(),
+            };
+        }
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            return Self::Missing(rest.split('`').next().unwrap_or_default().to_owned());
+        }
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            // "unknown field `x`, expected one of `a`, `b` at line …": only the list is kept.
+            let listed = rest
+                .split_once(", expected ")
+                .map(|(_, e)| e.split(" at line ").next().unwrap_or(e))
+                .unwrap_or("see docs/contract.md");
+            return Self::Unknown {
+                fields: listed.to_owned(),
+            };
+        }
+        if message.starts_with("duplicate field `") {
+            return Self::Duplicate;
+        }
+        if message.contains("untagged enum IdField") {
+            return Self::NotAnIdentifier;
+        }
+        Self::Invalid
+    }
+}
+
+/// An identifier's problem without the identifier: IdProblem's own text (made for the
+/// caller of an update, who sent the value) may quote the root, the check digit or the shape.
+fn id_problem_text(problem: &IdProblem) -> String {
+    use crate::domain::identifier::{ROOT_PERSONNUMMER, ROOT_SAMORDNINGSNUMMER};
+    match problem {
+        IdProblem::UnknownRoot(_) => format!("root is not a known person-identifier OID (personnummer {ROOT_PERSONNUMMER}, samordningsnummer {ROOT_SAMORDNINGSNUMMER} or a configured reserve-number root)"),
+        IdProblem::NotTwelveDigits(_) => "must be exactly 12 digits YYYYMMDDNNNC without separators".into(),
+        IdProblem::BadCheckDigit { .. } => "the check digit (Luhn, over the last 10 digits) is wrong".into(),
+        IdProblem::BadReserveFormat(_) => "a reserve identity must be 1 to 64 characters of letters, digits and '-'".into(),
+        IdProblem::MissingExtension
+        | IdProblem::NotDigits
+        | IdProblem::BadDate
+        | IdProblem::SamordningsnummerUnderPersonnummerRoot(_)
+        | IdProblem::PersonnummerUnderSamordningsRoot(_) => problem.to_string(),
+    }
+}
+
+/// A contact rule's refusal without the refused value, at the import's JSON path
+/// (`contactInformation[0].value`) instead of the update's (`contactInformation[1]/value`).
+fn contact_problem_text(violation: &Violation) -> String {
+    let rule = violation.rule().as_str();
+    match violation {
+        Violation::ContactTypeNotAllowed { path, .. } => format!(
+            "{}.contactType: not an allowed contact type; only sms and email exist [{rule}]",
+            json_path(path)
+        ),
+        Violation::InvalidPhoneNumber { path, .. } => format!(
+            "{}.value: not a telephone number in E.164 form: + then country code and subscriber number, digits only, e.g. +46701234567 [{rule}]",
+            json_path(path)
+        ),
+        Violation::InvalidEmailAddress { path, .. } => format!(
+            "{}.value: not one e-mail address local@domain (an RFC 5322 addr-spec of at most 254 characters) [{rule}]",
+            json_path(path)
+        ),
+        Violation::InvalidPersonId { path, problem } => {
+            format!("{}: {} [{rule}]", json_path(path), id_problem_text(problem))
+        }
+        Violation::ActorInvalid { path, .. } => format!(
+            "{}: the actor must be the person themself [{rule}]",
+            json_path(path)
+        ),
+        // Texts that quote nothing the line held: only their path is rewritten.
+        Violation::PersonNotFound
+        | Violation::ContactQualifierNotAllowed { .. }
+        | Violation::TooManyContacts { .. }
+        | Violation::ContactPersonNotAllowed { .. }
+        | Violation::DigitalNotificationMissing { .. }
+        | Violation::DigitalNotificationRequired
+        | Violation::VersionConflict { .. }
+        | Violation::ProtectedPerson
+        | Violation::PersonDeceased => {
+            let text = violation.to_string();
+            match text.split_once(": ") {
+                Some((path, rest)) => format!("{}: {rest}", json_path(path)),
+                None => text,
+            }
+        }
+    }
+}
+
+/// An update's element path (`contactInformation[1]/value`, 1-based) as the import's
+/// JSON path (`contactInformation[0].value`, 0-based, as the other arrays of a line).
+fn json_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.split_once(']') {
+            Some((n, tail)) => {
+                match n.parse::<usize>() {
+                    Ok(i) => out.push_str(&format!("[{}]", i.saturating_sub(1))),
+                    Err(_) => out.push_str(&format!("[{n}]")),
+                }
+                rest = tail;
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace('/', ".")
 }
 
 fn codes<'a>(all: impl Iterator<Item = &'a str>) -> String {
@@ -260,6 +439,13 @@ impl ImportSummary {
             Upserted::Updated => self.updated += 1,
         }
     }
+
+    /// Counts what a batch stored. A seed refused by the store (a later line of the batch
+    /// made the person protected or deceased) is in the audit trail, not counted here.
+    fn add(&mut self, stored: Replaced) {
+        stored.persons.into_iter().for_each(|u| self.count(u));
+        self.contacts_seeded += stored.seeds.iter().filter(|s| s.is_ok()).count() as u64;
+    }
 }
 
 /// One accepted line: the person and, when the line carried it, contact information that
@@ -271,7 +457,7 @@ struct Accepted {
 
 /// Reads one line into a person, naming the field that is wrong.
 fn parse_accepted(line: &str, policy: &IdentifierPolicy) -> Result<Accepted, LineError> {
-    let mut l: Line = serde_json::from_str(line).map_err(LineError::NotARecord)?;
+    let mut l = read_line(line)?;
     let optout = l.optout_paper_notification;
     let seed = match l.contact_information.take() {
         Some(entries) => Some((entries, optout)),
@@ -282,6 +468,49 @@ fn parse_accepted(line: &str, policy: &IdentifierPolicy) -> Result<Accepted, Lin
         .map(|(entries, optout)| seed_update(&person, entries, optout, policy))
         .transpose()?;
     Ok(Accepted { person, contacts })
+}
+
+/// The line as a record of the import format, or where and why it is not one.
+fn read_line(line: &str) -> Result<Line, LineError> {
+    let mut json = serde_json::Deserializer::from_str(line);
+    let l: Line = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let segments: Vec<_> = e.path().iter().cloned().collect();
+        let source = e.into_inner();
+        if source.classify() != serde_json::error::Category::Data {
+            return LineError::NotJson(source);
+        }
+        // An unknown field is named by its key (a name, not a value), as the other fields.
+        LineError::NotARecord {
+            field: json_path_of(&segments),
+            problem: RecordProblem::of(&source),
+            source,
+        }
+    })?;
+    json.end().map_err(LineError::NotJson)?;
+    Ok(l)
+}
+
+/// `a.b[0].c`, or `(the record)` for the line itself.
+fn json_path_of(segments: &[serde_path_to_error::Segment]) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    if out.is_empty() {
+        "(the record)".into()
+    } else {
+        out
+    }
 }
 
 /// The line's contact information as an update by the person themself would be, checked
@@ -408,8 +637,8 @@ fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, LineError> {
 
 /// `deregistration`: a register reason code and an optional date.
 fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, LineError> {
-    let reason = DeregistrationReason::from_code(&d.reason_code)
-        .ok_or_else(|| LineError::DeregistrationReason(d.reason_code.clone()))?;
+    let reason =
+        DeregistrationReason::from_code(&d.reason_code).ok_or(LineError::DeregistrationReason)?;
     let date = d
         .date
         .as_deref()
@@ -419,19 +648,15 @@ fn deregistration(d: &DeregistrationJson) -> Result<Deregistration, LineError> {
 }
 
 fn gender(code: &str) -> Result<Gender, LineError> {
-    Gender::from_code(code).ok_or_else(|| LineError::Gender(code.to_owned()))
+    Gender::from_code(code).ok_or(LineError::Gender)
 }
 
 fn country(index: usize, code: &str) -> Result<CountryCode, LineError> {
-    CountryCode::parse(code).ok_or_else(|| LineError::Country {
-        index,
-        code: code.to_owned(),
-    })
+    CountryCode::parse(code).ok_or(LineError::Country { index })
 }
 
 fn marital(m: &MaritalJson) -> Result<MaritalStatus, LineError> {
-    let code =
-        MaritalCode::from_code(&m.code).ok_or_else(|| LineError::MaritalCode(m.code.clone()))?;
+    let code = MaritalCode::from_code(&m.code).ok_or(LineError::MaritalCode)?;
     let date = m
         .date
         .as_deref()
@@ -602,27 +827,41 @@ impl ResetFile {
         if !self.bad.is_empty() {
             return Ok(Err(self.bad));
         }
-        store_population(&self.accepted, store).map(Ok)
+        store_population(self.accepted, store).map(Ok)
     }
 }
 
 /// Replaces the population with `accepted` and seeds their contact information, in one
 /// transaction.
 fn store_population(
-    accepted: &[Accepted],
+    accepted: Vec<Accepted>,
     store: &dyn PersonStore,
 ) -> Result<ImportSummary, StoreError> {
-    let persons: Vec<Person> = accepted.iter().map(|a| a.person.clone()).collect();
+    let replaced = write_batch(accepted, |persons, seeds| {
+        store.replace_population(persons, seeds)
+    })?;
+    let mut summary = ImportSummary::default();
+    summary.add(replaced);
+    Ok(summary)
+}
+
+/// Hands `write` the persons of `accepted` and, for each line that carried contact
+/// information, its seed: the update over whatever is stored, audited as the import.
+fn write_batch(
+    accepted: Vec<Accepted>,
+    write: impl FnOnce(&[Person], Vec<ContactUpdate<'_>>) -> Result<Replaced, StoreError>,
+) -> Result<Replaced, StoreError> {
     let now = chrono::Utc::now();
-    let seeded: Vec<(&PersonId, &ValidatedUpdate, AuditEntry)> = accepted
-        .iter()
-        .filter_map(|a| {
-            let id = &a.person.id;
-            a.contacts
-                .as_ref()
-                .map(|update| (id, update, AuditEntry::now(&IMPORT_CALLER, id.key())))
-        })
-        .collect();
+    let mut persons = Vec::with_capacity(accepted.len());
+    let mut updates = Vec::new();
+    for Accepted { person, contacts } in accepted {
+        if let Some(update) = contacts {
+            let audit = AuditEntry::now(&IMPORT_CALLER, person.id.key());
+            updates.push((person.id.clone(), update, audit));
+        }
+        persons.push(person);
+    }
+    let seeded: &[(PersonId, ValidatedUpdate, AuditEntry)] = &updates;
     let decisions: Vec<_> = seeded
         .iter()
         .map(|(_, update, _)| seed_decision(update, now))
@@ -632,11 +871,7 @@ fn store_population(
         .zip(&decisions)
         .map(|((id, _, audit), decide)| ContactUpdate { id, decide, audit })
         .collect();
-    let replaced = store.replace_population(&persons, seeds)?;
-    let mut summary = ImportSummary::default();
-    replaced.persons.into_iter().for_each(|u| summary.count(u));
-    summary.contacts_seeded = replaced.seeds.len() as u64;
-    Ok(summary)
+    write(&persons, seeds)
 }
 
 /// Imports every line of `reader`; bad lines are reported and skipped, the rest stored.
@@ -678,40 +913,16 @@ pub fn import(
     Ok(summary)
 }
 
+/// Writes a batch: its persons and their contact information in one transaction.
 fn flush(
     store: &dyn PersonStore,
     batch: &mut Vec<Accepted>,
     summary: &mut ImportSummary,
 ) -> Result<(), StoreError> {
-    let persons: Vec<Person> = batch.iter().map(|a| a.person.clone()).collect();
-    store
-        .upsert_persons(&persons)?
-        .into_iter()
-        .for_each(|u| summary.count(u));
-    for accepted in batch.drain(..) {
-        if let Some(update) = accepted.contacts {
-            seed_contacts(store, &accepted.person.id, &update)?;
-            summary.contacts_seeded += 1;
-        }
-    }
-    Ok(())
-}
-
-/// Enters seeded contact information over whatever is stored (the import states the whole
-/// set, as an update does), in the store's update transaction, audited as the import.
-fn seed_contacts(
-    store: &dyn PersonStore,
-    id: &PersonId,
-    update: &ValidatedUpdate,
-) -> Result<(), StoreError> {
-    let decide = seed_decision(update, chrono::Utc::now());
-    let audit = AuditEntry::now(&IMPORT_CALLER, id.key());
-    // Refusals were ruled out when the line was read; one here is recorded by the store.
-    let _ = store.update_contacts(ContactUpdate {
-        id,
-        decide: &decide,
-        audit: &audit,
+    let stored = write_batch(std::mem::take(batch), |persons, seeds| {
+        store.upsert_and_seed(persons, seeds)
     })?;
+    summary.add(stored);
     Ok(())
 }
 
@@ -732,5 +943,150 @@ fn seed_decision(
         let mut update = update.clone();
         update.version_to_update = stored.map(|r| r.version.to_string());
         apply_update(update, person, stored, SEED_ACCESS, IMPORT_CONSUMER, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a line may hold and an error must never repeat.
+    const SECRET: &str = "ZZ-SECRET-123";
+    const PHONE: &str = "+46 73 987 65 43";
+    const NUMBER: i64 = 987_654_321;
+
+    /// A valid line holding every object the format has, so that each nested field can be
+    /// broken alone.
+    fn valid() -> serde_json::Value {
+        serde_json::json!({
+            "personId": "191212121212", "givenName": "T", "surname": "T",
+            "postalAddress": {"careOf": "C", "street": "S", "postalCode": "11122", "city": "C"},
+            "protection": {"sekretessmarkering": false, "skyddadFolkbokforing": false},
+            "maritalStatus": {"code": "G", "date": "2010-06-12"},
+            "referredIdentities": [{"root": "1.2.752.129.2.1.3.1", "extension": "195001182046"}],
+            "linkedIdentities": [{"root": "1.2.752.74.9.1", "extension": "R1"}],
+        })
+    }
+
+    /// The objects of a line whose fields are probed: (JSON path, pointer into `valid`, line).
+    fn containers() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+        let mut with_deregistration = valid();
+        with_deregistration["deregistration"] =
+            serde_json::json!({"reasonCode": "UV", "date": "2020-01-01"});
+        let mut with_contacts = valid();
+        with_contacts["contactInformation"] = serde_json::json!([
+            {"contactType": "sms", "value": "+46701234567", "digitalNotification": true}
+        ]);
+        let mut with_id_object = valid();
+        with_id_object["personId"] =
+            serde_json::json!({"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"});
+        vec![
+            ("", "", valid()),
+            ("postalAddress", "/postalAddress", valid()),
+            ("protection", "/protection", valid()),
+            ("maritalStatus", "/maritalStatus", valid()),
+            ("referredIdentities[0]", "/referredIdentities/0", valid()),
+            ("linkedIdentities[0]", "/linkedIdentities/0", valid()),
+            (
+                "contactInformation[0]",
+                "/contactInformation/0",
+                with_contacts,
+            ),
+            ("deregistration", "/deregistration", with_deregistration),
+            ("personId", "/personId", with_id_object),
+        ]
+    }
+
+    /// The fields serde knows for the object at `pointer`, from its unknown-field error: a
+    /// field added to the format is probed without this test changing.
+    fn fields_of(line: &serde_json::Value, pointer: &str) -> Vec<String> {
+        let mut probe = line.clone();
+        probe
+            .pointer_mut(pointer)
+            .and_then(serde_json::Value::as_object_mut)
+            .expect("a container")
+            .insert("zzNoSuchField".into(), serde_json::json!(1));
+        let message = match serde_json::from_value::<Line>(probe) {
+            Err(e) => e.to_string(),
+            Ok(_) => return Vec::new(), // untagged (personId): serde lists no fields
+        };
+        message
+            .split("expected ")
+            .nth(1)
+            .map(|list| {
+                list.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn bad_values() -> Vec<serde_json::Value> {
+        vec![
+            serde_json::json!(SECRET),
+            serde_json::json!(format!("{SECRET}\u{7}")),
+            serde_json::json!(SECRET.repeat(10)),
+            serde_json::json!(PHONE),
+            serde_json::json!(NUMBER),
+            serde_json::json!(true),
+            serde_json::json!([SECRET]),
+            serde_json::json!({ "zzKey": SECRET }),
+        ]
+    }
+
+    #[test]
+    fn every_field_error_names_the_field_and_never_the_value() {
+        let policy = IdentifierPolicy::default();
+        let mut fields_probed = 0;
+        for (path, pointer, line) in containers() {
+            let mut fields = fields_of(&line, pointer);
+            if path == "personId" {
+                fields = vec!["root".into(), "extension".into()];
+            }
+            assert!(!fields.is_empty(), "{path}: no fields found");
+            for field in fields {
+                let at = if path.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{path}.{field}")
+                };
+                let mut refused = 0;
+                for value in bad_values() {
+                    let mut broken = line.clone();
+                    broken
+                        .pointer_mut(pointer)
+                        .and_then(serde_json::Value::as_object_mut)
+                        .expect("a container")
+                        .insert(field.clone(), value.clone());
+                    let Err(e) = parse_accepted(&broken.to_string(), &policy) else {
+                        continue;
+                    };
+                    refused += 1;
+                    let text = e.to_string();
+                    // An identifier object is named as a whole; the text says which part.
+                    let identifier = ["personId", "referredIdentities[0]", "linkedIdentities[0]"];
+                    let named = if identifier.contains(&path) {
+                        path
+                    } else {
+                        &at
+                    };
+                    assert!(
+                        text.contains(named),
+                        "{value} in {at}: {text:?} does not name the field"
+                    );
+                    for held in [SECRET, PHONE, "46739876543", "739876543", "987654321"] {
+                        assert!(
+                            !text.contains(held),
+                            "{value} in {at}: {text:?} repeats the value"
+                        );
+                    }
+                }
+                assert!(refused > 0, "{at}: no bad value was refused");
+                fields_probed += 1;
+            }
+        }
+        assert!(fields_probed >= 30, "only {fields_probed} fields probed");
     }
 }

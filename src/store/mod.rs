@@ -227,13 +227,13 @@ pub struct ContactUpdate<'a> {
 /// The new state, or the rule that refused the update; or a storage failure.
 pub type UpdateResult = Result<Result<PersonState, Violation>, StoreError>;
 
-/// What a population replacement stored.
+/// What a population replacement, or an upsert with seeds, stored.
 #[derive(Debug)]
 pub struct Replaced {
     /// Per person given, in order.
     pub persons: Vec<Upserted>,
-    /// Per seed given, in order: the new state or the rule that refused it.
-    pub seeds: Vec<Result<PersonState, Violation>>,
+    /// Per seed given, in order: stored, or the rule that refused it.
+    pub seeds: Vec<Result<(), Violation>>,
 }
 
 /// Population data and contact records; implementations are interchangeable.
@@ -265,6 +265,17 @@ pub trait PersonStore: Send + Sync + 'static {
 
     /// Inserts or replaces population data, never contact information.
     fn upsert_persons(&self, persons: &[Person]) -> Result<Vec<Upserted>, StoreError>;
+
+    /// Inserts or replaces population data as [`PersonStore::upsert_persons`] does, then
+    /// enters `seeds` in order as updates over what that left (the import's contact
+    /// information), all in one transaction: each seed is decided and audited as
+    /// [`PersonStore::update_contacts`] decides and audits it (a refusal changes nothing
+    /// but the audit trail), and a failure stores nothing of the batch.
+    fn upsert_and_seed(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError>;
 
     /// How many persons are stored.
     fn count_persons(&self) -> Result<u64, StoreError>;

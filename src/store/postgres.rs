@@ -495,6 +495,18 @@ impl PersonStore for PostgresStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
+    fn upsert_and_seed(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError> {
+        let batch = self
+            .pool
+            .with(|c| in_transaction(c, |tx| sql::upsert_and_seed(tx, persons, &seeds)))?;
+        self.scrubber.removed(batch.removed, false);
+        Ok(batch.stored)
+    }
+
     fn replace_population(
         &self,
         persons: &[Person],
@@ -502,7 +514,7 @@ impl PersonStore for PostgresStore {
     ) -> Result<Replaced, StoreError> {
         let replaced = self
             .pool
-            .with(|c| in_transaction(c, |tx| sql::replace_population(tx, persons, seeds)))?;
+            .with(|c| in_transaction(c, |tx| sql::replace_population(tx, persons, &seeds)))?;
         self.scrubber.removed([], true);
         Ok(replaced)
     }

@@ -511,23 +511,24 @@ static UPSERT_CONTACTS: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| upsert_statement("contact_records", &CONTACT_COLUMNS));
 
 fn write_contacts(db: &mut dyn Sql, key: &str, row: &ContactRow) -> Result<(), StoreError> {
-    db.execute(
-        &UPSERT_CONTACTS,
-        &[
-            Value::Text(key),
-            Value::Text(&row.version),
-            Value::Text(&row.entries),
-            Value::OptBool(row.optout),
-            Value::Text(&row.actor_kind),
-            Value::Text(&row.actor_root),
-            Value::Text(&row.actor_extension),
-            Value::OptText(row.org_root.as_deref()),
-            Value::OptText(row.org_extension.as_deref()),
-            Value::Text(&row.update_time),
-            Value::Text(&row.consumer_hsa_id),
-        ],
-    )?;
+    db.execute(&UPSERT_CONTACTS, &contact_values(key, row))?;
     Ok(())
+}
+
+fn contact_values<'a>(key: &'a str, row: &'a ContactRow) -> [Value<'a>; 11] {
+    [
+        Value::Text(key),
+        Value::Text(&row.version),
+        Value::Text(&row.entries),
+        Value::OptBool(row.optout),
+        Value::Text(&row.actor_kind),
+        Value::Text(&row.actor_root),
+        Value::Text(&row.actor_extension),
+        Value::OptText(row.org_root.as_deref()),
+        Value::OptText(row.org_extension.as_deref()),
+        Value::Text(&row.update_time),
+        Value::Text(&row.consumer_hsa_id),
+    ]
 }
 
 /// Appends one audit entry (inside the caller's transaction).
@@ -538,22 +539,24 @@ static INSERT_AUDIT: std::sync::LazyLock<String> =
 
 pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), StoreError> {
     let at = stored_time(e.at);
-    db.execute(
-        &INSERT_AUDIT,
-        &[
-            Value::Text(&at),
-            Value::Text(&e.consumer),
-            Value::Text(e.contract.as_str()),
-            Value::Bool(e.unrestricted),
-            Value::Text(&e.logical_address),
-            Value::Text(&e.correlation_id),
-            Value::Text(&e.person),
-            Value::Text(e.outcome.as_str()),
-            Value::OptText(e.error_code.map(AuditCode::as_str)),
-            Value::OptText(e.log_id.as_deref()),
-        ],
-    )?;
+    db.execute(&INSERT_AUDIT, &audit_values(e, &at))?;
     Ok(())
+}
+
+/// An entry's columns in AUDIT_COLUMNS order; `at` is its time as stored.
+fn audit_values<'a>(e: &'a AuditEntry, at: &'a str) -> [Value<'a>; 10] {
+    [
+        Value::Text(at),
+        Value::Text(&e.consumer),
+        Value::Text(e.contract.as_str()),
+        Value::Bool(e.unrestricted),
+        Value::Text(&e.logical_address),
+        Value::Text(&e.correlation_id),
+        Value::Text(&e.person),
+        Value::Text(e.outcome.as_str()),
+        Value::OptText(e.error_code.map(AuditCode::as_str)),
+        Value::OptText(e.log_id.as_deref()),
+    ]
 }
 
 /// Indexes journal records `(sequence, entry)` of `journal` into `audit`, skipping those at
@@ -624,6 +627,17 @@ pub(crate) fn upsert_persons(
     db: &mut dyn Sql,
     persons: &[crate::domain::Person],
 ) -> Result<Vec<(Upserted, bool)>, StoreError> {
+    upsert_person_batch(db, persons).map(|(outcomes, _)| outcomes)
+}
+
+/// Persons by key, as a batch left them.
+type Latest = std::collections::HashMap<String, crate::domain::Person>;
+
+/// [`upsert_persons`], also giving back every person of the batch as it was written.
+fn upsert_person_batch(
+    db: &mut dyn Sql,
+    persons: &[crate::domain::Person],
+) -> Result<(Vec<(Upserted, bool)>, Latest), StoreError> {
     if let Some(settings) = db.dialect().bulk_settings() {
         db.batch(settings)?;
     }
@@ -661,12 +675,202 @@ pub(crate) fn upsert_persons(
     for (i, reason) in erasures {
         erased[i] = erase_contacts(db, &keys[i], reason)?;
     }
-    Ok(upserted.into_iter().zip(erased).collect())
+    Ok((upserted.into_iter().zip(erased).collect(), latest))
+}
+
+/// What [`upsert_and_seed`] stored, and whose stored values it removed.
+pub(crate) struct SeededBatch {
+    /// Per person and per seed, in order.
+    pub(crate) stored: Replaced,
+    /// Persons whose contact values the batch removed (an erasure, a seed replacing a
+    /// value): their bytes must be scrubbed from the files (CO-2).
+    pub(crate) removed: Vec<String>,
+}
+
+/// Upserts `persons` as [`upsert_persons`] does, then enters `seeds` in order as updates
+/// over what that left, in the caller's transaction: each seed's decision and audit entry
+/// are exactly those of [`update_contacts`], but a batch reads and writes its contact
+/// records and audit entries in multi-row statements instead of four statements and (in
+/// the update path) a commit per person.
+pub(crate) fn upsert_and_seed(
+    db: &mut dyn Sql,
+    persons: &[crate::domain::Person],
+    seeds: &[ContactUpdate<'_>],
+) -> Result<SeededBatch, StoreError> {
+    let (outcomes, mut latest) = upsert_person_batch(db, persons)?;
+    let mut removed: Vec<String> = persons
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, (_, erased))| *erased)
+        .map(|(p, _)| p.id.key())
+        .collect();
+    let seeded = seed_contacts(db, &mut latest, seeds)?;
+    removed.extend(seeded.removed);
+    Ok(SeededBatch {
+        stored: Replaced {
+            persons: outcomes.into_iter().map(|(u, _)| u).collect(),
+            seeds: seeded.outcomes,
+        },
+        removed,
+    })
+}
+
+/// The outcome of each seed of a batch, and the persons whose values they replaced.
+struct Seeded {
+    outcomes: Vec<Result<(), Violation>>,
+    removed: Vec<String>,
+}
+
+/// Decides each seed in turn over the state the previous ones left (a person seeded twice
+/// gets the second over the first), then writes the records and audit entries in bulk.
+fn seed_contacts(
+    db: &mut dyn Sql,
+    latest: &mut Latest,
+    seeds: &[ContactUpdate<'_>],
+) -> Result<Seeded, StoreError> {
+    let keys: Vec<String> = seeds.iter().map(|s| s.id.key()).collect();
+    let unique = distinct(&keys);
+    let elsewhere: Vec<String> = unique
+        .iter()
+        .filter(|k| !latest.contains_key(*k))
+        .cloned()
+        .collect();
+    latest.extend(read_persons(db, &elsewhere)?);
+    let mut records = read_contact_records(db, &unique)?;
+    let mut written = Vec::new();
+    let mut audits = Vec::with_capacity(seeds.len());
+    let mut outcomes = Vec::with_capacity(seeds.len());
+    let mut removed = Vec::new();
+    for (seed, key) in seeds.iter().zip(keys) {
+        let person = latest.get(&key);
+        let stored = records.get(&key);
+        match (seed.decide)(person, stored) {
+            Ok(record) => {
+                if person.is_none() {
+                    return Err(StoreError::Invariant(
+                        "the domain accepted an update of an unknown person",
+                    ));
+                }
+                if stored.is_some_and(|old| old.entries.iter().any(|e| !record.entries.contains(e)))
+                {
+                    removed.push(key.clone());
+                }
+                audits.push(seed.audit.decided(None));
+                outcomes.push(Ok(()));
+                written.push(key.clone());
+                records.insert(key, record);
+            }
+            Err(violation) => {
+                audits.push(seed.audit.decided(Some(&violation)));
+                outcomes.push(Err(violation));
+            }
+        }
+    }
+    let rows: Vec<(String, ContactRow)> = distinct(&written)
+        .into_iter()
+        .filter_map(|k| records.get(&k).map(|r| (k, ContactRow::from_record(r))))
+        .collect();
+    write_contact_rows(db, &rows)?;
+    insert_audits(db, &audits)?;
+    Ok(Seeded { outcomes, removed })
+}
+
+/// The stored contact records among `keys`.
+fn read_contact_records(
+    db: &mut dyn Sql,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, crate::domain::ContactRecord>, StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for block in in_blocks(keys) {
+        let params: Vec<Value<'_>> = block.iter().map(|k| Value::Text(k)).collect();
+        let mut rows = Vec::new();
+        db.query(
+            for_rows(&CONTACTS_BY_KEYS, block.len())?,
+            &params,
+            &mut |r| {
+                rows.push((r.text(0)?, contact_row(r)?));
+                Ok(())
+            },
+        )?;
+        for (key, row) in rows {
+            found.insert(key, row.into_record()?);
+        }
+    }
+    Ok(found)
+}
+
+fn write_contact_rows(db: &mut dyn Sql, rows: &[(String, ContactRow)]) -> Result<(), StoreError> {
+    for block in in_blocks(rows) {
+        let params: Vec<Value<'_>> = block
+            .iter()
+            .flat_map(|(key, row)| contact_values(key, row))
+            .collect();
+        db.execute(for_rows(&UPSERT_CONTACT_ROWS, block.len())?, &params)?;
+    }
+    Ok(())
+}
+
+/// Appends audit entries in multi-row statements (inside the caller's transaction), in order.
+fn insert_audits(db: &mut dyn Sql, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    let times: Vec<String> = entries.iter().map(|e| stored_time(e.at)).collect();
+    let rows: Vec<(&AuditEntry, &String)> = entries.iter().zip(&times).collect();
+    for block in in_blocks(&rows) {
+        let params: Vec<Value<'_>> = block
+            .iter()
+            .flat_map(|(e, at)| audit_values(e, at))
+            .collect();
+        db.execute(for_rows(&INSERT_AUDIT_ROWS, block.len())?, &params)?;
+    }
+    Ok(())
 }
 
 /// Row counts that multi-row statements are built for: any count is a sum of these, so a
 /// backend that prepares each statement text once keeps a handful, not one per count.
 const ROW_BLOCKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// A multi-row statement's text for each of ROW_BLOCKS' sizes, built once: an import runs
+/// each hundreds of times per batch, and formatting 256 rows of placeholders every time
+/// (then hashing it for the statement cache) was a tenth of a seeding import's CPU.
+type PerBlock = std::sync::LazyLock<[String; ROW_BLOCKS.len()]>;
+
+/// The text in `texts` for a block of `rows` rows (a size [`in_blocks`] gives).
+fn for_rows(texts: &PerBlock, rows: usize) -> Result<&str, StoreError> {
+    ROW_BLOCKS
+        .iter()
+        .position(|b| *b == rows)
+        .map(|i| texts[i].as_str())
+        .ok_or(StoreError::Invariant(
+            "a block of rows not of a ROW_BLOCKS size",
+        ))
+}
+
+static UPSERT_PERSON_ROWS: PerBlock = PerBlock::new(|| {
+    ROW_BLOCKS.map(|rows| upsert_rows_statement("persons", &PERSON_COLUMNS, rows))
+});
+
+static UPSERT_CONTACT_ROWS: PerBlock = PerBlock::new(|| {
+    ROW_BLOCKS.map(|rows| upsert_rows_statement("contact_records", &CONTACT_COLUMNS, rows))
+});
+
+static INSERT_AUDIT_ROWS: PerBlock = PerBlock::new(|| {
+    ROW_BLOCKS.map(|rows| {
+        format!(
+            "INSERT INTO audit ({}) VALUES {}",
+            AUDIT_COLUMNS.join(", "),
+            value_groups(rows, AUDIT_COLUMNS.len())
+        )
+    })
+});
+
+static CONTACTS_BY_KEYS: PerBlock = PerBlock::new(|| {
+    ROW_BLOCKS.map(|rows| {
+        format!(
+            "SELECT {} FROM contact_records WHERE person_key IN ({})",
+            CONTACT_COLUMNS.join(", "),
+            placeholder_list(rows)
+        )
+    })
+});
 
 /// `items` cut into consecutive blocks of ROW_BLOCKS sizes, largest first.
 fn in_blocks<T>(items: &[T]) -> Vec<&[T]> {
@@ -743,10 +947,7 @@ fn read_persons(
 fn write_person_rows(db: &mut dyn Sql, rows: &[PersonRow]) -> Result<(), StoreError> {
     for block in in_blocks(rows) {
         let params: Vec<Value<'_>> = block.iter().flat_map(person_values).collect();
-        db.execute(
-            &upsert_rows_statement("persons", &PERSON_COLUMNS, block.len()),
-            &params,
-        )?;
+        db.execute(for_rows(&UPSERT_PERSON_ROWS, block.len())?, &params)?;
     }
     Ok(())
 }
@@ -926,25 +1127,17 @@ pub(crate) fn query_audit(db: &mut dyn Sql, q: &AuditQuery) -> Result<Vec<AuditE
     Ok(out)
 }
 
-/// Removes every person, contact record and alias (the test-control reset); the audit
-/// trail stays, append-only.
-/// The body of a population replacement, in the caller's transaction. It deletes every
-/// contact record, so the store scrubs free pages after it.
+/// The body of a population replacement (the test-control reset), in the caller's
+/// transaction: removes every person, contact record and alias, then stores `persons` and
+/// `seeds`; the audit trail stays, append-only. It deletes every contact record, so the
+/// store scrubs free pages after it.
 pub(crate) fn replace_population(
     tx: &mut dyn Sql,
     persons: &[crate::domain::Person],
-    seeds: Vec<ContactUpdate<'_>>,
+    seeds: &[ContactUpdate<'_>],
 ) -> Result<Replaced, StoreError> {
     tx.batch("DELETE FROM contact_records; DELETE FROM person_aliases; DELETE FROM persons;")?;
-    let persons = upsert_persons(tx, persons)?
-        .into_iter()
-        .map(|(upserted, _)| upserted)
-        .collect();
-    let seeds = seeds
-        .into_iter()
-        .map(|seed| update_contacts(tx, seed).map(|(outcome, _)| outcome))
-        .collect::<Result<_, _>>()?;
-    Ok(Replaced { persons, seeds })
+    upsert_and_seed(tx, persons, seeds).map(|batch| batch.stored)
 }
 
 /// How many persons are stored.

@@ -369,13 +369,25 @@ impl PersonStore for SqliteStore {
         Ok(outcomes.into_iter().map(|(u, _)| u).collect())
     }
 
+    fn upsert_and_seed(
+        &self,
+        persons: &[Person],
+        seeds: Vec<ContactUpdate<'_>>,
+    ) -> Result<Replaced, StoreError> {
+        let batch = self.with_writer(|conn| {
+            in_transaction(conn, |tx| sql::upsert_and_seed(tx, persons, &seeds))
+        })?;
+        self.scrub_if(!batch.removed.is_empty());
+        Ok(batch.stored)
+    }
+
     fn replace_population(
         &self,
         persons: &[Person],
         seeds: Vec<ContactUpdate<'_>>,
     ) -> Result<Replaced, StoreError> {
         let replaced = self.with_writer(|conn| {
-            in_transaction(conn, |tx| sql::replace_population(tx, persons, seeds))
+            in_transaction(conn, |tx| sql::replace_population(tx, persons, &seeds))
         })?;
         self.scrub_if(true);
         Ok(replaced)

@@ -21,7 +21,9 @@ fn import_reports_rejected_lines_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("line 2: rejected: personId: check digit 3 is wrong (expected 2)"),
+        stderr.contains(
+            "line 2: rejected: personId: the check digit (Luhn, over the last 10 digits) is wrong"
+        ),
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 inserted, 0 updated, 1 rejected"));

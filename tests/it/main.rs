@@ -23,5 +23,6 @@ mod properties;
 mod report;
 mod robustness;
 mod rule_coverage;
+mod seeding;
 mod storage;
 mod tls_server;
