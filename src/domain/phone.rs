@@ -66,8 +66,11 @@ impl PhoneNumber {
             return Err(PhoneProblem::Empty);
         }
         check_e164_syntax(value)?;
-        check_numbering_plan(value)?;
-        check_canonical(value)?;
+        // One parse serves both checks: libphonenumber's parse is the costly step of an
+        // import line's contact information.
+        let parsed = parse_number(value)?;
+        check_numbering_plan(value, &parsed)?;
+        check_canonical(value, &parsed)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -129,28 +132,31 @@ fn check_e164_syntax(value: &str) -> Result<(), PhoneProblem> {
     Ok(())
 }
 
+fn parse_number(value: &str) -> Result<phonenumber::PhoneNumber, PhoneProblem> {
+    phonenumber::parse(None, value).map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))
+}
+
 /// Beyond syntax: is this a number that can exist in its country (libphonenumber metadata)?
-fn check_numbering_plan(value: &str) -> Result<(), PhoneProblem> {
-    let parsed = phonenumber::parse(None, value)
-        .map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
-    if parsed.country().id().is_none() && !phonenumber::is_valid(&parsed) {
+fn check_numbering_plan(
+    value: &str,
+    parsed: &phonenumber::PhoneNumber,
+) -> Result<(), PhoneProblem> {
+    if phonenumber::is_valid(parsed) {
+        return Ok(());
+    }
+    if parsed.country().id().is_none() {
         return Err(PhoneProblem::UnknownCountryCode(value.to_owned()));
     }
-    if !phonenumber::is_valid(&parsed) {
-        return Err(PhoneProblem::NotPossibleForCountry(
-            value.to_owned(),
-            parsed.code().value(),
-        ));
-    }
-    Ok(())
+    Err(PhoneProblem::NotPossibleForCountry(
+        value.to_owned(),
+        parsed.code().value(),
+    ))
 }
 
 /// The value must equal its number's E.164 formatting: `+460701234567` parses as the same
 /// number as `+46701234567`, but only the second is E.164.
-fn check_canonical(value: &str) -> Result<(), PhoneProblem> {
-    let parsed = phonenumber::parse(None, value)
-        .map_err(|_| PhoneProblem::UnknownCountryCode(value.to_owned()))?;
-    let canonical = phonenumber::format(&parsed)
+fn check_canonical(value: &str, parsed: &phonenumber::PhoneNumber) -> Result<(), PhoneProblem> {
+    let canonical = phonenumber::format(parsed)
         .mode(phonenumber::Mode::E164)
         .to_string();
     if canonical == value {
@@ -167,14 +173,14 @@ fn check_canonical(value: &str) -> Result<(), PhoneProblem> {
 
 /// A suggestion is only made when it would itself be accepted.
 fn passes(candidate: &str) -> bool {
-    check_e164_syntax(candidate).is_ok() && check_numbering_plan(candidate).is_ok() && {
-        phonenumber::parse(None, candidate).is_ok_and(|p| {
-            phonenumber::format(&p)
-                .mode(phonenumber::Mode::E164)
-                .to_string()
-                == candidate
+    check_e164_syntax(candidate).is_ok()
+        && parse_number(candidate).is_ok_and(|p| {
+            check_numbering_plan(candidate, &p).is_ok()
+                && phonenumber::format(&p)
+                    .mode(phonenumber::Mode::E164)
+                    .to_string()
+                    == candidate
         })
-    }
 }
 
 /// `candidate` when it would pass, else a valid example.
