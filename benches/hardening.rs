@@ -1,4 +1,4 @@
-//! The hardening harness (issue: hostile input, overload and faults). It runs the release
+//! The hardening harness: hostile input, overload and faults. It runs the release
 //! binary in a separate process and measures what the tests only check for correctness:
 //!
 //! 1. XML attacks (the OWASP list shared with `tests/hostile.rs`), each sent 90 times on

@@ -1,4 +1,4 @@
-//! The benchmark harness (issue: benchmarks). One run, one machine, one load generator:
+//! The load benchmark. One run, one machine, one load generator:
 //!
 //! 1. limit baseline: hyper + rustls with the same TLS settings and client-certificate
 //!    verification, answering every POST with a fixed P3-sized body;

@@ -1,4 +1,4 @@
-//! XML mapping measurement (issue: quick-xml vs yaserde): serialise and parse a typical
+//! XML mapping measurement, quick-xml against yaserde: serialise and parse a typical
 //! GetPersonsForProfile P3 response (one person: name, birth, address, sms + email,
 //! actor, flags) with both, on the same data, and print the times.
 //!

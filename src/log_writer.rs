@@ -1,8 +1,8 @@
 //! Where log lines go: appended to a buffer in memory under a short lock and written to
 //! the output by a thread of its own every [`FLUSH_EVERY`]. A request's line is never a
 //! system call of the request, and nothing wakes the writer per line: a write and a wake-up
-//! per line cost more than the rest of a read's logging together (measured under load with
-//! a writer thread woken per line, as `tracing-appender` does).
+//! per line cost more than the rest of a read's logging together (a writer thread woken per
+//! line is what `tracing-appender` does).
 //!
 //! Bounded: past [`MAX_BUFFERED`] bytes waiting (the output does not keep up), lines are
 //! counted and dropped rather than slowing requests, and the count is written in their place.

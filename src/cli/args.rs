@@ -54,7 +54,7 @@ enum LowCommand {
         #[arg(long)]
         ephemeral: bool,
     },
-    /// Import population data from a JSON Lines file (see README, "Population import").
+    /// Import population data from a JSON Lines file (format: docs/import.md).
     Import {
         #[command(flatten)]
         common: Common,

@@ -2,7 +2,8 @@
 
 use figment::providers::Env;
 
-/// Short environment names kept from before the layering: each is a full key path.
+/// Short environment names, each standing for a full key path (`PU_ADAPTER_POSTGRES_URL`
+/// for `store.postgres_url`).
 const ENV_ALIASES: &[(&str, &str)] = &[
     ("STORE_KIND", "store.kind"),
     ("POSTGRES_URL", "store.postgres_url"),

@@ -52,7 +52,8 @@ impl Dialect {
     /// What a bulk transaction sets first. PostgreSQL caches a generic plan for a prepared
     /// statement after five runs; for a multi-row key lookup planned while the table was
     /// still small that plan is a sequential scan, which then runs for every batch of a
-    /// large import (measured: the server at 100% CPU and 3,800 persons/s at 20,000).
+    /// large import, with the server at full CPU (see docs/benchmarks.md for the import's
+    /// figures).
     fn bulk_settings(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => None,
@@ -622,7 +623,7 @@ pub(crate) const IMPORT_CONSUMER: &str = "pu-adapter-import";
 /// person, in order: inserted or updated, and whether a contact record was erased.
 ///
 /// Reads and writes go as multi-row statements, so a batch costs a handful of round
-/// trips instead of four per person (PostgreSQL imported 2,146 persons/s that way).
+/// trips instead of four per person.
 pub(crate) fn upsert_persons(
     db: &mut dyn Sql,
     persons: &[crate::domain::Person],

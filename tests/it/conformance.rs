@@ -1,4 +1,4 @@
-//! `pu-adapter conformance URL` (issue #13, item 4): every case passes against pu-adapter
+//! `pu-adapter conformance URL`: every case passes against pu-adapter
 //! itself; a deliberately wrong producer gets exit 1 and its failures named, without the
 //! personal data it leaks; unusable options or an unreachable producer exit 2.
 

@@ -2,8 +2,8 @@
 //! with or without a running server, a reset), its bytes leave every file of either
 //! backend within 10 s. Each test scans the raw bytes of the store's files: SQLite's main
 //! file, `-wal` and `-shm` with no checkpoint by the test; PostgreSQL's table files of the
-//! test database after a `CHECKPOINT` the test issues (pg_wal is out of reach, as the
-//! README says).
+//! test database after a `CHECKPOINT` the test issues (pg_wal is out of reach, as
+//! docs/import.md says).
 
 use crate::common::tls::*;
 use crate::common::*;
