@@ -14,7 +14,9 @@ use crate::domain::{
     CountryCode, Deregistration, DeregistrationReason, Gender, IdProblem, IdentifierPolicy,
     MaritalCode, MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
 };
-use crate::store::{ContactUpdate, PersonStore, Replaced, Scrubbed, StoreError, Upserted};
+use crate::store::{
+    ContactUpdate, PersonStore, Replaced, Scrubbed, StoreError, Upserted, IMPORT_CONSUMER,
+};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -566,9 +568,6 @@ const SEED_ACCESS: UpdateAccess = UpdateAccess {
     access: Access::Restricted,
     unrestricted_may_update_protected: false,
 };
-
-/// Who the audit trail names for what the import does.
-const IMPORT_CONSUMER: &str = "pu-adapter-import";
 
 fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, LineError> {
     let id = match &l.person_id {

@@ -13,6 +13,7 @@ mod pool;
 pub mod postgres;
 /// What both SQL backends share: schema, migrations, statements, row mapping, the update algorithm.
 mod sql;
+pub(crate) use sql::IMPORT_CONSUMER;
 /// SQLite backend.
 pub mod sqlite;
 
