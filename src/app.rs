@@ -155,14 +155,9 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         platform_ids: settings.platform_hsa_ids.clone(),
         public_url: settings.public_url.clone(),
         metrics,
-        limiter: {
-            let l = settings.http;
-            Arc::new(crate::transport::limiter::Limiter::new(
-                l.max_in_flight,
-                l.max_in_flight_per_consumer,
-                l.max_connections_per_certificate,
-            ))
-        },
+        limiter: Arc::new(crate::transport::limiter::Limiter::new(
+            settings.http.caps(),
+        )),
     });
     let server =
         serve(listener, state.clone()).map_err(|e| StartError::Bind(settings.listen.clone(), e))?;

@@ -31,6 +31,11 @@ struct CauseLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
 }
@@ -60,6 +65,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     handshake_failures: Counter,
     connections_rejected: Counter,
+    refusals: Family<ReasonLabels, Counter>,
     connections_open: Gauge,
     in_flight: Gauge,
     server_faults: Family<CauseLabels, Counter>,
@@ -153,6 +159,12 @@ impl Default for Metrics {
             "Connections refused at a connection cap",
             connections_rejected.clone(),
         );
+        let refusals = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "refusals",
+            "Requests refused over an in-flight cap and connections closed over a certificate's cap, after their wait, by reason",
+            refusals.clone(),
+        );
         let connections_open = Gauge::default();
         registry.register(
             "connections_open",
@@ -201,6 +213,7 @@ impl Default for Metrics {
             requests,
             handshake_failures,
             connections_rejected,
+            refusals,
             connections_open,
             in_flight,
             server_faults,
@@ -228,6 +241,11 @@ impl Metrics {
     /// Counts a connection refused at a cap.
     pub fn connection_rejected(&self) {
         self.connections_rejected.inc();
+    }
+
+    /// Counts a request or connection refused over a cap after its wait, by `reason`.
+    pub fn refused(&self, reason: &'static str) {
+        self.refusals.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// A connection opened or closed.

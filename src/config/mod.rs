@@ -185,6 +185,9 @@ pub struct LimitsConfig {
     pub max_in_flight_per_consumer: usize,
     /// Open connections per client certificate (the platform's excepted).
     pub max_connections_per_certificate: usize,
+    /// How long a request over an in-flight cap waits for a slot before its 503, ms
+    /// (0: refused at once).
+    pub queue_wait_ms: u64,
     /// XML nesting depth at most.
     pub max_xml_depth: usize,
     /// XML elements per request at most.
@@ -319,6 +322,7 @@ impl Default for LimitsConfig {
             max_in_flight: h.max_in_flight,
             max_in_flight_per_consumer: h.max_in_flight_per_consumer,
             max_connections_per_certificate: h.max_connections_per_certificate,
+            queue_wait_ms: h.queue_wait.as_millis() as u64,
             max_xml_depth: x.max_depth,
             max_xml_elements: x.max_elements,
             max_xml_text_bytes: x.max_text_bytes,
@@ -583,6 +587,7 @@ impl Config {
             max_in_flight: l.max_in_flight,
             max_in_flight_per_consumer: l.max_in_flight_per_consumer,
             max_connections_per_certificate: l.max_connections_per_certificate,
+            queue_wait: Duration::from_millis(l.queue_wait_ms),
         }
     }
 

@@ -133,7 +133,9 @@ async fn admit(
         .state
         .limiter
         .admit(consumer.as_deref())
+        .await
         .map_err(|refusal| {
+            ex.state.limiter.refused(refusal, ex.state.metrics);
             ex.refusal(consumer.as_deref(), RequestResult::Overloaded, &[]);
             Refused::with(overloaded(refusal, consumer.as_deref()))
         })?;
@@ -364,16 +366,14 @@ async fn answer_in_time(call: Call, body: Bytes, state: &AppState) -> Answer {
     }
 }
 
-/// 503 with Retry-After and a Fault saying who is over which limit.
+/// 503 with Retry-After and a Fault saying who is over which limit. Logged only in
+/// aggregate (`Limiter::refused`): under a flood, a line per refusal is what sinks a server.
 fn overloaded(refusal: Refusal, consumer: Option<&str>) -> Resp {
     let reason = match refusal {
-        Refusal::Busy => Overload::Service,
+        Refusal::Busy | Refusal::CertificateBusy => Overload::Service,
         Refusal::ConsumerBusy => Overload::Consumer(consumer.unwrap_or("-").to_owned()),
     };
     let answer = Service::transport_fault(&ServiceError::Overloaded(reason));
-    if let Some(fault) = &answer.fault {
-        tracing::warn!(log_id = %fault.log_id, reason = %fault.message, "overloaded");
-    }
     let mut r = xml(StatusCode::SERVICE_UNAVAILABLE, answer.body);
     r.headers_mut()
         .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));

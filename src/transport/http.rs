@@ -4,6 +4,7 @@
 use super::activity::{Activity, ActivityIo};
 use super::endpoint;
 use super::identity::serial_number_of;
+use super::limiter::Refusal;
 use super::response::{plain, xml, Resp};
 use super::state::AppState;
 use crate::contracts::Contract;
@@ -123,19 +124,22 @@ async fn serve_connection(
                 None
             }
         });
-    // The platform's certificate carries many consumers; everyone else gets a share of connections.
+    // The platform's certificate carries many consumers; everyone else gets a share of
+    // connections. One over the share is held, unread, until a slot frees: closing it at
+    // once would only buy another handshake from a client that reconnects.
     let _slot = match serial.as_deref() {
-        Some(s) if !state.platform_ids.iter().any(|p| p == s) => match state.limiter.connect(s) {
-            Some(slot) => Some(slot),
-            None => {
-                state.metrics.connection_rejected();
-                tracing::warn!(
-                    consumer = s,
-                    "connection refused: too many open connections for this certificate"
-                );
-                return;
+        Some(s) if !state.platform_ids.iter().any(|p| p == s) => {
+            match state.limiter.connect(s).await {
+                Some(slot) => Some(slot),
+                None => {
+                    state.metrics.connection_rejected();
+                    state
+                        .limiter
+                        .refused(Refusal::CertificateBusy, state.metrics);
+                    return;
+                }
             }
-        },
+        }
         _ => None,
     };
     let activity = Activity::new();

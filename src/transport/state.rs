@@ -29,6 +29,8 @@ pub struct HttpLimits {
     pub max_in_flight_per_consumer: usize,
     /// Connections open at once with one client certificate (the platform's excepted).
     pub max_connections_per_certificate: usize,
+    /// How long a request over an in-flight cap waits for a slot before its 503.
+    pub queue_wait: Duration,
 }
 
 impl Default for HttpLimits {
@@ -43,6 +45,7 @@ impl Default for HttpLimits {
             max_in_flight: 256,
             max_in_flight_per_consumer: 64,
             max_connections_per_certificate: 512,
+            queue_wait: Duration::from_secs(1),
         }
     }
 }
@@ -62,6 +65,20 @@ pub(crate) struct AppState {
     pub(crate) metrics: &'static Metrics,
     /// Overload protection.
     pub(crate) limiter: Arc<Limiter>,
+}
+
+impl HttpLimits {
+    /// The limiter's caps. A connection over its certificate's cap is held as long as a
+    /// handshake may take: the time the server gives any connection to get going.
+    pub(crate) fn caps(&self) -> super::limiter::Caps {
+        super::limiter::Caps {
+            in_flight: self.max_in_flight,
+            in_flight_per_consumer: self.max_in_flight_per_consumer,
+            connections_per_certificate: self.max_connections_per_certificate,
+            request_wait: self.queue_wait,
+            connection_wait: self.handshake_timeout,
+        }
+    }
 }
 
 impl AppState {
