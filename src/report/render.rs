@@ -1,6 +1,7 @@
 //! The report for people (text) and for CI (JUnit XML: one failed test case per finding).
 
 use super::Report;
+use crate::xml::writer::escape;
 use std::fmt::Write as _;
 
 /// The report as text: the period, the calls, then one block per finding.
@@ -101,24 +102,5 @@ pub fn junit(report: &Report) -> String {
         );
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-/// Escapes text for XML content and attribute values; characters XML 1.0 cannot carry
-/// become U+FFFD, since a CI parser refuses the whole file for one.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
     out
 }

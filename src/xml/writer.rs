@@ -1,4 +1,5 @@
-//! A small XML writer: elements with qualified names, escaped text, nothing else.
+//! A small XML writer: elements with qualified names, escaped text, nothing else; and the
+//! escaping of text for documents written without it.
 
 use std::fmt::Write as _;
 
@@ -79,5 +80,47 @@ impl XmlWriter {
     /// The finished text.
     pub(crate) fn finish(self) -> String {
         self.buf
+    }
+}
+
+/// Escapes text for XML content and attribute values alike (`&`, `<`, `>`, `"`, `'`), for
+/// documents written without [`XmlWriter`] (the report's JUnit file). A control character
+/// other than tab, line feed and carriage return, and U+FFFE and U+FFFF, become U+FFFD: XML
+/// 1.0 cannot carry most of them, a parser refuses a whole file for one, and none belongs
+/// in a report.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_leaves_markup_inert_and_no_control_character() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;"
+        );
+        assert_eq!(escape("line\tone\r\nline two"), "line\tone\r\nline two");
+        for bad in [
+            '\0', '\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}', '\u{FFFE}', '\u{FFFF}',
+        ] {
+            assert_eq!(escape(&format!("a{bad}b")), "a\u{FFFD}b", "{bad:?}");
+        }
+        assert_eq!(escape("Åsa, Göran: é ✓ 𝄞"), "Åsa, Göran: é ✓ 𝄞");
     }
 }

@@ -74,6 +74,16 @@ struct Consumer {
 }
 
 impl Consumer {
+    /// A system calling with certificate `cert`, its correlation ids `name-1`, `name-2`, ….
+    fn new(soap: SocketAddr, cert: &'static str, name: &'static str) -> Self {
+        Consumer {
+            soap,
+            cert,
+            name,
+            calls: 0,
+        }
+    }
+
     async fn call(&mut self, contract: Contract, body: &str) -> HttpResponse {
         self.calls += 1;
         let correlation = format!("{}-{}", self.name, self.calls);
@@ -90,6 +100,30 @@ impl Consumer {
     async fn update(&mut self, body: &str) -> HttpResponse {
         self.call(Contract::UpdatePersonContactInformation, body)
             .await
+    }
+
+    /// Sends an update that must be accepted; its answer.
+    async fn update_ok(&mut self, body: &str) -> HttpResponse {
+        let answer = self.update(body).await;
+        assert_eq!(
+            text_of(&answer.body, "resultCode"),
+            Some("OK"),
+            "{}",
+            answer.body
+        );
+        answer
+    }
+
+    /// Reads the stored version of `pnr`'s contact information, then updates it to `sms`
+    /// with that version, which must be accepted: correct work, never a finding.
+    async fn read_then_update(&mut self, pnr: &str, sms: &str) -> HttpResponse {
+        let version = self.read_version(pnr).await;
+        self.update_ok(&update(pnr, Some(&version), sms)).await
+    }
+
+    /// The HTTP status of a GetPersonsForProfile call.
+    async fn profile_status(&mut self, body: &str) -> u16 {
+        self.call(Contract::GetPersonsForProfile, body).await.status
     }
 
     /// The stored version of a person's contact information, as a read shows it.
@@ -114,6 +148,31 @@ async fn staging_server(personal_data: bool) -> (TestServer, SocketAddr, SocketA
     let (status, body) = admin_http(adm, "POST", "/control/reset", POPULATION, Some(TOKEN));
     assert_eq!(status, 200, "{body}");
     (server, soap, adm)
+}
+
+/// One 503 (Retry-After: 1) for the next GetPersonsForProfile call.
+fn inject_one_unavailable(adm: SocketAddr) {
+    let (status, body) = admin_http(
+        adm,
+        "POST",
+        "/control/faults",
+        r#"{"contract":"GetPersonsForProfile","fault":"unavailable","count":1}"#,
+        Some(TOKEN),
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
+/// `pu-adapter report` against the admin listener at `adm`, with the token.
+fn report_cli(adm: SocketAddr) -> std::process::Command {
+    let mut cli = bin();
+    cli.args([
+        "report",
+        "--admin",
+        &format!("http://{adm}"),
+        "--token",
+        TOKEN,
+    ]);
+    cli
 }
 
 fn report(adm: SocketAddr, query: &str) -> serde_json::Value {
@@ -162,35 +221,15 @@ fn assert_no_personal_data(what: &str, text: &str) {
 async fn report_finds_every_scripted_mistake_and_nothing_else_without_personal_data() {
     // The call log keeps request bodies here: the report must still show none of them.
     let (server, soap, adm) = staging_server(true).await;
-    let mut sloppy = Consumer {
-        soap,
-        cert: "consumer",
-        name: "sloppy",
-        calls: 0,
-    };
+    let mut sloppy = Consumer::new(soap, "consumer", "sloppy");
 
     // Correct work first, which must not be flagged: a read, an update with the version
     // read, another with the version the update answered with.
-    let version = sloppy.read_version(TOLVAN).await;
-    let updated = sloppy
-        .update(&update(TOLVAN, Some(&version), "+46701112233"))
-        .await;
-    assert_eq!(
-        text_of(&updated.body, "resultCode"),
-        Some("OK"),
-        "{}",
-        updated.body
-    );
+    let updated = sloppy.read_then_update(TOLVAN, "+46701112233").await;
     let version = text_of(&updated.body, "version").unwrap().to_owned();
-    let updated = sloppy
-        .update(&update(TOLVAN, Some(&version), "+46731234560"))
+    sloppy
+        .update_ok(&update(TOLVAN, Some(&version), "+46731234560"))
         .await;
-    assert_eq!(
-        text_of(&updated.body, "resultCode"),
-        Some("OK"),
-        "{}",
-        updated.body
-    );
 
     // CT-4 broken twice, then the first refused update sent again unchanged.
     let national = update(HANNA, None, "0701112233");
@@ -209,22 +248,8 @@ async fn report_finds_every_scripted_mistake_and_nothing_else_without_personal_d
     }
     // Another system changes Tolvan (correctly); the sloppy one then updates with the
     // version it kept instead of reading the current one: a CO-3 conflict.
-    let mut extended = Consumer {
-        soap,
-        cert: "extended",
-        name: "extended",
-        calls: 0,
-    };
-    let current = extended.read_version(TOLVAN).await;
-    let changed = extended
-        .update(&update(TOLVAN, Some(&current), "+46701234567"))
-        .await;
-    assert_eq!(
-        text_of(&changed.body, "resultCode"),
-        Some("OK"),
-        "{}",
-        changed.body
-    );
+    let mut extended = Consumer::new(soap, "extended", "extended");
+    extended.read_then_update(TOLVAN, "+46701234567").await;
     let stale = sloppy
         .update(&update(TOLVAN, Some(&version), "+46761234569"))
         .await;
@@ -240,29 +265,10 @@ async fn report_finds_every_scripted_mistake_and_nothing_else_without_personal_d
         .await;
     assert_eq!(p7.status, 500, "{}", p7.body);
     // A 503 with Retry-After: 1, retried at once.
-    let (status, _) = admin_http(
-        adm,
-        "POST",
-        "/control/faults",
-        r#"{"contract":"GetPersonsForProfile","fault":"unavailable","count":1}"#,
-        Some(TOKEN),
-    );
-    assert_eq!(status, 201);
+    inject_one_unavailable(adm);
     let read = gpfp(HANNA, "P3");
-    assert_eq!(
-        sloppy
-            .call(Contract::GetPersonsForProfile, &read)
-            .await
-            .status,
-        503
-    );
-    assert_eq!(
-        sloppy
-            .call(Contract::GetPersonsForProfile, &read)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(sloppy.profile_status(&read).await, 503);
+    assert_eq!(sloppy.profile_status(&read).await, 200);
     // The other consumer reads through an Unrestricted contract.
     let unrestricted_read =
         unrestricted(&contact_read(HANNA), Contract::GetPersonContactInformation);
@@ -330,17 +336,8 @@ async fn report_finds_every_scripted_mistake_and_nothing_else_without_personal_d
     }
     let dir = tempfile::tempdir().unwrap();
     let junit_file = dir.path().join("report.xml");
-    let cli = bin()
-        .args([
-            "report",
-            "--admin",
-            &format!("http://{adm}"),
-            "--token",
-            TOKEN,
-            "--consumer",
-            CONSUMER,
-            "--junit",
-        ])
+    let cli = report_cli(adm)
+        .args(["--consumer", CONSUMER, "--junit"])
         .arg(&junit_file)
         .output()
         .unwrap();
@@ -381,56 +378,18 @@ async fn report_finds_every_scripted_mistake_and_nothing_else_without_personal_d
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_well_behaved_consumer_gets_a_clean_report() {
     let (server, soap, adm) = staging_server(false).await;
-    let mut careful = Consumer {
-        soap,
-        cert: "consumer",
-        name: "careful",
-        calls: 0,
-    };
-    let version = careful.read_version(TOLVAN).await;
-    let updated = careful
-        .update(&update(TOLVAN, Some(&version), "+46701112233"))
-        .await;
-    assert_eq!(
-        text_of(&updated.body, "resultCode"),
-        Some("OK"),
-        "{}",
-        updated.body
-    );
-    let first = careful.update(&update(HANNA, None, "+46731234560")).await;
-    assert_eq!(
-        text_of(&first.body, "resultCode"),
-        Some("OK"),
-        "{}",
-        first.body
-    );
+    let mut careful = Consumer::new(soap, "consumer", "careful");
+    careful.read_then_update(TOLVAN, "+46701112233").await;
     careful
-        .call(Contract::GetPersonsForProfile, &gpfp(HANNA, "P3"))
+        .update_ok(&update(HANNA, None, "+46731234560"))
         .await;
+    careful.profile_status(&gpfp(HANNA, "P3")).await;
     // A 503, and the retry after its Retry-After.
-    admin_http(
-        adm,
-        "POST",
-        "/control/faults",
-        r#"{"contract":"GetPersonsForProfile","fault":"unavailable","count":1}"#,
-        Some(TOKEN),
-    );
+    inject_one_unavailable(adm);
     let read = gpfp(TOLVAN, "P3");
-    assert_eq!(
-        careful
-            .call(Contract::GetPersonsForProfile, &read)
-            .await
-            .status,
-        503
-    );
+    assert_eq!(careful.profile_status(&read).await, 503);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        careful
-            .call(Contract::GetPersonsForProfile, &read)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(careful.profile_status(&read).await, 200);
 
     let clean = report(adm, &format!("consumer={CONSUMER}"));
     assert!(findings(&clean).is_empty(), "{clean:#}");
@@ -448,16 +407,7 @@ async fn a_well_behaved_consumer_gets_a_clean_report() {
         junit.contains("failures=\"0\"") && junit.contains("no-rule-broken"),
         "{junit}"
     );
-    let cli = bin()
-        .args([
-            "report",
-            "--admin",
-            &format!("http://{adm}"),
-            "--token",
-            TOKEN,
-        ])
-        .output()
-        .unwrap();
+    let cli = report_cli(adm).output().unwrap();
     assert_eq!(
         cli.status.code(),
         Some(0),
