@@ -82,7 +82,7 @@ fn schema_args() -> Vec<String> {
 }
 
 /// The number of conformance cases of a default run (`pu-adapter conformance URL`), and
-/// with it the length of `CASES`. Adding a case (to src/conformance/cases.rs or the schema
+/// with it the length of `CASES`. Adding a case (to crates/pu-conformance/src/cases/ or the schema
 /// cases) means raising this by one and adding its name to `CASES` where it runs (the
 /// compiler checks the two agree); where the wrong producer or the Node peer runs it, its
 /// verdict goes in their tests' expected lists below. README.md ("For test suites and
