@@ -14,21 +14,35 @@
 //!    TLS answering every POST with the adapter's reply bytes, as the ceiling; `oha` as the
 //!    load generator against nginx, the adapter and the Node peer; `perf stat` for context
 //!    switches, CPU time and malloc calls per request. All ratios come from this one run.
+//! 9. PostgreSQL: the same random reads with oha, where a test server is given
+//!    (`eval "$(.ci/postgres.sh start)"`); the import of 100,000 persons with contact
+//!    information against the same persons without.
 //!
 //! `PU_ADAPTER_BENCH_BINARY=path` measures another build of the adapter (e.g. an earlier
 //! commit's, for before/after figures) instead of building this one.
+//!
 //! Run: `cargo bench --bench load` (PU_ADAPTER_BENCH_SECONDS=… per measurement, default 5).
 
 mod common;
+#[path = "load/imports.rs"]
+mod imports;
+#[path = "load/peers.rs"]
+mod peers;
+#[path = "load/postgres.rs"]
+mod postgres;
+#[path = "load/report.rs"]
+mod report;
 
 use bytes::Bytes;
-use common::external::{self, Body, Nginx, OhaRun};
+use common::external::{self, Body};
 use common::net::*;
 use common::{gpfp_request, pnr, repo, update_request, write_population};
 use http_body_util::{BodyExt, Full};
+use peers::{jaxws_peer, node_peer};
+use report::{external_figures, print_external};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -163,78 +177,6 @@ fn write_random_reads(path: &Path, n: u64) {
         x ^= x << 17;
         writeln!(f, "{}", gpfp_request(&pnr(x % POPULATION))).unwrap();
     }
-}
-
-/// The JAX-WS RI producer (benches/jaxws-peer) under oha at 16 and 64 connections, the
-/// same random reads; `None` where Java or wsimport is missing or the peer never got ready.
-fn jaxws_peer(random: &Path, secs: u64) -> [Option<OhaRun>; 2] {
-    use std::io::BufRead;
-    if external::tool("oha").is_none() {
-        return [None, None];
-    }
-    let port = pu_adapter::testkit::free_port();
-    let Ok(mut child) = Command::new(repo().join("benches/jaxws-peer/run.sh"))
-        .arg(port.to_string())
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-    else {
-        eprintln!("skipped: the JAX-WS RI peer did not start");
-        return [None, None];
-    };
-    // It warms its JIT with 20,000 calls to itself before it says it is ready.
-    let ready = format!("jaxws-peer ready on {port}");
-    let (tx, rx) = std::sync::mpsc::channel();
-    if let Some(out) = child.stdout.take() {
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                if line.contains(&ready) {
-                    let _ = tx.send(());
-                }
-            }
-        });
-    }
-    let mut runs = [None, None];
-    if rx.recv_timeout(Duration::from_secs(300)).is_ok() {
-        let url = format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
-        let certs = repo().join("certs-dev");
-        for (k, conns) in CONNS.into_iter().enumerate() {
-            runs[k] = external::oha(&url, Body::Lines(random), &certs, conns, secs, None);
-        }
-    } else {
-        eprintln!("skipped: the JAX-WS RI peer was not ready within 300 s");
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    runs
-}
-
-fn node_peer(port: u16) -> Option<Child> {
-    let dir = repo().join("benches/node-peer");
-    let soap = repo().join("tests/interop/node/node_modules/soap");
-    if !soap.is_dir() {
-        let ok = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(repo().join("tests/interop/node"))
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !ok {
-            eprintln!("skipped: the Node soap peer needs npm (tests/interop/node)");
-            return None;
-        }
-    }
-    let child = Command::new("node")
-        .arg(dir.join("server.js"))
-        .arg(port.to_string())
-        .current_dir(repo())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .ok()?;
-    wait_for_port(port);
-    Some(child)
 }
 
 fn main() {
@@ -463,6 +405,9 @@ fn main() {
     let _ = reads(adapter_addr, &read_bodies, 16, None);
     let (fresh_before, fresh_rss, fresh_load) = at_1000_connections(fresh.id(), adapter_addr);
     stop(fresh);
+    let on_postgres = postgres::postgres_reads(&bin, &population, dir.path(), &random_lines, secs);
+    let imports =
+        imports::import_with_and_without_contacts(&bin, &population, dir.path(), POPULATION);
 
     println!();
     println!(
@@ -477,7 +422,7 @@ fn main() {
     for (name, rate, detail) in &rows {
         println!("| {name} | {rate:.0} req/s | ≥80% of baseline at 16 | {detail} |");
     }
-    println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 1 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
+    println!("| GetPersonsForProfile latency at 50% load ({half:.0} req/s, 16 conn) | p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms | p99 ≤ 1.5 ms | persons with contact information: p99 {:.2} ms |", p50 / 1e3, p99 / 1e3, p999 / 1e3, paced_contacts.quantile(0.99) / 1e3);
     println!(
         "| UpdatePersonContactInformation, 16 conn | {:.0} req/s | ≥ 0.80× bare SQLite | bare SQLite loop {bare:.0} tx/s, ratio {:.0}%, p99 {:.2} ms |",
         upd.rate(),
@@ -493,7 +438,7 @@ fn main() {
     println!("| baseline RSS with the same 1,000 connections | {base_rss:.1} MiB | – | hyper + rustls alone, fixed reply: {base_rss_before:.1} MiB before; what the TLS and HTTP stack holds before any work of ours |");
     match &peer {
         Some((rate, p99, _)) => println!(
-            "| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | adapter ≥10× | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {} ms |",
+            "| Node soap peer, GetPersonsForProfile, 16 conn | {rate:.0} req/s | – (reference) | adapter/peer {:.1}×, peer p99 {:.2} ms vs adapter {} ms |",
             adapter_rate[1] / rate,
             p99 / 1e3,
             // The 16-connection row's detail holds the adapter's p99 as "p99 <ms> ms".
@@ -508,6 +453,8 @@ fn main() {
     }
     let (small, big) = scale(dir.path());
     print_external(&ext, peer.as_ref().and_then(|p| p.2), &jaxws);
+    report::print_postgres(&ext, on_postgres.as_ref());
+    report::print_imports(imports);
     println!("| GetPersonsForProfile p99, 10,000 vs 1,000,000 persons (in-process: XML, rules, SQLite, audit) | {:.0} µs vs {:.0} µs | within 10% | ratio {:.2}; p50 {:.0} vs {:.0} µs |", small.1, big.1, big.1 / small.1, small.0, big.0);
 }
 
@@ -537,243 +484,8 @@ fn stop(mut child: Child) {
     let _ = child.wait();
 }
 
-/// What the tools nobody here wrote measured; `None` where a tool is missing.
-#[derive(Default)]
-struct External {
-    nginx: [Option<OhaRun>; 2],
-    adapter: [Option<OhaRun>; 2],
-    paced: Option<OhaRun>,
-    adapter_perf: Option<external::PerfCounts>,
-    /// CPU seconds by thread name over the adapter's closed-loop run at 16 connections.
-    adapter_threads: std::collections::BTreeMap<String, f64>,
-    nginx_perf: Option<external::PerfCounts>,
-    /// hyper + rustls alone (the baseline server) at 16 connections, and its perf counts.
-    baseline: Option<OhaRun>,
-    baseline_perf: Option<external::PerfCounts>,
-    mallocs: Option<(external::PerfCounts, OhaRun)>,
-    /// The adapter at 16 connections reading one person only.
-    hot: Option<OhaRun>,
-    binary: String,
-}
-
-const CONNS: [usize; 2] = [16, 64];
-
-/// nginx and the adapter under `oha` at 16 and 64 connections, the adapter paced at half its
-/// maximum, and `perf stat` per request; the adapter answers the same P3 request throughout.
-fn external_figures(
-    bin: &Path,
-    (adapter_pid, adapter_port): (u32, u16),
-    (baseline_pid, baseline_port): (u32, u16),
-    (hot, random): (&Path, &Path),
-    reply: &[u8],
-    secs: u64,
-) -> External {
-    let mut ext = External {
-        binary: bin.display().to_string(),
-        ..External::default()
-    };
-    if external::tool("oha").is_none() {
-        eprintln!("skipped: oha not installed (cargo install oha)");
-        return ext;
-    }
-    let certs = repo().join("certs-dev");
-    let url = |port: u16| format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
-    let nginx_port = pu_adapter::testkit::free_port();
-    let nginx = Nginx::start(nginx_port, &certs, reply);
-    if nginx.is_none() {
-        eprintln!("skipped: nginx not installed (apt-get install nginx-light)");
-    }
-    for (k, conns) in CONNS.into_iter().enumerate() {
-        if let Some(n) = &nginx {
-            let (perf, run) = external::perf_stat(&n.pids(), false, || {
-                external::oha(
-                    &url(nginx_port),
-                    Body::Lines(random),
-                    &certs,
-                    conns,
-                    secs,
-                    None,
-                )
-            });
-            ext.nginx[k] = run;
-            if k == 0 {
-                ext.nginx_perf = perf;
-            }
-        }
-        let before = external::thread_cpu(adapter_pid);
-        let (perf, run) = external::perf_stat(&[adapter_pid], false, || {
-            external::oha(
-                &url(adapter_port),
-                Body::Lines(random),
-                &certs,
-                conns,
-                secs,
-                None,
-            )
-        });
-        let after = external::thread_cpu(adapter_pid);
-        ext.adapter[k] = run;
-        if k == 0 {
-            ext.adapter_perf = perf;
-            ext.adapter_threads = after
-                .into_iter()
-                .map(|(name, s)| {
-                    let used = s - before.get(&name).copied().unwrap_or(0.0);
-                    (name, used)
-                })
-                .collect();
-        }
-    }
-    drop(nginx);
-    // The same generator against hyper + rustls alone: is the stack itself below nginx?
-    let (perf, run) = external::perf_stat(&[baseline_pid], false, || {
-        external::oha(
-            &url(baseline_port),
-            Body::Lines(random),
-            &certs,
-            CONNS[0],
-            secs,
-            None,
-        )
-    });
-    (ext.baseline, ext.baseline_perf) = (run, perf);
-    // For reference only: one hot person (every read the same row, in the page cache).
-    ext.hot = external::oha(
-        &url(adapter_port),
-        Body::One(hot),
-        &certs,
-        CONNS[0],
-        secs,
-        None,
-    );
-    if let Some(max) = ext.adapter[0] {
-        ext.paced = external::oha(
-            &url(adapter_port),
-            Body::Lines(random),
-            &certs,
-            16,
-            secs,
-            Some(max.rate / 2.0),
-        );
-        // Allocations at a fixed, modest rate: the uprobe slows every malloc.
-        let (perf, run) = external::perf_stat(&[adapter_pid], true, || {
-            external::oha(
-                &url(adapter_port),
-                Body::Lines(random),
-                &certs,
-                16,
-                secs.min(3),
-                Some(2_000.0),
-            )
-        });
-        ext.mallocs = perf.filter(|p| p.mallocs.is_some()).zip(run);
-    }
-    ext
-}
-
-fn print_external(ext: &External, peer: Option<OhaRun>, jaxws: &[Option<OhaRun>; 2]) {
-    let ratio = |a: Option<OhaRun>, b: Option<OhaRun>| match (a, b) {
-        (Some(a), Some(b)) if b.rate > 0.0 => format!("{:.2}×", a.rate / b.rate),
-        _ => "–".to_owned(),
-    };
-    let rate = |r: Option<OhaRun>| {
-        r.map_or("–".to_owned(), |r| {
-            format!(
-                "{:.0} req/s (p99 {:.2} ms, {} non-200)",
-                r.rate, r.p99_ms, r.other
-            )
-        })
-    };
-    println!();
-    println!("measured with oha (an independent load generator) against nginx-light with the same mutual TLS, one run, reads of 10,000 random persons among 100,000 with contact information; adapter binary {}", ext.binary);
-    println!();
-    println!("| measurement | result | target | detail |");
-    println!("|---|---|---|---|");
-    for (k, conns) in CONNS.into_iter().enumerate() {
-        let target = if conns == 64 {
-            "≥ 0.60×"
-        } else {
-            "≥ 0.50×"
-        };
-        println!(
-            "| P3 reads vs nginx mTLS ceiling, {conns} conn | {} | {target} | adapter {}; nginx {} |",
-            ratio(ext.adapter[k], ext.nginx[k]),
-            rate(ext.adapter[k]),
-            rate(ext.nginx[k])
-        );
-    }
-    println!(
-        "| baseline (hyper + rustls, same TLS, fixed reply) vs nginx, 16 conn | {} | – | baseline {}: the stack without our work |",
-        ratio(ext.baseline, ext.nginx[0]),
-        rate(ext.baseline)
-    );
-    println!(
-        "| one hot person, 16 conn (reference only, not a goal) | {} | – | every read the same person |",
-        rate(ext.hot)
-    );
-    if let Some(p) = ext.paced {
-        println!("| P3 latency at half the maximum ({:.0} req/s, 16 conn, oha) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 1.5 ms | {} non-200 |", p.rate, p.p50_ms, p.p99_ms, p.other);
-    }
-    println!(
-        "| adapter vs Node soap peer, 16 conn (oha) | {} | – | peer {} |",
-        ratio(ext.adapter[0], peer),
-        rate(peer)
-    );
-    for (k, conns) in CONNS.into_iter().enumerate() {
-        println!(
-            "| adapter vs JAX-WS RI producer (in memory, no audit, JDK HttpsServer), {conns} conn (oha) | {} | ≥ 1.5× | peer {} |",
-            ratio(ext.adapter[k], jaxws[k]),
-            rate(jaxws[k])
-        );
-    }
-    let per_request = |perf: Option<external::PerfCounts>, run: Option<OhaRun>, secs_hint: &str| {
-        match (perf, run) {
-            (Some(p), Some(r)) if r.ok > 0 => {
-                let n = (r.ok + r.other) as f64;
-                format!(
-                    "{:.2} context switches, {:.1} µs CPU per request ({secs_hint})",
-                    p.context_switches / n,
-                    1e3 * p.task_clock_ms / n
-                )
-            }
-            _ => "– (perf not available)".to_owned(),
-        }
-    };
-    println!(
-        "| adapter, per request at 16 conn (perf stat) | {} | – | nginx: {}; baseline: {} |",
-        per_request(ext.adapter_perf, ext.adapter[0], "closed loop"),
-        per_request(ext.nginx_perf, ext.nginx[0], "closed loop"),
-        per_request(ext.baseline_perf, ext.baseline, "closed loop")
-    );
-    if let Some(r) = ext.adapter[0].filter(|r| r.ok > 0 && !ext.adapter_threads.is_empty()) {
-        let n = (r.ok + r.other) as f64;
-        let per = |names: &[&str]| -> f64 {
-            1e6 * ext
-                .adapter_threads
-                .iter()
-                .filter(|(k, _)| names.contains(&k.as_str()))
-                .map(|(_, s)| s)
-                .sum::<f64>()
-                / n
-        };
-        let total = 1e6 * ext.adapter_threads.values().sum::<f64>() / n;
-        println!(
-            "| adapter CPU per request by thread, 16 conn (/proc) | async workers {:.1} µs, journal committer {:.1} µs, audit indexer {:.1} µs | – | all threads {:.1} µs (10 ms ticks) |",
-            per(&["tokio-rt-worker"]),
-            per(&["audit-journal"]),
-            per(&["audit-indexer"]),
-            total
-        );
-    }
-    match ext.mallocs {
-        Some((p, r)) => println!(
-            "| adapter malloc calls per request (uprobe on libc malloc, 2,000 req/s) | {:.0} | – | {} requests |",
-            p.mallocs.unwrap_or(f64::NAN) / (r.ok + r.other) as f64,
-            r.ok + r.other
-        ),
-        None => println!("| adapter malloc calls per request | – | – | needs perf and root for the libc uprobe |"),
-    }
-}
+/// The connection counts every oha row is measured at.
+pub(crate) const CONNS: [usize; 2] = [16, 64];
 
 /// p50/p99 (µs) of GetPersonsForProfile in-process with 10,000 and with 1,000,000 persons loaded.
 fn scale(dir: &Path) -> ((f64, f64), (f64, f64)) {

@@ -236,6 +236,18 @@ pub(crate) fn adapter_binary() -> PathBuf {
 /// Starts the adapter on `port` over `data`, configured as an operator would: the dev
 /// certificates, `consumer` and `extended` allowed every contract, `limits` as TOML lines.
 pub(crate) fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) -> Child {
+    start_adapter_with_env(bin, data, port, limits, &[])
+}
+
+/// [`start_adapter`] with `env` added to the adapter's environment (e.g. the settings that
+/// select PostgreSQL).
+pub(crate) fn start_adapter_with_env(
+    bin: &Path,
+    data: &Path,
+    port: u16,
+    limits: &str,
+    env: &[(String, String)],
+) -> Child {
     let certs = repo().join("certs-dev");
     let config = data.with_file_name("bench.toml");
     std::fs::write(
@@ -253,6 +265,7 @@ pub(crate) fn start_adapter(bin: &Path, data: &Path, port: u16, limits: &str) ->
         .arg(&config)
         .current_dir(repo())
         .env("PU_ADAPTER_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -301,11 +314,22 @@ pub(crate) fn generator_runtime() -> tokio::runtime::Runtime {
 
 /// Imports `population` into `data` with the adapter binary `bin`.
 pub(crate) fn import_population(bin: &Path, population: &Path, data: &Path) {
+    import_population_with_env(bin, population, data, &[]);
+}
+
+/// [`import_population`] with `env` added to the import's environment.
+pub(crate) fn import_population_with_env(
+    bin: &Path,
+    population: &Path,
+    data: &Path,
+    env: &[(String, String)],
+) {
     let status = Command::new(bin)
         .arg("import")
         .arg(population)
         .arg("--data-dir")
         .arg(data)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(repo())
         .stdout(Stdio::null())
         .status()
