@@ -481,6 +481,20 @@ impl AuditLog for SqliteStore {
     fn database_identity(&self) -> Result<String, StoreError> {
         self.with_reader(|c| sql::database_identity(&mut SqliteSql(c)))
     }
+
+    /// One synced commit that writes a page: syncing the WAL makes every frame before it,
+    /// the unsynced index commits among them, durable.
+    fn make_index_durable(&self) -> Result<(), StoreError> {
+        self.with_writer(|conn| {
+            in_transaction(conn, |tx| {
+                tx.execute(
+                    "UPDATE audit_journal_marks SET indexed_through = indexed_through",
+                    &[],
+                )
+                .map(|_| ())
+            })
+        })
+    }
 }
 
 #[cfg(test)]
