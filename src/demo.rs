@@ -53,7 +53,7 @@ pub enum DemoLoad {
     Loaded(ImportSummary),
     /// The store already held persons: nothing was loaded or changed.
     Skipped {
-        /// Persons found.
+        /// How many persons the store held when the demo data was offered.
         persons: u64,
     },
 }

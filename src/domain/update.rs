@@ -30,7 +30,7 @@ pub struct UpdateInput {
 pub struct ValidatedUpdate {
     /// Whose contact information is replaced.
     pub person: PersonId,
-    /// Who gave it.
+    /// Who gave the consent (CO-1): the person or a professional.
     pub(crate) actor: Actor,
     /// The version the caller read.
     pub(crate) version_to_update: Option<String>,
