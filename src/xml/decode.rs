@@ -112,11 +112,6 @@ impl<'a> Seq<'a> {
         })
     }
 
-    /// The path of this element, for callers' own messages.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     /// Skips foreign elements (the trailing `xs:any` slot); errors on an unqualified one and
     /// on one of ours that follows a foreign one, since the slot is at the end of the sequence.
     fn skip_foreign(&mut self) -> Result<(), DecodeError> {
