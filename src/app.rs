@@ -14,24 +14,24 @@ use std::sync::Arc;
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// Bad configuration.
+    /// The configuration was refused; the text names the key.
     #[error("configuration: {0}")]
     Config(#[from] crate::config::ConfigError),
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// TLS material unusable.
+    /// Certificates, keys or CRLs could not be read or were refused.
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
     /// A listener could not be bound.
     #[error("listen on {0}: {1}")]
     Bind(String, std::io::Error),
-    /// Anything else.
+    /// Anything else that stops start-up (binding a port, opening the store).
     #[error("{0}")]
     Other(String),
 }
 
-/// A started service.
+/// A started service: its listeners run until it is shut down.
 pub struct Running {
     /// The SOAP listener: its address, and `shutdown` for a graceful stop.
     pub server: ServerHandle,

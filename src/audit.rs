@@ -22,7 +22,7 @@ pub enum Outcome {
 impl Outcome {
     const ALL: [Self; 3] = [Self::Ok, Self::Error, Self::Fault];
 
-    /// The stored text.
+    /// The text stored in the audit trail and shown by `pu-adapter audit`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "OK",
@@ -92,7 +92,7 @@ pub enum FaultKind {
     Unauthorised,
     /// The certificate names no consumer.
     NoConsumerId,
-    /// Our store failed.
+    /// Our store failed; the consumer got a Server fault.
     Storage,
     /// The request did not complete in time.
     Timeout,
@@ -112,7 +112,7 @@ impl FaultKind {
         Self::Timeout,
     ];
 
-    /// The stored text.
+    /// The text stored in the audit trail and shown by `pu-adapter audit`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidEnvelope => "INVALID_ENVELOPE",
@@ -146,7 +146,7 @@ pub enum AuditCode {
 }
 
 impl AuditCode {
-    /// The stored text.
+    /// The text stored in the audit trail and shown by `pu-adapter audit`.
     pub fn as_str(self) -> &'static str {
         match self {
             AuditCode::Rule(code) => code.as_str(),
@@ -199,22 +199,22 @@ impl Serialize for Source {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
-    /// When.
+    /// When the decision was made (UTC; stored to the second).
     #[serde(serialize_with = "serialize_time")]
     pub at: DateTime<Utc>,
-    /// The consumer's HSA-id.
+    /// The consumer's HSA-id from its client certificate.
     pub consumer: String,
     /// The contract called, or our own operation.
     pub contract: Source,
     /// Called through an Unrestricted contract (PR-5).
     pub unrestricted: bool,
-    /// The LogicalAddress header.
+    /// The `LogicalAddress` header: the care provider the call was for.
     pub logical_address: String,
-    /// `x-skltp-correlation-id`.
+    /// The caller's `x-skltp-correlation-id`, or the one made up for it.
     pub correlation_id: String,
     /// The person's identifier `root:extension` as sent; empty when none could be read.
     pub person: String,
-    /// How it ended.
+    /// OK, ERROR (a rule refused it) or FAULT.
     pub outcome: Outcome,
     /// The error code or fault kind, if any.
     pub error_code: Option<AuditCode>,
@@ -229,11 +229,11 @@ fn serialize_time<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 /// Who did it and through what: the part of an entry shared by every person a call touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Caller<'a> {
-    /// The consumer's HSA-id.
+    /// The consumer's HSA-id from its client certificate.
     pub consumer: &'a str,
     /// The contract or operation.
     pub(crate) source: Source,
-    /// The LogicalAddress header.
+    /// The `LogicalAddress` header: the care provider the call was for.
     pub logical_address: &'a str,
     /// The caller's `x-skltp-correlation-id`, or the one we made up for it.
     pub correlation_id: &'a str,
@@ -288,9 +288,9 @@ impl AuditEntry {
 /// A filter over the audit trail; all fields optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
-    /// Person key `root:extension`.
+    /// Only entries about this person, as key `root:extension`.
     pub person: Option<String>,
-    /// Consumer HSA-id.
+    /// Only entries from this consumer HSA-id.
     pub consumer: Option<String>,
     /// From this time (inclusive).
     pub since: Option<DateTime<Utc>>,

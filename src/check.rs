@@ -21,7 +21,7 @@ pub struct Report {
     pub effective: String,
 }
 
-/// Checks `config` now.
+/// Checks `config` without starting the service and lists what it finds in a [`Report`].
 pub fn check(config: &Config) -> Report {
     let mut report = Report {
         effective: redacted_toml(config),

@@ -5,8 +5,8 @@
 use crate::audit::{AuditEntry, Caller, Source};
 use crate::domain::update::{apply_update, validate_update};
 use crate::domain::{
-    Access, ActorInput, ContactInput, ContactRecord, IdentifierPolicy, Person, UpdateAccess,
-    UpdateInput, Violation,
+    Access, ActorInput, ContactInput, ContactRecord, IdInput, IdentifierPolicy, Person,
+    UpdateAccess, UpdateInput, Violation,
 };
 use crate::import::{import, ImportSummary};
 use crate::store::{ContactUpdate, PersonStore, StoreError};
@@ -53,7 +53,7 @@ pub enum DemoLoad {
     Loaded(ImportSummary),
     /// The store already held persons: nothing was loaded or changed.
     Skipped {
-        /// Persons found.
+        /// How many persons the store held when the demo data was offered.
         persons: u64,
     },
 }
@@ -93,8 +93,10 @@ fn seed_contacts(
             id_extension: Some(c.pnr.into()),
             organization: None,
         },
-        person_root: id.root().into(),
-        person_extension: Some(c.pnr.into()),
+        person: IdInput {
+            root: id.root().into(),
+            extension: Some(c.pnr.into()),
+        },
         contacts: c
             .sms
             .map(|s| entry("sms", s))

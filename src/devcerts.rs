@@ -26,7 +26,7 @@ pub(crate) const REVOKED_HSA_ID: &str = "SE2321000016-1006";
 /// Why the certificates could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum DevCertError {
-    /// rcgen failed.
+    /// rcgen refused to build a certificate; nothing was written.
     #[error("certificate generation: {0}")]
     Rcgen(#[from] rcgen::Error),
     /// A file could not be written.

@@ -29,7 +29,7 @@ const BATCH: usize = 5_000;
 /// The outcome of an import.
 #[derive(Debug, Default)]
 pub struct ImportSummary {
-    /// New persons.
+    /// Persons not in the store before this import.
     pub inserted: u64,
     /// Persons whose population data was replaced.
     pub updated: u64,

@@ -124,7 +124,7 @@ fn now_ms() -> u64 {
     u64::try_from(ms).unwrap_or(u64::MAX).saturating_add(1)
 }
 
-/// The process-wide metrics.
+/// The process-wide metrics, created on first use.
 pub fn global() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(Metrics::default)

@@ -77,7 +77,7 @@ enum LowCommand {
         /// Until this time (RFC 3339, exclusive).
         #[arg(long, value_parser = parse_time)]
         until: Option<DateTime<Utc>>,
-        /// JSON Lines output.
+        /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -104,7 +104,7 @@ enum LowCommand {
     },
     /// Regenerate the development certificates (development only, never production).
     DevCerts {
-        /// Output directory.
+        /// Directory the CA, server and client certificates and keys are written to.
         #[arg(long, default_value = "certs-dev")]
         out: PathBuf,
         /// Extra host names or addresses the server certificate is valid for (e.g. the

@@ -6,11 +6,11 @@ use crate::contracts::Contract;
 use crate::service::Authorisation;
 use serde::{Deserialize, Serialize};
 
-/// One consumer.
+/// A consumer system the deployment knows, and the contracts it may call (PR-5).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerConfig {
-    /// The consumer's HSA-id.
+    /// The consumer's HSA-id, matched against the client certificate's.
     pub hsa_id: String,
     /// Contract names; `*` means every restricted contract and PingForConfiguration.
     pub contracts: Vec<Grant>,
@@ -22,7 +22,7 @@ pub struct ConsumerConfig {
 pub enum Grant {
     /// `*`: every restricted contract and PingForConfiguration, never an Unrestricted one (PR-5).
     AllRestricted,
-    /// One contract.
+    /// Exactly this contract, by its published name.
     Contract(Contract),
 }
 

@@ -15,7 +15,7 @@ pub enum ConfigError {
     /// A limit that must be at least 1 is 0.
     #[error("{key} must be at least 1")]
     Zero {
-        /// The dotted key.
+        /// The dotted key as written in the file, e.g. `store.pool_size`.
         key: &'static str,
     },
     /// `public_url` is not an https:// URL.
@@ -48,7 +48,7 @@ pub enum ConfigError {
 pub struct ShapeProblem {
     /// The variable, or the file and key, that carried the value.
     pub origin: Origin,
-    /// What is wrong.
+    /// What is wrong with the value at `path`.
     pub kind: ShapeProblemKind,
 }
 

@@ -30,11 +30,11 @@ pub use settings::Settings;
 pub use store::{StoreConfig, StoreSettings};
 pub use tls::TlsConfig;
 
-/// The whole configuration.
+/// The whole configuration, as read from the file and the environment and checked.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// SOAP listener address.
+    /// `host:port` the SOAP (TLS) listener binds, e.g. `0.0.0.0:8443`.
     pub listen: String,
     /// Admin listener (`/health`, `/metrics`); empty disables it.
     pub admin_listen: String,
@@ -48,7 +48,7 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The server certificate, its key, the client CA and CRLs (mutual TLS).
     pub tls: TlsConfig,
-    /// Storage backend.
+    /// Which store holds persons, contact information and the audit trail.
     pub store: StoreConfig,
     /// HTTP and XML limits.
     pub limits: LimitsConfig,
@@ -85,13 +85,13 @@ impl Default for ControlConfig {
     }
 }
 
-/// Rule settings.
+/// Deployment choices within the rules (docs/rules.md).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RulesConfig {
     /// Let the Unrestricted update contract write for protected persons (PR-2).
     pub unrestricted_may_update_protected: bool,
-    /// Accepted reserve-identity roots.
+    /// OIDs accepted as reserve-identity roots besides the national one (ID-1).
     pub reserve_roots: Vec<String>,
 }
 

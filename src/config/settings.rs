@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// The configuration, validated: what the service starts with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// SOAP listener address.
+    /// `host:port` the SOAP (TLS) listener binds.
     pub listen: String,
     /// Admin listener address, if enabled.
     pub admin_listen: Option<String>,
@@ -86,7 +86,7 @@ impl Config {
         })
     }
 
-    /// The service settings.
+    /// The settings the service layer reads, checked (e.g. reserve roots parsed).
     pub(crate) fn service_config(&self) -> Result<ServiceConfig, ConfigError> {
         Ok(ServiceConfig {
             identifiers: IdentifierPolicy {

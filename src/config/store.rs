@@ -7,11 +7,11 @@ use crate::store::StoreKind;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// Storage backend.
+/// The `[store]` section: which backend, and where.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// `sqlite` or `postgresql`.
+    /// `sqlite` (a file, one instance) or `postgresql` (shared by several instances).
     pub kind: StoreKind,
     /// SQLite file; default `<data_dir>/pu-adapter.db`.
     pub sqlite_file: Option<PathBuf>,
@@ -54,18 +54,18 @@ impl Default for StoreConfig {
 /// Which store, with what it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreSettings {
-    /// An SQLite file.
+    /// An SQLite file, written by this one process.
     Sqlite {
         /// The SQLite database file (`data_dir/pu-adapter.db` unless `store.sqlite_file`).
         file: PathBuf,
         /// Reader connections and page-cache budget.
         tuning: crate::store::sqlite::SqliteTuning,
     },
-    /// A PostgreSQL server.
+    /// A PostgreSQL server, which several instances may share.
     Postgresql {
-        /// Connection string.
+        /// libpq-style connection URL, e.g. `postgresql://user@host/db`.
         url: String,
-        /// Connections per instance.
+        /// Connections this instance keeps open; each instance has its own pool.
         pool_size: usize,
         /// CA for verify-full TLS, if any.
         ca: Option<PathBuf>,

@@ -3,9 +3,7 @@
 
 /// One file of the console.
 pub(crate) struct Asset {
-    /// Its Content-Type.
     pub(crate) content_type: &'static str,
-    /// Its bytes.
     pub(crate) body: &'static str,
 }
 

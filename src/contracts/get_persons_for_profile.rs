@@ -55,9 +55,9 @@ pub enum Found<'a> {
     Record(PersonRecordView<'a>),
     /// No record: `INVALID_PERSON_ID` or `PERSON_NOT_FOUND`, with words for a person.
     Refused {
-        /// The stable code.
+        /// The stable `errorCode` (docs/rules.md).
         code: ErrorCode,
-        /// resultText.
+        /// `resultText`: what is wrong, for a person to read.
         text: String,
     },
 }

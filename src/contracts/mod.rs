@@ -107,7 +107,7 @@ impl Contract {
         self.spec().responder_ns
     }
 
-    /// The endpoint path.
+    /// The endpoint's URL path, e.g. `/PingForConfiguration/1/rivtabp21`.
     pub fn path(self) -> &'static str {
         self.spec().path
     }

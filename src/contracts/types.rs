@@ -91,14 +91,14 @@ fn int(el: &Element, path: &str) -> Result<i32, DecodeError> {
 /// `ActorType` as sent (its `updateTime` is read and ignored: we set it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ActorXml {
-    /// `id`.
+    /// `actor/id`, as sent.
     pub id: IdInput,
     /// `professional/organizationId`.
     pub(crate) organization: Option<IdInput>,
 }
 
 impl ActorXml {
-    /// Reads an `ActorType`.
+    /// Reads an `ActorType` element at `path`; checks its shape, not the rules (CO-1).
     pub(crate) fn decode(el: &Element, path: &str) -> Result<Self, DecodeError> {
         let mut s = Seq::new(el, CORE_NS, path)?;
         let id = decode_id(s.required("id")?, &format!("{path}/id"))?;
@@ -159,7 +159,7 @@ pub(crate) fn write_actor(w: &mut XmlWriter, qname: &str, record: &ContactRecord
 /// What a `ContactInformationRecordType` shows: decided by the domain's rules, not here.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ContactRecordView<'a> {
-    /// The person.
+    /// Whose record; its protection decides what is shown.
     pub person: &'a Person,
     pub(crate) record: &'a ContactRecord,
     /// False when the rules withhold the contact data (PR-3, PR-4).
@@ -205,7 +205,7 @@ pub(crate) fn write_contact_record(w: &mut XmlWriter, qname: &str, view: Contact
 /// What a `PersonRecordType` shows: decided by the domain (`disclosure`, `guardians_shown`).
 #[derive(Debug, Clone)]
 pub struct PersonRecordView<'a> {
-    /// The person.
+    /// Whose record; its protection decides what is shown.
     pub person: &'a Person,
     /// The profile after PR-3.
     pub profile: Profile,
@@ -401,17 +401,17 @@ fn write_history(w: &mut XmlWriter, history: &[ShownAddress<'_>]) {
 /// The outcome written as `ResultType`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ResultXml {
-    /// `OK`.
+    /// `resultCode` `OK`.
     Ok,
     /// `ERROR` with the rule's code, rule ID, message and log id.
     Error {
-        /// Stable error code.
+        /// The stable `errorCode`.
         code: ErrorCode,
         /// Rule ID (docs/rules.md).
         rule: RuleId,
-        /// resultText.
+        /// `resultText`: what is wrong, for a person to read.
         text: String,
-        /// Log id.
+        /// `logId`, also in the server log and the audit trail.
         log_id: String,
     },
 }

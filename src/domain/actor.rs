@@ -10,11 +10,11 @@ pub enum Actor {
     Person(PersonId),
     /// A professional acting on the person's behalf.
     Professional {
-        /// The professional's HSA-id.
+        /// The professional's HSA-id (`actor/id/extension` under the HSA-id root).
         hsa_id: String,
         /// Root OID of the organisation's identifier.
         organization_root: String,
-        /// The organisation's identifier.
+        /// The organisation's identifier under `organization_root`.
         organization_id: String,
     },
 }

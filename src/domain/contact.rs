@@ -11,7 +11,7 @@ use super::version::Version;
 pub enum Channel {
     /// A telephone number (mobile or fixed), always of type `sms` (CT-1).
     Sms(PhoneNumber),
-    /// An e-mail address.
+    /// One RFC 5322 address, always of type `email` (CT-5).
     Email(EmailAddress),
 }
 
@@ -71,7 +71,7 @@ pub struct ContactRecord {
     pub entries: Vec<ContactEntry>,
     /// The person prefers digital contact over paper (DN-2).
     pub optout_paper_notification: Option<bool>,
-    /// The consent's provenance.
+    /// Who gave the consent, when, and through which consumer (CO-1).
     pub provenance: Provenance,
 }
 

@@ -193,9 +193,9 @@ pub enum Violation {
         "{path}/{qualifier}: contact qualifiers (use, rank, comment, period) must not be used; send only contactType, value and digitalNotification [CT-2]"
     )]
     ContactQualifierNotAllowed {
-        /// The entry.
+        /// The entry's element path, e.g. `…/contactInformation[2]`.
         path: String,
-        /// Which qualifier.
+        /// `use`, `rank`, `comment` or `period`.
         qualifier: &'static str,
     },
     /// CT-3: more than one entry of a type.
@@ -209,17 +209,17 @@ pub enum Violation {
     /// CT-4: not an E.164 telephone number.
     #[error("{path}/value: {problem} [CT-4]")]
     InvalidPhoneNumber {
-        /// The entry.
+        /// The entry's element path, e.g. `…/contactInformation[1]`.
         path: String,
-        /// What is wrong.
+        /// Which check the number failed; its text ends the `resultText`.
         problem: PhoneProblem,
     },
     /// CT-5: not one RFC 5322 address.
     #[error("{path}/value: {problem} [CT-5]")]
     InvalidEmailAddress {
-        /// The entry.
+        /// The entry's element path, e.g. `…/contactInformation[2]`.
         path: String,
-        /// What is wrong.
+        /// Which check the address failed; its text ends the `resultText`.
         problem: EmailProblem,
     },
     /// CT-6: `contactPerson` was sent.
@@ -233,7 +233,7 @@ pub enum Violation {
         "{path}/digitalNotification: missing; every contact entry must state true or false [DN-1]"
     )]
     DigitalNotificationMissing {
-        /// The entry.
+        /// The entry's element path, e.g. `…/contactInformation[1]`.
         path: String,
     },
     /// DN-2: opt-out of paper with no digital channel.
@@ -244,7 +244,7 @@ pub enum Violation {
     ActorInvalid {
         /// Where in `actor`.
         path: String,
-        /// What is wrong.
+        /// What is wrong, in words for the `resultText`.
         problem: String,
     },
     /// CO-3: `versionToUpdate` is not the stored version.

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 const GUARDIANS_ONLY_BELOW: u32 = 13;
 /// From this age the child is normally mature enough: its own contact information (the seed, F 7.3.1).
 const OWN_CONTACTS_FROM: u32 = 15;
-/// Guardianship ends here.
+/// Age at which guardianship ends and messages go to the person alone.
 const ADULT_FROM: u32 = 18;
 
 /// Which route a message about a child takes (GU-1).
@@ -37,7 +37,7 @@ impl Route {
 /// The route for one child on one day, with the guardians that may be named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationRoute {
-    /// Which route.
+    /// Whose contact information to use for this child.
     pub route: Route,
     /// Completed years on the day asked.
     pub age_years: u32,

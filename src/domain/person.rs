@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 /// A person as the population register describes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    /// The person's identifier.
+    /// The identifier the register files the person under; the store's key.
     pub id: PersonId,
     /// Given, middle and surname.
     pub name: Name,
@@ -57,7 +57,7 @@ pub enum Gender {
 }
 
 impl Gender {
-    /// The register's code.
+    /// The register's one-letter code, `K` or `M`.
     pub fn code(self) -> &'static str {
         match self {
             Gender::Female => "K",
@@ -84,7 +84,7 @@ impl CountryCode {
             .then(|| Self(code.to_owned()))
     }
 
-    /// The code.
+    /// The code as registered, e.g. `SE`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -130,7 +130,7 @@ impl MaritalCode {
         Self::SurvivingPartner,
     ];
 
-    /// The register's code.
+    /// The register's code, e.g. `OG` or `RP`.
     pub fn code(self) -> &'static str {
         match self {
             Self::Unmarried => "OG",
@@ -220,23 +220,23 @@ impl DeregistrationReason {
     }
 }
 
-/// A person's name.
+/// A person's name as the population register holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Name {
     /// Given name(s).
     pub given: String,
     /// Middle name, if any.
     pub middle: Option<String>,
-    /// Surname.
+    /// Surname (efternamn) as registered.
     pub surname: String,
 }
 
 /// A Swedish postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PostalAddress {
-    /// c/o line.
+    /// `c/o` line, when mail goes care of someone else.
     pub care_of: Option<String>,
-    /// Street address.
+    /// Street and number (utdelningsadress).
     pub street: Option<String>,
     /// Five-digit postal code.
     pub postal_code: Option<String>,

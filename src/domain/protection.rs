@@ -19,7 +19,7 @@ impl Protection {
 /// Whether a call came through a restricted contract or its `…Unrestricted` twin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// The basic contracts.
+    /// The basic contracts: a protected person's contact information is neither given nor changed there (PR-2).
     Restricted,
     /// The `…Unrestricted` contracts, for explicitly configured consumers (PR-5).
     Unrestricted,

@@ -3,7 +3,7 @@
 use super::actor::{validate_actor, Actor, ActorInput};
 use super::contact::{validate_contacts, ContactEntry, ContactInput, ContactRecord, Provenance};
 use super::error::Violation;
-use super::identifier::{IdentifierPolicy, PersonId};
+use super::identifier::{IdInput, IdentifierPolicy, PersonId};
 use super::person::Person;
 use super::protection::{may_update_contacts, Access};
 use super::version::Version;
@@ -13,10 +13,8 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpdateInput {
     pub(crate) actor: ActorInput,
-    /// `personId/root`.
-    pub(crate) person_root: String,
-    /// `personId/extension`.
-    pub(crate) person_extension: Option<String>,
+    /// `personId` as sent: whose contact information the update replaces, not yet checked.
+    pub(crate) person: IdInput,
     /// `versionToUpdate`.
     pub(crate) version_to_update: Option<String>,
     /// `contactInformation`, in order.
@@ -32,7 +30,7 @@ pub struct UpdateInput {
 pub struct ValidatedUpdate {
     /// Whose contact information is replaced.
     pub person: PersonId,
-    /// Who gave it.
+    /// Who gave the consent (CO-1): the person or a professional.
     pub(crate) actor: Actor,
     /// The version the caller read.
     pub(crate) version_to_update: Option<String>,
@@ -57,7 +55,7 @@ pub fn validate_update(
     policy: &IdentifierPolicy,
 ) -> Result<ValidatedUpdate, Violation> {
     let person = policy
-        .parse(&input.person_root, input.person_extension.as_deref())
+        .parse(&input.person.root, input.person.extension.as_deref())
         .map_err(|problem| Violation::InvalidPersonId {
             path: "personId".into(),
             problem,
@@ -151,8 +149,10 @@ mod tests {
                 id_extension: Some(PNR.into()),
                 organization: None,
             },
-            person_root: ROOT_PERSONNUMMER.into(),
-            person_extension: Some(PNR.into()),
+            person: IdInput {
+                root: ROOT_PERSONNUMMER.into(),
+                extension: Some(PNR.into()),
+            },
             contacts,
             ..Default::default()
         }
@@ -344,7 +344,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code().as_str(), "PERSON_NOT_FOUND");
         let mut bad = input(vec![]);
-        bad.person_extension = Some("191212121213".into());
+        bad.person.extension = Some("191212121213".into());
         assert_eq!(
             validate_update(&bad, &p).unwrap_err().code().as_str(),
             "INVALID_PERSON_ID"

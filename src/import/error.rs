@@ -58,7 +58,7 @@ pub enum LineError {
     /// An identifier that is malformed or of an unknown kind (ID-1, ID-2).
     #[error("{field}: {}", id_problem_text(problem))]
     Identifier {
-        /// Where it stood.
+        /// The field that held it, e.g. `referredIdentities[2]`.
         field: Field,
         /// What is wrong with it (its own text may quote the identifier).
         #[source]
@@ -69,39 +69,39 @@ pub enum LineError {
         "{field}: must be a personnummer or samordningsnummer; reserve ids go in linkedIdentities"
     )]
     NotNational {
-        /// Where it stood.
+        /// The field that held it, e.g. `referredIdentities[2]`.
         field: Field,
     },
     /// A personnummer or samordningsnummer among the linked identities.
     #[error("{field}: must be a reserve identity; personnummer and samordningsnummer go in referredIdentities")]
     NotReserve {
-        /// Where it stood.
+        /// The field that held it, e.g. `linkedIdentities[1]`.
         field: Field,
     },
     /// A required text that is blank.
     #[error("{field}: must not be empty")]
     Empty {
-        /// The field.
+        /// The blank field.
         field: Field,
     },
     /// A text longer than the published type allows.
     #[error("{field}: longer than {max} characters")]
     TooLong {
-        /// The field.
+        /// The over-long field.
         field: Field,
-        /// Most characters allowed.
+        /// The published type's maximum, in characters (not bytes).
         max: usize,
     },
     /// A text with a control character, which XML 1.0 cannot carry.
     #[error("{field}: contains a control character")]
     ControlCharacter {
-        /// The field.
+        /// The field holding the control character.
         field: Field,
     },
     /// Not a real calendar date in the form YYYY-MM-DD.
     #[error("{field}: must be a real date YYYY-MM-DD")]
     Date {
-        /// The field.
+        /// The field holding the date.
         field: Field,
     },
     /// A postal code that is not five digits.
@@ -146,7 +146,7 @@ pub enum RecordProblem {
     Duplicate,
     /// An identifier neither a 12-digit string nor an object of root and extension.
     NotAnIdentifier,
-    /// Any other misfit.
+    /// Any other misfit for the field's type (e.g. a number where text belongs).
     Invalid,
 }
 

@@ -4,7 +4,9 @@
 
 use super::error::{Field, LineError, RecordProblem};
 use crate::domain::update::{apply_update, validate_update, ValidatedUpdate};
-use crate::domain::{Access, ActorInput, ContactInput, Qualifiers, UpdateAccess, UpdateInput};
+use crate::domain::{
+    Access, ActorInput, ContactInput, IdInput, Qualifiers, UpdateAccess, UpdateInput,
+};
 use crate::domain::{
     CountryCode, Deregistration, DeregistrationReason, Gender, IdentifierPolicy, MaritalCode,
     MaritalStatus, Name, Person, PersonId, PostalAddress, Protection, RegisterData,
@@ -173,8 +175,10 @@ fn seed_update(
             id_extension: Some(person.id.extension().into()),
             organization: None,
         },
-        person_root: person.id.root().into(),
-        person_extension: Some(person.id.extension().into()),
+        person: IdInput {
+            root: person.id.root().into(),
+            extension: Some(person.id.extension().into()),
+        },
         version_to_update: None,
         contacts: entries
             .into_iter()

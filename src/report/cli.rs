@@ -9,7 +9,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The command's options.
+/// `pu-adapter report`'s options: which admin listener, which window, which output.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
     /// The server's admin listener (plain HTTP), where the control API is enabled.
@@ -48,18 +48,18 @@ pub enum ReportError {
     /// The admin listener could not be reached or read.
     #[error("the admin listener at {address} did not answer: {source}")]
     Unreachable {
-        /// Where.
+        /// The `--admin` address tried.
         address: String,
-        /// Why.
+        /// The connection or read error.
         #[source]
         source: std::io::Error,
     },
     /// It answered, but not with a report.
     #[error("GET /control/report answered {status}: {body}")]
     Refused {
-        /// The HTTP status.
+        /// The HTTP status it answered with.
         status: u16,
-        /// What it said.
+        /// The response body, which names the problem.
         body: String,
     },
     /// The answer was not a report.
@@ -68,9 +68,9 @@ pub enum ReportError {
     /// The JUnit file could not be written.
     #[error("could not write {path}: {source}")]
     Junit {
-        /// The file.
+        /// The `--junit` path.
         path: PathBuf,
-        /// Why.
+        /// The write error.
         #[source]
         source: std::io::Error,
     },

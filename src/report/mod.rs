@@ -94,7 +94,7 @@ impl Check {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// What was seen.
+    /// Which check found it.
     pub check: Check,
     /// The rule ID (e.g. `CT-4`), the Fault's cause or the HTTP status it is about.
     pub rule: String,
@@ -102,11 +102,11 @@ pub struct Finding {
     pub code: Option<String>,
     /// The consumer's HSA-id (`-` when the request named none).
     pub consumer: String,
-    /// How many calls.
+    /// How many calls in the window made this mistake.
     pub count: u64,
     /// The first (RFC 3339, UTC).
     pub first: String,
-    /// The last.
+    /// The last (RFC 3339, UTC).
     pub last: String,
     /// The correlation id of the first.
     pub correlation_id: String,
@@ -125,14 +125,14 @@ impl Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallCount {
-    /// The consumer's HSA-id.
+    /// The consumer's HSA-id (`-` when the request named none).
     pub consumer: String,
-    /// The contract.
+    /// The contract's published name.
     pub contract: String,
     /// `OK`, `ERROR`, `FAULT` (audited calls) or `HTTP 503`, `HTTP 413`, … (refused
     /// before the service read them; from the call log).
     pub result: String,
-    /// How many.
+    /// How many calls in the window.
     pub count: u64,
 }
 
@@ -151,7 +151,7 @@ pub struct CallLogCoverage {
     pub truncated: bool,
 }
 
-/// The report.
+/// The consumer report over one time window: counts per contract and result, and findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {

@@ -39,7 +39,7 @@ pub struct FaultRule {
     pub contract: Contract,
     /// Only requests naming this identifier (its extension), if set.
     pub person: Option<String>,
-    /// What to do.
+    /// The fault, delay or wrong answer to give instead.
     pub injection: Injection,
     /// How many more requests it applies to; `None`: until cleared.
     pub remaining: Option<u32>,
@@ -54,11 +54,11 @@ pub struct CallLogEntry {
     /// When the answer left (RFC 3339 with milliseconds, UTC).
     #[serde(serialize_with = "millisecond_time")]
     pub at: DateTime<Utc>,
-    /// The consumer's HSA-id.
+    /// The consumer's HSA-id (`-` when none could be read).
     pub consumer: String,
-    /// The contract.
+    /// The contract's published name, or the path when none matched.
     pub contract: &'static str,
-    /// `x-skltp-correlation-id`.
+    /// The caller's `x-skltp-correlation-id`, or the one made up for it.
     pub correlation_id: String,
     /// OK, ERROR, a Fault code or an HTTP status.
     pub result: &'static str,
@@ -228,7 +228,7 @@ impl Control {
         Ok(())
     }
 
-    /// Removes every rule.
+    /// Removes every injection rule; requests are answered normally again.
     pub fn clear_faults(&self) {
         self.faults
             .lock()
@@ -236,7 +236,7 @@ impl Control {
             .clear();
     }
 
-    /// The rules now.
+    /// A copy of the injection rules in force, in the order they are tried.
     pub fn faults(&self) -> Vec<FaultRule> {
         self.faults
             .lock()

@@ -21,11 +21,11 @@ pub(crate) enum ServiceError {
     /// The body element belongs to another contract than the endpoint's.
     #[error("the body element {found} does not belong to this endpoint's contract {contract}; expected {{{namespace}}}{contract}")]
     WrongOperation {
-        /// What was sent.
+        /// The body element's `{namespace}name` as sent.
         found: String,
-        /// The endpoint's contract.
+        /// The contract the endpoint path serves.
         contract: &'static str,
-        /// Its responder namespace.
+        /// The responder namespace that contract publishes.
         namespace: &'static str,
     },
     /// More identities than one GetPersonsForProfile may carry.
@@ -37,9 +37,9 @@ pub(crate) enum ServiceError {
     /// An invalid identifier in a read contract (ID-2).
     #[error("{path}: {problem} [{rule}]", rule = if matches!(problem, IdProblem::UnknownRoot(_)) { "ID-1" } else { "ID-2" })]
     InvalidIdentifier {
-        /// Where.
+        /// The element path of the identifier, e.g. `…/personId`.
         path: String,
-        /// What is wrong.
+        /// What is wrong with it (its text is the fault string's tail).
         #[source]
         problem: IdProblem,
     },

@@ -19,8 +19,8 @@ pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, Servi
     let log_id = Uuid::new_v4();
     let mut audit = ctx.audit(format!(
         "{}:{}",
-        input.person_root,
-        input.person_extension.as_deref().unwrap_or("")
+        input.person.root,
+        input.person.extension.as_deref().unwrap_or("")
     ));
     audit.log_id = Some(log_id.to_string());
     let validated = match validate_update(&input, &ctx.config.identifiers) {

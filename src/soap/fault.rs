@@ -7,9 +7,9 @@ use uuid::Uuid;
 /// The SOAP 1.1 fault codes we send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultCode {
-    /// The caller's error.
+    /// `soap:Client`: the request was wrong; sending it again unchanged fails again.
     Client,
-    /// Our error.
+    /// `soap:Server`: we failed; the same request may succeed later.
     Server,
     /// Not a SOAP 1.1 envelope.
     VersionMismatch,

@@ -4,7 +4,7 @@ pub(crate) mod envelope;
 pub(crate) mod fault;
 pub(crate) mod wsdl;
 
-pub use envelope::{read_envelope, wrap_body, Envelope, EnvelopeError};
+pub use envelope::{read_envelope, wrap_body, EnvelopeError};
 pub(crate) use fault::{Fault, FaultCode};
 
 /// SOAP 1.1 envelope namespace.

@@ -9,32 +9,23 @@ use crate::domain::{
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// A `persons` row.
+/// A `persons` row as text and flags, the form both SQL dialects bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PersonRow {
-    /// `root:extension`.
+    /// `root:extension`, the primary key ([`crate::domain::PersonId::key`]).
     pub key: String,
-    /// Given name.
     pub(crate) given_name: String,
-    /// Middle name.
     pub(crate) middle_name: Option<String>,
-    /// Surname.
     pub(crate) surname: String,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`; none for reserve identities.
     pub(crate) birth_date: Option<String>,
-    /// c/o.
     pub(crate) care_of: Option<String>,
-    /// Street.
     pub(crate) street: Option<String>,
-    /// Postal code.
     pub(crate) postal_code: Option<String>,
-    /// City.
     pub(crate) city: Option<String>,
-    /// Sekretessmarkering.
     pub(crate) sekretessmarkering: bool,
-    /// Skyddad folkbokföring.
     pub(crate) skyddad_folkbokforing: bool,
-    /// Test person.
+    /// The register marks this a test person, not a real one.
     pub(crate) test_indicator: bool,
     /// JSON array of guardian keys.
     pub(crate) guardians: String,
@@ -42,28 +33,26 @@ pub(crate) struct PersonRow {
     pub(crate) register: Option<String>,
 }
 
-/// A `contact_records` row.
+/// A `contact_records` row: the record and its provenance (CO-1) as columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ContactRow {
-    /// `YYYYMMDDhhmmss`.
+    /// `YYYYMMDDhhmmss`, the record's version (CO-3).
     pub version: String,
     /// JSON array of entries.
     pub entries: String,
-    /// optoutPaperNotification.
+    /// `optoutPaperNotification`; none when never sent.
     pub(crate) optout: Option<bool>,
     /// `person` or `professional`.
     pub(crate) actor_kind: String,
-    /// Actor id root.
     pub(crate) actor_root: String,
-    /// Actor id extension.
     pub(crate) actor_extension: String,
-    /// Organisation root (professional).
+    /// Organisation root; set only for a professional actor.
     pub(crate) org_root: Option<String>,
-    /// Organisation id (professional).
+    /// Organisation id; set only for a professional actor.
     pub(crate) org_extension: Option<String>,
-    /// When stored.
+    /// `YYYYMMDDhhmmss`, equal to the version.
     pub(crate) update_time: String,
-    /// Calling system.
+    /// The HSA-id of the system that stored it (or `import`).
     pub(crate) consumer_hsa_id: String,
 }
 

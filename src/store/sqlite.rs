@@ -189,7 +189,7 @@ impl SqliteStore {
         }
     }
 
-    /// The database file.
+    /// The database file this store opened (as configured, not canonicalised).
     pub fn path(&self) -> &Path {
         &self.path
     }

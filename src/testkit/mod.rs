@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-/// The repository root.
+/// The repository root (`CARGO_MANIFEST_DIR`), for fixtures such as `xsd/` and `certs-dev/`.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -106,7 +106,7 @@ pub(crate) struct ActivityIo<T> {
 }
 
 impl<T> ActivityIo<T> {
-    /// Wraps `inner`.
+    /// Wraps `inner`; each read or write then marks `activity` as recent.
     pub(crate) fn new(inner: T, activity: Activity) -> Self {
         Self { inner, activity }
     }

@@ -24,9 +24,9 @@ use tokio_rustls::TlsAcceptor;
 /// The correlation header of the service platform.
 pub(crate) const CORRELATION_HEADER: &str = "x-skltp-correlation-id";
 
-/// A running server.
+/// A running SOAP listener; [`ServerHandle::shutdown`] drains it.
 pub struct ServerHandle {
-    /// Where it listens.
+    /// The bound address (the real port when port 0 was asked for).
     pub local_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     join: tokio::task::JoinHandle<()>,

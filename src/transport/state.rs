@@ -63,7 +63,7 @@ pub(crate) struct AppState {
     /// Base URL for `soap:address`, e.g. `https://pu.example.se:8443`; else taken from Host.
     pub(crate) public_url: Option<String>,
     pub(crate) metrics: &'static Metrics,
-    /// Overload protection.
+    /// Caps requests in flight and queued; the rest are refused before the service reads them.
     pub(crate) limiter: Arc<Limiter>,
 }
 

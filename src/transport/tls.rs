@@ -15,9 +15,9 @@ pub enum TlsError {
     /// A PEM file could not be read.
     #[error("{path}: {message}")]
     Pem {
-        /// The file.
+        /// The PEM file's path as configured.
         path: String,
-        /// What went wrong.
+        /// The read or parse error.
         message: String,
     },
     /// rustls refused the material.
@@ -32,9 +32,9 @@ pub enum TlsError {
          mint certificates it accepts. Use your region's certificates, or set tls.allow_development_certificates = true for a development setup"
     )]
     DevelopmentTrust {
-        /// The configuration key.
+        /// The configuration key naming the file, e.g. `tls.key`.
         key: &'static str,
-        /// The file.
+        /// The file's path as configured.
         path: String,
         /// Which development item it is.
         what: &'static str,

@@ -12,7 +12,7 @@ use super::reader::Element;
 pub struct DecodeError {
     /// Element path, e.g. `GetPersonsForProfile/personId[2]/root`.
     pub path: String,
-    /// What is wrong.
+    /// What is wrong at `path`; its text is the fault string's tail.
     pub problem: DecodeProblem,
 }
 
@@ -33,13 +33,13 @@ pub enum DecodeProblem {
     /// An element without a namespace.
     #[error("element has no namespace; expected namespace {expected}")]
     NoNamespace {
-        /// The contract's namespace.
+        /// The responder namespace the contract publishes.
         expected: String,
     },
     /// An element repeated beyond its `maxOccurs`.
     #[error("more than {max} occurrences")]
     TooMany {
-        /// `maxOccurs`.
+        /// The schema's `maxOccurs` for the element.
         max: usize,
     },
     /// An element unknown here, or out of the schema's order.
@@ -50,7 +50,7 @@ pub enum DecodeProblem {
     WrongNamespace {
         /// The namespace it has, if any.
         found: Option<String>,
-        /// The contract's namespace.
+        /// The responder namespace the contract publishes.
         expected: String,
     },
     /// A required element is missing.
@@ -80,7 +80,7 @@ pub enum DecodeProblem {
 }
 
 impl DecodeError {
-    /// `problem` at `path`.
+    /// An error reporting `problem` at the element path `path` (e.g. `…/personId/extension`).
     pub(crate) fn new(path: impl Into<String>, problem: DecodeProblem) -> Self {
         Self {
             path: path.into(),
@@ -110,11 +110,6 @@ impl<'a> Seq<'a> {
             parent: el,
             pos: 0,
         })
-    }
-
-    /// The path of this element, for callers' own messages.
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     /// Skips foreign elements (the trailing `xs:any` slot); errors on an unqualified one and

@@ -42,7 +42,7 @@ impl Default for Limits {
 pub struct Element {
     /// Namespace URI, `None` when unqualified.
     pub(crate) ns: Option<Arc<str>>,
-    /// Local name.
+    /// Local name, prefix stripped; the namespace is in `ns`.
     pub name: String,
     /// Attributes other than namespace declarations.
     pub(crate) attrs: Vec<Attr>,
@@ -57,7 +57,7 @@ pub struct Element {
 pub(crate) struct Attr {
     /// Namespace URI, `None` for unprefixed attributes.
     pub(crate) ns: Option<Arc<str>>,
-    /// Local name.
+    /// Local name, prefix stripped.
     pub name: String,
     pub(crate) value: String,
 }
@@ -103,7 +103,7 @@ pub enum XmlError {
     TextTooLong {
         /// The element's local name.
         element: String,
-        /// The limit.
+        /// The configured maximum that was exceeded.
         max: usize,
     },
     /// A character XML 1.0 does not allow (a control character, U+FFFE, U+FFFF), raw or
@@ -123,7 +123,7 @@ pub enum XmlError {
     Malformed {
         /// Byte offset of the problem.
         position: u64,
-        /// quick-xml's description.
+        /// quick-xml's own description, passed on verbatim.
         message: String,
     },
 }

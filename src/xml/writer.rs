@@ -32,12 +32,12 @@ impl XmlWriter {
         self
     }
 
-    /// `<qname>`.
+    /// Writes the start tag `<qname>`, no attributes.
     pub(crate) fn open(&mut self, qname: &str) -> &mut Self {
         self.open_with(qname, &[])
     }
 
-    /// `</qname>`.
+    /// Writes the end tag `</qname>`; the caller keeps tags balanced.
     pub(crate) fn close(&mut self, qname: &str) -> &mut Self {
         self.buf.push_str("</");
         self.buf.push_str(qname);
@@ -77,7 +77,7 @@ impl XmlWriter {
         self
     }
 
-    /// The finished text.
+    /// The document written so far, consuming the writer.
     pub(crate) fn finish(self) -> String {
         self.buf
     }

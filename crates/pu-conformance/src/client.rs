@@ -19,9 +19,9 @@ pub enum ClientError {
     /// A certificate, key or CA file could not be read.
     #[error("{path}: {reason}")]
     File {
-        /// The file.
+        /// The certificate or key file.
         path: PathBuf,
-        /// What went wrong.
+        /// The read or parse error, as text.
         reason: String,
     },
     /// rustls refused the configuration (e.g. the key does not match the certificate).
@@ -32,7 +32,7 @@ pub enum ClientError {
     Connect {
         /// host:port.
         address: String,
-        /// The socket error.
+        /// The connect error.
         source: std::io::Error,
     },
     /// The TLS handshake or the exchange failed.
@@ -51,7 +51,7 @@ pub enum ClientError {
     Timeout {
         /// host:port.
         address: String,
-        /// The timeout.
+        /// The timeout that passed, in seconds.
         seconds: u64,
     },
 }

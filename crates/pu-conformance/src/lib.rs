@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 pub struct PersonId {
     /// The identifier kind's OID.
     pub root: String,
-    /// The identifier.
+    /// The identifier under the root, e.g. `191212121212`.
     pub extension: String,
 }
 
@@ -243,9 +243,9 @@ pub enum ConformanceError {
     /// The producer did not answer at all.
     #[error("the producer at {target} cannot be reached: {source}")]
     Unreachable {
-        /// The base URL.
+        /// The `--target` base URL.
         target: String,
-        /// What failed.
+        /// The connection, TLS or HTTP error.
         source: ClientError,
     },
     /// Local files (temporary schemas, the JUnit file).
@@ -253,17 +253,17 @@ pub enum ConformanceError {
     Io {
         /// What was being written.
         what: String,
-        /// The error.
+        /// The I/O error.
         source: std::io::Error,
     },
 }
 
-/// One case's result.
+/// One conformance case's name and outcome.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
     /// `group/name`.
     pub name: String,
-    /// The outcome.
+    /// Passed, failed (with why) or skipped (with why).
     pub outcome: Outcome,
     /// How long it took.
     pub duration: Duration,
@@ -288,16 +288,16 @@ impl CaseReport {
 /// Passed, failed and skipped cases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Passed.
+    /// Cases whose every expectation held.
     pub passed: usize,
-    /// Failed.
+    /// Cases with at least one unmet expectation.
     pub failed: usize,
-    /// Skipped.
+    /// Cases not run, e.g. writing cases under `--no-writes`.
     pub skipped: usize,
 }
 
 impl Counts {
-    /// All cases.
+    /// All cases, skipped ones included.
     pub fn total(&self) -> usize {
         self.passed + self.failed + self.skipped
     }
@@ -313,7 +313,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Counts by outcome.
+    /// How many cases passed, failed and were skipped.
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for case in &self.cases {
@@ -332,7 +332,7 @@ impl Report {
         c.failed == 0 && c.passed > 0
     }
 
-    /// The totals line.
+    /// `conformance of TARGET: N cases, P passed, F failed, S skipped`.
     pub fn totals(&self) -> String {
         let c = self.counts();
         format!(

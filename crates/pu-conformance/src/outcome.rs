@@ -140,7 +140,7 @@ pub enum Failure {
     NoAnswer(String),
     /// An HTTP answer that is not a readable SOAP message.
     Unreadable {
-        /// HTTP status.
+        /// The HTTP status received.
         status: u16,
         /// What is wrong with it, in the kit's words.
         why: String,
@@ -149,7 +149,7 @@ pub enum Failure {
     Fault {
         /// The response element expected.
         expected: String,
-        /// HTTP status.
+        /// The HTTP status received.
         status: u16,
         /// The faultcode; the faultstring is never shown.
         code: Seen,
@@ -176,7 +176,7 @@ pub enum Failure {
     While {
         /// E.g. "reading the stored state".
         doing: &'static str,
-        /// The failure.
+        /// What went wrong while `doing` it.
         failure: Box<Failure>,
     },
     /// Several problems of one answer.

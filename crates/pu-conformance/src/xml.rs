@@ -32,7 +32,7 @@ impl Limits {
 pub(crate) struct Element {
     /// Namespace URI, `None` when unqualified.
     pub(crate) ns: Option<String>,
-    /// Local name.
+    /// Local name, prefix stripped.
     pub(crate) name: String,
     /// `(namespace, local name, value)` of each attribute but the namespace declarations.
     attrs: Vec<(Option<String>, String, String)>,

@@ -13,16 +13,16 @@ pub enum RecordError {
     /// The file system refused the read.
     #[error("audit journal {}: {source}", path.display())]
     Read {
-        /// The segment.
+        /// The segment file.
         path: PathBuf,
-        /// Why.
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
     /// A record whose checksum holds but whose payload this version cannot decode.
     #[error("audit journal {} at byte {offset}: a record with a valid checksum that this version cannot read", path.display())]
     Undecodable {
-        /// The segment.
+        /// The segment file.
         path: PathBuf,
         /// Where the record starts.
         offset: u64,
@@ -50,9 +50,9 @@ pub enum DecodeError {
     /// An optional field's tag is neither absent (0) nor present (1).
     #[error("its {field} has tag {tag}, neither 0 nor 1")]
     BadTag {
-        /// Which field.
+        /// The optional field whose tag is wrong.
         field: Field,
-        /// The tag found.
+        /// The tag byte as read.
         tag: u8,
     },
     /// Bytes follow the last field.
@@ -63,25 +63,25 @@ pub enum DecodeError {
 /// A field of an encoded audit entry, in the order `encode_entry` writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
-    /// When.
+    /// `at`, microseconds since the epoch.
     Time,
-    /// The consumer's HSA-id.
+    /// `consumer`.
     Consumer,
     /// The contract or other source.
     Contract,
     /// Whether the call was unrestricted.
     Unrestricted,
-    /// The logical address.
+    /// `logical_address`.
     LogicalAddress,
-    /// The correlation id.
+    /// `correlation_id`.
     CorrelationId,
-    /// The person.
+    /// `person`, the key `root:extension`.
     Person,
-    /// The outcome.
+    /// `outcome`, one tag byte.
     Outcome,
-    /// The error code.
+    /// `error_code`, optional.
     ErrorCode,
-    /// The log id.
+    /// `log_id`, optional.
     LogId,
 }
 

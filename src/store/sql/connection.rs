@@ -79,7 +79,7 @@ pub(crate) trait Sql {
     fn dialect(&self) -> Dialect;
     /// Runs a script of statements without parameters.
     fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
-    /// Runs one statement.
+    /// Runs one statement with `params` bound; returns the rows it changed.
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError>;
     /// Runs one query and hands each row to `each`.
     fn query(&mut self, sql: &str, params: &[Value<'_>], each: EachRow<'_>) -> SqlResult<()>;
