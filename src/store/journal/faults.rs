@@ -100,6 +100,13 @@ impl Faults {
 
     /// Fails as injected at `point`; always Ok outside tests.
     #[inline]
+    #[cfg_attr(
+        not(any(test, feature = "testkit")),
+        expect(
+            clippy::unused_self,
+            reason = "the injected faults exist only for tests"
+        )
+    )]
     pub(super) fn check(&self, point: FaultPoint) -> std::io::Result<()> {
         #[cfg(any(test, feature = "testkit"))]
         if let Some(error) = self.injected.as_ref().and_then(|f| f.at(point)) {
