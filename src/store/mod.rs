@@ -344,14 +344,6 @@ pub trait AuditLog: Send + Sync + 'static {
     /// The database's identity: a random id given at its creation, which its audit journal
     /// carries too (a journal is never replayed into another database).
     fn database_identity(&self) -> Result<String, StoreError>;
-
-    /// Makes every `index_journal` commit so far durable. The journal calls it before it
-    /// removes segments whose records the index holds: a backend whose index commits are
-    /// not synced on their own (SQLite's) syncs them here; one whose commits are synced
-    /// (PostgreSQL with `synchronous_commit`) has nothing to do.
-    fn make_index_durable(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
 }
 
 /// What a durable append's caller waits on.

@@ -244,23 +244,6 @@ fn open_connection(path: &Path, cache_kib: u64) -> Result<Connection, StoreError
     Ok(conn)
 }
 
-/// Runs `f` with `synchronous=NORMAL`: its commits are not synced themselves, and become
-/// durable with the next synced commit (WAL frames are appended in order, and one sync of
-/// the WAL covers every frame before it). Only for writes that can be made again after a
-/// power cut: the audit index, which is rebuilt from the synced audit journal after its
-/// mark. `synchronous=FULL` is back before the connection serves anything else.
-fn without_sync<T>(
-    conn: &mut Connection,
-    f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    conn.execute_batch("PRAGMA synchronous=NORMAL")?;
-    let out = f(conn);
-    let restored = conn.execute_batch("PRAGMA synchronous=FULL");
-    let out = out?;
-    restored?;
-    Ok(out)
-}
-
 /// Runs `f` in an IMMEDIATE transaction (the write lock taken at once, so a concurrent
 /// writer waits instead of failing at commit); commits when `f` succeeds.
 fn in_transaction<T>(
@@ -468,9 +451,7 @@ impl AuditLog for SqliteStore {
         through: u64,
     ) -> Result<u64, StoreError> {
         self.with_writer(|conn| {
-            without_sync(conn, |conn| {
-                in_transaction(conn, |tx| sql::index_journal(tx, journal, records, through))
-            })
+            in_transaction(conn, |tx| sql::index_journal(tx, journal, records, through))
         })
     }
 
@@ -480,20 +461,6 @@ impl AuditLog for SqliteStore {
 
     fn database_identity(&self) -> Result<String, StoreError> {
         self.with_reader(|c| sql::database_identity(&mut SqliteSql(c)))
-    }
-
-    /// One synced commit that writes a page: syncing the WAL makes every frame before it,
-    /// the unsynced index commits among them, durable.
-    fn make_index_durable(&self) -> Result<(), StoreError> {
-        self.with_writer(|conn| {
-            in_transaction(conn, |tx| {
-                tx.execute(
-                    "UPDATE audit_journal_marks SET indexed_through = indexed_through",
-                    &[],
-                )
-                .map(|_| ())
-            })
-        })
     }
 }
 
@@ -517,26 +484,5 @@ mod tests {
         assert_eq!(store.with_writer(|c| cache(c)).unwrap(), -4096);
         assert_eq!(store.with_reader(cache).unwrap(), -1024);
         assert_eq!(store.readers.opened(), 1);
-    }
-
-    /// The audit index commits unsynced; an update after it must be synced again.
-    #[test]
-    fn the_writer_syncs_every_commit_again_after_indexing_the_journal() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let synchronous =
-            |c: &mut Connection| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?);
-        let caller = crate::audit::Caller {
-            consumer: "SE-C",
-            source: crate::audit::Source::Import,
-            logical_address: "LA",
-            correlation_id: "c",
-        };
-        let entry = crate::audit::AuditEntry::now(&caller, "p:1".into());
-        store.index_journal("j", &[(1, entry.clone())], 1).unwrap();
-        assert_eq!(store.with_writer(synchronous).unwrap(), 2, "FULL");
-        // A failing index (a sequence beyond what the mark column holds) restores it too.
-        assert!(store.index_journal("j", &[(2, entry)], u64::MAX).is_err());
-        assert_eq!(store.with_writer(synchronous).unwrap(), 2, "FULL");
     }
 }

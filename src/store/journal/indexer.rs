@@ -125,17 +125,8 @@ impl Indexer {
         }
     }
 
-    /// Removes every segment whose records are all at or below `mark`, once the index's
-    /// commits of them are durable; while they cannot be made so, the segments stay.
+    /// Removes every segment whose records are all at or below `mark`.
     fn retire_through(&mut self, mark: u64) {
-        let retirable = self.live.len() > 1 && self.live[1] <= mark + 1;
-        if !retirable {
-            return;
-        }
-        if let Err(e) = self.inner.make_index_durable() {
-            tracing::warn!(error = %e, "the audit index could not be made durable: its journal segments are kept");
-            return;
-        }
         while self.live.len() > 1 && self.live[1] <= mark + 1 {
             let Some(first) = self.live.pop_front() else {
                 break;

@@ -194,8 +194,6 @@ impl Journal {
         claim_for_database(dir, &inner.database_identity()?)?;
         let id = journal_id(dir)?;
         let replayed = replay(dir, &id, inner.as_ref())?;
-        // The segments go below: what replay indexed must be durable first.
-        inner.make_index_durable()?;
         // Every readable record is indexed now. A segment with data after a damaged record
         // (not a torn tail) is kept aside for an operator, never removed unread.
         for (_, path) in segments(dir)? {
@@ -353,10 +351,6 @@ impl AuditLog for Journal {
 
     fn database_identity(&self) -> Result<String, StoreError> {
         self.inner.database_identity()
-    }
-
-    fn make_index_durable(&self) -> Result<(), StoreError> {
-        self.inner.make_index_durable()
     }
 }
 

@@ -42,8 +42,6 @@ pub(super) struct TestIndex {
     pub(super) down: AtomicBool,
     /// Index calls wait while set, as a database that does not answer.
     pub(super) hung: AtomicBool,
-    /// `make_index_durable` fails while set, as a disk that refuses the sync.
-    pub(super) undurable: AtomicBool,
 }
 
 impl TestIndex {
@@ -52,7 +50,6 @@ impl TestIndex {
             db: db.clone(),
             down: AtomicBool::new(false),
             hung: AtomicBool::new(false),
-            undurable: AtomicBool::new(false),
         })
     }
 
@@ -98,13 +95,6 @@ impl AuditLog for TestIndex {
     fn database_identity(&self) -> Result<String, StoreError> {
         self.reachable()?;
         self.db.database_identity()
-    }
-    fn make_index_durable(&self) -> Result<(), StoreError> {
-        self.reachable()?;
-        if self.undurable.load(Ordering::Acquire) {
-            return Err(StoreError::Invariant("the sync was refused"));
-        }
-        self.db.make_index_durable()
     }
 }
 

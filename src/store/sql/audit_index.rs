@@ -15,14 +15,9 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
 }
 
 /// Appends audit entries in multi-row statements (inside the caller's transaction), in order.
-pub(super) fn insert_audits<'e>(
-    db: &mut dyn Sql,
-    entries: impl IntoIterator<Item = &'e AuditEntry>,
-) -> Result<(), StoreError> {
-    let rows: Vec<(&AuditEntry, String)> = entries
-        .into_iter()
-        .map(|e| (e, stored_time(e.at)))
-        .collect();
+pub(super) fn insert_audits(db: &mut dyn Sql, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    let times: Vec<String> = entries.iter().map(|e| stored_time(e.at)).collect();
+    let rows: Vec<(&AuditEntry, &String)> = entries.iter().zip(&times).collect();
     for block in in_blocks(&rows) {
         let params: Vec<Value<'_>> = block
             .iter()
@@ -49,8 +44,9 @@ pub(crate) fn index_journal(
         &[Value::Text(journal)],
     )?;
     let mark = journal_mark_locked(db, journal)?;
-    let unindexed = records.iter().filter(|(seq, _)| *seq > mark);
-    insert_audits(db, unindexed.map(|(_, entry)| entry))?;
+    for (_, entry) in records.iter().filter(|(seq, _)| *seq > mark) {
+        insert_audit(db, entry)?;
+    }
     if through > mark {
         db.execute(
             "UPDATE audit_journal_marks SET indexed_through = $2 WHERE journal = $1",

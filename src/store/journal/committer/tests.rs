@@ -28,58 +28,6 @@ fn full_segments_rotate_and_are_removed_once_indexed() {
     );
 }
 
-/// A segment goes only once the index's commits of its records are durable: while they
-/// cannot be made so, every segment stays; once they can, the indexed ones go.
-#[test]
-fn segments_stay_until_the_index_of_their_records_is_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let jdir = dir.path().join("j");
-    let db = store(dir.path());
-    let index = TestIndex::over(&db);
-    let journal = Journal::open_sized(&jdir, index.clone(), 1024).unwrap();
-    index.undurable.store(true, Ordering::Release);
-    for n in 0..100 {
-        journal.append(&[entry(n)]).unwrap();
-    }
-    assert_eq!(journal.query(&AuditQuery::default()).unwrap().len(), 100);
-    std::thread::sleep(Duration::from_millis(200));
-    let kept = segments(&jdir).unwrap().len();
-    assert!(
-        kept > 1,
-        "a segment was removed before its index was durable"
-    );
-    index.undurable.store(false, Ordering::Release);
-    journal.append(&[entry(100)]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while segments(&jdir).unwrap().len() > 1 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert_eq!(
-        segments(&jdir).unwrap().len(),
-        1,
-        "the indexed segments went"
-    );
-}
-
-/// At open, replayed segments are removed only once their index is durable.
-#[test]
-fn a_reopened_journal_keeps_its_segments_when_the_index_cannot_be_made_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let jdir = dir.path().join("j");
-    let db = store(dir.path());
-    let index = TestIndex::over(&db);
-    let journal = Journal::open(&jdir, index.clone()).unwrap();
-    journal.append(&[entry(1)]).unwrap();
-    drop(journal);
-    let before = segments(&jdir).unwrap();
-    assert!(!before.is_empty());
-    index.undurable.store(true, Ordering::Release);
-    assert!(Journal::open(&jdir, index.clone()).is_err());
-    assert_eq!(segments(&jdir).unwrap(), before, "a segment went unsynced");
-    index.undurable.store(false, Ordering::Release);
-    drop(Journal::open(&jdir, index).unwrap());
-}
-
 /// Appends one record (held in its write), queues 20 more behind it as one batch whose
 /// write or sync fails at `point`, then one more; returns what each caller got and the
 /// correlation ids indexed after a restart.
