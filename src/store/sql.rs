@@ -456,7 +456,7 @@ fn person_with_contacts_where(condition: &str) -> String {
 
 /// The person answering for an id (its alias target when `$2`) with their contact record,
 /// in one statement: a read's one snapshot.
-static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+pub(super) static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     person_with_contacts_where(
         "p.person_key = COALESCE((SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2), $1)",
     )
@@ -479,7 +479,7 @@ pub(crate) fn read_resolved(
     .transpose()
 }
 
-fn into_state(
+pub(super) fn into_state(
     (person, contacts): (PersonRow, Option<ContactRow>),
 ) -> Result<PersonState, StoreError> {
     Ok(PersonState {
@@ -489,7 +489,9 @@ fn into_state(
 }
 
 /// A person's columns followed by their contact record's (NULL when they have none).
-fn person_with_contacts(r: &dyn SqlRow) -> Result<(PersonRow, Option<ContactRow>), StoreError> {
+pub(super) fn person_with_contacts(
+    r: &dyn SqlRow,
+) -> Result<(PersonRow, Option<ContactRow>), StoreError> {
     let person = person_row(r)?;
     let contacts_at = Offset(r, PERSON_COLUMNS.len());
     let contacts = match contacts_at.column(0)? {
