@@ -4,12 +4,13 @@
 
 use super::{Context, Handled, RequestResult, ServiceError};
 use crate::audit::{AuditCode, AuditEntry, Outcome};
-use crate::contracts::get_persons_for_profile::{decode, encode, Found, RecordOut, MAX_PERSON_IDS};
+use crate::contracts::get_persons_for_profile::{
+    decode, encode, Found, RecordOut, Request, MAX_PERSON_IDS,
+};
 use crate::contracts::types::PersonRecordView;
-use crate::domain::IdInput;
 use crate::domain::{
-    disclosure, guardians_shown, history_shown, swedish_date, Access, ErrorCode, IdProblem, Person,
-    PersonId, Profile, Violation,
+    disclosure, guardians_shown, history_shown, swedish_date, Access, ErrorCode, IdInput,
+    IdProblem, Person, PersonId, Profile, Violation,
 };
 use crate::store::PersonState;
 use crate::xml::Element;
@@ -22,104 +23,126 @@ enum Lookup {
     Valid { asked: PersonId },
 }
 
-pub(super) fn handle(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
+/// A GetPersonsForProfile request, decoded and checked: the ids to load, then the answer.
+pub(super) struct ProfilesRead {
+    request: Request,
+    profile: Profile,
+    access: Access,
+    /// One per requested id, in order.
+    lookups: Vec<Lookup>,
+    /// The valid ids, in order: what is loaded.
+    valid: Vec<PersonId>,
+}
+
+/// Decodes the request and parses every id; refuses too many ids or a profile not served.
+pub(super) fn decode_read(ctx: &Context<'_>, body: &Element) -> Result<ProfilesRead, ServiceError> {
     let contract = ctx.call.contract;
-    let req = decode(body, contract)?;
-    if req.person_ids.len() > MAX_PERSON_IDS {
-        return Err(ServiceError::TooManyIds(req.person_ids.len()));
+    let request = decode(body, contract)?;
+    if request.person_ids.len() > MAX_PERSON_IDS {
+        return Err(ServiceError::TooManyIds(request.person_ids.len()));
     }
-    let profile = Profile::parse(&req.profile)?;
-    let access = contract.access().unwrap_or(Access::Restricted);
-    let (lookups, states) = resolve(ctx, &req.person_ids, req.ignore_referred_identity)?;
-    let guardians = guardian_states(ctx, &states, profile)?;
-    let mut found = states.iter();
-    let mut audit = Vec::with_capacity(lookups.len());
-    let records: Vec<RecordOut<'_>> = req
+    let profile = Profile::parse(&request.profile)?;
+    let lookups: Vec<Lookup> = request
         .person_ids
         .iter()
-        .zip(&lookups)
-        .enumerate()
-        .map(|(i, (requested, lookup))| {
-            let state = match lookup {
-                Lookup::Valid { .. } => found.next().and_then(Option::as_ref),
-                Lookup::Invalid(_) => None,
-            };
-            let (out, entry) = answer(
-                ctx, i, requested, lookup, state, &guardians, profile, access,
-            );
-            audit.extend(entry);
-            out
+        .map(|ii| {
+            match ctx
+                .config
+                .identifiers
+                .parse(&ii.root, ii.extension.as_deref())
+            {
+                Ok(asked) => Lookup::Valid { asked },
+                Err(problem) => Lookup::Invalid(problem),
+            }
         })
         .collect();
-    Ok(Handled {
-        payload: encode(contract, &records),
-        audit,
-        result: RequestResult::Ok,
+    let valid = lookups
+        .iter()
+        .filter_map(|l| match l {
+            Lookup::Valid { asked } => Some(asked.clone()),
+            Lookup::Invalid(_) => None,
+        })
+        .collect();
+    Ok(ProfilesRead {
+        request,
+        profile,
+        access: contract.access().unwrap_or(Access::Restricted),
+        lookups,
+        valid,
     })
 }
 
-/// Parses every id and, unless the caller ignores them, follows referred and linked
-/// identities; reads the answering persons in the same store call. The states are those of
-/// the valid ids, in order.
-fn resolve(
-    ctx: &Context<'_>,
-    ids: &[IdInput],
-    ignore_referred: bool,
-) -> Result<(Vec<Lookup>, Vec<Option<PersonState>>), ServiceError> {
-    let parsed: Vec<Result<PersonId, IdProblem>> = ids
-        .iter()
-        .map(|ii| {
-            ctx.config
-                .identifiers
-                .parse(&ii.root, ii.extension.as_deref())
-        })
-        .collect();
-    let valid: Vec<PersonId> = parsed
-        .iter()
-        .filter_map(|p| p.as_ref().ok().cloned())
-        .collect();
-    let states = ctx
-        .stores
-        .persons
-        .load_following_aliases(&valid, !ignore_referred)?;
-    let lookups = parsed
-        .into_iter()
-        .map(|p| match p {
-            Err(problem) => Lookup::Invalid(problem),
-            Ok(asked) => Lookup::Valid { asked },
-        })
-        .collect();
-    Ok((lookups, states))
-}
+impl ProfilesRead {
+    /// The valid ids; referred and linked identities followed unless the caller ignores
+    /// them (rule #2).
+    pub(super) fn first(&self) -> (&[PersonId], bool) {
+        (&self.valid, !self.request.ignore_referred_identity)
+    }
 
-/// The guardians' records, for P4 and up.
-fn guardian_states(
-    ctx: &Context<'_>,
-    states: &[Option<PersonState>],
-    profile: Profile,
-) -> Result<Vec<Person>, ServiceError> {
-    if profile < Profile::P4 {
-        return Ok(Vec::new());
+    /// The guardians of the persons found, for P4 and up.
+    pub(super) fn then(&self, states: &[Option<PersonState>]) -> Option<Vec<PersonId>> {
+        if self.profile < Profile::P4 {
+            return None;
+        }
+        let mut ids: Vec<PersonId> = states
+            .iter()
+            .flatten()
+            .flat_map(|s| s.person.guardians.iter().cloned())
+            .collect();
+        // Siblings in one request share guardians: each record is loaded (and named) once.
+        ids.sort_by_key(PersonId::key);
+        ids.dedup();
+        Some(ids)
     }
-    let mut ids: Vec<PersonId> = states
-        .iter()
-        .flatten()
-        .flat_map(|s| s.person.guardians.iter().cloned())
-        .collect();
-    // Siblings in one request share guardians: each record is loaded (and named) once.
-    ids.sort_by_key(PersonId::key);
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(Vec::new());
+
+    /// One record or error per requested id, from the states of the valid ids (in order)
+    /// and the guardians' states.
+    pub(super) fn answer(
+        self,
+        ctx: &Context<'_>,
+        states: &[Option<PersonState>],
+        guardians: Option<Vec<Option<PersonState>>>,
+    ) -> Result<Handled, ServiceError> {
+        let contract = ctx.call.contract;
+        let guardians: Vec<Person> = guardians
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .map(|s| s.person)
+            .collect();
+        let mut found = states.iter();
+        let mut audit = Vec::with_capacity(self.lookups.len());
+        let records: Vec<RecordOut<'_>> = self
+            .request
+            .person_ids
+            .iter()
+            .zip(&self.lookups)
+            .enumerate()
+            .map(|(i, (requested, lookup))| {
+                let state = match lookup {
+                    Lookup::Valid { .. } => found.next().and_then(Option::as_ref),
+                    Lookup::Invalid(_) => None,
+                };
+                let (out, entry) = answer(
+                    ctx,
+                    i,
+                    requested,
+                    lookup,
+                    state,
+                    &guardians,
+                    self.profile,
+                    self.access,
+                );
+                audit.extend(entry);
+                out
+            })
+            .collect();
+        Ok(Handled {
+            payload: encode(contract, &records),
+            audit,
+            result: RequestResult::Ok,
+        })
     }
-    Ok(ctx
-        .stores
-        .persons
-        .load(&ids)?
-        .into_iter()
-        .flatten()
-        .map(|s| s.person)
-        .collect())
 }
 
 /// One id's record or error, and its audit entry.

@@ -16,11 +16,14 @@ use crate::soap::{Fault, FaultCode};
 pub(crate) use error::{Overload, ServiceError};
 
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
-use crate::domain::IdentifierPolicy;
+use crate::domain::{IdentifierPolicy, PersonId};
 use crate::soap::{read_envelope, wrap_body, wsdl};
-use crate::store::{AuditTicket, Stores};
+use crate::store::{AuditTicket, PersonState, PersonStore, Reads, StoreError, Stores};
 use crate::xml::{Element, Limits};
+use futures_util::FutureExt;
 use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 /// Deployment settings the handlers need.
 #[derive(Debug, Clone, Default)]
@@ -195,13 +198,13 @@ impl Service {
     }
 
     /// The settings now (a reload may replace them for later requests).
-    fn settings(&self) -> std::sync::Arc<ServiceConfig> {
+    fn settings(&self) -> Arc<ServiceConfig> {
         self.config.load_full()
     }
 
     /// Replaces the settings (consumers, rules, limits) for every later request.
     pub fn reconfigure(&self, config: ServiceConfig) {
-        self.config.store(std::sync::Arc::new(config));
+        self.config.store(Arc::new(config));
     }
 
     /// The stores (for health checks).
@@ -242,16 +245,20 @@ impl Service {
         answer
     }
 
-    /// Answers one request. Reads run on this async task where the store reads in-process
-    /// (no hand-off to a blocking thread, no thread switch), and the task is parked, not a
-    /// thread, while the audit journal syncs; updates and network stores run on a blocking
-    /// thread.
-    pub async fn answer(self: std::sync::Arc<Self>, call: Call, body: bytes::Bytes) -> Answer {
+    /// Answers one request. Reads run on this async task, with no hand-off to a blocking
+    /// thread: awaited where the store has async reads (PostgreSQL), made in-process where it
+    /// reads in-process and has a connection free (SQLite); the task is parked, not a thread,
+    /// while the database answers and while the audit journal syncs. Updates, and reads the
+    /// store can make neither way now, run on a blocking thread.
+    pub async fn answer(self: Arc<Self>, call: Call, body: bytes::Bytes) -> Answer {
         use tracing::Instrument;
         // Every log line of the handler carries the request's correlation id.
         let span = tracing::info_span!("soap", correlation_id = %call.correlation_id, contract = call.contract.name());
-        if call.contract.is_read() && self.stores.persons.reads_inline() {
-            return self.answer_inline(call, body).instrument(span).await;
+        if call.contract.is_read() {
+            let reads = self.stores.reads();
+            if matches!(reads, Reads::Async(_)) || self.stores.persons.reads_inline() {
+                return self.answer_read(call, body, reads).instrument(span).await;
+            }
         }
         let work = tokio::task::spawn_blocking(move || span.in_scope(|| self.handle(&call, &body)));
         work.await.unwrap_or_else(|join| {
@@ -264,13 +271,16 @@ impl Service {
         })
     }
 
-    async fn answer_inline(&self, call: Call, body: bytes::Bytes) -> Answer {
+    /// Answers a read on this async task; see [`Service::answer`].
+    async fn answer_read(&self, call: Call, body: bytes::Bytes, reads: Reads<'_>) -> Answer {
         let mut logical_address = None;
-        // A panic here would take the worker's task, and the connection, without an answer.
-        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.handle_checked(&call, &body, &mut logical_address)
-        }))
-        .unwrap_or_else(|_| Err(ServiceError::Internal(error::Internal::Panicked)));
+        // A panic here, in the handler or in the store's read, would take the worker's
+        // task, and the connection, without an answer.
+        let checked =
+            AssertUnwindSafe(self.read_checked(&call, &body, &mut logical_address, reads))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(ServiceError::Internal(error::Internal::Panicked)));
         let handled = match checked {
             Ok(mut h) => self
                 .submit_audit(&mut h)
@@ -337,13 +347,46 @@ impl Service {
         (Answer::fault(fault, logical_address), ticket)
     }
 
+    /// Handles a call on this thread, a read's loads blocking it.
     fn handle_checked(
+        &self,
+        call: &Call,
+        body: &[u8],
+        logical_address_read: &mut Option<String>,
+    ) -> Result<Handled, ServiceError> {
+        let admitted = self.admit(call, body, logical_address_read)?;
+        let ctx = admitted.context(call, &self.stores);
+        match dispatch(&ctx, &admitted.body)? {
+            Dispatched::Handled(handled) => Ok(handled),
+            Dispatched::Read(read) => read.load_blocking(&ctx),
+        }
+    }
+
+    /// Handles a read on this async task, its loads awaited or made in-process (`reads`).
+    async fn read_checked(
+        &self,
+        call: &Call,
+        body: &[u8],
+        logical_address_read: &mut Option<String>,
+        reads: Reads<'_>,
+    ) -> Result<Handled, ServiceError> {
+        let admitted = self.admit(call, body, logical_address_read)?;
+        let ctx = admitted.context(call, &self.stores);
+        match dispatch(&ctx, &admitted.body)? {
+            Dispatched::Handled(handled) => Ok(handled),
+            Dispatched::Read(read) => read.load_awaited(&ctx, reads).await,
+        }
+    }
+
+    /// Reads the envelope and checks that the consumer may call this endpoint's contract
+    /// with this body.
+    fn admit(
         &self,
         call: &Call,
         body: &[u8],
         // Set as soon as the envelope is read, so a later failure's Fault still names it.
         logical_address_read: &mut Option<String>,
-    ) -> Result<Handled, ServiceError> {
+    ) -> Result<Admitted, ServiceError> {
         let config = self.settings();
         let envelope = read_envelope(body, config.xml_limits)?;
         let logical_address = envelope.logical_address()?.to_owned();
@@ -353,13 +396,11 @@ impl Service {
             return Err(ServiceError::Unauthorised(consumer.to_owned()));
         }
         check_operation(&envelope.body, call.contract)?;
-        let ctx = Context {
-            call,
-            logical_address: &logical_address,
-            config: &config,
-            stores: &self.stores,
-        };
-        dispatch(&ctx, &envelope.body)
+        Ok(Admitted {
+            config,
+            logical_address,
+            body: envelope.body,
+        })
     }
 
     /// Faults are audited too (AC-2: every access attempt), without a person when none was read.
@@ -409,19 +450,150 @@ fn check_operation(body: &Element, contract: Contract) -> Result<(), ServiceErro
     }
 }
 
-fn dispatch(ctx: &Context<'_>, body: &Element) -> Result<Handled, ServiceError> {
-    match ctx.call.contract {
+/// A call whose envelope was read and whose consumer may make it.
+struct Admitted {
+    /// The settings the call started with.
+    config: Arc<ServiceConfig>,
+    logical_address: String,
+    /// The request element.
+    body: Element,
+}
+
+impl Admitted {
+    fn context<'a>(&'a self, call: &'a Call, stores: &'a Stores) -> Context<'a> {
+        Context {
+            call,
+            logical_address: &self.logical_address,
+            config: &self.config,
+            stores,
+        }
+    }
+}
+
+/// What a contract's handler made of an admitted call.
+enum Dispatched {
+    /// The answer (updates, PingForConfiguration: handled whole on this thread).
+    Handled(Handled),
+    /// A read, decoded and checked, that still has to load its persons.
+    Read(Read),
+}
+
+fn dispatch(ctx: &Context<'_>, body: &Element) -> Result<Dispatched, ServiceError> {
+    Ok(match ctx.call.contract {
         Contract::GetPersonsForProfile | Contract::GetPersonsForProfileUnrestricted => {
-            get_persons_for_profile::handle(ctx, body)
+            Dispatched::Read(Read::Profiles(get_persons_for_profile::decode_read(
+                ctx, body,
+            )?))
         }
         Contract::GetPersonContactInformation
-        | Contract::GetPersonContactInformationUnrestricted => {
-            get_person_contact_information::handle(ctx, body)
-        }
+        | Contract::GetPersonContactInformationUnrestricted => Dispatched::Read(Read::Contacts(
+            get_person_contact_information::decode_read(ctx, body)?,
+        )),
         Contract::UpdatePersonContactInformation
         | Contract::UpdatePersonContactInformationUnrestricted => {
-            update_person_contact_information::handle(ctx, body)
+            Dispatched::Handled(update_person_contact_information::handle(ctx, body)?)
         }
-        Contract::PingForConfiguration => ping_for_configuration::handle(ctx, body),
+        Contract::PingForConfiguration => {
+            Dispatched::Handled(ping_for_configuration::handle(ctx, body)?)
+        }
+    })
+}
+
+/// A read contract's request, decoded and checked, in the steps both ways of loading share:
+/// the persons to load, the further persons those need (guardians), and the answer from
+/// what was loaded. Only the loads differ between a blocking thread and an async task, so
+/// every rule (disclosure, protection, erasure, guardians, audit) is applied by one code.
+enum Read {
+    /// GetPersonsForProfile(Unrestricted).
+    Profiles(get_persons_for_profile::ProfilesRead),
+    /// GetPersonContactInformation(Unrestricted).
+    Contacts(get_person_contact_information::ContactsRead),
+}
+
+impl Read {
+    /// The ids to load first, and whether referred and linked identities are followed.
+    fn first(&self) -> (&[PersonId], bool) {
+        match self {
+            Read::Profiles(r) => r.first(),
+            Read::Contacts(r) => r.first(),
+        }
+    }
+
+    /// The further persons the answer needs given the first ones (their guardians), or
+    /// `None` when it needs none.
+    fn then(&self, first: &[Option<PersonState>]) -> Option<Vec<PersonId>> {
+        match self {
+            Read::Profiles(r) => r.then(first),
+            Read::Contacts(r) => r.then(first),
+        }
+    }
+
+    /// The answer and its audit entries from what was loaded.
+    fn answer(
+        self,
+        ctx: &Context<'_>,
+        first: Vec<Option<PersonState>>,
+        then: Option<Vec<Option<PersonState>>>,
+    ) -> Result<Handled, ServiceError> {
+        match self {
+            Read::Profiles(r) => r.answer(ctx, &first, then),
+            Read::Contacts(r) => r.answer(ctx, first, then),
+        }
+    }
+
+    /// Loads on this thread, which blocks while the store reads.
+    fn load_blocking(self, ctx: &Context<'_>) -> Result<Handled, ServiceError> {
+        let persons = ctx.stores.persons.as_ref();
+        let (ids, follow_aliases) = self.first();
+        let first = load_now(persons, ids, follow_aliases)?;
+        let then = match self.then(&first) {
+            Some(ids) => Some(load_now(persons, &ids, false)?),
+            None => None,
+        };
+        self.answer(ctx, first, then)
+    }
+
+    /// Loads on this async task: awaited where the store has async reads, else made
+    /// in-process by the store's own reads.
+    async fn load_awaited(
+        self,
+        ctx: &Context<'_>,
+        reads: Reads<'_>,
+    ) -> Result<Handled, ServiceError> {
+        let (ids, follow_aliases) = self.first();
+        let first = load_on_task(ctx, reads, ids, follow_aliases).await?;
+        let then = match self.then(&first) {
+            Some(ids) => Some(load_on_task(ctx, reads, &ids, false).await?),
+            None => None,
+        };
+        self.answer(ctx, first, then)
+    }
+}
+
+/// The persons answering for `ids`, read by the store on this thread; nothing asked of it
+/// for no ids.
+fn load_now(
+    persons: &dyn PersonStore,
+    ids: &[PersonId],
+    follow_aliases: bool,
+) -> Result<Vec<Option<PersonState>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    persons.load_following_aliases(ids, follow_aliases)
+}
+
+/// [`load_now`] on an async task: awaited where the store has async reads.
+async fn load_on_task(
+    ctx: &Context<'_>,
+    reads: Reads<'_>,
+    ids: &[PersonId],
+    follow_aliases: bool,
+) -> Result<Vec<Option<PersonState>>, StoreError> {
+    match reads {
+        Reads::Async(reads) if !ids.is_empty() => {
+            reads.load_following_aliases(ids, follow_aliases).await
+        }
+        _ => load_now(ctx.stores.persons.as_ref(), ids, follow_aliases),
     }
 }

@@ -173,6 +173,9 @@ pub enum StoreError {
         #[source]
         source: Box<StoreError>,
     },
+    /// The database did not answer a read in time; its connection was closed.
+    #[error("the database did not answer a read within {} s", .0.as_secs())]
+    Unanswered(std::time::Duration),
     /// Stored data that this version cannot read.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -299,11 +302,46 @@ pub trait PersonStore: Send + Sync + 'static {
         false
     }
 
+    /// The reads an async task can await without holding a thread, where the backend has
+    /// them (PostgreSQL: an async client); `None` where reads go through
+    /// [`PersonStore::load_following_aliases`] (SQLite).
+    fn async_reads(&self) -> Option<&dyn AsyncReads> {
+        None
+    }
+
     /// Makes every value this store removed (an update, a withdrawal, an erasure, a
     /// replacement) leave the store's files now, retrying until `within` has passed (CO-2).
     /// A process that removes values and exits (the import) calls it before it exits; a
     /// server's background threads do the same work on their own.
     fn scrub_removed(&self, within: std::time::Duration) -> Result<Scrubbed, StoreError>;
+}
+
+/// What an awaited read gives: as [`PersonStore::load_following_aliases`] does.
+pub type Loading<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<Option<PersonState>>, StoreError>> + Send + 'a>,
+>;
+
+/// Reads of population data and contact records that an async task awaits: the task is
+/// parked, not a thread, while the database answers. Every call reads the database (no
+/// cache), so a read never shows what an import erased or changed once that import exited.
+pub trait AsyncReads: Send + Sync {
+    /// As [`PersonStore::load_following_aliases`]: one slot per id, in order, all read
+    /// from one snapshot; a lost connection or an unanswered read fails within a bound.
+    fn load_following_aliases<'a>(
+        &'a self,
+        ids: &'a [PersonId],
+        follow_aliases: bool,
+    ) -> Loading<'a>;
+}
+
+/// How the service reads the person store.
+#[derive(Clone, Copy)]
+pub enum Reads<'a> {
+    /// Through [`PersonStore`]'s own methods: on the async task where the store says
+    /// [`PersonStore::reads_inline`], else on a blocking thread.
+    Inline,
+    /// Awaited on the async task, never on a blocking thread.
+    Async(&'a dyn AsyncReads),
 }
 
 /// What [`PersonStore::scrub_removed`] found to do.
@@ -408,6 +446,13 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// How reads of the person store run.
+    pub fn reads(&self) -> Reads<'_> {
+        self.persons
+            .async_reads()
+            .map_or(Reads::Inline, Reads::Async)
+    }
+
     /// Both roles served by one database, audit appends straight through.
     pub fn direct<S: Store>(store: Arc<S>) -> Self {
         Self {

@@ -1,11 +1,16 @@
 //! The PostgreSQL store, for several instances sharing one database. Concurrent updates
-//! of one person serialise on a row lock (`SELECT … FOR UPDATE`).
+//! of one person serialise on a row lock (`SELECT … FOR UPDATE`). Updates, the audit log and
+//! the import use the blocking client through [`Pool`]; the service's reads use the async
+//! client of `reads`, so that no thread waits on the database for them.
+
+/// The reads an async task awaits.
+mod reads;
 
 use super::pool::Pool;
 use super::sql::{self, Column, Dialect, EachRow, Sql, SqlResult, SqlRow, Value};
 use super::{
-    AuditLog, ContactUpdate, PersonState, PersonStore, Replaced, Scrubbed, StoreError, StoreKind,
-    UpdateResult, Upserted,
+    AsyncReads, AuditLog, AuditTicket, ContactUpdate, PersonState, PersonStore, Replaced, Scrubbed,
+    StoreError, StoreKind, UpdateResult, Upserted,
 };
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::domain::{Person, PersonId};
@@ -18,9 +23,10 @@ use std::time::{Duration, Instant};
 /// Serialises migrations of instances that start together.
 const MIGRATION_LOCK: i64 = 7_262_001;
 
-/// PostgreSQL behind a connection pool.
+/// PostgreSQL behind a connection pool, and a pool of async clients for the service's reads.
 pub struct PostgresStore {
     pool: Pool<PgConn>,
+    reads: reads::PgReads,
     scrubber: Scrubber,
 }
 
@@ -233,7 +239,8 @@ impl Drop for PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects, applies migrations and keeps up to `pool_size` connections.
+    /// Connects, applies migrations and keeps up to `pool_size` connections, and as many
+    /// again for the service's reads (opened on the first read, from an async task).
     ///
     /// With `ca`, every connection is TLS and the server must present a certificate from
     /// that CA for the host it was asked for (libpq's `sslmode=verify-full`); without, the
@@ -245,6 +252,7 @@ impl PostgresStore {
     ) -> Result<Self, StoreError> {
         let tls = Connector::new(ca)?;
         let scrubber = Scrubber::start(url.to_owned(), tls.clone())?;
+        let reads = reads::PgReads::new(url.to_owned(), tls.clone(), pool_size);
         let url = url.to_owned();
         let connect = move || tls.connect(&url).map(PgConn::new);
         // A broken connection is dropped on return, so the service recovers when the database does.
@@ -252,6 +260,7 @@ impl PostgresStore {
             pool: Pool::new("PostgreSQL", pool_size, Box::new(connect), |c: &PgConn| {
                 !c.client.is_closed()
             }),
+            reads,
             scrubber,
         };
         store.pool.with(|c| {
@@ -316,6 +325,28 @@ impl Connector {
         Ok(Connector::Verified(
             tokio_postgres_rustls::MakeRustlsConnect::new(config),
         ))
+    }
+
+    /// An async client whose connection runs as a task of the current runtime; it ends
+    /// when the client is dropped or the server goes away.
+    async fn connect_async(&self, url: &str) -> Result<tokio_postgres::Client, StoreError> {
+        let mut config: tokio_postgres::Config = url.parse()?;
+        config.connect_timeout(reads::CONNECT_TIMEOUT);
+        let client = match self {
+            Connector::Plain => {
+                let (client, connection) = config.connect(NoTls).await?;
+                tokio::spawn(reads::run_connection(connection));
+                client
+            }
+            // require: the connection fails rather than falling back to plain text.
+            Connector::Verified(tls) => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Require);
+                let (client, connection) = config.connect(tls.clone()).await?;
+                tokio::spawn(reads::run_connection(connection));
+                client
+            }
+        };
+        Ok(client)
     }
 
     fn connect(&self, url: &str) -> Result<Client, StoreError> {
@@ -526,6 +557,10 @@ impl PersonStore for PostgresStore {
     fn scrub_removed(&self, within: Duration) -> Result<Scrubbed, StoreError> {
         self.scrubber.scrub_until(&mut None, within)
     }
+
+    fn async_reads(&self) -> Option<&dyn AsyncReads> {
+        Some(&self.reads)
+    }
 }
 
 impl AuditLog for PostgresStore {
@@ -539,6 +574,24 @@ impl AuditLog for PostgresStore {
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         self.pool.with(|c| sql::query_audit(&mut c.sql(), q))
+    }
+
+    /// Appends now, as the default does (the caller waits), but on a thread of its own when
+    /// called inside an async runtime (its blocking threads too: they cannot be told apart):
+    /// the blocking client runs a runtime of its own, which cannot start there. Reads are
+    /// answered on async tasks, so without a journal in front (a server has one) their
+    /// entries come here.
+    fn submit(&self, entries: Vec<AuditEntry>) -> AuditTicket {
+        let appended = if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|s| {
+                s.spawn(|| self.append(&entries))
+                    .join()
+                    .unwrap_or(Err(StoreError::Invariant("an audit append panicked")))
+            })
+        } else {
+            self.append(&entries)
+        };
+        AuditTicket::done(appended)
     }
 
     fn index_journal(

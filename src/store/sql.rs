@@ -17,7 +17,9 @@ pub(crate) use audit_index::{index_journal, insert_audit, journal_mark, query_au
 pub(crate) use connection::{Column, EachRow, Sql, SqlResult, SqlRow, Value};
 pub(crate) use dialect::Dialect;
 pub(crate) use read::{count_persons, read_resolved};
+pub(in crate::store) use rows::{into_state, person_with_contacts};
 pub(crate) use schema::{database_identity, migrate, CONTACT_PARTITIONS};
+pub(in crate::store) use statements::RESOLVED_PERSON;
 pub(crate) use update::update_contacts;
 
 use super::codec::{ContactRow, PersonRow};

@@ -1,6 +1,6 @@
 //! The integration tests, in one binary (one link, one `common`): the architecture rule,
 //! the CLI, contract messages against the schemas, crash safety, erasure from every file, the documents' citations of
-//! the repository, hostile input, several instances on PostgreSQL, overload, properties,
+//! the repository, hostile input, several instances on PostgreSQL, overload, PostgreSQL reads on the async task, properties,
 //! robustness, rule coverage, storage and the mutual-TLS server.
 
 mod architecture;
@@ -18,6 +18,7 @@ mod lifecycle;
 mod multi_instance;
 mod operations;
 mod overload;
+mod postgres_reads;
 mod profiles;
 mod properties;
 mod report;

@@ -41,7 +41,7 @@ pub(super) fn contact_row(r: &dyn SqlRow) -> Result<ContactRow, StoreError> {
     })
 }
 
-pub(super) fn into_state(
+pub(in crate::store) fn into_state(
     (person, contacts): (PersonRow, Option<ContactRow>),
 ) -> Result<PersonState, StoreError> {
     Ok(PersonState {
@@ -51,7 +51,7 @@ pub(super) fn into_state(
 }
 
 /// A person's columns followed by their contact record's (NULL when they have none).
-pub(super) fn person_with_contacts(
+pub(in crate::store) fn person_with_contacts(
     r: &dyn SqlRow,
 ) -> Result<(PersonRow, Option<ContactRow>), StoreError> {
     let person = person_row(r)?;

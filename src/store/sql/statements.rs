@@ -104,11 +104,13 @@ fn person_with_contacts_where(condition: &str) -> String {
 
 /// The person answering for an id (its alias target when `$2`) with their contact record,
 /// in one statement: a read's one snapshot.
-pub(super) static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    person_with_contacts_where(
+pub(in crate::store) static RESOLVED_PERSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(
+    || {
+        person_with_contacts_where(
         "p.person_key = COALESCE((SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2), $1)",
     )
-});
+    },
+);
 
 /// One contact record's upsert.
 pub(super) static UPSERT_CONTACTS: std::sync::LazyLock<String> =

@@ -1,0 +1,144 @@
+//! The service's reads on PostgreSQL, awaited: a pool of async clients, each with its
+//! statements prepared once, running the statement and the row mapping the blocking path
+//! runs (`sql::read_resolved`). A read that gets no answer within READ_TIMEOUT fails (the
+//! service answers a Fault) and its connection is closed; the next read opens a fresh one.
+
+use super::super::pool::AsyncPool;
+use super::{bind, sql, Connector};
+use crate::domain::PersonId;
+use crate::store::{AsyncReads, Loading, PersonState, StoreError};
+use sql::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio_postgres::{GenericClient, IsolationLevel, Statement};
+
+/// The longest a new read connection may take to connect (TCP, TLS, authentication).
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest one read waits for the database's answer once it has a connection: a
+/// server that went silent (a network cut without a reset) must give a Fault, not a hang.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The async read clients of a [`super::PostgresStore`].
+pub(super) struct PgReads {
+    pool: AsyncPool<ReadConn>,
+}
+
+/// A pooled async client and the statements prepared on it.
+struct ReadConn {
+    client: tokio_postgres::Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgReads {
+    /// At most `size` clients of the database at `url`, each opened on first need.
+    pub(super) fn new(url: String, tls: Connector, size: usize) -> Self {
+        let open = move || {
+            let (url, tls) = (url.clone(), tls.clone());
+            Box::pin(async move {
+                let client = tls.connect_async(&url).await?;
+                Ok(ReadConn {
+                    client,
+                    statements: HashMap::new(),
+                })
+            }) as _
+        };
+        Self {
+            pool: AsyncPool::new("PostgreSQL reads", size, Box::new(open), |c: &ReadConn| {
+                !c.client.is_closed()
+            }),
+        }
+    }
+
+    async fn load(
+        &self,
+        ids: &[PersonId],
+        follow_aliases: bool,
+    ) -> Result<Vec<Option<PersonState>>, StoreError> {
+        let mut lease = self.pool.lend().await?;
+        let read = read_states(lease.conn()?, ids, follow_aliases);
+        let states = tokio::time::timeout(READ_TIMEOUT, read)
+            .await
+            .map_err(|_| StoreError::Unanswered(READ_TIMEOUT))??;
+        lease.settle();
+        Ok(states)
+    }
+}
+
+impl AsyncReads for PgReads {
+    fn load_following_aliases<'a>(
+        &'a self,
+        ids: &'a [PersonId],
+        follow_aliases: bool,
+    ) -> Loading<'a> {
+        Box::pin(self.load(ids, follow_aliases))
+    }
+}
+
+impl ReadConn {
+    /// `sql` prepared on this connection, once.
+    async fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.client.prepare(sql).await?;
+        self.statements.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
+    }
+}
+
+/// As the blocking `load_following_aliases`: one id is one statement (its own snapshot, one
+/// round trip); several are read in one read-only repeatable-read transaction, their
+/// statements pipelined on the connection.
+async fn read_states(
+    conn: &mut ReadConn,
+    ids: &[PersonId],
+    follow_aliases: bool,
+) -> Result<Vec<Option<PersonState>>, StoreError> {
+    let statement = conn.statement(&sql::RESOLVED_PERSON).await?;
+    if let [id] = ids {
+        return Ok(vec![
+            read_resolved(&conn.client, &statement, id, follow_aliases).await?,
+        ]);
+    }
+    let tx = conn
+        .client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .start()
+        .await?;
+    let states = futures_util::future::try_join_all(
+        ids.iter()
+            .map(|id| read_resolved(&tx, &statement, id, follow_aliases)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(states)
+}
+
+/// The state of the person answering for `id` (see `sql::read_resolved`).
+async fn read_resolved(
+    db: &impl GenericClient,
+    statement: &Statement,
+    id: &PersonId,
+    follow_aliases: bool,
+) -> Result<Option<PersonState>, StoreError> {
+    let key = id.key();
+    let params = [Value::Text(&key), Value::Bool(follow_aliases)];
+    let rows = db.query(statement, &bind(&params)).await?;
+    rows.first()
+        .map(|row| sql::person_with_contacts(row).and_then(sql::into_state))
+        .transpose()
+}
+
+/// Drives one client's connection until the client is dropped or the server goes away.
+pub(super) async fn run_connection<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(e) = connection.await {
+        tracing::warn!(error = %e, "a PostgreSQL read connection was lost; the next read opens a new one");
+    }
+}
