@@ -19,7 +19,7 @@ pub(crate) use dialect::Dialect;
 pub(crate) use read::{count_persons, read_resolved};
 pub(in crate::store) use rows::{into_state, person_with_contacts};
 pub(crate) use schema::{database_identity, migrate, CONTACT_PARTITIONS};
-pub(in crate::store) use statements::RESOLVED_PERSON;
+pub(in crate::store) use statements::{ALIAS_TARGET_COLUMN, PERSON_BY_OWN_KEY, RESOLVED_PERSON};
 pub(crate) use update::update_contacts;
 
 use super::codec::{ContactRow, PersonRow};

@@ -202,6 +202,56 @@ fn postgres_reads_are_answered_with_every_blocking_thread_busy() {
     runtime.block_on(holder).unwrap();
 }
 
+// A referred identity is answered by the person who claims it, on the awaited path as on the
+// blocking one: the awaited read keys its statement on the id itself and reads an alias
+// again under the blocking path's statement.
+#[test]
+fn postgres_reads_answer_a_referred_identity_with_its_claimant_as_the_blocking_path_does() {
+    let Some(url) = fresh_postgres_database("pu_reads_alias") else {
+        return;
+    };
+    let (store, trail, service) = demo_stores(&url, 4);
+    let claimant = r#"{"personId":"200001012384","givenName":"Ny","surname":"Person","referredIdentities":[{"root":"1.2.752.129.2.1.3.1","extension":"197001011233"}]}"#;
+    let summary = pu_adapter::import::import(
+        claimant.as_bytes(),
+        store.as_ref(),
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap();
+    assert!(summary.rejected.is_empty(), "{summary:?}");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let referred = "197001011233";
+    for (request, claimants) in [
+        (gpfp(referred, "P3"), 1),
+        (gpfp_many(&[referred, TOLVAN, referred], "P3"), 2),
+    ] {
+        let contract = Contract::GetPersonsForProfile;
+        let awaited = answer_within(
+            &runtime,
+            &service,
+            (contract, CONSUMER, &request),
+            Duration::from_secs(5),
+        )
+        .expect("answered");
+        let awaited_audit = trail.take();
+        let blocking = call_envelope(&service, contract, CONSUMER, &request);
+        assert_eq!(awaited.result, RequestResult::Ok, "{}", awaited.body);
+        assert_eq!(awaited.body, blocking.body);
+        assert_eq!(awaited_audit, trail.take());
+        assert_eq!(
+            awaited.body.matches(":extension>200001012384<").count(),
+            claimants,
+            "the referred identity answers as its claimant: {}",
+            awaited.body
+        );
+    }
+}
+
 /// A TCP relay to the database whose open flows can be cut silently: nothing passes any
 /// more and nothing is closed, as when a network path dies without a reset.
 struct Relay {

@@ -87,18 +87,29 @@ impl ReadConn {
     }
 }
 
+/// The statements a read runs, prepared on its connection.
+struct ReadStatements {
+    /// The person stored under the key itself, and the key's alias target.
+    own_key: Statement,
+    /// The person answering for the key, its alias target's when following aliases.
+    resolved: Statement,
+}
+
 /// As the blocking `load_following_aliases`: one id is one statement (its own snapshot, one
-/// round trip); several are read in one read-only repeatable-read transaction, their
-/// statements pipelined on the connection.
+/// round trip; an alias one more, which alone gives the answer); several are read in one
+/// read-only repeatable-read transaction, their statements pipelined on the connection.
 async fn read_states(
     conn: &mut ReadConn,
     ids: &[PersonId],
     follow_aliases: bool,
 ) -> Result<Vec<Option<PersonState>>, StoreError> {
-    let statement = conn.statement(&sql::RESOLVED_PERSON).await?;
+    let statements = ReadStatements {
+        own_key: conn.statement(&sql::PERSON_BY_OWN_KEY).await?,
+        resolved: conn.statement(&sql::RESOLVED_PERSON).await?,
+    };
     if let [id] = ids {
         return Ok(vec![
-            read_resolved(&conn.client, &statement, id, follow_aliases).await?,
+            read_resolved(&conn.client, &statements, id, follow_aliases).await?,
         ]);
     }
     let tx = conn
@@ -110,26 +121,46 @@ async fn read_states(
         .await?;
     let states = futures_util::future::try_join_all(
         ids.iter()
-            .map(|id| read_resolved(&tx, &statement, id, follow_aliases)),
+            .map(|id| read_resolved(&tx, &statements, id, follow_aliases)),
     )
     .await?;
     tx.commit().await?;
     Ok(states)
 }
 
-/// The state of the person answering for `id` (see `sql::read_resolved`).
+/// The state of the person answering for `id`, as `sql::read_resolved` gives it: the alias
+/// target's when `follow_aliases` and `id` is an alias, else the person stored under `id`.
+// An alias is read again with the blocking path's one statement, so that the answer still
+// comes whole from one snapshot; that statement cannot prune partitions, but few ids are
+// aliases.
 async fn read_resolved(
     db: &impl GenericClient,
-    statement: &Statement,
+    statements: &ReadStatements,
     id: &PersonId,
     follow_aliases: bool,
 ) -> Result<Option<PersonState>, StoreError> {
     let key = id.key();
     let params = [Value::Text(&key), Value::Bool(follow_aliases)];
-    let rows = db.query(statement, &bind(&params)).await?;
+    let row = db.query_one(&statements.own_key, &bind(&params)).await?;
+    let alias_target: Option<&str> = row.try_get(sql::ALIAS_TARGET_COLUMN)?;
+    if alias_target.is_none() {
+        return person_state(&row);
+    }
+    let rows = db.query(&statements.resolved, &bind(&params)).await?;
     rows.first()
         .map(|row| sql::person_with_contacts(row).and_then(sql::into_state))
         .transpose()
+}
+
+/// The person state in a [`sql::PERSON_BY_OWN_KEY`] row; none when its person columns are NULL.
+fn person_state(row: &tokio_postgres::Row) -> Result<Option<PersonState>, StoreError> {
+    let person_key: Option<&str> = row.try_get(0)?;
+    if person_key.is_none() {
+        return Ok(None);
+    }
+    sql::person_with_contacts(row)
+        .and_then(sql::into_state)
+        .map(Some)
 }
 
 /// Drives one client's connection until the client is dropped or the server goes away.
