@@ -15,10 +15,10 @@ mod update;
 
 pub(crate) use audit_index::{index_journal, insert_audit, journal_mark, query_audit};
 pub(crate) use connection::{Column, EachRow, Sql, SqlResult, SqlRow, Value};
-pub(crate) use dialect::Dialect;
+pub(crate) use dialect::{Dialect, CONTACT_PARTITIONS};
 pub(crate) use read::{count_persons, read_resolved};
 pub(in crate::store) use rows::{into_state, person_with_contacts};
-pub(crate) use schema::{database_identity, migrate, CONTACT_PARTITIONS};
+pub(crate) use schema::{database_identity, migrate};
 pub(in crate::store) use statements::{ALIAS_TARGET_COLUMN, PERSON_BY_OWN_KEY, RESOLVED_PERSON};
 pub(crate) use update::update_contacts;
 

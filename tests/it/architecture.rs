@@ -224,3 +224,127 @@ fn a_re_export_does_not_hide_the_module_it_comes_from() {
         ["contracts", "metrics", "service"]
     );
 }
+
+/// The sibling files `text` names as `super::file` (or inside `super::{…}`), among `siblings`.
+fn sibling_imports<'a>(text: &str, siblings: &'a BTreeSet<String>) -> BTreeSet<&'a String> {
+    let mut out = BTreeSet::new();
+    for (i, _) in text.match_indices("super::") {
+        let preceded_by_ident = text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| is_ident(c) || c == ':');
+        if preceded_by_ident {
+            continue;
+        }
+        let rest = &text[i + "super::".len()..];
+        let named: Vec<String> = if rest.starts_with('{') {
+            // The first segment of each item of the group.
+            path_tail(&format!("::{rest}"))
+                .trim_start_matches("::{")
+                .split(',')
+                .filter_map(|item| identifiers(item).next())
+                .collect()
+        } else {
+            identifiers(rest).take(1).collect()
+        };
+        out.extend(siblings.iter().filter(|s| named.contains(s)));
+    }
+    out
+}
+
+/// A circle among `edges` (file → files it imports), as the files along it, if any.
+fn find_circle(edges: &BTreeMap<String, BTreeSet<&String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<&String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            return Some(path[at..].to_vec());
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(circle) = visit(next, edges, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|start| visit(start, edges, &mut Vec::new(), &mut done))
+}
+
+// The layering between modules is the table's; inside a module split into files (in the
+// service and the conformance crate), the files must also import one another one way, or
+// the split only hides a knot.
+#[test]
+fn the_files_of_a_module_import_one_another_without_a_circle() {
+    let roots = [repo().join("src"), repo().join("crates/pu-conformance/src")];
+    let mut by_dir: BTreeMap<std::path::PathBuf, Vec<std::path::PathBuf>> = BTreeMap::new();
+    for file in roots.iter().flat_map(|root| rust_files(root)) {
+        if let Some(dir) = file.parent() {
+            by_dir.entry(dir.to_owned()).or_default().push(file);
+        }
+    }
+    let mut circles = Vec::new();
+    let mut edges_seen = 0;
+    for (dir, files) in &by_dir {
+        let siblings: BTreeSet<String> = files
+            .iter()
+            .filter_map(|f| f.file_stem()?.to_str().map(str::to_owned))
+            .filter(|s| s != "mod")
+            .collect();
+        let edges: BTreeMap<String, BTreeSet<&String>> = files
+            .iter()
+            .filter_map(|f| {
+                let stem = f.file_stem()?.to_str()?.to_owned();
+                let text = std::fs::read_to_string(f).ok()?;
+                Some((stem, sibling_imports(&text, &siblings)))
+            })
+            .filter(|(stem, _)| stem != "mod")
+            .collect();
+        edges_seen += edges.values().map(BTreeSet::len).sum::<usize>();
+        if let Some(circle) = find_circle(&edges) {
+            circles.push(format!("{}: {}", dir.display(), circle.join(" → ")));
+        }
+    }
+    assert!(
+        edges_seen > 20,
+        "only {edges_seen} imports between sibling files found; is the scan broken?"
+    );
+    assert!(
+        circles.is_empty(),
+        "files of one module importing each other in a circle:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_sibling_scan_reads_single_and_grouped_imports() {
+    let siblings: BTreeSet<String> = ["a", "b", "c", "d"].map(str::to_owned).into();
+    let found = sibling_imports(
+        "use super::a::X;\nuse super::{b::{Y, Z}, c, other::W};\nuse super::super::d::V;",
+        &siblings,
+    );
+    assert_eq!(
+        found.into_iter().cloned().collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    let (a, b) = (&"a".to_owned(), &"b".to_owned());
+    let edges = BTreeMap::from([
+        ("a".to_owned(), BTreeSet::from([b])),
+        ("b".to_owned(), BTreeSet::from([a])),
+    ]);
+    assert_eq!(
+        find_circle(&edges),
+        Some(vec!["a".to_owned(), "b".to_owned()])
+    );
+}

@@ -1,7 +1,8 @@
 //! Where the two SQL dialects differ: column types, the append-only audit trigger, bulk
 //! settings, the partitioned contact table and row locks.
 
-use super::schema::CONTACT_PARTITIONS;
+/// Partitions of `contact_records` on PostgreSQL.
+pub(crate) const CONTACT_PARTITIONS: i32 = 64;
 
 /// Where the two SQL dialects differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,9 +51,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, "{partition_contact_records}"),
 ];
 
-/// Partitions of `contact_records` on PostgreSQL.
-pub(crate) const CONTACT_PARTITIONS: i32 = 64;
-
 fn migration_sql(dialect: Dialect, template: &str) -> String {
     template
         .replace("{bool}", dialect.boolean())
