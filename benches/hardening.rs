@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
+const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
 const POPULATION: u64 = 100_000;
 /// Rounds over the attack list: 90 × 13 attacks = 1,170 hostile requests per configuration.
 const ROUNDS: usize = 90;
@@ -138,7 +138,7 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
         for (k, (name, body, expect)) in list.iter().enumerate() {
             let t = Instant::now();
             let status = if body.len() <= max_body {
-                let (status, answer) = exchange(&mut sender, GPFP, body.clone())
+                let (status, answer) = exchange(&mut sender, PROFILE_ENDPOINT, body.clone())
                     .await
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 let answer = String::from_utf8_lossy(&answer);
@@ -157,7 +157,7 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
             };
             times[k].push(t.elapsed().as_secs_f64() * 1e3);
             statuses[k].insert(status);
-            let (after, _) = exchange(&mut sender, GPFP, valid.clone())
+            let (after, _) = exchange(&mut sender, PROFILE_ENDPOINT, valid.clone())
                 .await
                 .unwrap_or_else(|e| panic!("after {name}: {e}"));
             assert_eq!(
@@ -222,7 +222,7 @@ async fn run_attacks(addr: SocketAddr, pid: u32, label: &str, max_body: usize) {
 /// An over-limit request: the headers only, on a new connection; the answer's status.
 async fn headers_only(addr: SocketAddr, tls: &Arc<rustls::ClientConfig>, len: usize) -> u16 {
     let mut s = handshake(addr, tls).await.expect("connect");
-    let head = format!("POST {GPFP} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {len}\r\n\r\n");
+    let head = format!("POST {PROFILE_ENDPOINT} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {len}\r\n\r\n");
     s.write_all(head.as_bytes()).await.expect("send headers");
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -277,7 +277,7 @@ async fn run_flood(addr: SocketAddr, pid: u32) {
             let mut first = true;
             while !stop.load(Ordering::Relaxed) {
                 i = (i + 1) % bodies.len();
-                match exchange(&mut sender, GPFP, bodies[i].clone()).await {
+                match exchange(&mut sender, PROFILE_ENDPOINT, bodies[i].clone()).await {
                     Ok((s, _)) if s == 200 => counts.answered.fetch_add(1, Ordering::Relaxed),
                     Ok((s, _)) if s == 503 => counts.refused_503.fetch_add(1, Ordering::Relaxed),
                     // The service closes connections over the per-certificate cap after the handshake.
@@ -299,7 +299,7 @@ async fn run_flood(addr: SocketAddr, pid: u32) {
     let mut polite = load_as(
         "extended",
         addr,
-        GPFP,
+        PROFILE_ENDPOINT,
         bodies.clone(),
         4,
         SECONDS,
@@ -350,9 +350,17 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
             .map(|i| Bytes::from(gpfp_request(&pnr((i * 7919) % POPULATION))))
             .collect(),
     );
-    let max = load_as("consumer", addr, GPFP, bodies.clone(), 16, 5, None)
-        .await
-        .rate();
+    let max = load_as(
+        "consumer",
+        addr,
+        PROFILE_ENDPOINT,
+        bodies.clone(),
+        16,
+        5,
+        None,
+    )
+    .await
+    .rate();
     let half = max / 2.0;
     println!();
     println!("### Soak: GetPersonsForProfile P3 at half of the measured maximum ({max:.0} req/s → {half:.0} req/s), 16 connections, {secs} s");
@@ -368,7 +376,7 @@ async fn run_soak(addr: SocketAddr, pid: u32, secs: u64) {
         let mut s = load_as(
             "consumer",
             addr,
-            GPFP,
+            PROFILE_ENDPOINT,
             bodies.clone(),
             16,
             WINDOW.min(secs),

@@ -247,8 +247,8 @@ fn main() {
         "max_connections_per_certificate = 2000",
     );
     let adapter_addr: SocketAddr = ([127, 0, 0, 1], adapter_port).into();
-    const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
-    const UPD: &str = "/UpdatePersonContactInformation/4/rivtabp21";
+    const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
+    const UPDATE_ENDPOINT: &str = "/UpdatePersonContactInformation/4/rivtabp21";
 
     // Updates go to the persons imported without contact information (a first update
     // needs no version); the reads go to the 100,000 imported with it.
@@ -260,7 +260,7 @@ fn main() {
     );
     let mut upd = rt.block_on(update_load(
         adapter_addr,
-        UPD,
+        UPDATE_ENDPOINT,
         update_bodies,
         16,
         secs,
@@ -279,7 +279,7 @@ fn main() {
         rt.block_on(load_as(
             "consumer",
             addr,
-            GPFP,
+            PROFILE_ENDPOINT,
             bodies.clone(),
             conns,
             secs,
@@ -288,7 +288,7 @@ fn main() {
     };
     let typical = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
-        send(&mut s, GPFP, with_contacts[0].clone())
+        send(&mut s, PROFILE_ENDPOINT, with_contacts[0].clone())
             .await
             .expect("one request is never refused")
     });
@@ -355,7 +355,7 @@ fn main() {
 
     let reply = rt.block_on(async {
         let mut s = open(adapter_addr, &client_tls_as("consumer")).await;
-        exchange(&mut s, GPFP, with_contacts[0].clone())
+        exchange(&mut s, PROFILE_ENDPOINT, with_contacts[0].clone())
             .await
             .expect("one request is never refused")
             .1
@@ -375,7 +375,7 @@ fn main() {
     let peer = node_peer(peer_port).map(|mut child| {
         let mut s = reads(([127, 0, 0, 1], peer_port).into(), &read_bodies, 16, None);
         let by_oha = external::oha(
-            &format!("https://localhost:{peer_port}{GPFP}"),
+            &format!("https://localhost:{peer_port}{PROFILE_ENDPOINT}"),
             Body::Lines(&random_lines),
             &repo().join("certs-dev"),
             16,

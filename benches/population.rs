@@ -250,12 +250,12 @@ fn read_latency(bin: &Path, data: &Path, env: &Env, n: u64, secs: u64) -> (f64, 
     );
     let rt = generator_runtime();
     let addr = ([127, 0, 0, 1], port).into();
-    const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
+    const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
     // A warm-up, then the measurement.
     let _ = rt.block_on(load_as(
         "consumer",
         addr,
-        GPFP,
+        PROFILE_ENDPOINT,
         bodies.clone(),
         16,
         2,
@@ -264,7 +264,7 @@ fn read_latency(bin: &Path, data: &Path, env: &Env, n: u64, secs: u64) -> (f64, 
     let mut s = rt.block_on(load_as(
         "consumer",
         addr,
-        GPFP,
+        PROFILE_ENDPOINT,
         bodies,
         16,
         secs,

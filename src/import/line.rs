@@ -75,7 +75,7 @@ struct DeregistrationJson {
 #[serde(untagged)]
 enum IdField {
     Number(String),
-    Ii { root: String, extension: String },
+    RootAndExtension { root: String, extension: String },
 }
 
 #[derive(Deserialize)]
@@ -220,7 +220,7 @@ pub(super) const SEED_ACCESS: UpdateAccess = UpdateAccess {
 fn person_of(l: Line, policy: &IdentifierPolicy) -> Result<Person, LineError> {
     let id = match &l.person_id {
         IdField::Number(n) => policy.parse_number(n),
-        IdField::Ii { root, extension } => policy.parse(root, Some(extension)),
+        IdField::RootAndExtension { root, extension } => policy.parse(root, Some(extension)),
     }
     .map_err(|problem| LineError::Identifier {
         field: Field::named("personId"),

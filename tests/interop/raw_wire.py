@@ -21,7 +21,7 @@ ctx = ssl.create_default_context(cafile=f"{CERTS}/ca.pem")
 ctx.load_cert_chain(f"{CERTS}/consumer.pem", f"{CERTS}/consumer.key")
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 P = "urn:riv:strategicresourcemanagement:persons:person"
-GPFP = ("/GetPersonsForProfile/5/rivtabp21", f"{P}:GetPersonsForProfileResponder:5")
+PROFILE_ENDPOINT = ("/GetPersonsForProfile/5/rivtabp21", f"{P}:GetPersonsForProfileResponder:5")
 GPCI = ("/GetPersonContactInformation/4/rivtabp21", f"{P}:GetPersonContactInformationResponder:4")
 UPD = ("/UpdatePersonContactInformation/4/rivtabp21", f"{P}:UpdatePersonContactInformationResponder:4")
 HANNA = "199002026780"
@@ -48,7 +48,7 @@ def envelope(body, header=f'<itr:LogicalAddress xmlns:itr="urn:riv:itintegration
 
 def gpfp_body(prefix_style="default"):
     if prefix_style == "default":
-        return f'<GetPersonsForProfile xmlns="{GPFP[1]}"><personId><c:root xmlns:c="{P}:5">1.2.752.129.2.1.3.1</c:root><c:extension xmlns:c="{P}:5">191212121212</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>'
+        return f'<GetPersonsForProfile xmlns="{PROFILE_ENDPOINT[1]}"><personId><c:root xmlns:c="{P}:5">1.2.752.129.2.1.3.1</c:root><c:extension xmlns:c="{P}:5">191212121212</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>'
     return f'<ns9:GetPersonsForProfile><ns9:personId><urn:root>1.2.752.129.2.1.3.1</urn:root><urn:extension>191212121212</urn:extension></ns9:personId><ns9:profile>P3</ns9:profile><ns9:ignoreReferredIdentity>0</ns9:ignoreReferredIdentity></ns9:GetPersonsForProfile>'
 
 
@@ -132,17 +132,17 @@ def upd(email=None, content=None, soap=SOAP11, header=None, wrap=lambda b: b, en
 
 
 # Accepted variations
-s, text, _ = post(GPFP[0], envelope(gpfp_body()))
+s, text, _ = post(PROFILE_ENDPOINT[0], envelope(gpfp_body()))
 t.check(s == 200 and "tolvan@example.se" in text, "default namespace on the body element, prefixes declared on elements")
-env = f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP11}" xmlns:ns9="{GPFP[1]}" xmlns:urn="{P}:5" xmlns:la="urn:riv:itintegration:registry:1"><SOAP-ENV:Header><la:LogicalAddress>{LA}</la:LogicalAddress></SOAP-ENV:Header><SOAP-ENV:Body>{gpfp_body("prefixed")}</SOAP-ENV:Body></SOAP-ENV:Envelope>'
-s, text, _ = post(GPFP[0], env)
+env = f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP11}" xmlns:ns9="{PROFILE_ENDPOINT[1]}" xmlns:urn="{P}:5" xmlns:la="urn:riv:itintegration:registry:1"><SOAP-ENV:Header><la:LogicalAddress>{LA}</la:LogicalAddress></SOAP-ENV:Header><SOAP-ENV:Body>{gpfp_body("prefixed")}</SOAP-ENV:Body></SOAP-ENV:Envelope>'
+s, text, _ = post(PROFILE_ENDPOINT[0], env)
 t.check(s == 200 and "tolvan@example.se" in text, "prefixes declared on the Envelope, boolean 0")
-s, text, _ = post(GPFP[0], envelope(gpfp_body()), headers={"SOAPAction": '"urn:wrong:action"'})
+s, text, _ = post(PROFILE_ENDPOINT[0], envelope(gpfp_body()), headers={"SOAPAction": '"urn:wrong:action"'})
 t.check(s == 200, "a different SOAPAction is accepted (lenient, as the platform)")
-s, text, _ = post(GPFP[0], b"\xef\xbb\xbf" + envelope(gpfp_body()).encode())
+s, text, _ = post(PROFILE_ENDPOINT[0], b"\xef\xbb\xbf" + envelope(gpfp_body()).encode())
 t.check(s == 200, "UTF-8 BOM accepted")
 spaced = envelope(gpfp_body()).replace("><", ">\n  <!-- a comment -->\n  <")
-s, text, _ = post(GPFP[0], '<?xml version="1.0" encoding="UTF-8"?>\n' + spaced)
+s, text, _ = post(PROFILE_ENDPOINT[0], '<?xml version="1.0" encoding="UTF-8"?>\n' + spaced)
 t.check(s == 200 and "tolvan@example.se" in text, "whitespace and comments between elements")
 
 # CDATA in a value is stored as its text

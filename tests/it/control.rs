@@ -25,8 +25,6 @@ fn gpfp(pnr: &str) -> String {
     ))
 }
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing() {
     let server = start_server(|c| c.control.enabled = true).await;
@@ -47,9 +45,15 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
     );
     assert_eq!(
         text_of(
-            &post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
-                .await
-                .body,
+            &post(
+                soap,
+                "consumer",
+                PROFILE_ENDPOINT,
+                &gpfp("191212121212"),
+                &[]
+            )
+            .await
+            .body,
             "givenName"
         ),
         Some("Tolvan")
@@ -63,9 +67,15 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
     );
     assert_eq!(
         text_of(
-            &post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
-                .await
-                .body,
+            &post(
+                soap,
+                "consumer",
+                PROFILE_ENDPOINT,
+                &gpfp("191212121212"),
+                &[]
+            )
+            .await
+            .body,
             "errorCode"
         ),
         Some("PERSON_NOT_FOUND")
@@ -116,13 +126,26 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
     );
     assert_eq!(status, 201);
     assert_eq!(
-        post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
-            .await
-            .status,
+        post(
+            soap,
+            "consumer",
+            PROFILE_ENDPOINT,
+            &gpfp("191212121212"),
+            &[]
+        )
+        .await
+        .status,
         200,
         "another person is not affected"
     );
-    let faulted = post(soap, "consumer", GPFP, &gpfp("199002026780"), &[]).await;
+    let faulted = post(
+        soap,
+        "consumer",
+        PROFILE_ENDPOINT,
+        &gpfp("199002026780"),
+        &[],
+    )
+    .await;
     assert_eq!(
         (faulted.status, text_of(&faulted.body, "faultcode")),
         (500, Some("soap:Server")),
@@ -130,9 +153,15 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
         faulted.body
     );
     assert_eq!(
-        post(soap, "consumer", GPFP, &gpfp("199002026780"), &[])
-            .await
-            .status,
+        post(
+            soap,
+            "consumer",
+            PROFILE_ENDPOINT,
+            &gpfp("199002026780"),
+            &[]
+        )
+        .await
+        .status,
         200,
         "count used up"
     );
@@ -144,7 +173,14 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
         r#"{"contract":"GetPersonsForProfile","fault":"unavailable","count":1}"#,
         None,
     );
-    let unavailable = post(soap, "consumer", GPFP, &gpfp("199002026780"), &[]).await;
+    let unavailable = post(
+        soap,
+        "consumer",
+        PROFILE_ENDPOINT,
+        &gpfp("199002026780"),
+        &[],
+    )
+    .await;
     assert_eq!(
         (unavailable.status, unavailable.header("retry-after")),
         (503, Some("1"))
@@ -158,9 +194,15 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
     );
     let t = Instant::now();
     assert_eq!(
-        post(soap, "consumer", GPFP, &gpfp("199002026780"), &[])
-            .await
-            .status,
+        post(
+            soap,
+            "consumer",
+            PROFILE_ENDPOINT,
+            &gpfp("199002026780"),
+            &[]
+        )
+        .await
+        .status,
         200
     );
     assert!(
@@ -177,9 +219,12 @@ async fn reset_faults_and_journal_work_over_http_and_bad_input_changes_nothing()
     );
     let mut tls = connect(soap, Some("consumer")).await.unwrap();
     assert!(
-        exchange(&mut tls, &soap_post(GPFP, &gpfp("199002026780"), &[]))
-            .await
-            .is_err(),
+        exchange(
+            &mut tls,
+            &soap_post(PROFILE_ENDPOINT, &gpfp("199002026780"), &[])
+        )
+        .await
+        .is_err(),
         "answered instead of closing"
     );
     assert_eq!(admin(adm, "DELETE", "/control/faults", "", None).0, 200);
@@ -309,9 +354,15 @@ async fn a_reset_over_its_limit_is_refused_413_before_the_body_is_read_and_chang
     );
     assert_eq!(
         text_of(
-            &post(soap, "consumer", GPFP, &gpfp("191212121212"), &[])
-                .await
-                .body,
+            &post(
+                soap,
+                "consumer",
+                PROFILE_ENDPOINT,
+                &gpfp("191212121212"),
+                &[]
+            )
+            .await
+            .body,
             "givenName"
         ),
         Some("Tolvan"),
@@ -341,9 +392,15 @@ async fn a_reset_over_its_limit_is_refused_413_before_the_body_is_read_and_chang
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(
         text_of(
-            &post(soap, "consumer", GPFP, &gpfp("199002026780"), &[])
-                .await
-                .body,
+            &post(
+                soap,
+                "consumer",
+                PROFILE_ENDPOINT,
+                &gpfp("199002026780"),
+                &[]
+            )
+            .await
+            .body,
             "givenName"
         ),
         Some("H\u{e5}nna")

@@ -7,8 +7,6 @@ use crate::common::*;
 use pu_adapter::contracts::Contract;
 use pu_adapter::testkit::attacks::attacks;
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
-
 fn valid() -> String {
     envelope(&format!(
         r#"<GetPersonsForProfile xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></personId><profile>P1</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>"#,
@@ -22,7 +20,7 @@ async fn xml_attacks_get_a_fault_and_the_connection_stays_usable() {
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
     for (name, body, expect) in attacks(&valid()) {
         let mut req =
-            format!("POST {GPFP} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+            format!("POST {PROFILE_ENDPOINT} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         // An over-limit body is refused from its Content-Length before it is read: send only the headers.
         if body.len() <= 256 * 1024 {
             req.extend_from_slice(&body);
@@ -47,7 +45,7 @@ async fn xml_attacks_get_a_fault_and_the_connection_stays_usable() {
                 r.body
             );
         }
-        let next = exchange(&mut tls, &soap_post(GPFP, &valid(), &[]))
+        let next = exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &valid(), &[]))
             .await
             .unwrap_or_else(|e| panic!("after {name}: {e}"));
         assert_eq!(next.status, 200, "after {name}: {}", next.body);

@@ -8,7 +8,6 @@ use pu_adapter::store::{install_journal_faults, JournalFaultPoint, JournalFaults
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
 const HANNA: &str = "199002026780";
 
 fn faultcode(body: &str) -> Option<&str> {
@@ -32,7 +31,9 @@ async fn ac2_while_the_journal_cannot_write_no_read_is_answered_ok() {
     })
     .await;
     let addr = server.addr();
-    let read = move || async move { post(addr, "consumer", GPFP, &gpfp(HANNA, "P1"), &[]).await };
+    let read = move || async move {
+        post(addr, "consumer", PROFILE_ENDPOINT, &gpfp(HANNA, "P1"), &[]).await
+    };
     assert_eq!(read().await.status, 200);
 
     failing.store(true, Ordering::Release);

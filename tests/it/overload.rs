@@ -5,8 +5,6 @@ use crate::common::tls::*;
 use crate::common::*;
 use pu_adapter::contracts::Contract;
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
-
 fn read() -> String {
     envelope(&format!(
         r#"<GetPersonsForProfile xmlns="{}" xmlns:c="urn:riv:strategicresourcemanagement:persons:person:5"><personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></personId><profile>P3</profile><ignoreReferredIdentity>false</ignoreReferredIdentity></GetPersonsForProfile>"#,
@@ -22,7 +20,7 @@ fn flood(addr: std::net::SocketAddr) -> Vec<tokio::task::JoinHandle<Vec<u16>>> {
                 let mut tls = connect(addr, Some("consumer")).await.unwrap();
                 let mut statuses = Vec::new();
                 for _ in 0..10 {
-                    let r = exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+                    let r = exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &read(), &[]))
                         .await
                         .unwrap();
                     if r.status == 503 {
@@ -54,7 +52,11 @@ async fn a_flooding_consumer_gets_503_and_others_are_still_served() {
     let flood = flood(addr);
     let mut other = Vec::new();
     for _ in 0..10 {
-        other.push(post(addr, "extended", GPFP, &read(), &[]).await.status);
+        other.push(
+            post(addr, "extended", PROFILE_ENDPOINT, &read(), &[])
+                .await
+                .status,
+        );
     }
     let flooded: Vec<u16> = futures_flatten(flood).await;
     let refused = flooded.iter().filter(|s| **s == 503).count();
@@ -139,7 +141,7 @@ async fn connections_per_certificate_are_capped() {
     for _ in 0..3 {
         let mut tls = connect(addr, Some("consumer")).await.unwrap();
         assert_eq!(
-            exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+            exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &read(), &[]))
                 .await
                 .unwrap()
                 .status,
@@ -149,7 +151,7 @@ async fn connections_per_certificate_are_capped() {
     }
     let refused = match connect(addr, Some("consumer")).await {
         Err(_) => true,
-        Ok(mut tls) => exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+        Ok(mut tls) => exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &read(), &[]))
             .await
             .is_err(),
     };
@@ -158,14 +160,18 @@ async fn connections_per_certificate_are_capped() {
         "a fourth connection of the same certificate was served"
     );
     assert_eq!(
-        post(addr, "extended", GPFP, &read(), &[]).await.status,
+        post(addr, "extended", PROFILE_ENDPOINT, &read(), &[])
+            .await
+            .status,
         200,
         "another consumer still connects"
     );
     drop(open.pop());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(
-        post(addr, "consumer", GPFP, &read(), &[]).await.status,
+        post(addr, "consumer", PROFILE_ENDPOINT, &read(), &[])
+            .await
+            .status,
         200,
         "a freed slot is usable again"
     );
@@ -180,7 +186,7 @@ async fn a_connection_over_the_cap_is_served_when_a_slot_frees() {
     let addr = server.addr();
     let mut first = connect(addr, Some("consumer")).await.unwrap();
     assert_eq!(
-        exchange(&mut first, &soap_post(GPFP, &read(), &[]))
+        exchange(&mut first, &soap_post(PROFILE_ENDPOINT, &read(), &[]))
             .await
             .unwrap()
             .status,
@@ -188,7 +194,7 @@ async fn a_connection_over_the_cap_is_served_when_a_slot_frees() {
     );
     let second = tokio::spawn(async move {
         let mut tls = connect(addr, Some("consumer")).await.unwrap();
-        exchange(&mut tls, &soap_post(GPFP, &read(), &[]))
+        exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &read(), &[]))
             .await
             .map(|r| r.status)
     });

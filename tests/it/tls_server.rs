@@ -7,14 +7,16 @@ use pu_adapter::contracts::Contract;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-const GPFP: &str = "/GetPersonsForProfile/5/rivtabp21";
-
 /// Asserts a refused handshake: either the handshake or the first exchange fails.
 async fn assert_refused(addr: std::net::SocketAddr, cert: Option<&str>) {
     match connect(addr, cert).await {
         Err(_) => {}
         Ok(mut tls) => {
-            let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P3"), &[])).await;
+            let r = exchange(
+                &mut tls,
+                &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P3"), &[]),
+            )
+            .await;
             assert!(r.is_err(), "{cert:?} got an answer: {r:?}");
         }
     }
@@ -30,7 +32,7 @@ async fn ac1_no_unknown_or_expired_client_certificate_gets_in() {
     let ok = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P3"),
         &[],
     )
@@ -46,7 +48,7 @@ async fn ac1_unauthorised_consumer_gets_a_fault_and_no_data() {
     let r = post(
         server.addr(),
         "unauthorised",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P3"),
         &[],
     )
@@ -140,7 +142,14 @@ async fn pr5_unrestricted_contracts_give_configured_consumers_the_asked_profile(
     );
 
     // The restricted contract answers the same question with P1 (PR-3): none of it.
-    let restricted = post(server.addr(), "consumer", GPFP, &gpfp(ERIK, "P3"), &[]).await;
+    let restricted = post(
+        server.addr(),
+        "consumer",
+        PROFILE_ENDPOINT,
+        &gpfp(ERIK, "P3"),
+        &[],
+    )
+    .await;
     assert_eq!(restricted.status, 200, "{}", restricted.body);
     assert_eq!(
         text_of(&restricted.body, "protectedPersonIndicator"),
@@ -169,7 +178,7 @@ async fn ac1_platform_header_is_honoured_only_from_the_platform() {
     let via_platform = post(
         server.addr(),
         "platform",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P1"),
         &[(
             "x-rivta-original-serviceconsumer-hsaid",
@@ -187,7 +196,7 @@ async fn ac1_platform_header_is_honoured_only_from_the_platform() {
     let platform_itself = post(
         server.addr(),
         "platform",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P1"),
         &[],
     )
@@ -196,7 +205,7 @@ async fn ac1_platform_header_is_honoured_only_from_the_platform() {
     let spoofed = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P1"),
         &[(
             "x-rivta-original-serviceconsumer-hsaid",
@@ -219,7 +228,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
         "<itr:LogicalAddress>SE2321000016-LA01</itr:LogicalAddress>",
         "",
     );
-    let r = post(server.addr(), "consumer", GPFP, &no_la, &[]).await;
+    let r = post(server.addr(), "consumer", PROFILE_ENDPOINT, &no_la, &[]).await;
     assert_eq!(r.status, 500);
     assert!(
         text_of(&r.body, "faultstring")
@@ -245,7 +254,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     let odd_action = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P3"),
         &[("SOAPAction", "\"urn:something:else\"")],
     )
@@ -254,7 +263,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     let p6 = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P6"),
         &[],
     )
@@ -264,7 +273,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     let bad_id = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121213", "P1"),
         &[],
     )
@@ -285,7 +294,7 @@ async fn envelope_errors_wrong_operation_and_lenient_soapaction() {
     assert!(!bad_id.body.contains("personRecord>"), "{}", bad_id.body);
     let ids: String = (0..501).map(|_| "<personId><c:root>1.2.752.129.2.1.3.1</c:root><c:extension>191212121212</c:extension></personId>").collect();
     let many = gpfp("191212121212", "P1").replacen("<personId>", &format!("{ids}<personId>"), 1);
-    let r = post(server.addr(), "consumer", GPFP, &many, &[]).await;
+    let r = post(server.addr(), "consumer", PROFILE_ENDPOINT, &many, &[]).await;
     assert!(
         r.body.contains("502 personId elements; at most 500"),
         "{}",
@@ -354,14 +363,14 @@ async fn http_level_answers_404_405_415_413_and_wsdl() {
     .unwrap();
     assert_eq!(text_of(&r.body, "faultcode"), Some("soap:VersionMismatch"));
     let big = "x".repeat(5000);
-    let r = exchange(&mut tls, &soap_post(GPFP, &big, &[]))
+    let r = exchange(&mut tls, &soap_post(PROFILE_ENDPOINT, &big, &[]))
         .await
         .unwrap();
     assert_eq!(r.status, 413);
     let corr = post(
         addr,
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P1"),
         &[("x-skltp-correlation-id", "corr-123")],
     )
@@ -399,9 +408,12 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
     let server = start_server(|_| {}).await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
     for _ in 0..20 {
-        let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P3"), &[]))
-            .await
-            .unwrap();
+        let r = exchange(
+            &mut tls,
+            &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P3"), &[]),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status, 200);
     }
     server.running.server.shutdown().await;
@@ -414,7 +426,7 @@ async fn pr3_protected_person_gets_p1_on_the_restricted_contract() {
     let r = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("197001013452", "P3"),
         &[],
     )
@@ -493,9 +505,12 @@ async fn ac1_certificate_without_serial_number_gets_a_fault_that_says_so() {
         )
         .await
         .unwrap();
-    let r = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
-        .await
-        .unwrap();
+    let r = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 500);
     assert!(
         r.body.contains("no subject serialNumber (OID 2.5.4.5)"),
@@ -515,12 +530,19 @@ async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idl
     })
     .await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
-    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
-        .await
-        .unwrap();
+    let first = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, 200);
     tokio::time::sleep(Duration::from_millis(1_200)).await; // 4× the header timeout, idle
-    let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    let again = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await;
     assert_eq!(
         again
             .expect("the idle connection was closed before the idle timeout")
@@ -528,7 +550,11 @@ async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idl
         200
     );
     tokio::time::sleep(Duration::from_millis(3_000)).await; // past the idle timeout
-    let closed = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    let closed = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await;
     assert!(
         closed.is_err(),
         "still open after the idle timeout: {closed:?}"
@@ -542,12 +568,19 @@ async fn an_idle_keep_alive_connection_outlives_the_header_timeout_until_the_idl
 async fn a_keep_alive_connection_idle_for_15_s_still_answers_on_the_defaults() {
     let server = start_server(|_| {}).await;
     let mut tls = connect(server.addr(), Some("consumer")).await.unwrap();
-    let first = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[]))
-        .await
-        .unwrap();
+    let first = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, 200);
     tokio::time::sleep(Duration::from_secs(15)).await;
-    let again = exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await;
+    let again = exchange(
+        &mut tls,
+        &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+    )
+    .await;
     assert_eq!(
         again
             .expect("closed after 15 s idle, before the 60 s idle timeout")
@@ -564,7 +597,11 @@ async fn a_revoked_client_certificate_is_refused_in_the_handshake() {
     let server = start_server(|_| {}).await;
     let revoked = async {
         let mut tls = connect(server.addr(), Some("revoked")).await?;
-        exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await
+        exchange(
+            &mut tls,
+            &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+        )
+        .await
     }
     .await;
     let err = revoked.expect_err("a revoked certificate got through");
@@ -572,7 +609,7 @@ async fn a_revoked_client_certificate_is_refused_in_the_handshake() {
     let ok = post(
         server.addr(),
         "consumer",
-        GPFP,
+        PROFILE_ENDPOINT,
         &gpfp("191212121212", "P1"),
         &[],
     )
@@ -606,7 +643,12 @@ async fn a_reload_under_load_fails_no_request_and_a_bad_reload_changes_nothing()
                 if sent % 5 == 0 {
                     tls = connect(addr, Some("consumer")).await.unwrap(); // new connections too
                 }
-                match exchange(&mut tls, &soap_post(GPFP, &gpfp("191212121212", "P1"), &[])).await {
+                match exchange(
+                    &mut tls,
+                    &soap_post(PROFILE_ENDPOINT, &gpfp("191212121212", "P1"), &[]),
+                )
+                .await
+                {
                     Ok(r) if r.status == 200 => {}
                     other => failed.push(format!("{other:?}")),
                 }

@@ -22,6 +22,9 @@ pub(crate) fn serve_command(data: &std::path::Path, port: u16) -> std::process::
     c
 }
 
+/// GetPersonsForProfile's endpoint path.
+pub(crate) const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
+
 /// A GetPersonsForProfile request for one personnummer and profile.
 pub(crate) fn gpfp(pnr: &str, profile: &str) -> String {
     pu_adapter::testkit::envelope(&format!(
