@@ -87,14 +87,16 @@ pub(super) static CONTACT_BY_KEY: std::sync::LazyLock<String> = std::sync::LazyL
     )
 });
 
+/// `cols` of `table`'s alias, comma-separated: `p.person_key, p.given_name, …`.
+fn qualified(table: &str, cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| format!("{table}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Every person and contact column, persons left-joined to their contact record.
 fn person_with_contacts_where(condition: &str) -> String {
-    let qualified = |table: &str, cols: &[&str]| {
-        cols.iter()
-            .map(|c| format!("{table}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     format!(
         "SELECT {}, {} FROM persons p LEFT JOIN contact_records c ON c.person_key = p.person_key WHERE {condition}",
         qualified("p", &PERSON_COLUMNS),
@@ -112,24 +114,18 @@ pub(in crate::store) static RESOLVED_PERSON: std::sync::LazyLock<String> = std::
     },
 );
 
+/// The column of [`PERSON_BY_OWN_KEY`] that holds the alias target.
+pub(in crate::store) const ALIAS_TARGET_COLUMN: usize =
+    PERSON_COLUMNS.len() + CONTACT_COLUMNS.len();
+
 /// The person stored under `$1` with their contact record, and the key `$1` is an alias of
 /// (when `$2`): always one row, its person columns NULL when no person is stored under `$1`.
 // PostgreSQL only: every table is keyed on the parameter itself, so the plan prunes
 // `contact_records` to one hash partition; RESOLVED_PERSON's key is a subquery's result,
 // which leaves all 64 partitions in the plan (ten times the planning and executor work).
 // A key that is an alias is read again with RESOLVED_PERSON, one more statement for the rare id.
-/// The column of [`PERSON_BY_OWN_KEY`] that holds the alias target.
-pub(in crate::store) const ALIAS_TARGET_COLUMN: usize =
-    PERSON_COLUMNS.len() + CONTACT_COLUMNS.len();
-
 pub(in crate::store) static PERSON_BY_OWN_KEY: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| {
-        let qualified = |table: &str, cols: &[&str]| {
-            cols.iter()
-                .map(|c| format!("{table}.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         format!(
             "SELECT {}, {}, (SELECT a.person_key FROM person_aliases a WHERE a.alias_key = $1 AND $2) \
              FROM (SELECT 1) one \
