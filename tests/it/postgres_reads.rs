@@ -137,6 +137,15 @@ fn answer_within(
         .ok()
 }
 
+/// A runtime shaped as the server's on this machine: two workers.
+fn server_like_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// A fresh database with the demo persons, its store reached at `url` (or through another
 /// address, a proxy), with the audit in memory.
 fn demo_stores(url: &str, pool_size: usize) -> (Arc<PostgresStore>, Arc<Trail>, Arc<Service>) {
@@ -220,11 +229,7 @@ fn postgres_reads_answer_a_referred_identity_with_its_claimant_as_the_blocking_p
     )
     .unwrap();
     assert!(summary.rejected.is_empty(), "{summary:?}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = server_like_runtime();
     let referred = "197001011233";
     for (request, claimants) in [
         (gpfp(referred, "P3"), 1),
@@ -344,11 +349,7 @@ fn postgres_a_lost_connection_gives_a_fault_then_reads_recover() {
     let relay = Relay::start(upstream);
     let (relayed, _) = through_port(&url, relay.port);
     let (_store, _trail, service) = demo_stores(&relayed, 1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = server_like_runtime();
     let request = gpci(TOLVAN);
     let read = || {
         let started = Instant::now();

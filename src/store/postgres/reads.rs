@@ -1,5 +1,5 @@
 //! The service's reads on PostgreSQL, awaited: a pool of async clients, each with its
-//! statements prepared once, running the statement and the row mapping the blocking path
+//! statements prepared when it opens, running the statement and the row mapping the blocking path
 //! runs (`sql::read_resolved`). A read that gets no answer within READ_TIMEOUT fails (the
 //! service answers a Fault) and its connection is closed; the next read opens a fresh one.
 
@@ -8,7 +8,6 @@ use super::{bind, sql, Connector};
 use crate::domain::PersonId;
 use crate::store::{AsyncReads, Loading, PersonState, StoreError};
 use sql::Value;
-use std::collections::HashMap;
 use std::time::Duration;
 use tokio_postgres::{GenericClient, IsolationLevel, Statement};
 
@@ -33,7 +32,7 @@ pub(super) struct PgReads {
 /// A pooled async client and the statements prepared on it.
 struct ReadConn {
     client: tokio_postgres::Client,
-    statements: HashMap<String, Statement>,
+    statements: ReadStatements,
 }
 
 impl PgReads {
@@ -43,11 +42,11 @@ impl PgReads {
             let (url, tls) = (url.clone(), tls.clone());
             Box::pin(async move {
                 let client = tls.connect_async(&url).await?;
-                client.batch_execute(GENERIC_PLANS).await?;
-                Ok(ReadConn {
-                    client,
-                    statements: HashMap::new(),
-                })
+                // Bounded like a read: a server that goes silent after the handshake.
+                let statements = tokio::time::timeout(READ_TIMEOUT, prepare(&client))
+                    .await
+                    .map_err(|_| StoreError::Unanswered(READ_TIMEOUT))??;
+                Ok(ReadConn { client, statements })
             }) as _
         };
         Self {
@@ -82,16 +81,13 @@ impl AsyncReads for PgReads {
     }
 }
 
-impl ReadConn {
-    /// `sql` prepared on this connection, once.
-    async fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        let prepared = self.client.prepare(sql).await?;
-        self.statements.insert(sql.to_owned(), prepared.clone());
-        Ok(prepared)
-    }
+/// Sets up a new read connection: its plan setting, then the statements a read runs.
+async fn prepare(client: &tokio_postgres::Client) -> Result<ReadStatements, StoreError> {
+    client.batch_execute(GENERIC_PLANS).await?;
+    Ok(ReadStatements {
+        own_key: client.prepare(&sql::PERSON_BY_OWN_KEY).await?,
+        resolved: client.prepare(&sql::RESOLVED_PERSON).await?,
+    })
 }
 
 /// The statements a read runs, prepared on its connection.
@@ -110,13 +106,10 @@ async fn read_states(
     ids: &[PersonId],
     follow_aliases: bool,
 ) -> Result<Vec<Option<PersonState>>, StoreError> {
-    let statements = ReadStatements {
-        own_key: conn.statement(&sql::PERSON_BY_OWN_KEY).await?,
-        resolved: conn.statement(&sql::RESOLVED_PERSON).await?,
-    };
+    let statements = &conn.statements;
     if let [id] = ids {
         return Ok(vec![
-            read_resolved(&conn.client, &statements, id, follow_aliases).await?,
+            read_resolved(&conn.client, statements, id, follow_aliases).await?,
         ]);
     }
     let tx = conn
@@ -128,7 +121,7 @@ async fn read_states(
         .await?;
     let states = futures_util::future::try_join_all(
         ids.iter()
-            .map(|id| read_resolved(&tx, &statements, id, follow_aliases)),
+            .map(|id| read_resolved(&tx, statements, id, follow_aliases)),
     )
     .await?;
     tx.commit().await?;
