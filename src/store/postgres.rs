@@ -565,11 +565,8 @@ impl PersonStore for PostgresStore {
 
 impl AuditLog for PostgresStore {
     fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        self.pool.with(|c| {
-            in_transaction(c, |tx| {
-                entries.iter().try_for_each(|e| sql::insert_audit(tx, e))
-            })
-        })
+        self.pool
+            .with(|c| in_transaction(c, |tx| sql::insert_audits(tx, entries)))
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

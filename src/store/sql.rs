@@ -13,7 +13,9 @@ mod schema;
 mod statements;
 mod update;
 
-pub(crate) use audit_index::{index_journal, insert_audit, journal_mark, query_audit};
+pub(crate) use audit_index::{
+    index_journal, insert_audit, insert_audits, journal_mark, query_audit,
+};
 pub(crate) use connection::{Column, EachRow, Sql, SqlResult, SqlRow, Value};
 pub(crate) use dialect::{Dialect, CONTACT_PARTITIONS};
 pub(crate) use read::{count_persons, read_resolved};
@@ -26,7 +28,6 @@ use super::codec::{ContactRow, PersonRow};
 use super::{ContactUpdate, Replaced, StoreError, Upserted};
 use crate::audit::{AuditCode, AuditEntry, Caller, Outcome, Source};
 use crate::domain::{erasure_due, Erasure, Violation};
-use audit_index::insert_audits;
 use read::{read_contact_records, read_persons};
 use rows::{contact_values, person_values};
 use statements::{

@@ -433,11 +433,7 @@ impl PersonStore for SqliteStore {
 
 impl AuditLog for SqliteStore {
     fn append(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        self.with_writer(|conn| {
-            in_transaction(conn, |tx| {
-                entries.iter().try_for_each(|e| sql::insert_audit(tx, e))
-            })
-        })
+        self.with_writer(|conn| in_transaction(conn, |tx| sql::insert_audits(tx, entries)))
     }
 
     fn query(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

@@ -15,7 +15,7 @@ pub(crate) fn insert_audit(db: &mut dyn Sql, e: &AuditEntry) -> Result<(), Store
 }
 
 /// Appends audit entries in multi-row statements (inside the caller's transaction), in order.
-pub(super) fn insert_audits<'a>(
+pub(crate) fn insert_audits<'a>(
     db: &mut dyn Sql,
     entries: impl IntoIterator<Item = &'a AuditEntry>,
 ) -> Result<(), StoreError> {
