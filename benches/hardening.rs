@@ -21,7 +21,7 @@ mod common;
 
 use bytes::Bytes;
 use common::net::*;
-use common::{gpfp_request, pnr, write_population};
+use common::{gpfp_request, pnr, write_population, PROFILE_ENDPOINT};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Child;
@@ -30,7 +30,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
 const POPULATION: u64 = 100_000;
 /// Rounds over the attack list: 90 × 13 attacks = 1,170 hostile requests per configuration.
 const ROUNDS: usize = 90;

@@ -36,7 +36,9 @@ mod report;
 use bytes::Bytes;
 use common::external::{self, Body};
 use common::net::*;
-use common::{gpfp_request, pnr, repo, update_request, write_population};
+use common::{
+    gpfp_request, pnr, repo, update_request, write_population, PROFILE_ENDPOINT, UPDATE_ENDPOINT,
+};
 use http_body_util::{BodyExt, Full};
 use peers::{jaxws_peer, node_peer};
 use report::{external_figures, print_external};
@@ -201,7 +203,7 @@ fn main() {
         let mut s = rt.block_on(load_as(
             "consumer",
             ([127, 0, 0, 1], port).into(),
-            "/GetPersonsForProfile/5/rivtabp21",
+            PROFILE_ENDPOINT,
             bodies,
             conns,
             secs,
@@ -247,8 +249,6 @@ fn main() {
         "max_connections_per_certificate = 2000",
     );
     let adapter_addr: SocketAddr = ([127, 0, 0, 1], adapter_port).into();
-    const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
-    const UPDATE_ENDPOINT: &str = "/UpdatePersonContactInformation/4/rivtabp21";
 
     // Updates go to the persons imported without contact information (a first update
     // needs no version); the reads go to the 100,000 imported with it.

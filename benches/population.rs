@@ -20,7 +20,7 @@ mod common;
 
 use bytes::Bytes;
 use common::net::{adapter_binary, generator_runtime, load_as, start_adapter};
-use common::{gpfp_request, pnr, write_population};
+use common::{gpfp_request, pnr, write_population, PROFILE_ENDPOINT};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -250,7 +250,6 @@ fn read_latency(bin: &Path, data: &Path, env: &Env, n: u64, secs: u64) -> (f64, 
     );
     let rt = generator_runtime();
     let addr = ([127, 0, 0, 1], port).into();
-    const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
     // A warm-up, then the measurement.
     let _ = rt.block_on(load_as(
         "consumer",

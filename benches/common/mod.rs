@@ -12,6 +12,12 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// GetPersonsForProfile's endpoint path.
+pub(crate) const PROFILE_ENDPOINT: &str = "/GetPersonsForProfile/5/rivtabp21";
+
+/// UpdatePersonContactInformation's endpoint path.
+pub(crate) const UPDATE_ENDPOINT: &str = "/UpdatePersonContactInformation/4/rivtabp21";
+
 /// Writes `n` synthetic persons as import JSON Lines.
 pub(crate) fn write_population(path: &std::path::Path, n: u64) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());

@@ -3,7 +3,7 @@
 
 use crate::common::external::{self, Body, OhaRun};
 use crate::common::net::wait_for_port;
-use crate::common::repo;
+use crate::common::{repo, PROFILE_ENDPOINT};
 use crate::CONNS;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -41,7 +41,7 @@ pub(crate) fn jaxws_peer(random: &Path, secs: u64) -> [Option<OhaRun>; 2] {
     }
     let mut runs = [None, None];
     if rx.recv_timeout(Duration::from_secs(300)).is_ok() {
-        let url = format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
+        let url = format!("https://localhost:{port}{PROFILE_ENDPOINT}");
         let certs = repo().join("certs-dev");
         for (k, conns) in CONNS.into_iter().enumerate() {
             runs[k] = external::oha(&url, Body::Lines(random), &certs, conns, secs, None);

@@ -3,7 +3,7 @@
 
 use crate::common::external::{self, Body, OhaRun};
 use crate::common::net::{import_population_with_env, start_adapter_with_env};
-use crate::common::repo;
+use crate::common::{repo, PROFILE_ENDPOINT};
 use crate::CONNS;
 use std::path::Path;
 use std::process::Child;
@@ -34,7 +34,7 @@ pub(crate) fn postgres_reads(
     import_population_with_env(bin, population, &data, &env);
     let port = pu_adapter::testkit::free_port();
     let adapter = start_adapter_with_env(bin, &data, port, "", &env);
-    let url = format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
+    let url = format!("https://localhost:{port}{PROFILE_ENDPOINT}");
     let certs = repo().join("certs-dev");
     // Warm the database's and the pool's caches as the SQLite runs were.
     let _ = external::oha(&url, Body::Lines(random), &certs, 16, secs, None);

@@ -2,7 +2,7 @@
 //! one run and printed as one table with every ratio.
 
 use crate::common::external::{self, Body, Nginx, OhaRun};
-use crate::common::repo;
+use crate::common::{repo, PROFILE_ENDPOINT};
 use crate::CONNS;
 use std::path::Path;
 
@@ -44,7 +44,7 @@ pub(crate) fn external_figures(
         return ext;
     }
     let certs = repo().join("certs-dev");
-    let url = |port: u16| format!("https://localhost:{port}/GetPersonsForProfile/5/rivtabp21");
+    let url = |port: u16| format!("https://localhost:{port}{PROFILE_ENDPOINT}");
     let nginx_port = pu_adapter::testkit::free_port();
     let nginx = Nginx::start(nginx_port, &certs, reply);
     if nginx.is_none() {
