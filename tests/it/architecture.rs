@@ -239,8 +239,8 @@ fn sibling_imports<'a>(text: &str, siblings: &'a BTreeSet<String>) -> BTreeSet<&
         let rest = &text[i + "super::".len()..];
         let named: Vec<String> = if rest.starts_with('{') {
             // The first segment of each item of the group.
-            path_tail(&format!("::{rest}"))
-                .trim_start_matches("::{")
+            path_tail(rest)
+                .trim_start_matches('{')
                 .split(',')
                 .filter_map(|item| identifiers(item).next())
                 .collect()
